@@ -1,0 +1,14 @@
+/**
+ * The scenarios `npm run bench` knows. Each is loaded only when asked for, so a scenario whose imports are
+ * broken or heavy does not stop the others from running or being listed.
+ */
+import type { ScenarioEntry } from './scenario.js';
+
+/** Every scenario, in listing order. */
+export const SCENARIOS: readonly ScenarioEntry[] = [
+  {
+    name: 'digest',
+    summary: 'sha256 of a 500 MB file: digestFile in a fresh node process vs sha256sum',
+    load: async () => (await import('./scenarios/digest.js')).createDigestScenario(),
+  },
+];

@@ -1,0 +1,161 @@
+import { parseArgs } from 'node:util';
+import { ContainerkitError, isAbortError, newError } from '../errors/index.js';
+import { enableDebug, redact } from '../util/debug.js';
+import type { CliContext, Command } from './command.js';
+import { versionCommand } from './commands/version.js';
+import { packageVersion } from './version.js';
+
+/** The default engine root when neither `--root` nor `$CONTAINERKIT_ROOT` is given. */
+export const DEFAULT_ROOT = '/var/lib/containerkit';
+
+/** Streams the CLI writes to and reads from; the process's own by default. */
+export interface CliIo {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  stdin?: NodeJS.ReadableStream;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+const COMMANDS: Command[] = [versionCommand];
+
+function commandList(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 4) + 3;
+  return COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n');
+}
+
+function mainUsage(): string {
+  return [
+    'Usage: containerkit [GLOBAL OPTIONS] COMMAND [OPTIONS]',
+    '',
+    'Build and run containers from Node.js: images, runc, shims and containerd.',
+    '',
+    'Global options:',
+    '  --root DIR     engine root (default $CONTAINERKIT_ROOT or /var/lib/containerkit)',
+    '  --debug        print debug logs (containerkit:*) to stderr',
+    '  -v, --version  print the version and exit',
+    '  -h, --help     print this help',
+    '',
+    'Commands:',
+    commandList(),
+    '',
+    "Run 'containerkit help COMMAND' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+function commandUsage(command: Command): string {
+  const lines = [`Usage: containerkit ${command.usage}`, '', command.summary, ''];
+  const options = Object.entries(command.options);
+  if (options.length > 0) {
+    lines.push('Options:');
+    for (const [name, spec] of options) {
+      const short = spec.short ? `-${spec.short}, ` : '    ';
+      const arg = spec.type === 'string' ? ` ${name.toUpperCase()}` : '';
+      lines.push(`  ${short}--${name}${arg}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+interface GlobalOptions {
+  root: string | undefined;
+  debug: boolean;
+  version: boolean;
+  help: boolean;
+  rest: string[];
+}
+
+// Global options come before the verb, as with docker and ctr; everything after the verb is the verb's.
+function parseGlobals(argv: readonly string[]): GlobalOptions {
+  const out: GlobalOptions = { root: undefined, debug: false, version: false, help: false, rest: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-') break;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg === '--debug') out.debug = true;
+    else if (arg === '-v' || arg === '--version') out.version = true;
+    else if (arg === '-h' || arg === '--help') out.help = true;
+    else if (arg === '--root') {
+      const value = argv[++i];
+      if (value === undefined) throw newError('ERR_INVALID_ARGUMENT', '--root needs a directory');
+      out.root = value;
+    } else if (arg.startsWith('--root=')) out.root = arg.slice('--root='.length);
+    else throw newError('ERR_INVALID_ARGUMENT', `unknown global option ${arg}`);
+  }
+  out.rest = argv.slice(i);
+  return out;
+}
+
+/**
+ * Runs the `containerkit` command line and returns its exit code. Errors print one line to stderr (with the
+ * error code) and give exit code 1; usage errors give 2, as docker does.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  try {
+    const globals = parseGlobals(argv);
+    if (globals.debug) enableDebug();
+    if (globals.version) {
+      stdout.write(`containerkit version ${packageVersion()}\n`);
+      return 0;
+    }
+    const [verb, ...rest] = globals.rest;
+    if (globals.help || verb === undefined || verb === 'help') {
+      const topic = verb === 'help' ? rest[0] : undefined;
+      const command = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
+      if (topic !== undefined && command === undefined) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${topic}"`);
+      stdout.write(command ? commandUsage(command) : mainUsage());
+      return verb === undefined && !globals.help ? 2 : 0;
+    }
+    const command = COMMANDS.find((c) => c.name === verb);
+    if (!command) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${verb}"; see 'containerkit help'`);
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.values.help) {
+      stdout.write(commandUsage(command));
+      return 0;
+    }
+    const ctx: CliContext = {
+      root: globals.root ?? env.CONTAINERKIT_ROOT ?? DEFAULT_ROOT,
+      stdout,
+      stderr,
+      stdin: io.stdin ?? process.stdin,
+      env,
+      signal: io.signal ?? new AbortController().signal,
+    };
+    return (await command.run(ctx, parsed)) ?? 0;
+  } catch (err) {
+    return reportError(err, stderr);
+  }
+}
+
+function reportError(err: unknown, stderr: NodeJS.WritableStream): number {
+  if (isAbortError(err)) {
+    stderr.write('containerkit: cancelled\n');
+    return 130;
+  }
+  if (err instanceof ContainerkitError) {
+    stderr.write(`containerkit: ${redact(err.message)} (${err.code})\n`);
+    return err.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
+  }
+  // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION: a usage error.
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    stderr.write(`containerkit: ${(err as Error).message}\n`);
+    return 2;
+  }
+  stderr.write(`containerkit: ${redact(err instanceof Error ? err.message : String(err))}\n`);
+  return 1;
+}

@@ -1,0 +1,38 @@
+import { newError } from '../errors/index.js';
+
+/** How a listing is printed: docker's columns, one JSON object per line, or ids only. */
+export type ListFormat = 'table' | 'json' | 'quiet';
+
+/** A column of a listing: its header and how to get the cell from a row. */
+export interface Column<Row> {
+  header: string;
+  value: (row: Row) => string;
+}
+
+/** Reads `--format` and `-q` into a {@link ListFormat}. @throws ERR_INVALID_ARGUMENT for an unknown format. */
+export function listFormat(format: unknown, quiet: unknown): ListFormat {
+  if (quiet === true) return 'quiet';
+  if (format === undefined || format === 'table') return 'table';
+  if (format === 'json') return 'json';
+  throw newError('ERR_INVALID_ARGUMENT', `--format must be "table" or "json", got ${JSON.stringify(format)}`);
+}
+
+/**
+ * Renders a listing the way docker does: upper-case headers, columns padded to the widest cell and separated by
+ * three spaces; `json` prints each row's JSON form on its own line; `quiet` prints only ids.
+ */
+export function renderList<Row>(
+  rows: readonly Row[],
+  columns: ReadonlyArray<Column<Row>>,
+  format: ListFormat,
+  toJson: (row: Row) => unknown,
+  id: (row: Row) => string,
+): string {
+  if (format === 'quiet') return rows.map((row) => `${id(row)}\n`).join('');
+  if (format === 'json') return rows.map((row) => `${JSON.stringify(toJson(row))}\n`).join('');
+  const cells = [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => c.value(row)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
+  return cells
+    .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n')
+    .join('');
+}

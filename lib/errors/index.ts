@@ -1,0 +1,3 @@
+export * from './codes.js';
+export * from './containerkit-error.js';
+export * from './is-abort.js';

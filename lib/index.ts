@@ -1,0 +1,8 @@
+/**
+ * containerkit: build your own container engine in Node.js. Each component is also importable on its own
+ * (`containerkit/oci`, `containerkit/util`, …); this root re-exports them all.
+ * @packageDocumentation
+ */
+export * from './errors/index.js';
+export * from './util/index.js';
+export * from './oci/index.js';

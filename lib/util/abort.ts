@@ -1,0 +1,36 @@
+/** Throws `signal.reason` when the signal is already aborted (call before starting work and inside loops). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  signal?.throwIfAborted();
+}
+
+/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One signal that aborts when any of the given ones does; `undefined` entries are ignored. */
+export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) return present[0];
+  return AbortSignal.any(present);
+}
+
+/** A signal that aborts after `ms` (if given) or when `signal` does. */
+export function withTimeout(signal: AbortSignal | undefined, ms: number | undefined): AbortSignal | undefined {
+  return anySignal(signal, ms === undefined ? undefined : AbortSignal.timeout(ms));
+}

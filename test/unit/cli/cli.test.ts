@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { PassThrough } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { runCli } from '../../../lib/cli/main.js';
+import { renderList, listFormat } from '../../../lib/cli/output.js';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(args, { stdout, stderr, env });
+  return { code, out, err };
+}
+
+describe('cli', () => {
+  const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+  it('--version prints the package version', async () => {
+    expect(await cli(['--version'])).to.deep.equal({ code: 0, out: `containerkit version ${version}\n`, err: '' });
+  });
+
+  it('help lists the commands; no command prints usage and exits 2', async () => {
+    const help = await cli(['help']);
+    expect(help.code).to.equal(0);
+    expect(help.out).to.contain('Usage: containerkit').and.to.contain('version');
+    expect((await cli([])).code).to.equal(2);
+    const one = await cli(['help', 'version']);
+    expect(one.out).to.contain('Usage: containerkit version');
+  });
+
+  it('errors print one line with the code and exit non-zero', async () => {
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.err).to.equal(`containerkit: unknown command "frobnicate"; see 'containerkit help' (ERR_INVALID_ARGUMENT)\n`);
+    const badOption = await cli(['version', '--nope']);
+    expect(badOption.code).to.equal(2);
+    expect(badOption.err.split('\n').filter(Boolean)).to.have.length(1);
+    const badGlobal = await cli(['--root']);
+    expect(badGlobal.code).to.equal(2);
+  });
+
+  it('listings: docker columns, json lines, ids only', () => {
+    const rows = [
+      { id: 'abc', name: 'first', size: '1MB' },
+      { id: 'defghi', name: 'second-longer', size: '22kB' },
+    ];
+    const columns = [
+      { header: 'ID', value: (r: (typeof rows)[0]) => r.id },
+      { header: 'NAME', value: (r: (typeof rows)[0]) => r.name },
+      { header: 'SIZE', value: (r: (typeof rows)[0]) => r.size },
+    ];
+    const table = renderList(rows, columns, 'table', (r) => r, (r) => r.id);
+    expect(table).to.equal('ID       NAME            SIZE\nabc      first           1MB\ndefghi   second-longer   22kB\n');
+    expect(renderList(rows, columns, 'json', (r) => r, (r) => r.id)).to.equal(`${JSON.stringify(rows[0])}\n${JSON.stringify(rows[1])}\n`);
+    expect(renderList(rows, columns, 'quiet', (r) => r, (r) => r.id)).to.equal('abc\ndefghi\n');
+    expect(listFormat(undefined, true)).to.equal('quiet');
+    expect(listFormat('json', false)).to.equal('json');
+    expect(() => listFormat('yaml', false)).to.throw(/--format/);
+  });
+});
