@@ -11,4 +11,9 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     summary: 'sha256 of a 500 MB file: digestFile in a fresh node process vs sha256sum',
     load: async () => (await import('./scenarios/digest.js')).createDigestScenario(),
   },
+  {
+    name: 'runc-run',
+    summary: 'start-to-exit of /bin/true in a container: OCIRuntime.run in-process vs runc run spawned by child_process',
+    load: async () => (await import('./scenarios/runc-run.js')).createRuncRunScenario(),
+  },
 ];

@@ -6,3 +6,4 @@
 export * from './errors/index.js';
 export * from './util/index.js';
 export * from './oci/index.js';
+export * from './runtime/index.js';

@@ -19,6 +19,7 @@ HOST_PACKAGES=(
   tini                        # init process for containers
   time                        # GNU time: peak RSS in benchmarks
   apache2-utils               # htpasswd -B: bcrypt htpasswd files for the registry fixture
+  golang-github-opencontainers-specs-dev # the OCI runtime-spec JSON schema, to validate generated config.json
 )
 
 missing_packages() {

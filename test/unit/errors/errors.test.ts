@@ -60,3 +60,12 @@ describe('errors', () => {
     expect(isAbortError(newError('ERR_INTERNAL', 'x'))).to.equal(false);
   });
 });
+
+describe('errors: the documented list', () => {
+  it('README.md lists every code with its category, and nothing else', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(rows)).to.deep.equal({ ...ERROR_CODES });
+  });
+});
