@@ -6,6 +6,6 @@ export * from './oci-runtime.js';
 export * from './options.js';
 export * from './types.js';
 export * from './process.js';
-export { RuncError, type RuncErrorDetails } from './errors.js';
+export { RuncError, classifyRuncMessage, type RuncErrorDetails } from './errors.js';
 export type { StdioMode, StdioStreams, StdioOption } from './io.js';
 export * from './spec/index.js';
