@@ -16,4 +16,9 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     summary: 'start-to-exit of /bin/true in a container: OCIRuntime.run in-process vs runc run spawned by child_process',
     load: async () => (await import('./scenarios/runc-run.js')).createRuncRunScenario(),
   },
+  {
+    name: 'registry-pull',
+    summary: 'pull a 200 MB layer and a 20,000-file layer from a local registry: RegistryClient in a fresh node process vs skopeo copy',
+    load: async () => (await import('./scenarios/registry-pull.js')).createRegistryPullScenario(),
+  },
 ];

@@ -4,75 +4,65 @@
 //   npm run demo            (Debian, as root; `npm ci` first)
 //
 // Each step says which containerkit part plays it. Parts that do not exist yet are played by the peer tool that
-// containerkit measures itself against (skopeo, umoci), and the output says so.
-import { createReadStream } from 'node:fs';
+// containerkit measures itself against (umoci for unpacking), and the output says so.
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DigestVerifier,
-  familiarString,
-  normalizeReference,
-  parseImageConfig,
-  parseManifestOrIndex,
-  runTool,
-  splitDigest,
-  type Descriptor,
-} from 'containerkit';
+import { familiarString, normalizeReference, runTool, splitDigest, type ImageIndex } from 'containerkit';
+import { RegistryClient } from 'containerkit/registry';
 import { OCIRuntime, generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 // The demo borrows two test fixtures to stay offline: an image built from busybox-static, and a private
 // docker-registry on a random 127.0.0.1 port.
-import { buildBusyboxImage, pushImage } from '../test/fixtures/images.js';
+import { buildBusyboxImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
 
 const step = (who: string, what: string): void => console.log(`\n\x1b[1m[${who}]\x1b[0m ${what}`);
 const detail = (text: string): void => console.log(`    ${text}`);
 
-async function verifyBlob(layout: string, descriptor: Descriptor): Promise<void> {
-  const { algorithm, hex } = splitDigest(descriptor.digest);
-  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-  await pipeline(
-    createReadStream(join(layout, 'blobs', algorithm, hex), { highWaterMark: 1 << 20 }),
-    new DigestVerifier({ algorithm, hex, size: descriptor.size }),
-    sink,
-  );
+function blobPath(layout: string, digest: string): string {
+  const { algorithm, hex } = splitDigest(digest);
+  return join(layout, 'blobs', algorithm, hex);
 }
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'containerkit-demo-'));
   const registry = await startRegistry();
   const runtime = new OCIRuntime({ root: join(work, 'runc') });
+  const client = new RegistryClient(); // loopback registries speak plain HTTP, as with dockerd
   const id = `demo-${process.pid}`;
   try {
     step('docker build', 'an image built offline from /bin/busybox (busybox-static) into an OCI layout');
     const image = await buildBusyboxImage(join(work, 'build'));
     detail(`manifest ${image.manifestDigest}, ${image.layers.length} layer`);
 
-    step('docker push', `to a private docker-registry at ${registry.url}  (skopeo: RegistryClient is not built yet)`);
-    const pushed = await pushImage(image.layoutDir, image.tag, registry.host, 'demo/busybox', 'latest');
-    detail(`pushed ${pushed}`);
-
-    step('docker pull', 'resolve the name (containerkit/oci), fetch (skopeo), verify every byte (containerkit/util)');
+    step('docker push', `to a private docker-registry at ${registry.url}, children first (containerkit/registry)`);
     const ref = normalizeReference(`${registry.host}/demo/busybox`);
-    detail(`reference ${familiarString(ref)} → ${ref.toString()}`);
-    const layout = join(work, 'pulled');
-    await runTool('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${ref.toString()}`, `oci:${layout}:latest`]);
-    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
-    const manifestDescriptor = index.manifests[0]!;
-    await verifyBlob(layout, manifestDescriptor);
-    const { hex: manifestHex } = splitDigest(manifestDescriptor.digest);
-    const parsed = parseManifestOrIndex(await readFile(join(layout, 'blobs', 'sha256', manifestHex)), { expected: manifestDescriptor });
+    const builtIndex = JSON.parse(await readFile(join(image.layoutDir, 'index.json'), 'utf8')) as ImageIndex;
+    const pushed = await client.pushImage(ref, builtIndex.manifests[0]!, {
+      read: (d) => createReadStream(blobPath(image.layoutDir, d.digest)),
+    });
+    detail(`pushed ${familiarString(ref)} → ${pushed.descriptor.digest} (${pushed.blobs.size} blobs uploaded)`);
+
+    step('docker pull', 'resolve, fetch manifest, config and layers, every byte verified (containerkit/registry)');
+    const { descriptor } = await client.resolve(ref);
+    detail(`${ref.toString()} resolves to ${descriptor.digest}`);
+    const { bytes, parsed } = await client.fetchManifest(ref, { descriptor });
     if (parsed.kind !== 'manifest') throw new Error('expected an image manifest');
     const { manifest } = parsed;
-    await verifyBlob(layout, manifest.config);
-    const configBytes = await readFile(join(layout, 'blobs', 'sha256', splitDigest(manifest.config.digest).hex));
-    const config = parseImageConfig(configBytes, { expected: manifest.config });
-    for (const layer of manifest.layers) {
-      await verifyBlob(layout, layer);
-      detail(`layer ${layer.digest.slice(0, 19)}… ${layer.size} bytes: digest and size verified`);
+    const config = await client.fetchImageConfig(ref, manifest.config);
+    // The pulled image goes into an OCI image layout (the ImageStore's format) for the unpack step.
+    const layout = join(work, 'pulled');
+    await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(blobPath(layout, descriptor.digest), bytes);
+    for (const blob of [manifest.config, ...manifest.layers]) {
+      await pipeline(await client.fetchBlob(ref, blob), createWriteStream(blobPath(layout, blob.digest)));
+      detail(`${blob.digest.slice(0, 19)}… ${blob.size} bytes: digest and size verified while streaming`);
     }
+    const named = { ...descriptor, annotations: { 'org.opencontainers.image.ref.name': 'latest' } };
+    await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [named] }));
+    await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     detail(`config: ${config.os}/${config.architecture}, Cmd ${JSON.stringify(config.config?.Cmd)}`);
 
     step('containerd unpack', 'layers into a root filesystem  (umoci: the Unpacker is not built yet)');
@@ -98,6 +88,7 @@ async function main(): Promise<void> {
     detail(`exit code ${result.exitCode} (the script's own "exit 3", reported by runc through containerkit)`);
   } finally {
     await runtime.delete(id, { force: true }).catch(() => undefined);
+    client.close();
     await registry.stop();
     await rm(work, { recursive: true, force: true });
   }

@@ -7,3 +7,5 @@ export * from './errors/index.js';
 export * from './util/index.js';
 export * from './oci/index.js';
 export * from './runtime/index.js';
+export * from './registry/index.js';
+export * from './shim/index.js';

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { ContainerkitError, isAbortError, newError } from '../errors/index.js';
 import { enableDebug, redact } from '../util/debug.js';
 import type { CliContext, Command } from './command.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
 import { versionCommand } from './commands/version.js';
 import { packageVersion } from './version.js';
 
@@ -17,7 +19,7 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-const COMMANDS: Command[] = [versionCommand];
+const COMMANDS: Command[] = [loginCommand, logoutCommand, versionCommand];
 
 function commandList(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4) + 3;

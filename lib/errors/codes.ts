@@ -81,6 +81,62 @@ export const ERROR_CODES = {
   ERR_CRIU_FAILED: 'FailedPrecondition',
   /** A user or group named for a container's process is not in its rootfs's `/etc/passwd` or `/etc/group`. */
   ERR_USER_NOT_FOUND: 'NotFound',
+  /** Registry authentication could not be completed for a reason other than refused credentials: the token server was unreachable or answered an error, sent no usable token, or a challenge was malformed or pointed at an insecure realm. A retry may help. */
+  ERR_REGISTRY_AUTH_FAILED: 'Unavailable',
+  /** A `docker-credential-<name>` helper failed or answered something other than the credential-helper protocol; `details` holds the helper name and its first output line. */
+  ERR_CREDENTIAL_HELPER_FAILED: 'Unavailable',
+  /** A registry says the repository, manifest, tag or blob does not exist (HTTP 404, `NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`…). */
+  ERR_REGISTRY_NOT_FOUND: 'NotFound',
+  /** A registry refused the request for lack of rights (HTTP 403, `DENIED`). */
+  ERR_REGISTRY_DENIED: 'PermissionDenied',
+  /** A registry asked for credentials that were missing or refused (HTTP 401, `UNAUTHORIZED`), after one fresh try. */
+  ERR_REGISTRY_UNAUTHORIZED: 'PermissionDenied',
+  /** A registry is unreachable, timed out or failed (network error, HTTP 408, 5xx); `details.temporary` says whether a retry could help. */
+  ERR_REGISTRY_UNAVAILABLE: 'Unavailable',
+  /** A registry is rate-limiting (HTTP 429, `TOOMANYREQUESTS`); `details.retryAfterMs` holds its Retry-After when given. */
+  ERR_REGISTRY_TOO_MANY_REQUESTS: 'Unavailable',
+  /** A registry rejected the request as invalid (HTTP 400: `MANIFEST_INVALID`, `DIGEST_INVALID`, `BLOB_UPLOAD_INVALID`, `TAG_INVALID`…). */
+  ERR_REGISTRY_INVALID: 'InvalidArgument',
+  /** A registry does not support the operation (HTTP 405, `UNSUPPORTED`), e.g. deletes disabled. */
+  ERR_REGISTRY_UNSUPPORTED: 'FailedPrecondition',
+  /** A registry answered something the distribution protocol does not allow (a missing Location, a bad Content-Range, an unexpected status). */
+  ERR_REGISTRY_PROTOCOL: 'Internal',
+  /** More than the allowed number of HTTP redirects (5), or a redirect loop. */
+  ERR_REDIRECT_LIMIT: 'Unavailable',
+  /** An HTTP response body stopped delivering bytes for longer than the stall timeout while the reader was waiting. */
+  ERR_STALL_TIMEOUT: 'Unavailable',
+  /** Connecting to a registry and receiving the response headers took longer than the connect timeout. */
+  ERR_CONNECT_TIMEOUT: 'Unavailable',
+  /** A foreign (non-distributable) layer lists `urls` on a host the caller did not allow, so it is not fetched from there. */
+  ERR_FOREIGN_LAYER_DENIED: 'PermissionDenied',
+  /** A ttrpc peer answered NOT_FOUND (gRPC code 5), e.g. a shim asked about a process it no longer has; `details` holds `grpcCode`, `grpcMessage`, `service` and `method`. */
+  ERR_TTRPC_NOT_FOUND: 'NotFound',
+  /** A ttrpc peer answered ALREADY_EXISTS (6), e.g. an exec id already in use; `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_ALREADY_EXISTS: 'AlreadyExists',
+  /** A ttrpc peer answered INVALID_ARGUMENT (3) or OUT_OF_RANGE (11); `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_INVALID_ARGUMENT: 'InvalidArgument',
+  /** A ttrpc peer answered FAILED_PRECONDITION (9), e.g. starting an exec in a stopped task; `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_FAILED_PRECONDITION: 'FailedPrecondition',
+  /** A ttrpc peer answered PERMISSION_DENIED (7) or UNAUTHENTICATED (16); `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_PERMISSION_DENIED: 'PermissionDenied',
+  /** A ttrpc peer does not serve the service or method (UNIMPLEMENTED, 12); `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_UNIMPLEMENTED: 'FailedPrecondition',
+  /** A ttrpc call ran past its timeout: enforced locally, or answered DEADLINE_EXCEEDED (4) by the peer; `details.timeoutMs` or `details.grpcCode`. */
+  ERR_TTRPC_DEADLINE_EXCEEDED: 'Unavailable',
+  /** A ttrpc peer answered ABORTED (10): a concurrent change got there first; `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_ABORTED: 'Conflict',
+  /** A ttrpc peer is unreachable (ENOENT, ECONNREFUSED, connect timeout; `details.errno`) or answered UNAVAILABLE (14), CANCELLED (1) or RESOURCE_EXHAUSTED (8). A retry may help. */
+  ERR_TTRPC_UNAVAILABLE: 'Unavailable',
+  /** The ttrpc connection closed (by either side) while the call was pending or before it was sent. */
+  ERR_TTRPC_CONNECTION_CLOSED: 'Unavailable',
+  /** A ttrpc peer answered UNKNOWN (2), INTERNAL (13), DATA_LOSS (15) or a code outside gRPC's list; `details` as for ERR_TTRPC_NOT_FOUND. */
+  ERR_TTRPC_INTERNAL: 'Internal',
+  /** A ttrpc message is larger than the protocol's 4 MiB limit; `details.direction` is `send` or `receive`, `details.length` its size. */
+  ERR_TTRPC_MESSAGE_TOO_LARGE: 'InvalidArgument',
+  /** A ttrpc peer broke the protocol: an undecodable frame or message, a frame type or stream id that is not allowed. */
+  ERR_TTRPC_PROTOCOL: 'Internal',
+  /** A shim does not serve `containerd.task.v2.Task` (containerd 2.x shims serve `containerd.task.v3.Task`, which containerkit does not support). */
+  ERR_SHIM_TASK_API_UNSUPPORTED: 'FailedPrecondition',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */

@@ -19,7 +19,8 @@ describe('examples', function () {
 
   it('docker-flow (npm run demo): image → registry → verified pull → unpack → spec → runc, exit 3', async () => {
     const { stdout } = await runExample('docker-flow.ts');
-    expect(stdout).to.match(/layer sha256:[0-9a-f]{12}… \d+ bytes: digest and size verified/);
+    expect(stdout).to.match(/sha256:[0-9a-f]{12}… \d+ bytes: digest and size verified while streaming/);
+    expect(stdout).to.match(/pushed .*demo\/busybox:latest → sha256:[0-9a-f]{64} \(2 blobs uploaded\)/);
     expect(stdout).to.contain('hello from a container: demo, pid 1, uid 0');
     expect(stdout).to.contain('exit code 3');
     expect(stdout).to.contain('nothing left behind');

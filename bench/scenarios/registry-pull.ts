@@ -1,0 +1,160 @@
+/**
+ * Scenario `registry-pull`: pull an image of a 200 MB incompressible layer and a layer of 20,000 small files from a
+ * local docker-registry into an empty directory, RegistryClient in a fresh node process against
+ * `skopeo copy docker://… oci:DIR`.
+ *
+ * Fairness rules:
+ * - Same input: one image built once in setup (a 200 MB layer of random bytes in 8 files, gzip level 1, which
+ *   cannot shrink it; a gzip layer of 20,000 × 1 KiB files in 200 directories; a config), pushed with skopeo
+ *   to a private docker-registry on 127.0.0.1 started in setup; both sides pull the same tag over plain HTTP.
+ * - Same work: each side resolves the tag, fetches the manifest, config and both layers, verifies every digest and
+ *   writes every blob under DIR/blobs/sha256 of its own empty directory (recreated by the harness every pair).
+ *   skopeo also writes index.json and oci-layout (two tiny files).
+ * - Same process cost: both are one fresh process per run under GNU time; node's start-up counts against
+ *   containerkit. The containerkit child is plain JS over the built dist/.
+ * - Verified after every pair: both directories hold the same blob set (names and sizes), equal to the image's.
+ */
+import { randomFill } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, readdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { initLayout, tagManifest, writeBlob } from '../../test/fixtures/image-layout.js';
+import { hostArchitecture, pushImage } from '../../test/fixtures/images.js';
+import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
+import { digestFile } from '../../lib/util/digest-stream.js';
+import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+
+const randomFillAsync = promisify(randomFill);
+const RANDOM_FILES = 8;
+const RANDOM_FILE_BYTES = 25_000_000;
+const SMALL_FILES = 20_000;
+const SMALL_DIRS = 200;
+
+/**
+ * Streams a tar of 8 × 25 MB random files to `path`, gzip level 1 (skopeo would compress an uncompressed layer on
+ * push, changing its digest; random bytes stay ~200 MB either way).
+ */
+async function writeRandomLayer(path: string, signal: AbortSignal): Promise<void> {
+  const tarball = pack();
+  const done = pipeline(tarball, createGzip({ level: 1 }), createWriteStream(path), { signal });
+  for (let i = 0; i < RANDOM_FILES; i++) {
+    const content = Buffer.allocUnsafe(RANDOM_FILE_BYTES);
+    await randomFillAsync(content);
+    await new Promise<void>((resolve, reject) => tarball.entry({ name: `random/file-${i}.bin`, size: content.length, mode: 0o644 }, content, (err) => (err ? reject(err) : resolve())));
+  }
+  tarball.finalize();
+  await done;
+}
+
+/** Streams a gzip tar of 20,000 × 1 KiB files in 200 directories to `path`. */
+async function writeSmallFilesLayer(path: string, signal: AbortSignal): Promise<void> {
+  const tarball = pack();
+  const done = pipeline(tarball, createGzip({ level: 6 }), createWriteStream(path), { signal });
+  const perDir = SMALL_FILES / SMALL_DIRS;
+  for (let d = 0; d < SMALL_DIRS; d++) {
+    tarball.entry({ name: `small/d${d}/`, type: 'directory', mode: 0o755 });
+    for (let f = 0; f < perDir; f++) {
+      const content = Buffer.alloc(1024, `${d}/${f} `);
+      tarball.entry({ name: `small/d${d}/f${f}`, size: content.length, mode: 0o644 }, content);
+    }
+  }
+  tarball.finalize();
+  await done;
+}
+
+async function blobSet(dir: string): Promise<Map<string, number>> {
+  const blobs = join(dir, 'blobs', 'sha256');
+  const out = new Map<string, number>();
+  for (const name of await readdir(blobs)) out.set(name, (await stat(join(blobs, name))).size);
+  return out;
+}
+
+/** Creates the `registry-pull` scenario. */
+export function createRegistryPullScenario(): Scenario {
+  let registry: RegistryFixture | undefined;
+  let reference = '';
+  let expected = new Map<string, number>();
+
+  return {
+    name: 'registry-pull',
+    description: 'pull a 200 MB incompressible layer and a 20,000-file layer from a local docker-registry into an empty directory',
+    fairness: [
+      'containerkit: start node, load dist/registry, resolve the tag, fetch the manifest and all blobs at once (each verified byte by byte, 1 MiB chunks) into DIR/blobs/sha256, exit',
+      'peer: skopeo copy docker://127.0.0.1:PORT/big:latest oci:DIR:latest (plain HTTP), which also verifies every blob',
+      'same image for both, built once in setup and pushed to one private docker-registry on 127.0.0.1',
+      'both are one fresh process per run, spawned the same way under GNU time, into an empty directory recreated every pair',
+      'verified after every pair: both directories hold the same blob names and sizes as the pushed image',
+    ],
+
+    async setup(ctx: BenchContext): Promise<void> {
+      const built = join(ctx.repoRoot, 'dist', 'registry', 'registry-client.js');
+      try {
+        await access(built);
+      } catch {
+        throw new ScenarioFailure(`${built} is missing: build first (npm run build)`);
+      }
+      const layout = join(ctx.workDir, 'layout');
+      await initLayout(layout);
+      const layers = [];
+      for (const [name, mediaType, write] of [
+        ['random.tar.gz', 'application/vnd.oci.image.layer.v1.tar+gzip', writeRandomLayer],
+        ['small.tar.gz', 'application/vnd.oci.image.layer.v1.tar+gzip', writeSmallFilesLayer],
+      ] as const) {
+        const file = join(ctx.workDir, name);
+        await write(file, ctx.signal);
+        // Layers are big: write them once and move them into the layout under their digest.
+        const { hex, size } = await digestFile(file);
+        await rename(file, join(layout, 'blobs', 'sha256', hex));
+        layers.push({ mediaType, digest: `sha256:${hex}`, size });
+      }
+      const arch = hostArchitecture();
+      const config = {
+        architecture: arch,
+        os: 'linux',
+        config: { Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: [layers[0]!.digest, `sha256:${'0'.repeat(64)}`] },
+      };
+      const configDesc = await writeBlob(layout, 'application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify(config)));
+      const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers };
+      const manifestDesc = await writeBlob(layout, 'application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify(manifest)));
+      await tagManifest(layout, manifestDesc, 'latest');
+      registry = await startRegistry({ signal: ctx.signal });
+      await pushImage(layout, 'latest', registry.host, 'big', 'latest', { signal: ctx.signal });
+      reference = `${registry.host}/big:latest`;
+      // The layout holds exactly the image's blobs: manifest, config and the two layers.
+      expected = await blobSet(layout);
+    },
+
+    async prepare(): Promise<void> {
+      // The harness empties both destination directories; the registry is read-only for both sides.
+    },
+
+    containerkit(pair: PairContext): SideCommand {
+      return { kind: 'process', argv: [process.execPath, join(pair.repoRoot, 'bench', 'children', 'registry-pull.mjs'), reference, pair.dest.containerkit] };
+    },
+
+    peer(pair: PairContext): SideCommand {
+      return {
+        kind: 'process',
+        argv: ['skopeo', '--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${pair.dest.peer}:latest`],
+      };
+    },
+
+    async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
+      for (const side of ['containerkit', 'peer'] as const) {
+        if (results[side].exitCode !== 0) throw new ScenarioFailure(`${side} exited ${results[side].exitCode}: ${results[side].stderr.slice(-500)}`);
+        const got = await blobSet(pair.dest[side]);
+        const same = got.size === expected.size && [...expected].every(([name, size]) => got.get(name) === size);
+        if (!same) throw new ScenarioFailure(`${side} wrote blobs ${JSON.stringify([...got])}, expected ${JSON.stringify([...expected])}`);
+      }
+    },
+
+    async teardown(): Promise<void> {
+      await registry?.stop();
+    },
+  };
+}
