@@ -3,26 +3,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../../lib/cli/main.js';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
 import { verifyCredentials } from '../../../lib/registry/auth/verify.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { authedRequest } from '../../fixtures/token-server.js';
+import { codedRejection } from '../../fixtures/assert.js';
 
 const USER = 'tester';
 const PASSWORD = 'c0rrect-horse-battery';
-
-async function rejection(p: Promise<unknown>): Promise<ContainerkitError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ContainerkitError);
-    return err as ContainerkitError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function cli(args: string[], env: NodeJS.ProcessEnv, stdinText?: string): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -63,24 +53,24 @@ describe('registry auth: htpasswd basic auth against the real registry', () => {
 
   it('a wrong password fails with ERR_REGISTRY_UNAUTHORIZED after one retry', async () => {
     const auth = new Authenticator({ credentials: new StaticCredentials({ [registry.host]: { username: USER, password: 'wrong' } }) });
-    const err = await rejection(authedRequest(auth, registry.host, 'GET', '/v2/', []));
+    const err = await codedRejection(authedRequest(auth, registry.host, 'GET', '/v2/', []));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(err.message).to.not.contain('wrong');
     expect(await registry.countRequests({ path: '/v2/' })).to.equal(2);
     // The next request sends the refused credentials once; challenge() then has nothing new: still no loop.
-    await rejection(authedRequest(auth, registry.host, 'GET', '/v2/', []));
+    await codedRejection(authedRequest(auth, registry.host, 'GET', '/v2/', []));
     expect(await registry.countRequests({ path: '/v2/' })).to.equal(3);
   });
 
   it('no credentials fails with ERR_REGISTRY_UNAUTHORIZED after one request', async () => {
     const auth = new Authenticator();
-    expect((await rejection(authedRequest(auth, registry.host, 'GET', '/v2/', []))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
+    expect((await codedRejection(authedRequest(auth, registry.host, 'GET', '/v2/', []))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(await registry.countRequests({})).to.equal(1);
   });
 
   it('verifyCredentials accepts the right password and refuses a wrong one', async () => {
     await verifyCredentials(registry.host, { username: USER, password: PASSWORD });
-    const err = await rejection(verifyCredentials(registry.host, { username: USER, password: 'nope-nope' }));
+    const err = await codedRejection(verifyCredentials(registry.host, { username: USER, password: 'nope-nope' }));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(err.message).to.not.contain('nope-nope');
   });

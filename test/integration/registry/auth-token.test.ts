@@ -1,26 +1,16 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import { sleep } from '../../../lib/util/abort.js';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
 import { verifyCredentials } from '../../../lib/registry/auth/verify.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 import { authedRequest, startTokenServer, type TokenServerFixture } from '../../fixtures/token-server.js';
+import { codedRejection } from '../../fixtures/assert.js';
 
 const USER = 'pusher';
 const PASSWORD = 'token-flow-pa55';
 const REPO = 'auth/token-test';
-
-async function rejection(p: Promise<unknown>): Promise<ContainerkitError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ContainerkitError);
-    return err as ContainerkitError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('registry auth: token server in front of the real registry', () => {
   let registry: RegistryFixture;
@@ -71,7 +61,7 @@ describe('registry auth: token server in front of the real registry', () => {
 
   it('an anonymous token cannot push: the retry with a fresh token still fails, no loop', async () => {
     const anon = new Authenticator();
-    const err = await rejection(authedRequest(anon, ts.host, 'POST', `/v2/${REPO}/blobs/uploads/`, push));
+    const err = await codedRejection(authedRequest(anon, ts.host, 'POST', `/v2/${REPO}/blobs/uploads/`, push));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(ts.proxyRequests.map((r) => r.status)).to.deep.equal([401, 401]);
     expect(ts.tokenRequests).to.have.length(1);
@@ -107,10 +97,10 @@ describe('registry auth: token server in front of the real registry', () => {
   it('a 401 that never ends gives up after one retry, on every request', async () => {
     ts.alwaysUnauthorized = true;
     const auth = new Authenticator({ credentials: new StaticCredentials({ [ts.host]: { username: USER, password: PASSWORD } }) });
-    expect((await rejection(authedRequest(auth, ts.host, 'GET', `/v2/${REPO}/tags/list`, pull))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
+    expect((await codedRejection(authedRequest(auth, ts.host, 'GET', `/v2/${REPO}/tags/list`, pull))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(ts.proxyRequests).to.have.length(2);
     expect(ts.tokenRequests).to.have.length(1);
-    expect((await rejection(authedRequest(auth, ts.host, 'GET', `/v2/${REPO}/tags/list`, pull))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
+    expect((await codedRejection(authedRequest(auth, ts.host, 'GET', `/v2/${REPO}/tags/list`, pull))).code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(ts.proxyRequests).to.have.length(4);
     expect(ts.tokenRequests).to.have.length(2);
   });
@@ -118,7 +108,7 @@ describe('registry auth: token server in front of the real registry', () => {
   it('login verification: right credentials pass, wrong ones are refused by the token server', async () => {
     await verifyCredentials(ts.host, { username: USER, password: PASSWORD });
     expect(ts.tokenRequests.map((r) => [r.kind, r.status])).to.deep.equal([['basic', 200]]);
-    const err = await rejection(verifyCredentials(ts.host, { username: USER, password: 'wrong-one' }));
+    const err = await codedRejection(verifyCredentials(ts.host, { username: USER, password: 'wrong-one' }));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(err.message).to.contain('token server').and.not.contain('wrong-one');
   });

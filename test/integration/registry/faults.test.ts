@@ -9,6 +9,7 @@ import type { RegistryAuth } from '../../../lib/registry/types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
 import { sendBody, sendError, sha256, startFakeRegistry, type FakeRegistry } from '../../fixtures/fake-registry.js';
+import { rejection } from '../../fixtures/assert.js';
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
@@ -20,15 +21,6 @@ function manifestBytes(tag: string): Buffer {
 
 function descOf(bytes: Buffer, mediaType = 'application/octet-stream'): Descriptor {
   return { mediaType, digest: sha256(bytes) as Digest, size: bytes.length };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError & { code: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as RegistryError & { code: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Writes `total` bytes in 64 KiB pieces honouring backpressure; resolves with the bytes the socket accepted. */
@@ -94,7 +86,7 @@ describe('registry: faults from a fake registry', function () {
     wrong[wrong.length - 1]! ^= 1;
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 200, wrong));
     const stream = await client.fetchBlob(repo, blobDesc);
-    const err = await rejection(buffer(stream));
+    const err = await rejection<RegistryError>(buffer(stream));
     expect(err.code).to.equal('ERR_DIGEST_MISMATCH');
     expect(stream.readableEnded).to.equal(false);
   });
@@ -104,14 +96,14 @@ describe('registry: faults from a fake registry', function () {
     const served = manifestBytes('served');
     fake.route('GET', `/v2/test/repo/manifests/${sha256(asked)}`, (_req, res) => sendBody(res, 200, served, { 'Content-Type': MANIFEST_TYPE }));
     fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res) => sendBody(res, 200, served, { 'Content-Type': MANIFEST_TYPE, 'Docker-Content-Digest': sha256(asked) }));
-    expect((await rejection(client.fetchManifest(`${repo}@${sha256(asked)}`))).code).to.equal('ERR_DIGEST_MISMATCH');
-    expect((await rejection(client.fetchManifest(`${repo}:v1`))).code).to.equal('ERR_DIGEST_MISMATCH');
+    expect((await rejection<RegistryError>(client.fetchManifest(`${repo}@${sha256(asked)}`))).code).to.equal('ERR_DIGEST_MISMATCH');
+    expect((await rejection<RegistryError>(client.fetchManifest(`${repo}:v1`))).code).to.equal('ERR_DIGEST_MISMATCH');
   });
 
   it('never hands on more bytes than the descriptor size, whatever Content-Length says', async () => {
     // Content-Length below the descriptor's size: refused before the body is read.
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 200, blob, { 'Content-Length': 10 }));
-    expect((await rejection(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_SIZE_MISMATCH');
+    expect((await rejection<RegistryError>(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_SIZE_MISMATCH');
     // A body longer than its Content-Length: the extra bytes are never part of the blob.
     fake.reset();
     const extra = Buffer.from('garbage after the declared length');
@@ -130,7 +122,7 @@ describe('registry: faults from a fake registry', function () {
       res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
       res.end(blob);
     });
-    expect((await rejection(buffer(await client.fetchBlob(repo, small)))).code).to.equal('ERR_SIZE_MISMATCH');
+    expect((await rejection<RegistryError>(buffer(await client.fetchBlob(repo, small)))).code).to.equal('ERR_SIZE_MISMATCH');
   });
 
   it('retries a 500 and succeeds', async () => {
@@ -145,7 +137,7 @@ describe('registry: faults from a fake registry', function () {
 
   it('gives up on 500 forever with the last error, after maxAttempts', async () => {
     fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res, n) => sendError(res, 500, 'UNKNOWN', `failure number ${n}`));
-    const err = await rejection(client.fetchManifest(`${repo}:v1`));
+    const err = await rejection<RegistryError>(client.fetchManifest(`${repo}:v1`));
     expect(err).to.be.instanceOf(RegistryError);
     expect(err.code).to.equal('ERR_REGISTRY_UNAVAILABLE');
     expect(err.status).to.equal(500);
@@ -161,7 +153,7 @@ describe('registry: faults from a fake registry', function () {
       // …and nothing more, never ending.
     });
     const started = Date.now();
-    const err = await rejection(client.fetchBlob(repo, blobDesc).then(buffer));
+    const err = await rejection<RegistryError>(client.fetchBlob(repo, blobDesc).then(buffer));
     expect(err.code).to.equal('ERR_STALL_TIMEOUT');
     // One stall per attempt: the first response and each of the 2 resumes.
     expect(Date.now() - started).to.be.within(850, 5000);
@@ -172,11 +164,11 @@ describe('registry: faults from a fake registry', function () {
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 307, '', { Location: '/loop/a' }));
     fake.route('GET', '/loop/a', (_req, res) => sendBody(res, 307, '', { Location: '/loop/b' }));
     fake.route('GET', '/loop/b', (_req, res) => sendBody(res, 307, '', { Location: '/loop/a' }));
-    expect((await rejection(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_REDIRECT_LIMIT');
+    expect((await rejection<RegistryError>(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_REDIRECT_LIMIT');
     fake.reset();
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 307, '', { Location: '/chain/1' }));
     fake.route('GET', /^\/chain\/\d+$/, (req, res) => sendBody(res, 302, '', { Location: `/chain/${Number(req.url!.split('/')[2]) + 1}` }));
-    expect((await rejection(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_REDIRECT_LIMIT');
+    expect((await rejection<RegistryError>(client.fetchBlob(repo, blobDesc))).code).to.equal('ERR_REDIRECT_LIMIT');
     expect(fake.matching('GET', /^\/chain\//)).to.have.length(5);
   });
 
@@ -203,8 +195,8 @@ describe('registry: faults from a fake registry', function () {
       res.writeHead(200, { 'Content-Type': MANIFEST_TYPE });
       written.push(await writeSlowly(res, total));
     });
-    expect((await rejection(client.fetchManifest(`${repo}:big`))).code).to.equal('ERR_MANIFEST_TOO_LARGE');
-    expect((await rejection(client.fetchManifest(`${repo}:chunked`))).code).to.equal('ERR_MANIFEST_TOO_LARGE');
+    expect((await rejection<RegistryError>(client.fetchManifest(`${repo}:big`))).code).to.equal('ERR_MANIFEST_TOO_LARGE');
+    expect((await rejection<RegistryError>(client.fetchManifest(`${repo}:chunked`))).code).to.equal('ERR_MANIFEST_TOO_LARGE');
     for (let i = 0; i < 100 && written.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(written).to.have.length(2);
     // The server saw the connection close long before it had written everything.
@@ -276,7 +268,7 @@ describe('registry: faults from a fake registry', function () {
     expect(Date.now() - started).to.be.at.least(950);
     fake.reset();
     fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res) => sendError(res, 429, 'TOOMANYREQUESTS', 'come back in an hour', { 'Retry-After': '3600' }));
-    const err = await rejection(client.fetchManifest(`${repo}:v1`));
+    const err = await rejection<RegistryError>(client.fetchManifest(`${repo}:v1`));
     expect(err.code).to.equal('ERR_REGISTRY_TOO_MANY_REQUESTS');
     expect(err.registryCode).to.equal('TOOMANYREQUESTS');
     expect(err.retryAfterMs).to.equal(3_600_000);
@@ -286,7 +278,7 @@ describe('registry: faults from a fake registry', function () {
 
   it('gives up on a 401 that never ends after one fresh try', async () => {
     fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res) => sendError(res, 401, 'UNAUTHORIZED', 'nope', { 'WWW-Authenticate': 'Bearer realm="x"' }));
-    const err = await rejection(client.fetchManifest(`${repo}:v1`));
+    const err = await rejection<RegistryError>(client.fetchManifest(`${repo}:v1`));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(err.message).to.not.contain('secret-token').and.not.contain('fresh-token');
     expect(challenges).to.equal(1);
@@ -297,7 +289,7 @@ describe('registry: faults from a fake registry', function () {
   it('fetches a foreign layer from its urls only when the host is allowed', async () => {
     const foreign = { ...blobDesc, mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', urls: [`http://${other.host}/layer`] };
     other.route('GET', '/layer', (_req, res) => sendBody(res, 200, blob));
-    expect((await rejection(client.fetchBlob(repo, foreign))).code).to.equal('ERR_FOREIGN_LAYER_DENIED');
+    expect((await rejection<RegistryError>(client.fetchBlob(repo, foreign))).code).to.equal('ERR_FOREIGN_LAYER_DENIED');
     expect(other.requests).to.have.length(0);
     const allowing = new RegistryClient({ auth, allowedForeignHosts: [other.host] });
     try {
@@ -330,7 +322,7 @@ describe('registry: faults from a fake registry', function () {
   it('rejects with the reason of an already-aborted signal without sending anything', async () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
-    const err = await rejection(client.resolve(`${repo}:v1`, { signal: controller.signal }));
+    const err = await rejection<RegistryError>(client.resolve(`${repo}:v1`, { signal: controller.signal }));
     expect((err as Error).message).to.equal('stop');
     expect(fake.requests).to.have.length(0);
   });

@@ -8,18 +8,10 @@ import { hasCode } from '../../../lib/errors/index.js';
 import type { ShimEvent } from '../../../lib/shim/index.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { addressFile, ShimHarness } from './ttrpc-harness.js';
+import { rejection } from '../../fixtures/assert.js';
 
 // Against the real containerd-shim-runc-v2 (Debian 12: 1.6.20) and runc, with no containerd daemon: our TtrpcServer
 // is the events socket (TTRPC_ADDRESS), our TtrpcClient talks containerd.task.v2.Task to the shim.
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('shim ttrpc against containerd-shim-runc-v2', function () {
   this.timeout(60_000);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import {
   convertToHostname,
   DOCKER_HUB_CONFIG_KEY,
@@ -13,6 +12,7 @@ import {
 import { eraseDockerCredential, storeDockerCredential } from '../../../lib/registry/auth/docker-config.js';
 import { isLoopbackHost } from '../../../lib/registry/auth/hosts.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { codedRejection } from '../../fixtures/assert.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
@@ -42,16 +42,6 @@ if (verb === 'get') {
   fs.writeFileSync(store, JSON.stringify(data));
 } else { process.exit(3); }
 `;
-
-async function rejection(p: Promise<unknown>): Promise<ContainerkitError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ContainerkitError);
-    return err as ContainerkitError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('registry auth: docker credentials', () => {
   let dir: string;
@@ -119,11 +109,11 @@ describe('registry auth: docker credentials', () => {
     const src = new DockerConfigCredentials({ env });
     expect(await src.get('r1.example')).to.equal(undefined);
     await writeFile(join(dir, 'docker', 'config.json'), '{ not json');
-    expect((await rejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
+    expect((await codedRejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
     await writeConfig({ auths: [] });
-    expect((await rejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
+    expect((await codedRejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
     await writeConfig({ credsStore: '../../bin/sh' });
-    expect((await rejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
+    expect((await codedRejection(src.get('r1.example'))).code).to.equal('ERR_CORRUPT_FILE');
   });
 
   it('credsStore and credHelpers run docker-credential-<name> get (host on stdin)', async () => {
@@ -141,17 +131,17 @@ describe('registry auth: docker credentials', () => {
     expect((await helperLog()).map((l) => [l.verb, l.input])).to.deep.equal([
       ['get', 'helped.example'], ['get', 'token.example'], ['get', DOCKER_HUB_CONFIG_KEY], ['get', 'missing.example'],
     ]);
-    const failing = await rejection(src.get('failing.example'));
+    const failing = await codedRejection(src.get('failing.example'));
     expect(failing.code).to.equal('ERR_CREDENTIAL_HELPER_FAILED');
     expect(failing.message).to.contain('keychain is locked');
-    expect((await rejection(src.get('broken.example'))).code).to.equal('ERR_CREDENTIAL_HELPER_FAILED');
+    expect((await codedRejection(src.get('broken.example'))).code).to.equal('ERR_CREDENTIAL_HELPER_FAILED');
 
     // credHelpers wins for its host; other hosts use the file.
     await writeConfig({ credHelpers: { 'helped.example': 'test' }, auths: { 'file.example': { auth: b64('f:p') } } });
     expect(await src.get('helped.example')).to.deep.equal({ username: 'hu', password: 'hs' });
     expect(await src.get('file.example')).to.deep.equal({ username: 'f', password: 'p' });
     await writeConfig({ credsStore: 'absent' });
-    expect((await rejection(src.get('x.example'))).code).to.equal('ERR_TOOL_MISSING');
+    expect((await codedRejection(src.get('x.example'))).code).to.equal('ERR_TOOL_MISSING');
   });
 
   it('StaticCredentials matches normalised hosts', async () => {

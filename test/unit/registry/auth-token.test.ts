@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import createDebug from 'debug';
 import { format } from 'node:util';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { basicAuthorization } from '../../../lib/registry/auth/basic.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
 import type { AuthHttpRequest, AuthHttpResponse, TokenRequestFunction } from '../../../lib/registry/auth/request.js';
 import { requestToken, tokenDeadline } from '../../../lib/registry/auth/token.js';
+import { codedRejection } from '../../fixtures/assert.js';
 
 const HOST = 'registry.test';
 const REALM = 'https://auth.test/token';
@@ -32,16 +32,6 @@ function fakeServer(respond: (call: Call, n: number) => AuthHttpResponse | Promi
 }
 
 const ok = (body: unknown): AuthHttpResponse => ({ status: 200, data: JSON.stringify(body), headers: {} });
-
-async function rejection(p: Promise<unknown>): Promise<ContainerkitError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ContainerkitError);
-    return err as ContainerkitError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('registry auth: token flow', () => {
   it('anonymous GET: one scope param per scope, service, no Authorization; caches per scope set', async () => {
@@ -151,7 +141,7 @@ describe('registry auth: token flow', () => {
   it('a token server 401 is ERR_REGISTRY_UNAUTHORIZED, after exactly one request', async () => {
     const srv = fakeServer(() => ({ status: 401, data: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad creds' }] }), headers: {} }));
     const auth = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) });
-    const err = await rejection(auth.challenge(HOST, BEARER, PULL));
+    const err = await codedRejection(auth.challenge(HOST, BEARER, PULL));
     expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
     expect(err.message).to.contain('refused the credentials').and.not.contain(PASSWORD);
     expect(srv.calls).to.have.length(1);
@@ -166,14 +156,14 @@ describe('registry auth: token flow', () => {
     ];
     for (const body of bodies) {
       const auth = new Authenticator({ tokenRequest: fakeServer(() => body).request });
-      expect((await rejection(auth.challenge(HOST, BEARER, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+      expect((await codedRejection(auth.challenge(HOST, BEARER, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
     }
     const srv = fakeServer(() => ok({ token: 't' }));
     const auth = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { username: 'a', password: PASSWORD } }) });
     // Credentials must not travel to a plain-HTTP realm on another host, nor to a realm without a URL.
-    expect((await rejection(auth.challenge(HOST, 'Bearer realm="http://auth.example/token"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
-    expect((await rejection(auth.challenge(HOST, 'Bearer service="s"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
-    expect((await rejection(auth.challenge(HOST, 'Bearer realm="file:///etc/passwd"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect((await codedRejection(auth.challenge(HOST, 'Bearer realm="http://auth.example/token"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect((await codedRejection(auth.challenge(HOST, 'Bearer service="s"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect((await codedRejection(auth.challenge(HOST, 'Bearer realm="file:///etc/passwd"', PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
     expect(srv.calls).to.have.length(0);
     // Loopback realms, and hosts the caller listed, may be plain HTTP.
     expect(await auth.challenge(HOST, 'Bearer realm="http://127.0.0.1:9/token"', PULL)).to.equal('Bearer t');
@@ -229,8 +219,8 @@ describe('registry auth: token flow', () => {
     expect(() => new Authenticator({ userAgent: 'a\r\nb' })).to.throw(/userAgent/);
     expect(() => new Authenticator({ credentials: {} as never })).to.throw(/credentials/);
     const auth = new Authenticator({ tokenRequest: fakeServer(() => ok({})).request });
-    expect((await rejection(auth.authorization('', PULL))).code).to.equal('ERR_INVALID_ARGUMENT');
-    expect((await rejection(auth.authorization(HOST, ['has space']))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(auth.authorization('', PULL))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(auth.authorization(HOST, ['has space']))).code).to.equal('ERR_INVALID_ARGUMENT');
   });
 
   describe('secrets stay out of logs and errors', () => {
@@ -262,14 +252,14 @@ describe('registry auth: token flow', () => {
         return { status: 401, data: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: `bad password ${PASSWORD}` }] }), headers: {} };
       });
       const withPassword = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) });
-      const err = await rejection(withPassword.challenge(HOST, BEARER, PULL));
+      const err = await codedRejection(withPassword.challenge(HOST, BEARER, PULL));
       const withToken = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { identityToken: REFRESH } }) });
       expect(await withToken.challenge(HOST, BEARER, PULL)).to.equal(`Bearer ${TOKEN}`);
       await withToken.authorization(HOST, ['registry:catalog:*']);
       const failing: TokenRequestFunction = async () => {
         throw new Error(`connect ECONNREFUSED https://alice:${PASSWORD}@auth.test/token?password=${PASSWORD}`);
       };
-      const err2 = await rejection(new Authenticator({ tokenRequest: failing, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) }).challenge(HOST, BEARER, PULL));
+      const err2 = await codedRejection(new Authenticator({ tokenRequest: failing, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) }).challenge(HOST, BEARER, PULL));
       expect(err2.code).to.equal('ERR_REGISTRY_AUTH_FAILED');
 
       expect(lines.length).to.be.greaterThan(3);

@@ -16,15 +16,12 @@ import { withCwd, withEnv, withNoNewPrivileges, withProcessArgs, withTTY } from 
 import { withAddedCapabilities, withCapabilities, withDroppedCapabilities, withPrivileged } from '../../../lib/runtime/spec/opts-security.js';
 import { composeSpecOpts, type SpecOpt } from '../../../lib/runtime/spec/spec-opt.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { rejection } from '../../fixtures/assert.js';
 
 const gen = (...opts: SpecOpt[]): Promise<Spec> => generateSpec(opts, { hostRlimits: {} });
 
 function throwsInvalid(fn: () => unknown): void {
   expect(fn).to.throw().that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => expect.fail('expected a rejection'), (e: unknown) => e);
 }
 
 describe('runtime/spec options', () => {

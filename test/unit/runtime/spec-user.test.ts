@@ -8,6 +8,7 @@ import { withRootPath } from '../../../lib/runtime/spec/opts-mounts.js';
 import { withAdditionalGids, withUser } from '../../../lib/runtime/spec/opts-process.js';
 import { lookupSupplementaryGids, parseGroup, parsePasswd, readRootfsFile, resolveUser } from '../../../lib/runtime/spec/user.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { rejection } from '../../fixtures/assert.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/sh',
@@ -18,15 +19,6 @@ const PASSWD = [
   'nobody:x:65534:65534:nobody:/nonexistent:/bin/false',
 ].join('\n');
 const GROUP = ['root:x:0:', 'appgroup:x:2345:', 'wheel:x:10:app,other', 'audio:x:29:other, app', 'staff:x:50:'].join('\n');
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
 
 describe('runtime/spec users', () => {
   let base: string;

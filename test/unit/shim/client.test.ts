@@ -6,15 +6,7 @@ import { hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/in
 import { createTtrpcClient, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { RawPeer } from './raw-peer.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../fixtures/assert.js';
 
 const connectAnswer = (shimPid: number): Uint8Array => ConnectResponse.encode({ shimPid, taskPid: 0, version: '' }).finish();
 

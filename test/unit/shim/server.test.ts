@@ -18,15 +18,7 @@ import {
   type TtrpcCallContext,
 } from '../../../lib/shim/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../fixtures/assert.js';
 
 describe('shim/ttrpc server', () => {
   let dir: string;

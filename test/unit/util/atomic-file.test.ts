@@ -5,17 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../../../lib/util/atomic-file.js';
+import { rejection } from '../../fixtures/assert.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('util/atomic-file', () => {
   let dir: string;

@@ -8,6 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContainerkitError } from '../../../lib/errors/index.js';
 import { DigestCalculator, DigestVerifier, digestBuffer, digestFile } from '../../../lib/util/digest-stream.js';
+import { codedRejection } from '../../fixtures/assert.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const sha512 = (data: Uint8Array): string => createHash('sha512').update(data).digest('hex');
@@ -29,15 +30,6 @@ function collector(): { sink: Writable; bytes: () => Buffer } {
     },
   });
   return { sink, bytes: () => Buffer.concat(parts) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ContainerkitError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected a rejection').to.be.instanceOf(ContainerkitError);
-  return err as ContainerkitError;
 }
 
 describe('util/digest-stream', () => {
@@ -70,7 +62,7 @@ describe('util/digest-stream', () => {
       const { sink } = collector();
       await pipeline(chunked(data, 100_000), new DigestVerifier({ algorithm: 'sha512', hex: sha512(data), size: data.length }), sink);
       const wrong = sha512(Buffer.from('other'));
-      const err = await rejection(pipeline(chunked(data, 100_000), new DigestVerifier({ algorithm: 'sha512', hex: wrong }), collector().sink));
+      const err = await codedRejection(pipeline(chunked(data, 100_000), new DigestVerifier({ algorithm: 'sha512', hex: wrong }), collector().sink));
       expect(err.code).to.equal('ERR_DIGEST_MISMATCH');
       expect(err.details.actualDigest).to.equal(`sha512:${sha512(data)}`);
     });
@@ -83,7 +75,7 @@ describe('util/digest-stream', () => {
       out.on('finish', () => {
         finished = true;
       });
-      const err = await rejection(pipeline(chunked(data, 65536), new DigestVerifier({ algorithm: 'sha256', hex: wrong, size: data.length }), out));
+      const err = await codedRejection(pipeline(chunked(data, 65536), new DigestVerifier({ algorithm: 'sha256', hex: wrong, size: data.length }), out));
       expect(err.code).to.equal('ERR_DIGEST_MISMATCH');
       expect(err.details).to.include({
         expectedDigest: `sha256:${wrong}`,
@@ -112,7 +104,7 @@ describe('util/digest-stream', () => {
           cb();
         },
       });
-      const err = await rejection(pipeline(endless, new DigestVerifier({ algorithm: 'sha256', hex: sha256(Buffer.alloc(0)), size }), sink));
+      const err = await codedRejection(pipeline(endless, new DigestVerifier({ algorithm: 'sha256', hex: sha256(Buffer.alloc(0)), size }), sink));
       expect(err.code).to.equal('ERR_SIZE_MISMATCH');
       expect(err.details.expectedSize).to.equal(size);
       expect(err.details.actualSize as number).to.be.greaterThan(size);
@@ -123,7 +115,7 @@ describe('util/digest-stream', () => {
 
     it('does not pass on the chunk that overflows', async () => {
       const { sink, bytes } = collector();
-      const err = await rejection(pipeline(chunked(data, 1000), new DigestVerifier({ algorithm: 'sha256', hex: sha256(data), size: 2500 }), sink));
+      const err = await codedRejection(pipeline(chunked(data, 1000), new DigestVerifier({ algorithm: 'sha256', hex: sha256(data), size: 2500 }), sink));
       expect(err.code).to.equal('ERR_SIZE_MISMATCH');
       expect(err.details.actualSize).to.equal(3000);
       expect(bytes().equals(data.subarray(0, 2000))).to.equal(true);
@@ -131,7 +123,7 @@ describe('util/digest-stream', () => {
 
     it('a short stream fails with ERR_SIZE_MISMATCH at the end', async () => {
       const short = data.subarray(0, 50);
-      const err = await rejection(pipeline(chunked(short, 20), new DigestVerifier({ algorithm: 'sha256', hex: sha256(short), size: 100 }), collector().sink));
+      const err = await codedRejection(pipeline(chunked(short, 20), new DigestVerifier({ algorithm: 'sha256', hex: sha256(short), size: 100 }), collector().sink));
       expect(err.code).to.equal('ERR_SIZE_MISMATCH');
       expect(err.details).to.include({ expectedSize: 100, actualSize: 50, actualDigest: `sha256:${sha256(short)}` });
     });
@@ -209,13 +201,13 @@ describe('util/digest-stream', () => {
     });
 
     it('a missing file is ERR_NOT_FOUND, a directory ERR_INVALID_ARGUMENT', async () => {
-      expect((await rejection(digestFile(join(dir, 'nope')))).code).to.equal('ERR_NOT_FOUND');
-      expect((await rejection(digestFile(dir))).code).to.equal('ERR_INVALID_ARGUMENT');
+      expect((await codedRejection(digestFile(join(dir, 'nope')))).code).to.equal('ERR_NOT_FOUND');
+      expect((await codedRejection(digestFile(dir))).code).to.equal('ERR_INVALID_ARGUMENT');
     });
 
     it('validates options before any work', async () => {
-      expect((await rejection(digestFile(join(dir, 'nope'), { algorithm: 'sha1' as 'sha256' }))).code).to.equal('ERR_UNSUPPORTED_DIGEST_ALGORITHM');
-      expect((await rejection(digestFile(join(dir, 'nope'), { highWaterMark: 1.5 }))).code).to.equal('ERR_INVALID_ARGUMENT');
+      expect((await codedRejection(digestFile(join(dir, 'nope'), { algorithm: 'sha1' as 'sha256' }))).code).to.equal('ERR_UNSUPPORTED_DIGEST_ALGORITHM');
+      expect((await codedRejection(digestFile(join(dir, 'nope'), { highWaterMark: 1.5 }))).code).to.equal('ERR_INVALID_ARGUMENT');
     });
 
     it('an already-aborted signal rejects with its reason and opens nothing', async () => {

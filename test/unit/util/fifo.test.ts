@@ -7,15 +7,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFifo, openFifo, removeFifo } from '../../../lib/util/fifo.js';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../fixtures/assert.js';
 
 /** Everything a socket yields until 'end'. */
 function drain(sock: Socket): Promise<Buffer> {

@@ -6,18 +6,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { acquireLock, withLock, type LockOwner } from '../../../lib/util/lock.js';
 import { parseProcStat, readBootId, readProcessIdentity } from '../../../lib/util/proc.js';
+import { rejection } from '../../fixtures/assert.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const LOCK_MODULE = pathToFileURL(join(REPO, 'lib/util/lock.ts')).href;
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Runs a TypeScript ESM script with tsx from the repo root (so `--import tsx` resolves). */
 function runScript(file: string, args: string[]): ChildProcess {
@@ -183,7 +175,7 @@ describe('util/lock', function () {
     expect(err).to.have.property('code', 'ERR_LOCK_TIMEOUT');
     expect(err).to.have.property('category', 'Unavailable');
     expect((err as Error).message).to.contain(`pid ${process.pid}`);
-    expect((err as { details: { holder: LockOwner } }).details.holder.token).to.equal(held.owner.token);
+    expect((err.details as { holder: LockOwner }).holder.token).to.equal(held.owner.token);
     await held.release();
   });
 

@@ -9,15 +9,7 @@ import {
   resolveInRoot,
   resolveInRootSync,
 } from '../../../lib/util/safe-path.js';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../fixtures/assert.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
