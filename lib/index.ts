@@ -8,4 +8,5 @@ export * from './util/index.js';
 export * from './oci/index.js';
 export * from './runtime/index.js';
 export * from './registry/index.js';
+export * from './unpack/index.js';
 export * from './shim/index.js';

@@ -137,6 +137,18 @@ export const ERROR_CODES = {
   ERR_TTRPC_PROTOCOL: 'Internal',
   /** A shim does not serve `containerd.task.v2.Task` (containerd 2.x shims serve `containerd.task.v3.Task`, which containerkit does not support). */
   ERR_SHIM_TASK_API_UNSUPPORTED: 'FailedPrecondition',
+  /** A layer's uncompressed stream is larger than the caller's limit (`maxUncompressedSize`); `details` holds the limit. */
+  ERR_LAYER_TOO_LARGE: 'InvalidArgument',
+  /** A layer ended early: the compressed stream stops mid-way, or the tar stops before its end-of-archive marker. */
+  ERR_LAYER_TRUNCATED: 'InvalidArgument',
+  /** A layer's compressed stream is not valid gzip or zstd (bad header, corrupt data). */
+  ERR_LAYER_CORRUPT: 'InvalidArgument',
+  /** A layer tar is malformed: a bad header checksum, a negative or non-octal number field, a bad PAX record, data after the end-of-archive marker, a hardlink to a missing target. `details.offset` is the byte offset in the tar. */
+  ERR_INVALID_TAR: 'InvalidArgument',
+  /** A layer tar holds an entry type an image layer may not carry (sparse files, volume headers…); only files, directories, symlinks, hardlinks, devices and fifos are applied. */
+  ERR_UNSUPPORTED_TAR_ENTRY: 'InvalidArgument',
+  /** A whiteout entry is malformed: an empty, `.` or `..` name, or `.wh.` used as a directory component. */
+  ERR_INVALID_WHITEOUT: 'InvalidArgument',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */

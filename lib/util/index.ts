@@ -13,3 +13,4 @@ export * from './lock.js';
 export * from './atomic-file.js';
 export * from './fs-error.js';
 export * from './proc.js';
+export * from './fs-tools.js';

@@ -1,0 +1,11 @@
+/**
+ * Unpacking image layers into directories: a streaming, verifying layer applier that contains or refuses every
+ * path-escape trick a hostile layer can play (traversal, symlink and hardlink breakouts, whiteouts aimed out).
+ * @module
+ */
+export { applyLayer, DEFAULT_CONCURRENCY, type ApplyLayerOptions, type ApplyLayerResult } from './apply-layer.js';
+export { Unpacker, type ApplyLayerFileOptions, type LayerBlobDescriptor, type UnpackerOptions } from './unpacker.js';
+export { sniffCompression, type CompressionOption } from './decompress.js';
+export type { SkippedEntry, WhiteoutFormat } from './layer-writer.js';
+export { TarParser, type TarEntry, type TarEvent } from './tar-parser.js';
+export type { TarEntryType } from './tar-header.js';
