@@ -17,8 +17,23 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     load: async () => (await import('./scenarios/runc-run.js')).createRuncRunScenario(),
   },
   {
+    name: 'shim-run',
+    summary: 'start-to-exit of /bin/true through containerd-shim-runc-v2: ShimManager in-process (no containerd) vs ctr run --rm on containerd',
+    load: async () => (await import('./scenarios/shim-run.js')).createShimRunScenario(),
+  },
+  {
     name: 'registry-pull',
     summary: 'pull a 200 MB layer and a 20,000-file layer from a local registry: RegistryClient in a fresh node process vs skopeo copy',
     load: async () => (await import('./scenarios/registry-pull.js')).createRegistryPullScenario(),
+  },
+  {
+    name: 'unpack',
+    summary: 'unpack a 200 MB layer and a 20,000-file layer from an OCI layout into an empty rootfs: applyLayer in a fresh node process vs umoci raw unpack',
+    load: async () => (await import('./scenarios/unpack.js')).createUnpackScenario(),
+  },
+  {
+    name: 'store-pull',
+    summary: 'pull the big image into an empty ImageStore vs skopeo copy into an empty OCI layout',
+    load: async () => (await import('./scenarios/store-pull.js')).createStorePullScenario(),
   },
 ];

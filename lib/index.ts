@@ -8,5 +8,8 @@ export * from './util/index.js';
 export * from './oci/index.js';
 export * from './runtime/index.js';
 export * from './registry/index.js';
+export * from './content/index.js';
+export * from './images/index.js';
 export * from './unpack/index.js';
 export * from './shim/index.js';
+export * from './containerd/index.js';

@@ -20,6 +20,8 @@ HOST_PACKAGES=(
   time                        # GNU time: peak RSS in benchmarks
   apache2-utils               # htpasswd -B: bcrypt htpasswd files for the registry fixture
   golang-github-opencontainers-specs-dev # the OCI runtime-spec JSON schema, to validate generated config.json
+  gcc                         # builds the small shim logger (C) on first use
+  libc6-dev                   # its headers
 )
 
 missing_packages() {

@@ -14,57 +14,14 @@
  *   containerkit. The containerkit child is plain JS over the built dist/.
  * - Verified after every pair: both directories hold the same blob set (names and sizes), equal to the image's.
  */
-import { randomFill } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { access, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { initLayout, tagManifest, writeBlob } from '../../test/fixtures/image-layout.js';
 import { hostArchitecture, pushImage } from '../../test/fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
 import { digestFile } from '../../lib/util/digest-stream.js';
+import { writeRandomLayer, writeSmallFilesLayer } from '../big-image.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-
-const randomFillAsync = promisify(randomFill);
-const RANDOM_FILES = 8;
-const RANDOM_FILE_BYTES = 25_000_000;
-const SMALL_FILES = 20_000;
-const SMALL_DIRS = 200;
-
-/**
- * Streams a tar of 8 × 25 MB random files to `path`, gzip level 1 (skopeo would compress an uncompressed layer on
- * push, changing its digest; random bytes stay ~200 MB either way).
- */
-async function writeRandomLayer(path: string, signal: AbortSignal): Promise<void> {
-  const tarball = pack();
-  const done = pipeline(tarball, createGzip({ level: 1 }), createWriteStream(path), { signal });
-  for (let i = 0; i < RANDOM_FILES; i++) {
-    const content = Buffer.allocUnsafe(RANDOM_FILE_BYTES);
-    await randomFillAsync(content);
-    await new Promise<void>((resolve, reject) => tarball.entry({ name: `random/file-${i}.bin`, size: content.length, mode: 0o644 }, content, (err) => (err ? reject(err) : resolve())));
-  }
-  tarball.finalize();
-  await done;
-}
-
-/** Streams a gzip tar of 20,000 × 1 KiB files in 200 directories to `path`. */
-async function writeSmallFilesLayer(path: string, signal: AbortSignal): Promise<void> {
-  const tarball = pack();
-  const done = pipeline(tarball, createGzip({ level: 6 }), createWriteStream(path), { signal });
-  const perDir = SMALL_FILES / SMALL_DIRS;
-  for (let d = 0; d < SMALL_DIRS; d++) {
-    tarball.entry({ name: `small/d${d}/`, type: 'directory', mode: 0o755 });
-    for (let f = 0; f < perDir; f++) {
-      const content = Buffer.alloc(1024, `${d}/${f} `);
-      tarball.entry({ name: `small/d${d}/f${f}`, size: content.length, mode: 0o644 }, content);
-    }
-  }
-  tarball.finalize();
-  await done;
-}
 
 async function blobSet(dir: string): Promise<Map<string, number>> {
   const blobs = join(dir, 'blobs', 'sha256');

@@ -5,6 +5,17 @@ import type { CliContext, Command } from './command.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { versionCommand } from './commands/version.js';
+import { applyLayerCommand } from './commands/apply-layer.js';
+import { gcCommand } from './commands/gc.js';
+import { loadCommand } from './commands/load.js';
+import { saveCommand } from './commands/save.js';
+import { imageCommand } from './commands/image.js';
+import { imagesCommand } from './commands/images.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { rmiCommand } from './commands/rmi.js';
+import { tagCommand } from './commands/tag.js';
+import { verifyCommand } from './commands/verify.js';
 import { packageVersion } from './version.js';
 
 /** The default engine root when neither `--root` nor `$CONTAINERKIT_ROOT` is given. */
@@ -19,7 +30,22 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-const COMMANDS: Command[] = [loginCommand, logoutCommand, versionCommand];
+const COMMANDS: Command[] = [
+  applyLayerCommand,
+  loginCommand,
+  logoutCommand,
+  versionCommand,
+  pullCommand,
+  pushCommand,
+  imagesCommand,
+  imageCommand,
+  tagCommand,
+  rmiCommand,
+  verifyCommand,
+  gcCommand,
+  saveCommand,
+  loadCommand,
+];
 
 function commandList(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4) + 3;

@@ -137,6 +137,8 @@ export const ERROR_CODES = {
   ERR_TTRPC_PROTOCOL: 'Internal',
   /** A shim does not serve `containerd.task.v2.Task` (containerd 2.x shims serve `containerd.task.v3.Task`, which containerkit does not support). */
   ERR_SHIM_TASK_API_UNSUPPORTED: 'FailedPrecondition',
+  /** A shim could not be started: `<shim> … start` failed or printed no address containerkit can use; `details` has the shim's output. */
+  ERR_SHIM_START_FAILED: 'Internal',
   /** A layer's uncompressed stream is larger than the caller's limit (`maxUncompressedSize`); `details` holds the limit. */
   ERR_LAYER_TOO_LARGE: 'InvalidArgument',
   /** A layer ended early: the compressed stream stops mid-way, or the tar stops before its end-of-archive marker. */
@@ -149,6 +151,30 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_TAR_ENTRY: 'InvalidArgument',
   /** A whiteout entry is malformed: an empty, `.` or `..` name, or `.wh.` used as a directory component. */
   ERR_INVALID_WHITEOUT: 'InvalidArgument',
+  /** A content ingest (resumable write) is held by another writer, in this process or another; retry later or wait. `details.ref` names it. */
+  ERR_INGEST_LOCKED: 'Unavailable',
+  /** A content store directory is not a usable OCI image layout (bad `oci-layout`, unparseable `index.json`). `details.path` names the file. */
+  ERR_INVALID_LAYOUT: 'FailedPrecondition',
+  /** No image of that name is recorded in the image store. `details.name` holds the normalised reference. */
+  ERR_IMAGE_NOT_FOUND: 'NotFound',
+  /** containerd answered NOT_FOUND (a container, image, blob, snapshot… that does not exist). `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_NOT_FOUND: 'NotFound',
+  /** containerd answered ALREADY_EXISTS. `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_ALREADY_EXISTS: 'AlreadyExists',
+  /** containerd answered INVALID_ARGUMENT or OUT_OF_RANGE. `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_INVALID_ARGUMENT: 'InvalidArgument',
+  /** containerd answered FAILED_PRECONDITION (e.g. deleting a running task). `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_FAILED_PRECONDITION: 'FailedPrecondition',
+  /** containerd does not implement the method (an older daemon, a disabled plugin). `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_UNIMPLEMENTED: 'FailedPrecondition',
+  /** containerd is unreachable (no socket, daemon down), busy (a locked ingest) or its deadline passed. `details` holds grpcCode, grpcMessage, method and address. */
+  ERR_CONTAINERD_UNAVAILABLE: 'Unavailable',
+  /** containerd answered PERMISSION_DENIED or UNAUTHENTICATED. `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_PERMISSION_DENIED: 'PermissionDenied',
+  /** containerd answered ABORTED: a concurrent change got there first. `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_CONFLICT: 'Conflict',
+  /** containerd failed internally or answered UNKNOWN/INTERNAL/DATA_LOSS. `details` holds grpcCode, grpcMessage and method. */
+  ERR_CONTAINERD_INTERNAL: 'Internal',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */

@@ -14,3 +14,4 @@ export * from './image-config.js';
 export * from './parse.js';
 export * from './runtime-spec.js';
 export * from './mount.js';
+export * from './chain-id.js';

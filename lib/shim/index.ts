@@ -1,6 +1,8 @@
 /**
  * Talking to containerd shims without containerd: a ttrpc client and server (the shims' RPC protocol), a typed
- * client of the shim task API (`containerd.task.v2.Task`), the shims' task events, and the runc shim's options.
+ * client of the shim task API (`containerd.task.v2.Task`), the shims' task events, the runc shim's options, and
+ * the ShimManager that runs containers through shims so that they outlive the engine (reattach, teardown, a
+ * container logger the shims launch).
  * Generated protobuf code stays inside; these exports speak containerkit's types.
  * @module
  */
@@ -13,3 +15,9 @@ export { encodeRuncOptions, RUNC_OPTIONS_TYPE_URL, type RuncShimOptions } from '
 export * from './events.js';
 export * from './task-types.js';
 export * from './task-client.js';
+export { parseShimStartOutput, shimSocketPath, SHIM_SOCKET_DIR, type ShimBootstrap } from './start-output.js';
+export * from './manager-types.js';
+export { ShimContainer, ShimExec, type ShimExecOptions, type ShimOpOptions } from './shim-container.js';
+export { ShimManager } from './shim-manager.js';
+export { buildShimLogger, shimLoggerSource, type BuildShimLoggerOptions } from './logger-build.js';
+export { parseContainerLogLine, type ContainerLogRecord } from './container-log.js';

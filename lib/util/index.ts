@@ -14,3 +14,4 @@ export * from './atomic-file.js';
 export * from './fs-error.js';
 export * from './proc.js';
 export * from './fs-tools.js';
+export * from './mount.js';

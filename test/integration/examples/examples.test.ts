@@ -31,4 +31,12 @@ describe('examples', function () {
     expect(stdout).to.contain('hello from runc');
     expect(stdout).to.contain('containers left: 0');
   });
+
+  it('restart-survival: the container outlives its engine, is reattached and reports its exit', async () => {
+    const { stdout } = await runExample('restart-survival.ts');
+    expect(stdout).to.contain('still growing');
+    expect(stdout).to.match(/reattached: \S+/);
+    expect(stdout).to.contain('exit code 137');
+    expect(stdout).to.contain('containers left: 0, shim gone');
+  });
 });

@@ -1,0 +1,35 @@
+import { newError } from '../../errors/index.js';
+import type { Command } from '../command.js';
+import { openCliStore } from './pull.js';
+
+/** `containerkit image inspect REF...`: prints a JSON array describing each image, like docker. */
+export const imageCommand: Command = {
+  name: 'image',
+  summary: 'Manage images (image inspect REF...)',
+  usage: 'image inspect REF [REF...]',
+  options: {},
+  async run(ctx, args) {
+    const [sub, ...refs] = args.positionals;
+    if (sub !== 'inspect' || refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'usage: image inspect REF [REF...]');
+    const store = await openCliStore(ctx, false);
+    const out = [];
+    for (const ref of refs) {
+      const d = await store.get(ref, { signal: ctx.signal });
+      out.push({
+        Id: d.manifest.config.digest,
+        RepoTags: [d.name],
+        RepoDigests: [`${d.name.replace(/:[^:/]+$/, '')}@${d.target.digest}`],
+        Created: d.config.created,
+        Architecture: d.platform.architecture,
+        Os: d.platform.os,
+        ...(d.platform.variant ? { Variant: d.platform.variant } : {}),
+        Size: d.size,
+        Config: d.config.config ?? {},
+        RootFS: { Type: 'layers', Layers: d.config.rootfs.diff_ids },
+        Descriptor: d.target,
+        Manifest: d.manifestDescriptor,
+      });
+    }
+    ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  },
+};

@@ -1,0 +1,22 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { importArchive } from '../../images/index.js';
+import type { Command } from '../command.js';
+import { openCliStore } from './pull.js';
+
+/** `containerkit load [-i FILE] [--name REPO]`: loads images from an OCI or docker tarball (stdin without -i). */
+export const loadCommand: Command = {
+  name: 'load',
+  summary: 'Load images from a tar archive',
+  usage: 'load [-i FILE] [--name REPO]',
+  options: { input: { type: 'string', short: 'i' }, name: { type: 'string' } },
+  async run(ctx, args) {
+    const file = args.values['input'] ?? args.positionals[0];
+    const name = args.values['name'];
+    const store = await openCliStore(ctx, false);
+    const input = typeof file === 'string' ? createReadStream(file, { highWaterMark: 1 << 20 }) : (ctx.stdin as Readable);
+    const result = await importArchive(store.content, input, { signal: ctx.signal, ...(typeof name === 'string' ? { name } : {}) });
+    for (const image of result.imported) ctx.stdout.write(`Loaded image: ${image.name}\n`);
+    for (const entry of result.unnamed) ctx.stdout.write(`Loaded image ID (no name): ${entry.digest}${entry.refName ? ` (ref.name ${JSON.stringify(entry.refName)})` : ''}\n`);
+  },
+};

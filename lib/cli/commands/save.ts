@@ -1,0 +1,38 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { newError } from '../../errors/index.js';
+import { exportArchive } from '../../images/index.js';
+import type { Command } from '../command.js';
+import { openCliStore } from './pull.js';
+
+/** `containerkit save [-o FILE] [--format oci|docker] REF...`: writes images as a tarball (stdout without -o). */
+export const saveCommand: Command = {
+  name: 'save',
+  summary: 'Save one or more images to a tar archive',
+  usage: 'save [-o FILE] [--format oci|docker] REF [REF...]',
+  options: { output: { type: 'string', short: 'o' }, format: { type: 'string' }, platform: { type: 'string' } },
+  async run(ctx, args) {
+    const refs = args.positionals;
+    const format = args.values['format'] ?? 'oci';
+    if (format !== 'oci' && format !== 'docker') throw newError('ERR_INVALID_ARGUMENT', '--format must be oci or docker');
+    if (refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'save needs at least one REF');
+    const output = args.values['output'];
+    const platform = args.values['platform'];
+    const store = await openCliStore(ctx, false);
+    const options = { format, signal: ctx.signal, ...(typeof platform === 'string' ? { platform } : {}) } as const;
+    if (typeof output !== 'string') {
+      await exportArchive(store, refs, ctx.stdout as unknown as Writable, options);
+      return;
+    }
+    // Written beside the target and renamed, so a failed save leaves no half-written archive.
+    const tmp = `${output}.${process.pid}.tmp`;
+    try {
+      await exportArchive(store, refs, createWriteStream(tmp), options);
+      await rename(tmp, output);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  },
+};

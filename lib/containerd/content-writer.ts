@@ -1,0 +1,203 @@
+import { createHash, type Hash } from 'node:crypto';
+import { ContainerkitError, newError } from '../errors/index.js';
+import type { Digest } from '../oci/digest.js';
+import { sleep } from '../util/abort.js';
+import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from '../content/types.js';
+import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
+import { toDate, toNumber } from './convert.js';
+import type { RpcClients } from './rpc.js';
+
+// containerd streams reads in 1 MiB chunks; writes are cut the same way (well under the 16 MiB message cap).
+const CHUNK = 1 << 20;
+
+/** A push-fed request stream for the bidi Write call; `end()` half-closes it. */
+class RequestQueue<T> implements AsyncIterable<T> {
+  #items: T[] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  push(item: T): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+}
+
+function request(ref: string, action: WriteAction, fields: Partial<WriteContentRequest> = {}): WriteContentRequest {
+  return { action, ref, total: 0n, expected: '', offset: 0n, data: Buffer.alloc(0), labels: {}, ...fields };
+}
+
+/** Options of {@link ContainerdWriter.commit} beyond the Writer interface's. */
+export interface ContainerdCommitOptions extends ContentCallOptions {
+  /** Labels of the committed blob (GC references, distribution source…). */
+  labels?: Record<string, string>;
+}
+
+/**
+ * A containerd content ingest held open through one bidi `Content.Write` stream (STAT → WRITE… → COMMIT). Bytes land
+ * at the server's offset, so a writer reopened on a ref resumes where the previous one stopped (`status().offset`).
+ */
+export class ContainerdWriter implements Writer {
+  readonly ref: string;
+  #queue = new RequestQueue<WriteContentRequest>();
+  #responses: AsyncIterator<WriteContentResponse>;
+  #abort = new AbortController();
+  #status: IngestStatus;
+  #hash: Hash | undefined;
+  #serverDigest = '';
+  #closed = false;
+
+  private constructor(rpc: Pick<RpcClients, 'content'>, ref: string, signal: AbortSignal | undefined) {
+    this.ref = ref;
+    const callSignal = signal ? AbortSignal.any([signal, this.#abort.signal]) : this.#abort.signal;
+    this.#responses = rpc.content.write(this.#queue, { signal: callSignal })[Symbol.asyncIterator]();
+    this.#status = { ref, offset: 0, startedAt: new Date(0), updatedAt: new Date(0) };
+  }
+
+  /**
+   * @internal Takes the raw gRPC clients, which are not public: callers open writers with `ContentProxy.writer()`.
+   *
+   * Opens (or resumes) ingest `options.ref` with a STAT. `options.signal` covers the whole life of the stream.
+   * @throws ERR_CONTAINERD_ALREADY_EXISTS when the expected blob is already committed; ERR_CONTAINERD_UNAVAILABLE
+   *   when another writer holds the ref past `lockTimeoutMs` (default 0: fail at once).
+   */
+  static async open(rpc: Pick<RpcClients, 'content'>, options: WriterOptions): Promise<ContainerdWriter> {
+    const { ref, expected, lockTimeoutMs = 0, signal } = options;
+    if (typeof ref !== 'string' || ref === '') throw newError('ERR_INVALID_ARGUMENT', 'options.ref must be a non-empty string');
+    if (typeof lockTimeoutMs !== 'number' || lockTimeoutMs < 0) throw newError('ERR_INVALID_ARGUMENT', 'options.lockTimeoutMs must be a number >= 0');
+    signal?.throwIfAborted();
+    const until = Date.now() + lockTimeoutMs;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 500)) {
+      const writer = new ContainerdWriter(rpc, ref, signal);
+      try {
+        await writer.#send(request(ref, WriteAction.STAT, { total: BigInt(expected?.size ?? 0), expected: expected?.digest ?? '' }), signal);
+        if (writer.#status.offset === 0) writer.#hash = createHash('sha256');
+        return writer;
+      } catch (err) {
+        await writer.close();
+        const locked = err instanceof ContainerkitError && err.code === 'ERR_CONTAINERD_UNAVAILABLE' && /locked/i.test(err.message);
+        if (!locked || Date.now() + delay > until) throw err;
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  async #send(req: WriteContentRequest, signal?: AbortSignal): Promise<WriteContentResponse> {
+    if (this.#closed) throw newError('ERR_FAILED_PRECONDITION', `content writer ${this.ref} is closed`);
+    signal?.throwIfAborted();
+    this.#queue.push(req);
+    const onAbort = (): void => this.#abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let next: IteratorResult<WriteContentResponse>;
+    try {
+      next = await this.#responses.next();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (next.done) throw newError('ERR_CONTAINERD_INTERNAL', `containerd ended the write of ${this.ref} early`);
+    const r = next.value;
+    this.#status = {
+      ref: this.ref,
+      offset: toNumber(r.offset),
+      ...(r.total > 0n ? { total: toNumber(r.total) } : {}),
+      ...(req.expected ? { expected: req.expected as Digest } : this.#status.expected ? { expected: this.#status.expected } : {}),
+      startedAt: toDate(r.startedAt) ?? this.#status.startedAt,
+      updatedAt: toDate(r.updatedAt) ?? new Date(),
+    };
+    if (r.digest !== '') this.#serverDigest = r.digest;
+    return r;
+  }
+
+  /** Where the ingest stands (as of containerd's last answer). */
+  async status(): Promise<IngestStatus> {
+    return { ...this.#status };
+  }
+
+  /** Appends `data` at the current offset, in chunks of at most 1 MiB. */
+  async write(data: Uint8Array, options: ContentCallOptions = {}): Promise<void> {
+    for (let at = 0; at < data.length; at += CHUNK) {
+      const chunk = data.subarray(at, Math.min(at + CHUNK, data.length));
+      await this.#send(request(this.ref, WriteAction.WRITE, { offset: BigInt(this.#status.offset), data: Buffer.from(chunk) }), options.signal);
+      this.#hash?.update(chunk);
+    }
+  }
+
+  /**
+   * The sha256 digest of the bytes written so far: computed locally when this writer wrote them all, else
+   * containerd's last reported one. @throws ERR_FAILED_PRECONDITION when neither is known (a resumed ingest).
+   */
+  digest(): Digest {
+    if (this.#hash) return `sha256:${this.#hash.copy().digest('hex')}` as Digest;
+    if (this.#serverDigest !== '') return this.#serverDigest as Digest;
+    throw newError('ERR_FAILED_PRECONDITION', `the digest of resumed ingest ${this.ref} is not known before commit`);
+  }
+
+  /** Restarts the ingest from 0 (containerd truncates on a WRITE at offset 0). */
+  async truncate(size: 0): Promise<void> {
+    if (size !== 0) throw newError('ERR_INVALID_ARGUMENT', 'only truncate(0) is supported');
+    await this.#send(request(this.ref, WriteAction.WRITE, { offset: 0n }));
+    this.#hash = createHash('sha256');
+  }
+
+  /**
+   * Commits the ingest as a blob, checking `size` (when > 0) and `digest` (default: the expected one given at open),
+   * with `options.labels`. Closes the writer.
+   * @throws ERR_CONTAINERD_FAILED_PRECONDITION / ERR_CONTAINERD_INVALID_ARGUMENT on a size or digest mismatch;
+   *   ERR_CONTAINERD_ALREADY_EXISTS when that blob exists (callers treat it as success).
+   */
+  async commit(size?: number, digest?: Digest | string, options: ContainerdCommitOptions = {}): Promise<Digest> {
+    try {
+      const expected = digest ?? this.#status.expected ?? '';
+      const r = await this.#send(
+        request(this.ref, WriteAction.COMMIT, { total: BigInt(size ?? 0), offset: BigInt(this.#status.offset), expected, labels: { ...(options.labels ?? {}) } }),
+        options.signal,
+      );
+      return (r.digest || expected) as Digest;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * Ends the stream; an uncommitted ingest stays in containerd for a later resume. Half-closes and waits (up to 5 s)
+   * for containerd to end its side, so its writer has released the ingest when this resolves. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.end();
+    const timer = setTimeout(() => this.#abort.abort(), 5000);
+    try {
+      while (!(await this.#responses.next()).done);
+    } catch {
+      // The stream failed or was aborted: nothing more to wait for.
+    } finally {
+      clearTimeout(timer);
+      this.#abort.abort();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

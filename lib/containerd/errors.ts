@@ -1,0 +1,79 @@
+import { ClientError, type ClientMiddleware } from 'nice-grpc';
+import { ContainerkitError, newError, type ErrorCode } from '../errors/index.js';
+
+// gRPC status code → containerkit code. containerd's errdefs families map one-to-one onto these.
+const CODE_OF_GRPC: Record<number, ErrorCode> = {
+  1: 'ERR_CONTAINERD_UNAVAILABLE', // CANCELLED by the server side
+  2: 'ERR_CONTAINERD_INTERNAL', // UNKNOWN
+  3: 'ERR_CONTAINERD_INVALID_ARGUMENT',
+  4: 'ERR_CONTAINERD_UNAVAILABLE', // DEADLINE_EXCEEDED (server-side deadline)
+  5: 'ERR_CONTAINERD_NOT_FOUND',
+  6: 'ERR_CONTAINERD_ALREADY_EXISTS',
+  7: 'ERR_CONTAINERD_PERMISSION_DENIED',
+  8: 'ERR_CONTAINERD_UNAVAILABLE', // RESOURCE_EXHAUSTED
+  9: 'ERR_CONTAINERD_FAILED_PRECONDITION',
+  10: 'ERR_CONTAINERD_CONFLICT', // ABORTED
+  11: 'ERR_CONTAINERD_INVALID_ARGUMENT', // OUT_OF_RANGE (a content write at the wrong offset)
+  12: 'ERR_CONTAINERD_UNIMPLEMENTED',
+  13: 'ERR_CONTAINERD_INTERNAL',
+  14: 'ERR_CONTAINERD_UNAVAILABLE',
+  15: 'ERR_CONTAINERD_INTERNAL', // DATA_LOSS
+  16: 'ERR_CONTAINERD_PERMISSION_DENIED', // UNAUTHENTICATED
+};
+
+/** What a failed call looked like on the wire. */
+export interface GrpcFailure {
+  /** The gRPC status code. */
+  code: number;
+  /** containerd's message. */
+  message: string;
+  /** The full method path, e.g. `/containerd.services.tasks.v1.Tasks/Get`. */
+  method: string;
+}
+
+/**
+ * Translates a gRPC status of a containerd call into a containerkit error: NOT_FOUND → ERR_CONTAINERD_NOT_FOUND,
+ * ALREADY_EXISTS → ERR_CONTAINERD_ALREADY_EXISTS, ABORTED → ERR_CONTAINERD_CONFLICT, … (unknown codes →
+ * ERR_CONTAINERD_INTERNAL). `details` = `{ grpcCode, grpcMessage, method }` plus `extra`.
+ */
+export function grpcStatusToError(failure: GrpcFailure, extra: Record<string, unknown> = {}, cause?: unknown): ContainerkitError {
+  const code = CODE_OF_GRPC[failure.code] ?? 'ERR_CONTAINERD_INTERNAL';
+  const text = failure.message === '' ? `gRPC code ${failure.code}` : failure.message;
+  return newError(code, `containerd ${failure.method}: ${text}`, {
+    cause,
+    details: { grpcCode: failure.code, grpcMessage: failure.message, method: failure.method, ...extra },
+  });
+}
+
+/**
+ * The outermost client middleware: an already-aborted `signal` rejects with its reason before anything is sent; a
+ * call that fails after the caller's signal aborted rejects with `signal.reason` (not nice-grpc's AbortError); a
+ * gRPC status becomes a typed error through {@link grpcStatusToError} (with `address` in details when UNAVAILABLE).
+ */
+export function errorMiddleware(address: string): ClientMiddleware {
+  return async function* mapErrors(call, options) {
+    options.signal?.throwIfAborted();
+    try {
+      return yield* call.next(call.request, options);
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (err instanceof ClientError) {
+        const extra = err.code === 14 ? { address } : {};
+        let message = err.details;
+        if (err.code === 14) message = `cannot reach containerd at ${address}: ${err.details}`;
+        throw grpcStatusToError({ code: err.code, message, method: call.method.path }, extra, err);
+      }
+      throw err;
+    }
+  };
+}
+
+/** Whether `err` is the ERR_CONTAINERD_ALREADY_EXISTS (or any AlreadyExists) error of a containerd call. */
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ContainerkitError && err.category === 'AlreadyExists';
+}
+
+/** Whether `err` is a NotFound error of a containerd call. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ContainerkitError && err.category === 'NotFound';
+}

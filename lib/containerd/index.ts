@@ -1,0 +1,68 @@
+/**
+ * containerd: a typed gRPC client of a running containerd ({@link ContainerdClient}) and its services.
+ * @module
+ */
+export { ContainerdClient, type ContainerdClientOptions, type ContainerdServices } from './containerd-client.js';
+export { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from './channel.js';
+export { LEASE_HEADER, NAMESPACE_HEADER, type ContainerdCallOptions } from './middleware.js';
+export { grpcStatusToError, type GrpcFailure } from './errors.js';
+export { jsonAny, PROCESS_SPEC_TYPE_URL, SPEC_TYPE_URL, type AnyValue } from './convert.js';
+export { IntrospectionService, type ContainerdVersion, type PluginInfo, type ServerInfo } from './introspection.js';
+export { NamespacesService, type NamespaceRecord } from './namespaces.js';
+export { ContainersService, DEFAULT_RUNTIME, type ContainerRecord, type NewContainer } from './containers.js';
+export { ContentProxy, type ContentInfo, type ContainerdReadOptions } from './content-proxy.js';
+export { ContainerdWriter, type ContainerdCommitOptions } from './content-writer.js';
+export { ImagesService, type ImageRecord } from './images.js';
+export {
+  DEFAULT_SNAPSHOTTER,
+  SnapshotsService,
+  type ContainerdSnapshotCallOptions,
+  type ContainerdSnapshotCreateOptions,
+  type ContainerdSnapshotInfo,
+  type ContainerdSnapshotKind,
+} from './snapshots.js';
+export { DiffService, type ContainerdDiffOptions } from './diff.js';
+export { LEASE_EXPIRE_LABEL, LeasesService, type CreateLeaseOptions, type LeaseRecord, type LeaseResource } from './leases.js';
+export {
+  TasksService,
+  type ContainerdCreateTaskOptions,
+  type ContainerdExitStatus,
+  type ContainerdProcessCallOptions,
+  type ContainerdProcessState,
+  type ContainerdProcessStatus,
+} from './tasks.js';
+export { createTaskIO, DEFAULT_FIFO_DIR, type StdioPaths, type TaskIO, type TaskIOOptions } from './task-io.js';
+export { EventsService } from './events.js';
+export { decodeEvent } from './event-decode.js';
+export type {
+  ContainerCreateEvent,
+  ContainerDeleteEvent,
+  ContainerdEvent,
+  ContainerdEventPayloads,
+  ContainerdEventType,
+  ContainerEventRuntime,
+  ContainerUpdateEvent,
+  ContentDeleteEvent,
+  DecodedEvent,
+  ImageCreateEvent,
+  ImageDeleteEvent,
+  ImageUpdateEvent,
+  NamespaceCreateEvent,
+  NamespaceDeleteEvent,
+  NamespaceUpdateEvent,
+  SnapshotCommitEvent,
+  SnapshotPrepareEvent,
+  SnapshotRemoveEvent,
+  TaskCheckpointedEvent,
+  TaskCreateEvent,
+  TaskDeleteEvent,
+  TaskEventIO,
+  TaskExecAddedEvent,
+  TaskExecStartedEvent,
+  TaskExitEvent,
+  TaskOOMEvent,
+  TaskPausedEvent,
+  TaskResumedEvent,
+  TaskStartEvent,
+} from './event-types.js';
+export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './pull.js';

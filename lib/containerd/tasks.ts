@@ -1,0 +1,217 @@
+import { newError } from '../errors/index.js';
+import type { Mount } from '../oci/mount.js';
+import type { SpecProcess } from '../oci/runtime-spec.js';
+import { Status, type ProcessInfo as PbProcessInfo } from '../gen/containerd/types/task/task.js';
+import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
+import { fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
+import type { ContainerdCallOptions } from './middleware.js';
+import type { RpcClients } from './rpc.js';
+import type { StdioPaths } from './task-io.js';
+
+/** A process's state. */
+export type ContainerdProcessStatus = 'unknown' | 'created' | 'running' | 'stopped' | 'paused' | 'pausing';
+
+const STATUS: Record<number, ContainerdProcessStatus> = {
+  [Status.CREATED]: 'created',
+  [Status.RUNNING]: 'running',
+  [Status.STOPPED]: 'stopped',
+  [Status.PAUSED]: 'paused',
+  [Status.PAUSING]: 'pausing',
+};
+
+/** A task's (or exec's) process as containerd reports it. */
+export interface ContainerdProcessState {
+  containerId: string;
+  /** The exec id; '' for the init process. */
+  execId: string;
+  pid: number;
+  status: ContainerdProcessStatus;
+  stdio: StdioPaths;
+  terminal: boolean;
+  exitStatus: number;
+  exitedAt?: Date;
+}
+
+/** How a process ended. */
+export interface ContainerdExitStatus {
+  exitStatus: number;
+  exitedAt?: Date;
+}
+
+/** Options of {@link TasksService.create}. */
+export interface ContainerdCreateTaskOptions extends ContainerdCallOptions {
+  /** The rootfs mounts (from `snapshots.mounts(key)`); empty when the spec's root is already a path. */
+  rootfs?: Mount[];
+  /** FIFO paths or URIs (`file://`, `binary://`); '' leaves a stream unwired. */
+  stdio?: Partial<StdioPaths>;
+  terminal?: boolean;
+  /** Runtime-specific options (e.g. runc options as an Any). */
+  options?: AnyValue;
+  runtimePath?: string;
+}
+
+/** Options of calls on one process of a task. */
+export interface ContainerdProcessCallOptions extends ContainerdCallOptions {
+  /** The exec id; default '' (the init process). */
+  execId?: string;
+}
+
+function toProcess(p: PbProcess | undefined, containerId: string): ContainerdProcessState {
+  return {
+    containerId: p?.containerId || containerId,
+    execId: p?.id ?? '',
+    pid: p?.pid ?? 0,
+    status: STATUS[p?.status ?? 0] ?? 'unknown',
+    stdio: { stdin: p?.stdin ?? '', stdout: p?.stdout ?? '', stderr: p?.stderr ?? '' },
+    terminal: p?.terminal ?? false,
+    exitStatus: p?.exitStatus ?? 0,
+    exitedAt: toDate(p?.exitedAt),
+  };
+}
+
+/**
+ * Tasks (a container's running processes) through containerd: create (with stdio FIFOs from {@link createTaskIO}),
+ * start, wait, kill, delete, exec, resizePty, closeIO, pids, metrics, pause/resume, update.
+ * All throw ERR_CONTAINERD_NOT_FOUND for an unknown container/task/exec, ERR_CONTAINERD_FAILED_PRECONDITION in
+ * the wrong state, and `signal.reason` on abort.
+ */
+export class TasksService {
+  /** @internal Built by `ContainerdClient` over its raw gRPC clients, which are not public. */
+  constructor(private readonly rpc: Pick<RpcClients, 'tasks'>) {}
+
+  /** Creates the task of container `containerId` (runc create through the shim); returns its pid. */
+  async create(containerId: string, options: ContainerdCreateTaskOptions = {}): Promise<{ pid: number }> {
+    const { rootfs = [], stdio = {}, terminal = false, options: runtimeOptions, runtimePath = '', ...call } = options;
+    const r = await this.rpc.tasks.create(
+      {
+        containerId,
+        rootfs: rootfs.map(fromMount),
+        stdin: stdio.stdin ?? '',
+        stdout: stdio.stdout ?? '',
+        stderr: stdio.stderr ?? '',
+        terminal,
+        checkpoint: undefined,
+        options: fromAny(runtimeOptions),
+        runtimePath,
+      },
+      call,
+    );
+    return { pid: r.pid };
+  }
+
+  /** Starts the task's init process (or exec `execId`); returns its pid. */
+  async start(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<{ pid: number }> {
+    const { execId = '', ...call } = options;
+    const r = await this.rpc.tasks.start({ containerId, execId }, call);
+    return { pid: r.pid };
+  }
+
+  /** Resolves when the process exits. Call it before `start` to never miss a fast exit. */
+  async wait(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<ContainerdExitStatus> {
+    const { execId = '', ...call } = options;
+    const r = await this.rpc.tasks.wait({ containerId, execId }, call);
+    return { exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+  }
+
+  /** Sends `signal` (a number, default 15 SIGTERM) to the process, or with `all` to every process of the task. */
+  async kill(containerId: string, signal = 15, options: ContainerdProcessCallOptions & { all?: boolean } = {}): Promise<void> {
+    const { execId = '', all = false, ...call } = options;
+    await this.rpc.tasks.kill({ containerId, execId, signal, all }, call);
+  }
+
+  /**
+   * Deletes a stopped (or never started) task; returns its exit.
+   * @throws ERR_CONTAINERD_FAILED_PRECONDITION while it runs or is paused (checked first, as containerd's Go client
+   *   does: containerd 1.6 itself reports that case as UNKNOWN).
+   */
+  async delete(containerId: string, options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus & { pid: number }> {
+    const state = await this.get(containerId, options);
+    if (state.status === 'running' || state.status === 'paused' || state.status === 'pausing') {
+      throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `task ${containerId} must be stopped before deletion (it is ${state.status})`, {
+        details: { containerId, status: state.status, method: '/containerd.services.tasks.v1.Tasks/Delete' },
+      });
+    }
+    const r = await this.rpc.tasks.delete({ containerId }, options);
+    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+  }
+
+  /** Deletes an exited exec process. */
+  async deleteProcess(containerId: string, execId: string, options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus & { pid: number }> {
+    const r = await this.rpc.tasks.deleteProcess({ containerId, execId }, options);
+    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+  }
+
+  /** The state of the task's init process (or exec `execId`). */
+  async get(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<ContainerdProcessState> {
+    const { execId = '', ...call } = options;
+    const r = await this.rpc.tasks.get({ containerId, execId }, call);
+    return toProcess(r.process, containerId);
+  }
+
+  /** Every task of the namespace. */
+  async list(options: ContainerdCallOptions = {}): Promise<ContainerdProcessState[]> {
+    const r = await this.rpc.tasks.list({ filter: '' }, options);
+    return r.tasks.map((t) => toProcess(t, ''));
+  }
+
+  /** Adds exec process `execId` running `process` (an OCI process spec) to the task; start it with `start`. */
+  async exec(
+    containerId: string,
+    execId: string,
+    process: SpecProcess,
+    options: ContainerdCallOptions & { stdio?: Partial<StdioPaths>; terminal?: boolean } = {},
+  ): Promise<void> {
+    const { stdio = {}, terminal = process.terminal ?? false, ...call } = options;
+    await this.rpc.tasks.exec(
+      {
+        containerId,
+        execId,
+        stdin: stdio.stdin ?? '',
+        stdout: stdio.stdout ?? '',
+        stderr: stdio.stderr ?? '',
+        terminal,
+        spec: fromAny(jsonAny(PROCESS_SPEC_TYPE_URL, process)),
+      },
+      call,
+    );
+  }
+
+  /** Resizes the process's terminal. */
+  async resizePty(containerId: string, size: { width: number; height: number }, options: ContainerdProcessCallOptions = {}): Promise<void> {
+    const { execId = '', ...call } = options;
+    await this.rpc.tasks.resizePty({ containerId, execId, width: size.width, height: size.height }, call);
+  }
+
+  /** Closes the process's stdin. */
+  async closeIO(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<void> {
+    const { execId = '', ...call } = options;
+    await this.rpc.tasks.closeIO({ containerId, execId, stdin: true }, call);
+  }
+
+  /** The pids of the task's processes (with runtime info as an Any when the shim sends it). */
+  async pids(containerId: string, options: ContainerdCallOptions = {}): Promise<Array<{ pid: number; info?: AnyValue }>> {
+    const r = await this.rpc.tasks.listPids({ containerId }, options);
+    return r.processes.map((p: PbProcessInfo) => ({ pid: p.pid, ...(p.info ? { info: toAny(p.info) } : {}) }));
+  }
+
+  /** Pauses every process of the task (cgroup freezer). */
+  async pause(containerId: string, options: ContainerdCallOptions = {}): Promise<void> {
+    await this.rpc.tasks.pause({ containerId }, options);
+  }
+
+  /** Resumes a paused task. */
+  async resume(containerId: string, options: ContainerdCallOptions = {}): Promise<void> {
+    await this.rpc.tasks.resume({ containerId }, options);
+  }
+
+  /** Updates the task's resources (an Any, e.g. JSON `LinuxResources`) and/or annotations. */
+  async update(containerId: string, changes: { resources?: AnyValue; annotations?: Record<string, string> }, options: ContainerdCallOptions = {}): Promise<void> {
+    await this.rpc.tasks.update({ containerId, resources: fromAny(changes.resources), annotations: { ...(changes.annotations ?? {}) } }, options);
+  }
+
+  /** Metrics samples of the tasks matching `filters` (e.g. `id==<container>`); data is a runtime-specific Any. */
+  async metrics(filters: string[], options: ContainerdCallOptions = {}): Promise<Array<{ id: string; timestamp?: Date; data?: AnyValue }>> {
+    const r = await this.rpc.tasks.metrics({ filters }, options);
+    return r.metrics.map((m) => ({ id: m.id, timestamp: toDate(m.timestamp), data: toAny(m.data) }));
+  }
+}

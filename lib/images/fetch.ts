@@ -1,0 +1,134 @@
+/**
+ * The one place a registry {@link Fetcher} meets a content {@link Ingester}: {@link fetchHandler} makes sure a
+ * descriptor's bytes are in the store — skipped when present, resumed from the ingest's offset when partly there,
+ * verified, and (for manifests, indexes and configs) strictly parsed before they are committed.
+ * @module
+ */
+import type { ContentStore } from '../content/index.js';
+import { newError } from '../errors/index.js';
+import { isConfigMediaType, MAX_IMAGE_CONFIG_SIZE, parseImageConfig, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
+import type { Fetcher } from '../registry/index.js';
+import { hasChildren } from './children.js';
+import type { Handler } from './handlers.js';
+import type { Lease } from './leases.js';
+
+/** Status of one descriptor during a pull. */
+export type PullStatus = 'waiting' | 'downloading' | 'verifying' | 'exists' | 'done';
+
+/** A progress event of a pull, per descriptor. */
+export interface PullProgress {
+  /** The first 12 hex digits of the digest, as docker prints them. */
+  id: string;
+  descriptor: Descriptor;
+  status: PullStatus;
+  /** Bytes in the store so far (including a resumed prefix). */
+  complete: number;
+  total: number;
+}
+
+/** Options of {@link fetchHandler}. */
+export interface FetchHandlerOptions {
+  /** Called with progress per descriptor. */
+  onProgress?: (event: PullProgress) => void;
+  /** Digests are added to this lease before their writer opens, so GC keeps them. */
+  lease?: Lease;
+}
+
+const RETRYABLE = new Set(['ERR_DIGEST_MISMATCH', 'ERR_SIZE_MISMATCH']);
+
+/** The first 12 hex digits of a digest. */
+export function shortDigest(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+}
+
+function isExists(err: unknown): boolean {
+  return (err as { code?: string }).code === 'ERR_ALREADY_EXISTS';
+}
+
+/** Refuses a manifest, index or config that fails the strict parser, before it is committed. */
+function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
+  if (hasChildren(descriptor.mediaType)) parseManifestOrIndex(bytes, { expected: descriptor });
+  else if (isConfigMediaType(descriptor.mediaType)) parseImageConfig(bytes, { expected: descriptor });
+}
+
+/**
+ * Ensures `descriptor` is in `store`, fetching the missing bytes with `fetcher`. Ingest refs are `fetch-<digest>`
+ * and writers wait for each other, so concurrent pulls (in any process) download each blob once.
+ * @throws ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH after a second failed attempt; the parsers' codes for a bad
+ *   manifest or config (never committed); registry and store errors; `signal.reason` on abort.
+ */
+export async function fetchInto(store: ContentStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal, onProgress, lease } = options;
+  const id = shortDigest(descriptor.digest);
+  const emit = (status: PullStatus, complete: number): void => onProgress?.({ id, descriptor, status, complete, total: descriptor.size });
+  // Leased before the existence check: a blob already present but referenced by nothing else could otherwise be
+  // swept by a GC before this pull records its image.
+  await lease?.add([descriptor.digest], { signal });
+  const present = await store.info(descriptor.digest, { signal }).then(() => true, () => false);
+  if (present) return emit('exists', descriptor.size);
+  let writer;
+  try {
+    writer = await store.writer({ ref: `fetch-${descriptor.digest}`, expected: { digest: descriptor.digest, size: descriptor.size }, lockTimeoutMs: Infinity, signal });
+  } catch (err) {
+    if (isExists(err)) return emit('exists', descriptor.size);
+    throw err;
+  }
+  const document = hasChildren(descriptor.mediaType) || isConfigMediaType(descriptor.mediaType);
+  if (document && descriptor.size > MAX_IMAGE_CONFIG_SIZE) {
+    await writer.close();
+    throw newError('ERR_MANIFEST_TOO_LARGE', `${descriptor.mediaType} ${descriptor.digest} is ${descriptor.size} bytes`);
+  }
+  let diskFull = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let offset = (await writer.status()).offset;
+      // Manifests are fetched whole (no Range), and a prefix longer than the blob is garbage.
+      if ((document && offset > 0) || offset > descriptor.size) {
+        await writer.truncate(0);
+        offset = 0;
+      }
+      const chunks: Buffer[] = [];
+      if (offset < descriptor.size) {
+        emit('downloading', offset);
+        const stream = await fetcher.fetch(descriptor, { offset, signal });
+        let complete = offset;
+        let last = 0;
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          await writer.write(chunk, { signal });
+          if (document) chunks.push(chunk);
+          complete += chunk.length;
+          const now = Date.now();
+          if (now - last > 100) {
+            last = now;
+            emit('downloading', complete);
+          }
+        }
+      }
+      emit('verifying', descriptor.size);
+      try {
+        if (document) checkDocument(descriptor, Buffer.concat(chunks));
+        await writer.commit(descriptor.size, descriptor.digest, { signal });
+        return emit('done', descriptor.size);
+      } catch (err) {
+        if (isExists(err)) return emit('exists', descriptor.size);
+        if (attempt > 0 || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+        await writer.truncate(0); // a bad resumed prefix: start over once
+      }
+    }
+  } catch (err) {
+    // Out of space: give the partial bytes back rather than keep them for a resume.
+    const errno = (err as { details?: { errno?: string } }).details?.errno;
+    diskFull = errno === 'ENOSPC' || errno === 'EDQUOT';
+    throw err;
+  } finally {
+    await writer.close();
+    if (diskFull) await store.abort(writer.ref).catch(() => undefined);
+  }
+}
+
+/** A {@link Handler} that runs {@link fetchInto} on each descriptor (and returns no children). */
+export function fetchHandler(store: ContentStore, fetcher: Fetcher, options: FetchHandlerOptions = {}): Handler {
+  return async (descriptor, { signal }) => {
+    await fetchInto(store, fetcher, descriptor, { ...options, signal });
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * ImageStore and the handler toolkit: named images in an OCI image layout (pull, push, tag, list, get, delete,
+ * GC with leases, verify), and the handlers (walk, dispatch, filters) pull, GC and export are built from.
+ * @module
+ */
+export { ImageStore, type ImageStoreEvents, type ImageStoreOptions, type ImagePullOptions, type ImageDetails } from './image-store.js';
+export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
+export { childrenHandler, childrenOf, hasChildren, readBlob } from './children.js';
+export { filterPlatforms, limitManifests } from './filters.js';
+export { fetchHandler, fetchInto, shortDigest, type FetchHandlerOptions, type PullProgress, type PullStatus } from './fetch.js';
+export { LayoutIndex, isCanonicalName, type NamedImage, type IndexCallOptions } from './image-index.js';
+export { Lease, createLease, activeLeases, pruneLeases, gcLockPath, DEFAULT_LEASE_TTL_MS, type StoreLeaseRecord } from './leases.js';
+export { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
+export { importLayout, type ImportLayoutOptions, type ImportLayoutResult } from './import-layout.js';
+export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type ExportSource } from './archive.js';
+export { importArchive, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
+export { imageNameFor } from './import-layout.js';

@@ -1,0 +1,448 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { basename, isAbsolute, join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import { newError } from '../errors/index.js';
+import { createFifo, isProcessAlive, logger, openFifo, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { createEventsService, type ShimEvent } from './events.js';
+import { buildShimLogger } from './logger-build.js';
+import type { DeadShimReport, ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
+import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
+import { findShimDaemons, runShimDelete, runShimStart } from './shim-binary.js';
+import { removeContainerFiles, ShimContainer } from './shim-container.js';
+import { ShimLogSink } from './shim-log.js';
+import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
+import { parseShimStartOutput, shimSocketPath } from './start-output.js';
+import { ShimTaskClient } from './task-client.js';
+import { TtrpcServer } from './ttrpc/server.js';
+
+const log = logger('shim:manager');
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
+const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
+const RECORD_FILE = 'shim.json';
+
+function positive(value: unknown, name: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+    throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a finite number > 0`);
+  }
+}
+
+function nonEmpty(value: unknown, name: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a non-empty string`);
+}
+
+/** An async iterator over events that ends when `finish` is called (or rejects with the abort reason). */
+function eventIterator(subscribe: (push: (e: ShimEvent) => void) => () => void, register: (finish: () => void) => () => void, signal?: AbortSignal): AsyncIterableIterator<ShimEvent> {
+  const queue: ShimEvent[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const unsubscribe = subscribe((e) => {
+    queue.push(e);
+    wake?.();
+  });
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    unsubscribe();
+    unregister();
+    signal?.removeEventListener('abort', finish);
+    wake?.();
+  };
+  const unregister = register(finish);
+  signal?.addEventListener('abort', finish, { once: true });
+  if (signal?.aborted) finish();
+  return {
+    async next(): Promise<IteratorResult<ShimEvent>> {
+      for (;;) {
+        if (queue.length > 0) return { value: queue.shift()!, done: false };
+        if (done) {
+          if (signal?.aborted) throw signal.reason;
+          return { value: undefined, done: true };
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    },
+    async return(): Promise<IteratorResult<ShimEvent>> {
+      finish();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * Runs containers through containerd shim v2 (`containerd-shim-runc-v2`) with no containerd: containers outlive
+ * this process, and a new manager on the same `stateDir` reattaches to them.
+ *
+ * Identity per root: namespace (default `containerkit`), runc root `<stateDir>/runc`, and the events socket
+ * `<stateDir>/events.sock` as the shims' `-address` and `TTRPC_ADDRESS` (so two roots never share a shim socket).
+ * One live manager per root at a time: `init` fails with ERR_ALREADY_EXISTS while another one listens there.
+ *
+ * Events the shims forward arrive typed on this emitter (`manager.on('exit', …)`, every one on `'event'`) and
+ * through {@link ShimManager.events}. `close()` leaves every container running.
+ */
+export class ShimManager extends EventEmitter<ShimManagerEvents> {
+  readonly stateDir: string;
+  readonly namespace: string;
+  readonly shimBinary: string;
+  readonly runcRoot: string;
+  /** `<stateDir>/events.sock`: the events server, and the shims' `-address`. */
+  readonly eventsSocket: string;
+  readonly #options: ShimManagerOptions;
+  readonly #containers = new Map<string, ShimContainer>();
+  readonly #starting = new Set<string>();
+  readonly #iterators = new Set<() => void>();
+  readonly #loggerConfig: LoggerConfig;
+  #loggerBuild: Promise<string> | undefined;
+  #server: TtrpcServer | undefined;
+  #closed = false;
+
+  /**
+   * Checks the options; `init()` (or {@link ShimManager.open}) then opens the root.
+   * @throws ERR_INVALID_ARGUMENT naming a bad option.
+   */
+  constructor(options: ShimManagerOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
+    const { stateDir, namespace = 'containerkit', shimBinary = 'containerd-shim-runc-v2', runcRoot, runcBinary } = options;
+    if (typeof stateDir !== 'string' || !isAbsolute(stateDir)) throw newError('ERR_INVALID_ARGUMENT', 'options.stateDir must be an absolute path');
+    if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) throw newError('ERR_INVALID_ARGUMENT', 'options.namespace must be 1–76 letters, digits, _ . -');
+    nonEmpty(shimBinary, 'shimBinary');
+    nonEmpty(runcBinary, 'runcBinary');
+    if (runcRoot !== undefined && (typeof runcRoot !== 'string' || !isAbsolute(runcRoot))) throw newError('ERR_INVALID_ARGUMENT', 'options.runcRoot must be an absolute path');
+    if (options.loggerBinary !== undefined && (typeof options.loggerBinary !== 'string' || !isAbsolute(options.loggerBinary))) {
+      throw newError('ERR_INVALID_ARGUMENT', 'options.loggerBinary must be an absolute path');
+    }
+    for (const key of ['connectTimeoutMs', 'callTimeoutMs', 'shimLogMaxBytes', 'logMaxBytes'] as const) positive(options[key], key);
+    this.#options = { ...options };
+    this.stateDir = stateDir;
+    this.namespace = namespace;
+    this.shimBinary = shimBinary;
+    this.runcRoot = runcRoot ?? join(stateDir, 'runc');
+    this.eventsSocket = join(stateDir, 'events.sock');
+    if (Buffer.byteLength(this.eventsSocket) > 107) throw newError('ERR_INVALID_ARGUMENT', `options.stateDir is too long: ${this.eventsSocket} exceeds a unix socket path's 107 bytes`);
+    // An empty binary means "build ours on first use" (see #ensureLogger).
+    this.#loggerConfig = { binary: options.loggerBinary ?? '', maxBytes: options.logMaxBytes ?? 10 * 1024 * 1024 };
+  }
+
+  /** `new ShimManager(options)` then `init()`. Resolves with the manager and what reattaching found. */
+  static async open(options: ShimManagerOptions, init: { signal?: AbortSignal } = {}): Promise<{ manager: ShimManager; report: ReattachReport }> {
+    const manager = new ShimManager(options);
+    const report = await manager.init(init);
+    return { manager, report };
+  }
+
+  /**
+   * Opens the root: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
+   * every recorded container: live shims are connected (short timeouts: a dead socket fails at once), dead ones
+   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported.
+   *
+   * @throws ERR_ALREADY_EXISTS when another manager listens on this root; ERR_FAILED_PRECONDITION when called
+   *   twice; ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
+   */
+  async init(options: { signal?: AbortSignal } = {}): Promise<ReattachReport> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (this.#server !== undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager.init was called already');
+    await mkdir(join(this.stateDir, 'containers'), { recursive: true, mode: 0o711 });
+    const server = new TtrpcServer();
+    server.register(createEventsService((event) => this.#onEvent(event)));
+    await server.listen(this.eventsSocket, { signal });
+    this.#server = server;
+    const report: ReattachReport = { reattached: [], dead: [] };
+    for (const id of (await readdir(join(this.stateDir, 'containers'))).sort()) {
+      signal?.throwIfAborted();
+      const dir = join(this.stateDir, 'containers', id);
+      const record = await readJsonFile<ShimRecord>(join(dir, RECORD_FILE), { signal }).catch((err: Error) => {
+        log('unreadable record in %s: %s', dir, err.message);
+        return undefined;
+      });
+      if (record === undefined || record.id !== id) {
+        log('no usable record in %s; removing it', dir);
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      const container = await this.#reattach(record, dir, signal);
+      if (container !== undefined) {
+        this.#containers.set(id, container);
+        report.reattached.push(id);
+      } else {
+        report.dead.push(await this.#cleanupDead(record, dir, signal));
+      }
+    }
+    log('root %s: reattached %o, cleaned up %o', this.stateDir, report.reattached, report.dead.map((d) => d.id));
+    return report;
+  }
+
+  /** The containers this manager holds (started or reattached, not yet removed). */
+  list(): ShimContainer[] {
+    return [...this.#containers.values()];
+  }
+
+  /** The container `id`, or undefined. */
+  get(id: string): ShimContainer | undefined {
+    return this.#containers.get(id);
+  }
+
+  /**
+   * Events forwarded by this root's shims from now on, as an async iterator. It ends on `close()` or `return()`;
+   * with `signal`, it rejects with `signal.reason` on abort.
+   */
+  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShimEvent> {
+    return eventIterator(
+      (push) => {
+        this.on('event', push);
+        return () => this.off('event', push);
+      },
+      (finish) => {
+        this.#iterators.add(finish);
+        return () => this.#iterators.delete(finish);
+      },
+      options.signal,
+    );
+  }
+
+  /**
+   * Starts a shim for the bundle and creates the container in it (not yet started: call `start()` on the
+   * result). `bundle` is an absolute directory named `id` holding `config.json` (with `root.path` set, or a ready
+   * `rootfs/`). Stdio FIFOs and the record go to `<stateDir>/containers/<id>/`; the `log` FIFO goes into the
+   * bundle (the shim's fixed place), drained into `<stateDir>/containers/<id>/shim.log`.
+   *
+   * @throws ERR_INVALID_ARGUMENT for a bad id, bundle or option; ERR_ALREADY_EXISTS when `id` is in use in this
+   *   root; ERR_SHIM_START_FAILED / ERR_TOOL_MISSING when the shim cannot start; ERR_SHIM_TASK_API_UNSUPPORTED for
+   *   a v3 (containerd 2.x) shim; the shim's errors of `Create` (ERR_TTRPC_*). On failure nothing is left behind.
+   *   Rejects with `signal.reason` on abort.
+   */
+  async start(id: string, bundle: string, options: ShimStartOptions = {}): Promise<ShimContainer> {
+    const { signal } = options;
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+    if (typeof bundle !== 'string' || !isAbsolute(bundle)) throw newError('ERR_INVALID_ARGUMENT', 'bundle must be an absolute path');
+    if (basename(bundle) !== id) throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
+    const plan = planStdio(join(this.stateDir, 'containers', id), '', options.stdio ?? {});
+    signal?.throwIfAborted();
+    if (this.#server === undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is not open: call init() first');
+    if (this.#containers.has(id) || this.#starting.has(id)) throw newError('ERR_ALREADY_EXISTS', `container ${id} exists in this root`, { details: { id } });
+    if (!existsSync(join(bundle, 'config.json'))) throw newError('ERR_INVALID_ARGUMENT', `bundle ${bundle} has no config.json`);
+    const dir = join(this.stateDir, 'containers', id);
+    if (plan.stdoutMode === 'log') await this.#ensureLogger(signal);
+    if (this.#containers.has(id) || this.#starting.has(id)) throw newError('ERR_ALREADY_EXISTS', `container ${id} exists in this root`, { details: { id } });
+    this.#starting.add(id);
+    const runcOptions: RuncShimOptions = {
+      root: this.runcRoot,
+      ...(this.#options.runcBinary === undefined ? {} : { binaryName: this.#options.runcBinary }),
+      ...options.runcOptions,
+    };
+    const record: ShimRecord = {
+      version: 1,
+      id,
+      namespace: this.namespace,
+      bundle,
+      address: '',
+      shimPid: 0,
+      shimBinary: this.shimBinary,
+      runcRoot: runcOptions.root ?? this.runcRoot,
+      stdio: plan,
+      createdAt: new Date().toISOString(),
+    };
+    let ends: StdioEnds = {};
+    let logSocket: Socket | undefined;
+    let task: ShimTaskClient | undefined;
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      this.#starting.delete(id);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw newError('ERR_ALREADY_EXISTS', `container ${id} has a record in this root`, { details: { id, dir } });
+      throw err;
+    }
+    try {
+      // The shim daemon opens <bundle>/log write-only and blocking: a reader must exist before `start`.
+      const logPath = join(bundle, 'log');
+      await createFifo(logPath, { mode: 0o700, signal });
+      logSocket = await openFifo(logPath, 'rw', { signal });
+      const logSink = new ShimLogSink(join(dir, 'shim.log'), id, this.#options.shimLogMaxBytes ?? 1024 * 1024);
+      logSink.attach(logSocket);
+      ends = await createStdio(plan, signal);
+      const binaryCall = { shimBinary: this.shimBinary, namespace: this.namespace, address: this.eventsSocket, id, bundle, signal };
+      const output = await runShimStart(binaryCall, encodeRuncOptions(runcOptions));
+      // From here a shim runs: record where, so that a crash before the end still lets the next manager clean up.
+      record.address = parseShimStartOutput(output).address;
+      await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal });
+      task = await ShimTaskClient.connect(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
+      record.shimPid = (await task.connect(id, { signal })).shimPid;
+      const uris = stdioUris(plan, this.#loggerConfig);
+      // The record gains the shim pid while runc creates the container; both must be done before going on (or
+      // before undoing, which removes the record's dir).
+      const [written, created] = await Promise.allSettled([
+        writeJsonAtomic(join(dir, RECORD_FILE), record, { signal }),
+        task.create({ id, bundle, ...uris, runcOptions, rootfs: options.rootfs ?? [] }, { signal }),
+      ]);
+      if (created.status === 'rejected') throw created.reason;
+      if (written.status === 'rejected') throw written.reason;
+      const container = new ShimContainer({
+        record,
+        task,
+        dir,
+        managerAddress: this.eventsSocket,
+        stdio: ends,
+        logSocket,
+        logSink,
+        loggerConfig: this.#loggerConfig,
+        forget: (gone) => this.#containers.delete(gone),
+      });
+      this.#containers.set(id, container);
+      log('created %s (shim pid %d, %s)', id, record.shimPid, record.address);
+      return container;
+    } catch (err) {
+      log('start of %s failed: %s', id, (err as Error).message);
+      // The log FIFO keeps its reader until the shim is gone: a shim daemon opens it blocking, and would hang
+      // in that open, unkillable by Shutdown, if the reader went first.
+      await this.#undoStart(record, dir, task);
+      closeStdio(ends);
+      logSocket?.destroy();
+      throw err;
+    } finally {
+      this.#starting.delete(id);
+    }
+  }
+
+  /**
+   * Closes this side: clients, FIFO ends, the events server (its socket file stays, so shims publishing while no
+   * manager runs fail at once instead of waiting 5 s per event). Containers and shims keep running. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const finish of [...this.#iterators]) finish();
+    for (const container of this.#containers.values()) await container.detach().catch((err: Error) => log('detach %s: %s', container.id, err.message));
+    this.#containers.clear();
+    await this.#server?.close({ keepSocketFile: true });
+    this.#server = undefined;
+  }
+
+  /** Same as `close()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // The logger binary for 'log' output: the caller's, or ours built once into <stateDir>/bin.
+  async #ensureLogger(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#loggerConfig.binary !== '') return;
+    this.#loggerBuild ??= buildShimLogger(join(this.stateDir, 'bin')).catch((err: unknown) => {
+      this.#loggerBuild = undefined;
+      throw err;
+    });
+    const binary = await this.#loggerBuild;
+    signal?.throwIfAborted();
+    this.#loggerConfig.binary = binary;
+  }
+
+  #onEvent(event: ShimEvent): void {
+    if (event.namespace !== this.namespace) return;
+    this.emit('event', event);
+    (this.emit as (type: string, e: ShimEvent) => boolean)(event.type, event);
+  }
+
+  async #reattach(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<ShimContainer | undefined> {
+    if (record.address === '') return undefined;
+    let task: ShimTaskClient | undefined;
+    try {
+      task = await ShimTaskClient.connect(record.address, {
+        namespace: this.namespace,
+        callTimeoutMs: this.#options.callTimeoutMs ?? 30_000,
+        connectTimeoutMs: this.#options.connectTimeoutMs ?? 500,
+        signal,
+      });
+      const info = await task.connect(record.id, { signal, timeoutMs: 2000 });
+      if (record.shimPid !== 0 && info.shimPid !== record.shimPid) log('shim of %s is pid %d, recorded %d', record.id, info.shimPid, record.shimPid);
+      record.shimPid = info.shimPid;
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      log('shim of %s does not answer: %s', record.id, (err as Error).message);
+      await task?.close();
+      return undefined;
+    }
+    const logPath = join(record.bundle, 'log');
+    let logSocket: Socket;
+    try {
+      logSocket = await openFifo(logPath, 'rw', { signal });
+    } catch (err) {
+      // Without the FIFO the shim's log lines go nowhere; the container is still usable.
+      log('cannot reopen %s: %s', logPath, (err as Error).message);
+      await createFifo(logPath, { mode: 0o700 }).catch(() => undefined);
+      logSocket = await openFifo(logPath, 'rw', { signal });
+    }
+    const logSink = new ShimLogSink(join(dir, 'shim.log'), record.id, this.#options.shimLogMaxBytes ?? 1024 * 1024);
+    logSink.attach(logSocket);
+    const ends = await reopenStdio(record.stdio, signal).catch((err: Error) => {
+      log('cannot reopen stdio of %s: %s', record.id, err.message);
+      return {};
+    });
+    return new ShimContainer({
+      record,
+      task,
+      dir,
+      managerAddress: this.eventsSocket,
+      stdio: ends,
+      logSocket,
+      logSink,
+      loggerConfig: this.#loggerConfig,
+      forget: (gone) => this.#containers.delete(gone),
+    });
+  }
+
+  // A dead shim: `delete` (runc delete --force, unmount), then its socket, FIFOs and record.
+  async #cleanupDead(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
+    let exitStatus = 255;
+    let exitedAt: Date | undefined = new Date();
+    if (record.shimPid > 0 && (await isProcessAlive(record.shimPid))) {
+      // Alive but not answering (hung): it must not keep the container.
+      try {
+        process.kill(record.shimPid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (existsSync(record.bundle)) {
+      const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle, signal });
+      exitStatus = r.exitStatus;
+      exitedAt = r.exitedAt;
+    }
+    const socket = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
+    await removeContainerFiles({ ...record, address: socket }, dir);
+    log('cleaned up dead shim of %s (exit %d)', record.id, exitStatus);
+    return { id: record.id, bundle: record.bundle, exitStatus, exitedAt };
+  }
+
+  async #undoStart(record: ShimRecord, dir: string, task: ShimTaskClient | undefined): Promise<void> {
+    if (task === undefined && record.shimPid === 0) {
+      // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
+      const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
+      task = await ShimTaskClient.connect(address, { namespace: this.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
+      if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
+    }
+    if (task !== undefined) {
+      await task.shutdown(record.id, { now: true, timeoutMs: 2000 }).catch(() => undefined);
+      await task.close();
+    }
+    // A daemon that never answered (cut short while starting) is found by its arguments.
+    const pids = record.shimPid > 0 ? [record.shimPid] : await findShimDaemons(record.namespace, record.id, this.eventsSocket);
+    for (const pid of pids) {
+      if (!(await isProcessAlive(pid))) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (record.address !== '' || pids.length > 0) {
+      await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle });
+    }
+    const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
+    await removeContainerFiles({ ...record, address }, dir);
+  }
+}

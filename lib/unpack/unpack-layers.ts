@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ContainerkitError, newError } from '../errors/index.js';
+import { logger, shortId } from '../util/debug.js';
+import { applyLayer, type ApplyLayerOptions } from './apply-layer.js';
+import type { CompressionOption } from './decompress.js';
+import { chainIds } from '../oci/chain-id.js';
+import type { Snapshotter } from './snapshotter.js';
+
+const log = logger('unpack:layers');
+
+/** One layer to unpack: its diff_id and a way to read its blob (opened only when the layer must be applied). */
+export interface LayerSource {
+  /** The config's `rootfs.diff_ids` entry; verified over the uncompressed tar. */
+  diffId: string;
+  /** Opens the blob (compressed or not). Called at most once, only when the layer is not committed yet. */
+  open(): Readable | AsyncIterable<Buffer> | Promise<Readable | AsyncIterable<Buffer>>;
+  /** The blob's digest, verified when given. */
+  digest?: string;
+  /** The blob's size, verified with `digest`. */
+  size?: number;
+  /** Compression of the blob. Default `'auto'`. */
+  compression?: CompressionOption;
+}
+
+/** Options of {@link unpackLayers}. */
+export interface UnpackLayersOptions {
+  /** Per-layer uncompressed size limit (ERR_LAYER_TOO_LARGE). Default none. */
+  maxUncompressedSize?: number;
+  /** Labels put on every committed layer snapshot. Default none. */
+  labels?: Record<string, string>;
+  /** Cancels the unpack; the snapshot being filled is removed. Rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** What {@link unpackLayers} did. */
+export interface UnpackLayersResult {
+  /** The chain ID of the whole stack: the parent to `prepare` a container's snapshot on. */
+  chainId: string;
+  /** Per layer, bottom first: its chain ID and whether it was applied now (false: it was committed already). */
+  layers: Array<{ chainId: string; applied: boolean }>;
+}
+
+/**
+ * Unpacks an image's layers into `snapshotter`, each as the committed snapshot named by its chain ID: for each
+ * layer not committed yet, `prepare` on the previous chain ID, apply the blob into the snapshot's directory
+ * (`whiteoutFormat: 'overlay'` when the snapshot is an overlay upper dir, else `'apply'`), `commit` under the chain
+ * ID. Layers already committed are reused without opening their blobs, so unpacking an image twice applies nothing.
+ *
+ * @throws ERR_INVALID_ARGUMENT for bad arguments; the errors of {@link applyLayer} (digest and diff_id mismatches,
+ *   hostile layers) and of the snapshotter. A failed layer's snapshot is removed; layers committed before it stay.
+ *   Rejects with `signal.reason` on abort.
+ */
+export async function unpackLayers(snapshotter: Snapshotter, layers: readonly LayerSource[], options: UnpackLayersOptions = {}): Promise<UnpackLayersResult> {
+  if (typeof snapshotter !== 'object' || snapshotter === null || typeof snapshotter.prepare !== 'function') {
+    throw newError('ERR_INVALID_ARGUMENT', 'snapshotter must be a Snapshotter');
+  }
+  if (!Array.isArray(layers) || layers.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'layers must be a non-empty array');
+  layers.forEach((l, i) => {
+    if (typeof l !== 'object' || l === null || typeof l.open !== 'function') throw newError('ERR_INVALID_ARGUMENT', `layers[${i}].open must be a function`);
+  });
+  const { signal, maxUncompressedSize, labels } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw newError('ERR_INVALID_ARGUMENT', 'options.signal must be an AbortSignal');
+  const chains = chainIds(layers.map((l) => l.diffId));
+  signal?.throwIfAborted();
+  const out: UnpackLayersResult['layers'] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const chain = chains[i]!;
+    const parent = i === 0 ? undefined : chains[i - 1];
+    if (await exists(snapshotter, chain, signal)) {
+      out.push({ chainId: chain, applied: false });
+      continue;
+    }
+    const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
+    const mounts = await snapshotter.prepare(key, parent, { ...(labels ? { labels } : {}), ...(signal ? { signal } : {}) });
+    try {
+      const dir = await snapshotter.directory(key, { signal });
+      const applyOptions: ApplyLayerOptions = {
+        whiteoutFormat: mounts.some((m) => m.type === 'overlay') ? 'overlay' : 'apply',
+        expectedDiffId: layer.diffId,
+        compression: layer.compression ?? 'auto',
+        ...(layer.digest === undefined ? {} : { expectedDigest: layer.digest }),
+        ...(layer.digest !== undefined && layer.size !== undefined ? { expectedSize: layer.size } : {}),
+        ...(maxUncompressedSize === undefined ? {} : { maxUncompressedSize }),
+        ...(signal === undefined ? {} : { signal }),
+      };
+      await applyLayer(dir, await layer.open(), applyOptions);
+      try {
+        await snapshotter.commit(chain, key, { ...(labels ? { labels } : {}), ...(signal ? { signal } : {}) });
+      } catch (err) {
+        // Another unpack committed the same layer first: theirs is as good as ours.
+        if (!(err instanceof ContainerkitError && err.code === 'ERR_ALREADY_EXISTS')) throw err;
+        await snapshotter.remove(key);
+      }
+    } catch (err) {
+      await snapshotter.remove(key).catch((e: unknown) => log('cannot remove %s: %s', key, (e as Error).message));
+      throw err;
+    }
+    log('layer %d committed as %s', i, shortId(chain));
+    out.push({ chainId: chain, applied: true });
+  }
+  return { chainId: chains[chains.length - 1]!, layers: out };
+}
+
+async function exists(snapshotter: Snapshotter, name: string, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    const info = await snapshotter.stat(name, { signal });
+    return info.kind === 'committed';
+  } catch (err) {
+    if (err instanceof ContainerkitError && err.code === 'ERR_NOT_FOUND') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,166 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ContainerdClient } from '../../../lib/containerd/index.js';
+import { AlreadyExistsError, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
+import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+
+const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+describe('ContainerdClient against a real containerd (basics, content)', function () {
+  this.timeout(120_000);
+  let fixture: ContainerdFixture;
+  let client: ContainerdClient;
+
+  before(async () => {
+    fixture = await startContainerd();
+    client = new ContainerdClient({ address: fixture.address, namespace: fixture.namespace });
+  });
+
+  after(async () => {
+    await client?.close();
+    await fixture?.stop();
+  });
+
+  it('reports the version ctr reports, and the loaded plugins', async () => {
+    const version = await client.version();
+    const ctrVersion = await fixture.ctr(['version']);
+    expect(ctrVersion).to.include(version.version);
+    expect(version.revision).to.be.a('string').and.not.equal('');
+    const snapshotters = await client.plugins(['type==io.containerd.snapshotter.v1']);
+    expect(snapshotters.map((p) => p.id)).to.include('overlayfs');
+    expect(snapshotters.every((p) => p.type === 'io.containerd.snapshotter.v1')).to.equal(true);
+    const server = await client.introspection.server();
+    expect(server.uuid).to.match(/^[0-9a-f-]{36}$/);
+  });
+
+  it('creates, lists and deletes namespaces, visible to ctr', async () => {
+    const name = `ck-ns-${randomBytes(3).toString('hex')}`;
+    await client.namespaces.create(name, { team: 'a' });
+    expect((await fixture.ctr(['namespaces', 'ls', '-q'])).split('\n')).to.include(name);
+    const listed = await client.namespaces.list();
+    expect(listed.find((n) => n.name === name)?.labels).to.deep.equal({ team: 'a' });
+    const err = await client.namespaces.create(name).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AlreadyExistsError);
+    expect((err as AlreadyExistsError).code).to.equal('ERR_CONTAINERD_ALREADY_EXISTS');
+    await client.namespaces.delete(name);
+    expect((await fixture.ctr(['namespaces', 'ls', '-q'])).split('\n')).to.not.include(name);
+  });
+
+  it('maps an unknown container to a typed NotFound with the method in details', async () => {
+    const err = await client.containers.get('no-such-container').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NotFoundError);
+    expect((err as NotFoundError).code).to.equal('ERR_CONTAINERD_NOT_FOUND');
+    expect((err as NotFoundError).details).to.include({ grpcCode: 5, method: '/containerd.services.containers.v1.Containers/Get' });
+    const taskErr = await client.tasks.get('no-such-container').catch((e: unknown) => e);
+    expect(taskErr).to.be.instanceOf(NotFoundError);
+  });
+
+  it('rejects with the reason of an already-aborted signal, without calling', async () => {
+    const reason = new Error('stop before start');
+    const ac = new AbortController();
+    ac.abort(reason);
+    const err = await client.version({ signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).to.equal(reason);
+    const err2 = await client.containers.create({ id: 'never', spec: { ociVersion: '1.0.2' } }, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(err2).to.equal(reason);
+    expect(await fixture.ctr(['containers', 'ls', '-q'])).to.not.include('never');
+  });
+
+  it('rejects a call that times out with a TimeoutError', async () => {
+    const err = await client.events
+      .subscribe([], { timeoutMs: 200 })
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
+    expect((err as Error).name).to.equal('TimeoutError');
+  });
+
+  it('gives a clear Unavailable error when the socket does not exist', async () => {
+    const missing = join(fixture.dir, 'no-such.sock');
+    const other = new ContainerdClient({ address: missing });
+    try {
+      const err = await other.version({ timeoutMs: 10_000 }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(UnavailableError);
+      expect((err as UnavailableError).code).to.equal('ERR_CONTAINERD_UNAVAILABLE');
+      expect((err as UnavailableError).message).to.include(missing);
+      expect((err as UnavailableError).details.address).to.equal(missing);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('writes a small blob, reads it back, lists and deletes it', async () => {
+    const data = Buffer.from(`hello containerd ${randomBytes(8).toString('hex')}\n`);
+    const digest = sha256(data);
+    const wrote = await client.content.writeBlob(`test-${digest}`, { digest, size: data.length }, () => data, { labels: { 'containerd.io/gc.root': 'x' } });
+    expect(wrote).to.equal(true);
+    const info = await client.content.info(digest);
+    expect(info).to.include({ digest, size: data.length });
+    expect(info.labels).to.deep.equal({ 'containerd.io/gc.root': 'x' });
+    expect((await client.content.readAll(digest)).equals(data)).to.equal(true);
+    expect((await client.content.readAll(digest, { offset: 6, size: 10 })).toString()).to.equal(data.subarray(6, 16).toString());
+    expect((await client.content.list()).map((i) => i.digest)).to.include(digest);
+    expect(await fixture.ctr(['content', 'ls', '-q'])).to.include(digest);
+    // A second write of the same blob is skipped: containerd answers AlreadyExists at STAT.
+    expect(await client.content.writeBlob(`test2-${digest}`, { digest, size: data.length }, () => data)).to.equal(false);
+    const updated = await client.content.setLabels(digest, { extra: 'y' });
+    expect(updated.labels).to.deep.equal({ 'containerd.io/gc.root': 'x', extra: 'y' });
+    await client.content.delete(digest);
+    const err = await client.content.info(digest).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NotFoundError);
+  });
+
+  it('resumes a write aborted mid-way from the offset containerd reports', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const digest = sha256(data);
+    const ref = `resume-${digest}`;
+    const first = await client.content.writer({ ref, expected: { digest, size: data.length } });
+    expect((await first.status()).offset).to.equal(0);
+    await first.write(data.subarray(0, 1_500_000));
+    expect((await first.status()).offset).to.equal(1_500_000);
+    await first.close(); // the stream ends without a commit: the ingest stays
+    const status = await client.content.status(ref);
+    expect(status).to.include({ ref, offset: 1_500_000, total: data.length });
+    expect((await client.content.listStatuses()).map((s) => s.ref)).to.include(ref);
+
+    const second = await client.content.writer({ ref, expected: { digest, size: data.length } });
+    const { offset } = await second.status();
+    expect(offset).to.equal(1_500_000);
+    await second.write(data.subarray(offset));
+    // A GC root label: a GC pass (scheduled by earlier deletions) must not take the blob before it is read back.
+    const committed = await second.commit(data.length, digest, { labels: { 'containerd.io/gc.root': 'test' } });
+    expect(committed).to.equal(digest);
+    expect((await client.content.readAll(digest)).equals(data)).to.equal(true);
+    const gone = await client.content.status(ref).catch((e: unknown) => e);
+    expect(gone).to.be.instanceOf(NotFoundError);
+    await client.content.delete(digest);
+  });
+
+  it('a lease protects unreferenced content from GC until it is deleted', async () => {
+    const leased = randomBytes(64);
+    const loose = randomBytes(64);
+    const lease = await client.leases.create();
+    await client.withLease(lease.id).content.writeBlob('leased', { digest: sha256(leased), size: 64 }, () => leased);
+    await client.content.writeBlob('loose', { digest: sha256(loose), size: 64 }, () => loose);
+    expect(await client.leases.listResources(lease.id)).to.deep.include({ id: sha256(leased), type: 'content' });
+    // Deleting an image with sync runs a GC pass before it returns.
+    const desc = { mediaType: 'application/octet-stream', digest: sha256(leased) as never, size: 64 };
+    await client.images.create({ name: 'example.test/gc:trigger', target: desc });
+    await client.images.delete('example.test/gc:trigger', { sync: true });
+    expect((await client.content.info(sha256(leased))).size).to.equal(64);
+    expect(await client.content.info(sha256(loose)).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+    await client.leases.delete(lease.id, { sync: true });
+    expect(await client.content.info(sha256(leased)).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+  });
+
+  it('aborts an ingest', async () => {
+    const ref = `abort-${randomBytes(4).toString('hex')}`;
+    const w = await client.content.writer({ ref });
+    await w.write(Buffer.from('partial'));
+    await w.close();
+    expect((await client.content.status(ref)).offset).to.equal(7);
+    await client.content.abort(ref);
+    expect(await client.content.status(ref).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+  });
+});
