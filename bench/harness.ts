@@ -90,7 +90,6 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
         await mkdir(dest[side], { recursive: true });
       }
       await scenario.prepare(pair);
-      await syncFilesystems(signal);
       const commands: Record<Side, SideCommand> = { containerkit: scenario.containerkit(pair), peer: scenario.peer(pair) };
       if (index === 0) {
         run.sides = { containerkit: describeCommand(commands.containerkit), peer: describeCommand(commands.peer) };
@@ -98,7 +97,11 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
       }
       const order: Side[] = first === 'containerkit' ? ['containerkit', 'peer'] : ['peer', 'containerkit'];
       const results = {} as Record<Side, SideResult>;
-      for (const side of order) results[side] = await runSide(side, commands[side], repoRoot, signal);
+      for (const side of order) {
+        // Untimed: the writeback of what the previous side wrote must not land in this side's time.
+        await syncFilesystems(signal);
+        results[side] = await runSide(side, commands[side], repoRoot, signal);
+      }
       await scenario.verify(pair, results);
       const record: PairRecord = {
         index,
