@@ -6,6 +6,7 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { versionCommand } from './commands/version.js';
 import { applyLayerCommand } from './commands/apply-layer.js';
+import { unpackCommand } from './commands/unpack.js';
 import { gcCommand } from './commands/gc.js';
 import { loadCommand } from './commands/load.js';
 import { saveCommand } from './commands/save.js';
@@ -30,21 +31,23 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+// In the order `containerkit help` lists them.
 const COMMANDS: Command[] = [
-  applyLayerCommand,
-  loginCommand,
-  logoutCommand,
-  versionCommand,
   pullCommand,
   pushCommand,
   imagesCommand,
   imageCommand,
   tagCommand,
   rmiCommand,
-  verifyCommand,
-  gcCommand,
   saveCommand,
   loadCommand,
+  unpackCommand,
+  applyLayerCommand,
+  verifyCommand,
+  gcCommand,
+  loginCommand,
+  logoutCommand,
+  versionCommand,
 ];
 
 function commandList(): string {

@@ -5,6 +5,9 @@ import { runCli } from '../../../lib/cli/main.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
+import { compareTrees } from '../../fixtures/tree-compare.js';
+import { runTool } from '../../../lib/util/exec.js';
+import { join } from 'node:path';
 
 async function cli(root: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -82,5 +85,21 @@ describe('images: CLI verbs', function () {
     expect(out).to.include('\x1b[2K');
     expect(out).to.match(/[0-9a-f]{12}: Pull complete\n/);
     expect(out).to.include(`Digest: ${pushed.busybox.digest}`);
+  });
+
+  it('unpack REF DEST gives the tree umoci raw unpack gives, and refuses a non-empty DEST', async () => {
+    const ref = pushed.layered.reference;
+    expect((await cli(root, 'pull', ref)).code).to.equal(0);
+    const work = await makeTempDir('images-cli-unpack');
+    const dest = join(work, 'rootfs');
+    const done = await cli(root, 'unpack', ref, dest);
+    expect(done.code, done.err).to.equal(0);
+    expect(done.out).to.equal(`${ref}: 3 layers unpacked into ${dest}\n`);
+    const byUmoci = join(work, 'umoci');
+    await runTool('umoci', ['raw', 'unpack', '--image', `${pushed.layered.image.layoutDir}:${pushed.layered.image.tag}`, byUmoci]);
+    expect(await compareTrees(byUmoci, dest)).to.deep.equal([]);
+    const again = await cli(root, 'unpack', ref, dest);
+    expect(again.code).to.equal(1);
+    expect(again.err).to.match(/is not empty \(ERR_ALREADY_EXISTS\)/);
   });
 });
