@@ -6,7 +6,7 @@
  */
 import { randomFill } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -94,4 +94,12 @@ export async function buildBigLayout(dir: string, tag: string, signal: AbortSign
   const manifestDesc = await writeBlob(dir, 'application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify(manifest)));
   await tagManifest(dir, manifestDesc, tag);
   return layers;
+}
+
+/** The blobs of an OCI layout as name → size, for comparing what two pulls produced. */
+export async function blobSet(dir: string): Promise<Map<string, number>> {
+  const blobs = join(dir, 'blobs', 'sha256');
+  const out = new Map<string, number>();
+  for (const name of await readdir(blobs)) out.set(name, (await stat(join(blobs, name))).size);
+  return out;
 }

@@ -14,21 +14,14 @@
  *   containerkit. The containerkit child is plain JS over the built dist/.
  * - Verified after every pair: both directories hold the same blob set (names and sizes), equal to the image's.
  */
-import { access, readdir, rename, stat } from 'node:fs/promises';
+import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initLayout, tagManifest, writeBlob } from '../../test/fixtures/image-layout.js';
 import { hostArchitecture, pushImage } from '../../test/fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
 import { digestFile } from '../../lib/util/digest-stream.js';
-import { writeRandomLayer, writeSmallFilesLayer } from '../big-image.js';
+import { writeRandomLayer, writeSmallFilesLayer, blobSet } from '../big-image.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-
-async function blobSet(dir: string): Promise<Map<string, number>> {
-  const blobs = join(dir, 'blobs', 'sha256');
-  const out = new Map<string, number>();
-  for (const name of await readdir(blobs)) out.set(name, (await stat(join(blobs, name))).size);
-  return out;
-}
 
 /** Creates the `registry-pull` scenario. */
 export function createRegistryPullScenario(): Scenario {

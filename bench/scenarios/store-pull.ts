@@ -12,19 +12,12 @@
  * - Same process cost: one fresh process per run under GNU time; node's start-up counts against containerkit.
  * - Verified after every pair: both directories hold the image's blob set (names and sizes).
  */
-import { access, readdir, stat } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushImage } from '../../test/fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
-import { buildBigLayout } from '../big-image.js';
+import { buildBigLayout, blobSet } from '../big-image.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-
-async function blobSet(dir: string): Promise<Map<string, number>> {
-  const blobs = join(dir, 'blobs', 'sha256');
-  const out = new Map<string, number>();
-  for (const name of await readdir(blobs)) out.set(name, (await stat(join(blobs, name))).size);
-  return out;
-}
 
 /** Creates the `store-pull` scenario. */
 export function createStorePullScenario(): Scenario {
