@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { DigestCalculator, digestFile } from '../lib/util/digest-stream.js';
+import { ScenarioFailure, SIDES, type Side, type SideCommand, type SideResult } from './scenario.js';
 import { hostArchitecture } from '../test/fixtures/images.js';
 import { initLayout, tagManifest, writeBlob } from '../test/fixtures/image-layout.js';
 
@@ -103,3 +104,19 @@ export async function blobSet(dir: string): Promise<Map<string, number>> {
   for (const name of await readdir(blobs)) out.set(name, (await stat(join(blobs, name))).size);
   return out;
 }
+
+/** The peer of the pull scenarios: `skopeo copy` of `reference` into an OCI layout at `dest` (plain HTTP). */
+export function skopeoPull(reference: string, dest: string): SideCommand {
+  return { kind: 'process', argv: ['skopeo', '--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${dest}:latest`] };
+}
+
+/** Fails the pair unless both sides exited 0 and wrote exactly the `expected` blobs (name → size) under `dest`. */
+export async function verifySameBlobs(dest: Record<Side, string>, results: Record<Side, SideResult>, expected: Map<string, number>): Promise<void> {
+  for (const side of SIDES) {
+    if (results[side].exitCode !== 0) throw new ScenarioFailure(`${side} exited ${results[side].exitCode}: ${results[side].stderr.slice(-500)}`);
+    const got = await blobSet(dest[side]);
+    const same = got.size === expected.size && [...expected].every(([name, size]) => got.get(name) === size);
+    if (!same) throw new ScenarioFailure(`${side} wrote blobs ${JSON.stringify([...got])}, expected ${JSON.stringify([...expected])}`);
+  }
+}
+

@@ -20,7 +20,7 @@ import { initLayout, tagManifest, writeBlob } from '../../test/fixtures/image-la
 import { hostArchitecture, pushImage } from '../../test/fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
 import { digestFile } from '../../lib/util/digest-stream.js';
-import { writeRandomLayer, writeSmallFilesLayer, blobSet } from '../big-image.js';
+import { writeRandomLayer, writeSmallFilesLayer, blobSet, skopeoPull, verifySameBlobs } from '../big-image.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 /** Creates the `registry-pull` scenario. */
@@ -87,21 +87,9 @@ export function createRegistryPullScenario(): Scenario {
       return { kind: 'process', argv: [process.execPath, join(pair.repoRoot, 'bench', 'children', 'registry-pull.mjs'), reference, pair.dest.containerkit] };
     },
 
-    peer(pair: PairContext): SideCommand {
-      return {
-        kind: 'process',
-        argv: ['skopeo', '--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${pair.dest.peer}:latest`],
-      };
-    },
+    peer: (pair: PairContext): SideCommand => skopeoPull(reference, pair.dest.peer),
 
-    async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      for (const side of ['containerkit', 'peer'] as const) {
-        if (results[side].exitCode !== 0) throw new ScenarioFailure(`${side} exited ${results[side].exitCode}: ${results[side].stderr.slice(-500)}`);
-        const got = await blobSet(pair.dest[side]);
-        const same = got.size === expected.size && [...expected].every(([name, size]) => got.get(name) === size);
-        if (!same) throw new ScenarioFailure(`${side} wrote blobs ${JSON.stringify([...got])}, expected ${JSON.stringify([...expected])}`);
-      }
-    },
+    verify: (pair: PairContext, results: Record<Side, SideResult>) => verifySameBlobs(pair.dest, results, expected),
 
     async teardown(): Promise<void> {
       await registry?.stop();

@@ -16,7 +16,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushImage } from '../../test/fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
-import { buildBigLayout, blobSet } from '../big-image.js';
+import { buildBigLayout, blobSet, skopeoPull, verifySameBlobs } from '../big-image.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 /** Creates the `store-pull` scenario. */
@@ -60,21 +60,9 @@ export function createStorePullScenario(): Scenario {
       return { kind: 'process', argv: [process.execPath, join(pair.repoRoot, 'bench', 'children', 'store-pull.mjs'), reference, pair.dest.containerkit, '--again'] };
     },
 
-    peer(pair: PairContext): SideCommand {
-      return {
-        kind: 'process',
-        argv: ['skopeo', '--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${pair.dest.peer}:latest`],
-      };
-    },
+    peer: (pair: PairContext): SideCommand => skopeoPull(reference, pair.dest.peer),
 
-    async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      for (const side of ['containerkit', 'peer'] as const) {
-        if (results[side].exitCode !== 0) throw new ScenarioFailure(`${side} exited ${results[side].exitCode}: ${results[side].stderr.slice(-500)}`);
-        const got = await blobSet(pair.dest[side]);
-        const same = got.size === expected.size && [...expected].every(([name, size]) => got.get(name) === size);
-        if (!same) throw new ScenarioFailure(`${side} wrote blobs ${JSON.stringify([...got])}, expected ${JSON.stringify([...expected])}`);
-      }
-    },
+    verify: (pair: PairContext, results: Record<Side, SideResult>) => verifySameBlobs(pair.dest, results, expected),
 
     async teardown(): Promise<void> {
       await registry?.stop();

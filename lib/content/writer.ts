@@ -14,18 +14,10 @@ import { acquireLock, type Lock } from '../util/lock.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import { blobPath, ingestDir } from './layout.js';
 import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from './types.js';
+import { syncDir } from '../util/atomic-file.js';
 
 const READ_CHUNK = 1 << 20;
 const FLUSH_EVERY = 16 << 20;
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Reads the metadata files of an ingest dir; undefined when there is no ingest. */
 export async function readIngestStatus(dir: string): Promise<IngestStatus | undefined> {

@@ -3,7 +3,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { splitDigest, type Digest } from '../oci/digest.js';
 import { MANIFEST_ACCEPT } from '../oci/media-types.js';
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type ParsedManifestOrIndex } from '../oci/parse.js';
-import { digestBuffer } from '../util/digest-stream.js';
+import { digestBuffer, type HashAlgorithm } from '../util/digest-stream.js';
 import { logger } from '../util/debug.js';
 import { repoName, type ClientContext } from './context.js';
 import { pullEndpoints, repoPath, repositoryScope, type Repository } from './endpoints.js';
@@ -70,9 +70,16 @@ export async function readManifestBody(res: HttpResponse, stallMs: number, maxSi
  * @throws ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH.
  */
 export function verifyManifestBytes(res: HttpResponse, bytes: Buffer, expected?: { digest?: Digest; size?: number }): Digest {
+  // One hash per algorithm, however many sources name a digest for these bytes.
+  const hashes = new Map<HashAlgorithm, string>();
+  const hexOf = (algorithm: HashAlgorithm): string => {
+    let hex = hashes.get(algorithm);
+    if (hex === undefined) hashes.set(algorithm, (hex = digestBuffer(bytes, algorithm).hex));
+    return hex;
+  };
   const check = (want: string, source: string): void => {
     const { algorithm, hex } = splitDigest(want);
-    const got = digestBuffer(bytes, algorithm).hex;
+    const got = hexOf(algorithm);
     if (got !== hex) {
       throw newError('ERR_DIGEST_MISMATCH', `manifest from ${res.url.host} has digest ${algorithm}:${got}, but ${source} says ${want}`, {
         details: { expectedDigest: want, actualDigest: `${algorithm}:${got}`, source },
@@ -88,7 +95,7 @@ export function verifyManifestBytes(res: HttpResponse, bytes: Buffer, expected?:
     });
   }
   const algorithm = expected?.digest !== undefined ? splitDigest(expected.digest).algorithm : 'sha256';
-  return `${algorithm}:${digestBuffer(bytes, algorithm).hex}` as Digest;
+  return `${algorithm}:${hexOf(algorithm)}` as Digest;
 }
 
 /**

@@ -10,7 +10,7 @@ import { buildShimLogger } from './logger-build.js';
 import type { DeadShimReport, ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
 import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
 import { findShimDaemons, runShimDelete, runShimStart } from './shim-binary.js';
-import { removeContainerFiles, ShimContainer } from './shim-container.js';
+import { removeContainerFiles, ShimContainer, type ShimContainerContext } from './shim-container.js';
 import { ShimLogSink } from './shim-log.js';
 import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
 import { parseShimStartOutput, shimSocketPath } from './start-output.js';
@@ -283,17 +283,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       ]);
       if (created.status === 'rejected') throw created.reason;
       if (written.status === 'rejected') throw written.reason;
-      const container = new ShimContainer({
-        record,
-        task,
-        dir,
-        managerAddress: this.eventsSocket,
-        stdio: ends,
-        logSocket,
-        logSink,
-        loggerConfig: this.#loggerConfig,
-        forget: (gone) => this.#containers.delete(gone),
-      });
+      const container = this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
       this.#containers.set(id, container);
       log('created %s (shim pid %d, %s)', id, record.shimPid, record.address);
       return container;
@@ -382,14 +372,14 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       log('cannot reopen stdio of %s: %s', record.id, err.message);
       return {};
     });
+    return this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
+  }
+
+  // A handle on a connected shim, bound to this manager (started or reattached alike).
+  #container(parts: Pick<ShimContainerContext, 'record' | 'task' | 'dir' | 'stdio' | 'logSocket' | 'logSink'>): ShimContainer {
     return new ShimContainer({
-      record,
-      task,
-      dir,
+      ...parts,
       managerAddress: this.eventsSocket,
-      stdio: ends,
-      logSocket,
-      logSink,
       loggerConfig: this.#loggerConfig,
       forget: (gone) => this.#containers.delete(gone),
     });

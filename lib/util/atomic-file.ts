@@ -45,8 +45,8 @@ function validate(path: unknown, options: WriteFileAtomicOptions & { space?: unk
   }
 }
 
-/** Makes a rename in `dir` durable: the directory entry is data of the directory. */
-async function syncDir(dir: string): Promise<void> {
+/** Makes a rename or link in `dir` durable: the directory entry is data of the directory. */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
