@@ -2,6 +2,7 @@ import type { Channel } from 'nice-grpc';
 import { newError } from '../errors/index.js';
 import { logger } from '../util/debug.js';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, openChannel } from './channel.js';
+import { ContainerdContainer, createContainer, type CreateContainerOptions } from './container.js';
 import { ContainersService } from './containers.js';
 import { ContentProxy } from './content-proxy.js';
 import { DiffService } from './diff.js';
@@ -115,6 +116,20 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
   /** The daemon's plugins, optionally filtered. */
   plugins(filters: string[] = [], options: ContainerdCallOptions = {}): ReturnType<IntrospectionService['plugins']> {
     return this.introspection.plugins(filters, options);
+  }
+
+  /**
+   * Records container `id` with its rootfs snapshot prepared on the image's top layer (or `options.snapshot.parent`),
+   * as ctr's `containers create`; run it with `newTask()` on the result. See {@link createContainer}.
+   */
+  createContainer(id: string, options: CreateContainerOptions): Promise<ContainerdContainer> {
+    return createContainer(this, id, options);
+  }
+
+  /** The existing container `id`. @throws ERR_CONTAINERD_NOT_FOUND. */
+  async loadContainer(id: string, options: ContainerdCallOptions = {}): Promise<ContainerdContainer> {
+    await this.containers.get(id, options);
+    return new ContainerdContainer(this, id);
   }
 
   /** A client for another namespace over the same connection (closing it does not close this one). */

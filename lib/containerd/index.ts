@@ -31,6 +31,15 @@ export {
   type ContainerdProcessState,
   type ContainerdProcessStatus,
 } from './tasks.js';
+export {
+  ContainerdContainer,
+  createContainer,
+  type CreateContainerOptions,
+  type DeleteContainerOptions,
+  type NewTaskOptions,
+} from './container.js';
+export { ContainerdProcess, ContainerdTask, type ProcessIOOptions, type ProcessStdio } from './task.js';
+export { resolveImage, type ResolvedImage, type ResolveImageOptions } from './image-rootfs.js';
 export { createTaskIO, DEFAULT_FIFO_DIR, type StdioPaths, type TaskIO, type TaskIOOptions } from './task-io.js';
 export { EventsService } from './events.js';
 export { decodeEvent } from './event-decode.js';
@@ -65,4 +74,6 @@ export type {
   TaskResumedEvent,
   TaskStartEvent,
 } from './event-types.js';
+export { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';
+export { containerdUnpack, type ContainerdUnpackOptions } from './unpack.js';
 export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './pull.js';

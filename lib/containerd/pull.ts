@@ -1,18 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import { newError } from '../errors/index.js';
 import { chainIds } from '../oci/chain-id.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import { parseImageConfig, parseManifestOrIndex } from '../oci/parse.js';
 import { selectPlatform } from '../oci/platform-matcher.js';
 import { hostPlatform, type Platform } from '../oci/platform.js';
 import { parseNormalizedReference } from '../oci/reference.js';
+import { anySignal } from '../util/abort.js';
 import { logger } from '../util/debug.js';
 import type { Fetcher, Resolver } from '../registry/types.js';
 import type { ContainerdClient } from './containerd-client.js';
-import { isAlreadyExists, isNotFound } from './errors.js';
+import { isAlreadyExists } from './errors.js';
+import { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';
 import type { ImageRecord } from './images.js';
+import { unpackLayer } from './unpack.js';
 
 const log = logger('containerd:pull');
 
@@ -93,31 +94,43 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
       const chosen = selectPlatform(doc.index.manifests, platform);
       const i = doc.index.manifests.indexOf(chosen);
       await fetchBlob(c, fetcher, chosen, source, signal);
-      await c.content.setLabels(root.digest, { [`containerd.io/gc.ref.content.m.${i}`]: chosen.digest }, { signal });
+      await c.content.setLabels(root.digest, { [`${GC_REF_CONTENT}.m.${i}`]: chosen.digest }, { signal });
       manifestDesc = chosen;
       doc = parseManifestOrIndex(await c.content.readAll(chosen.digest, { signal }), { expected: chosen });
       if (doc.kind !== 'manifest') throw newError('ERR_UNSUPPORTED_MEDIA_TYPE', `nested index ${chosen.digest} in ${name} is not supported`);
     }
     const manifest = doc.manifest;
-    await Promise.all([manifest.config, ...manifest.layers].map((d) => fetchBlob(c, fetcher, d, source, signal)));
-    const childLabels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
-    manifest.layers.forEach((l, i) => (childLabels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
-    await c.content.setLabels(manifestDesc.digest, childLabels, { signal });
-
+    // Every blob is fetched at once; each layer is applied as soon as it and the layers below it are in, so
+    // fetching and unpacking overlap (as ctr's unpacker does).
+    const stop = new AbortController();
+    const fetchSignal = anySignal(signal, stop.signal);
+    const fetches = [manifest.config, ...manifest.layers].map((d) => fetchBlob(c, fetcher, d, source, fetchSignal));
+    const settled = Promise.allSettled(fetches);
     let top: string | undefined;
-    if (unpack) {
+    try {
+      await fetches[0];
       const config = parseImageConfig(await c.content.readAll(manifest.config.digest, { signal }), { expected: manifest.config });
       const diffIds = config.rootfs.diff_ids;
       if (diffIds.length !== manifest.layers.length) {
         throw newError('ERR_INVALID_MANIFEST', `${name}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
       }
-      const chain = chainIds(diffIds);
-      for (let i = 0; i < chain.length; i++) {
-        await unpackLayer(c, manifest.layers[i]!, diffIds[i]!, chain[i]!, i === 0 ? '' : chain[i - 1]!, snapshotter, signal);
+      if (unpack) {
+        const chain = chainIds(diffIds);
+        for (let i = 0; i < chain.length; i++) {
+          await fetches[i + 1];
+          await unpackLayer(c, manifest.layers[i]!, diffIds[i]!, chain[i]!, i === 0 ? '' : chain[i - 1]!, snapshotter, signal);
+        }
+        top = chain.at(-1);
       }
-      top = chain.at(-1);
-      if (top !== undefined) await c.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: top }, { signal });
+      await Promise.all(fetches);
+    } catch (err) {
+      stop.abort(err);
+      throw err;
+    } finally {
+      await settled; // no fetch outlives the pull (or its lease)
     }
+    await c.content.setLabels(manifestDesc.digest, gcChildLabels({ kind: 'manifest', manifest }), { signal });
+    if (top !== undefined) await c.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: top }, { signal });
 
     let image: ImageRecord;
     try {
@@ -128,37 +141,4 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
     }
     return { image, manifest: manifestDesc, ...(top !== undefined ? { chainId: top } : {}) };
   });
-}
-
-async function unpackLayer(
-  c: ContainerdClient,
-  layer: Descriptor,
-  diffId: Digest,
-  chain: string,
-  parent: string,
-  snapshotter: string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  try {
-    await c.snapshots.stat(chain, { snapshotter, signal });
-    return; // already unpacked
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const key = `extract-${randomBytes(6).toString('hex')} ${chain}`;
-  const mounts = await c.snapshots.prepare(key, parent, { snapshotter, labels: { 'containerd.io/snapshot.ref': chain }, signal });
-  try {
-    const applied = await c.diff.apply(layer, mounts, { signal });
-    if (applied.digest !== diffId) {
-      throw newError('ERR_DIGEST_MISMATCH', `layer ${layer.digest} unpacked to ${applied.digest}, the config says ${diffId}`, {
-        details: { layer: layer.digest, expected: diffId, actual: applied.digest },
-      });
-    }
-    await c.snapshots.commit(chain, key, { snapshotter, signal });
-  } catch (err) {
-    await c.snapshots.remove(key, { snapshotter }).catch(() => undefined);
-    if (isAlreadyExists(err)) return; // unpacked concurrently
-    throw err;
-  }
-  await c.content.setLabels(layer.digest, { 'containerd.io/uncompressed': diffId }, { signal });
 }

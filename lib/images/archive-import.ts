@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import type { LocalContentStore } from '../content/index.js';
+import type { ContentStore, LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
 import { ANNOTATIONS, isDigest, normalizeReference, parseIndex, parseImageConfig, type Descriptor, type Digest } from '../oci/index.js';
 import { digestBuffer } from '../util/index.js';
@@ -29,6 +29,18 @@ export interface ImportArchiveResult {
   unnamed: Array<{ digest: string; refName?: string }>;
 }
 
+/**
+ * Where an archive's content and names go: a content store, and callbacks that record an image under a name or
+ * keep an unnamed root. {@link importArchive} uses the store's own layout; `containerdImport` uses containerd.
+ */
+export interface ArchiveSink {
+  readonly content: ContentStore;
+  /** Records `target` (an index or manifest) as image `name`. */
+  name(name: string, target: Descriptor): Promise<void>;
+  /** Keeps `target`, which has no usable name. */
+  keep(target: Descriptor): Promise<void>;
+}
+
 const META = new Set(['index.json', 'manifest.json', 'repositories', 'oci-layout']);
 const MAX_META = 4 * 1024 * 1024;
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -44,7 +56,7 @@ function normalizePath(name: string): string {
   return name.replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
-async function storeEntry(store: LocalContentStore, path: string, body: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<Stored> {
+async function storeEntry(store: ContentStore, path: string, body: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<Stored> {
   const m = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/.exec(path);
   const expected = m && isDigest(`${m[1]}:${m[2]}`) ? (`${m[1]}:${m[2]}` as Digest) : undefined;
   const writer = await store.writer({ ref: `load-${randomBytes(8).toString('hex')}`, signal });
@@ -58,14 +70,20 @@ async function storeEntry(store: LocalContentStore, path: string, body: AsyncIte
     }
     let digest: Digest;
     try {
+      // Checked here too, so every store reports a bad blob as ERR_DIGEST_MISMATCH (containerd would say
+      // FailedPrecondition).
+      const actual = expected?.startsWith('sha256:') ? writer.digest() : expected;
+      if (actual !== expected) {
+        throw newError('ERR_DIGEST_MISMATCH', `${path} in the archive hashes to ${actual}`, { details: { expected, actual } });
+      }
       digest = await writer.commit(0, expected, { signal });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_ALREADY_EXISTS') {
+      if (!isAlreadyExists(err)) {
         await writer.close();
         await store.abort(writer.ref).catch(() => undefined);
         throw err;
       }
-      digest = (err as { details?: { digest: Digest } }).details!.digest;
+      digest = (err as { details?: { digest?: Digest } }).details?.digest ?? expected ?? writer.digest();
     }
     const starts = (magic: number[]): boolean => head !== undefined && magic.every((b, i) => head![i] === b);
     return { digest, size, mediaTypeHint: starts(GZIP_MAGIC) ? 'gzip' : starts(ZSTD_MAGIC) ? 'zstd' : 'tar' };
@@ -74,21 +92,26 @@ async function storeEntry(store: LocalContentStore, path: string, body: AsyncIte
   }
 }
 
-async function writeJsonBlob(store: LocalContentStore, mediaType: string, value: unknown, signal?: AbortSignal): Promise<Descriptor> {
+async function writeJsonBlob(store: ContentStore, mediaType: string, value: unknown, signal?: AbortSignal): Promise<Descriptor> {
   const bytes = Buffer.from(JSON.stringify(value));
   const digest = `sha256:${digestBuffer(bytes).hex}` as Digest;
   const writer = await store.writer({ ref: `load-${digest}`, expected: { digest, size: bytes.length }, lockTimeoutMs: Infinity, signal }).catch((err: unknown) => {
-    if ((err as { code?: string }).code === 'ERR_ALREADY_EXISTS') return undefined;
+    if (isAlreadyExists(err)) return undefined;
     throw err;
   });
   if (writer) {
     await writer.truncate(0);
     await writer.write(bytes);
     await writer.commit(bytes.length, digest).catch((err: unknown) => {
-      if ((err as { code?: string }).code !== 'ERR_ALREADY_EXISTS') throw err;
+      if (!isAlreadyExists(err)) throw err;
     });
   }
   return { mediaType, digest, size: bytes.length };
+}
+
+// Both stores' "already there" errors (ERR_ALREADY_EXISTS, ERR_CONTAINERD_ALREADY_EXISTS) share the category.
+function isAlreadyExists(err: unknown): boolean {
+  return (err as { category?: string } | undefined)?.category === 'AlreadyExists';
 }
 
 /**
@@ -98,6 +121,25 @@ async function writeJsonBlob(store: LocalContentStore, mediaType: string, value:
  *   names but the archive lacks; the parsers' codes.
  */
 export async function importArchive(store: LocalContentStore, input: Readable, options: ImportArchiveOptions = {}): Promise<ImportArchiveResult> {
+  const index = new LayoutIndex(store.root);
+  const { signal } = options;
+  return readArchive(
+    {
+      content: store,
+      name: (name, target) => index.put(name, target, { signal }),
+      keep: (target) => index.update((m) => (m.some((x) => x.digest === target.digest) ? m : [...m, target]), { signal }),
+    },
+    input,
+    options,
+  );
+}
+
+/**
+ * Reads an image tarball from `input` into `sink.content` and hands each image to `sink.name` or `sink.keep`.
+ * Same errors as {@link importArchive}.
+ */
+export async function readArchive(sink: ArchiveSink, input: Readable, options: ImportArchiveOptions = {}): Promise<ImportArchiveResult> {
+  const store = sink.content;
   const { signal } = options;
   const repo = options.name === undefined ? undefined : normalizeReference(options.name);
   signal?.throwIfAborted();
@@ -122,7 +164,6 @@ export async function importArchive(store: LocalContentStore, input: Readable, o
     }
     files.set(path, await storeEntry(store, path, entry as AsyncIterable<Buffer>, signal));
   }
-  const index = new LayoutIndex(store.root);
   const result: ImportArchiveResult = { imported: [], unnamed: [] };
   const indexJson = meta.get('index.json');
   const manifestJson = meta.get('manifest.json');
@@ -136,10 +177,10 @@ export async function importArchive(store: LocalContentStore, input: Readable, o
       if (full === undefined && parsed.manifests.length === 1 && docker.length === 1 && docker[0]!.RepoTags?.[0]) full = imageNameFor(docker[0]!.RepoTags[0], repo);
       const { annotations: _drop, ...plain } = entry;
       if (full === undefined) {
-        await index.update((m) => (m.some((x) => x.digest === entry.digest) ? m : [...m, plain]), { signal });
+        await sink.keep(plain);
         result.unnamed.push({ digest: entry.digest, ...(refName !== undefined ? { refName } : {}) });
       } else {
-        await index.put(full, plain, { signal });
+        await sink.name(full, plain);
         result.imported.push({ name: full, digest: entry.digest });
       }
     }
@@ -168,11 +209,11 @@ export async function importArchive(store: LocalContentStore, input: Readable, o
     const root = await writeJsonBlob(store, manifestType, { schemaVersion: 2, mediaType: manifestType, config: configDesc, layers }, signal);
     const names = (item.RepoTags ?? []).map((t) => imageNameFor(t, repo)).filter((n): n is string => n !== undefined);
     if (names.length === 0) {
-      await index.update((m) => (m.some((x) => x.digest === root.digest) ? m : [...m, root]), { signal });
+      await sink.keep(root);
       result.unnamed.push({ digest: root.digest });
     }
     for (const name of names) {
-      await index.put(name, root, { signal });
+      await sink.name(name, root);
       result.imported.push({ name, digest: root.digest });
     }
   }

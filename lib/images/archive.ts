@@ -7,7 +7,7 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
-import type { LocalContentStore } from '../content/index.js';
+import type { ContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
 import { ANNOTATIONS, familiarName, familiarString, hostPlatform, normalizeReference, type Descriptor, type Platform } from '../oci/index.js';
 import { childrenOf } from './children.js';
@@ -29,7 +29,7 @@ export interface ExportArchiveOptions {
 
 /** What the exporter needs of an image store. */
 export interface ExportSource {
-  readonly content: LocalContentStore;
+  readonly content: Pick<ContentStore, 'info' | 'readerAt'>;
   get(ref: string, options?: { platform?: Platform | string; signal?: AbortSignal }): Promise<ImageDetails>;
 }
 

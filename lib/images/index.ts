@@ -13,5 +13,6 @@ export { Lease, createLease, activeLeases, pruneLeases, gcLockPath, DEFAULT_LEAS
 export { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
 export { importLayout, type ImportLayoutOptions, type ImportLayoutResult } from './import-layout.js';
 export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type ExportSource } from './archive.js';
-export { importArchive, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
+export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
+export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
 export { imageNameFor } from './import-layout.js';
