@@ -21,6 +21,11 @@ export interface Command {
   usage: string;
   /** Options for `node:util` parseArgs (`--help` is added for every command). */
   options: NonNullable<ParseArgsConfig['options']>;
+  /**
+   * The command parses its own arguments (it has sub-verbs, or passes a container's command line through):
+   * `run` gets every argument after the verb as `positionals`, and `options` only document it.
+   */
+  rawArgs?: boolean;
   run(ctx: CliContext, args: ParsedCommandArgs): Promise<number | void>;
 }
 

@@ -7,6 +7,7 @@ import { logoutCommand } from './commands/logout.js';
 import { versionCommand } from './commands/version.js';
 import { applyLayerCommand } from './commands/apply-layer.js';
 import { unpackCommand } from './commands/unpack.js';
+import { containerdCommand } from './commands/containerd.js';
 import { gcCommand } from './commands/gc.js';
 import { loadCommand } from './commands/load.js';
 import { saveCommand } from './commands/save.js';
@@ -45,6 +46,7 @@ const COMMANDS: Command[] = [
   applyLayerCommand,
   verifyCommand,
   gcCommand,
+  containerdCommand,
   loginCommand,
   logoutCommand,
   versionCommand,
@@ -148,12 +150,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     }
     const command = COMMANDS.find((c) => c.name === verb);
     if (!command) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${verb}"; see 'containerkit help'`);
-    const parsed = parseArgs({
-      args: rest,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    const parsed = command.rawArgs
+      ? { values: { help: rest[0] === '--help' || rest[0] === '-h' }, positionals: rest }
+      : parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     if (parsed.values.help) {
       stdout.write(commandUsage(command));
       return 0;

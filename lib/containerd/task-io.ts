@@ -39,13 +39,15 @@ export interface TaskIO extends AsyncDisposable {
    * closes the process's stdin. @throws ERR_FAILED_PRECONDITION when created without `stdin: true`.
    */
   openStdin(options?: { signal?: AbortSignal }): Promise<Socket>;
-  /** Reads stdout and stderr to their end as text. */
+  /** Reads stdout and stderr to their end as text (start it before the process fills the FIFOs' buffers). */
   collect(): Promise<{ stdout: string; stderr: string }>;
   /** Closes every FIFO and removes the FIFO dir. Idempotent. */
   close(): Promise<void>;
 }
 
 function drain(socket: Socket): Promise<string> {
+  // A FIFO socket reads from the start: an empty stream may have ended (and closed) before anyone listened.
+  if (socket.readableEnded || socket.destroyed) return Promise.resolve('');
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     socket.on('data', (b: Buffer) => parts.push(b));
@@ -79,8 +81,8 @@ export async function createTaskIO(id: string, options: TaskIOOptions = {}): Pro
     sockets.push(stdout);
     const stderr = await openFifo(paths.stderr, 'r', { signal });
     sockets.push(stderr);
-    const collected = Promise.all([drain(stdout), drain(stderr)]);
-    collected.catch(() => undefined);
+    // Read only when asked: a caller piping the streams elsewhere must not also pay for an in-memory copy.
+    let collected: Promise<[string, string]> | undefined;
     let closed = false;
     const io: TaskIO = {
       paths,
@@ -93,6 +95,7 @@ export async function createTaskIO(id: string, options: TaskIOOptions = {}): Pro
         return s;
       },
       async collect() {
+        collected ??= Promise.all([drain(stdout), drain(stderr)]);
         const [out, err] = await collected;
         return { stdout: out, stderr: err };
       },

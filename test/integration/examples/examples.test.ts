@@ -4,14 +4,17 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startContainerd } from '../../fixtures/containerd.js';
+import { withPushedImages } from '../../fixtures/images.js';
+import { startRegistry } from '../../fixtures/registry.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
-async function runExample(file: string): Promise<{ stdout: string; stderr: string }> {
+async function runExample(file: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string }> {
   // Examples import 'containerkit' itself, which resolves to dist/ (built by `npm ci`).
   expect(existsSync(resolve(ROOT, 'dist', 'index.js')), 'dist/ is missing: run npm run build').to.equal(true);
-  return run(process.execPath, ['--import', 'tsx', resolve(ROOT, 'examples', file)], { cwd: ROOT, timeout: 120_000 });
+  return run(process.execPath, ['--import', 'tsx', resolve(ROOT, 'examples', file), ...args], { cwd: ROOT, env, timeout: 120_000 });
 }
 
 describe('examples', function () {
@@ -30,6 +33,26 @@ describe('examples', function () {
     const { stdout } = await runExample('runc-direct.ts');
     expect(stdout).to.contain('hello from runc');
     expect(stdout).to.contain('containers left: 0');
+  });
+
+  it('containerd-flow IMAGE: pull → create → start → wait against a real containerd, then ctr lists and runs the image', async () => {
+    const [containerd, registry] = await Promise.all([startContainerd(), startRegistry()]);
+    try {
+      const images = await withPushedImages(registry);
+      const env = { ...process.env, CONTAINERD_ADDRESS: containerd.address, CONTAINERD_NAMESPACE: containerd.namespace };
+      const { stdout } = await runExample('containerd-flow.ts', [images.busybox.reference, 'sh', '-c', 'echo hello from $(hostname); exit 3'], env);
+      expect(stdout).to.contain(`${images.busybox.reference} → ${images.busybox.digest}`);
+      expect(stdout).to.match(/stdout: hello from containerd-flow-[0-9a-f]{6}/);
+      expect(stdout).to.contain('exit code 3');
+      expect(stdout).to.match(/containers left with id \S+: 0/);
+      expect((await containerd.ctr(['images', 'ls', '-q'])).split('\n')).to.include(images.busybox.reference);
+      expect(await containerd.ctr(['containers', 'ls', '-q'])).to.equal('');
+      const out = await containerd.ctr(['run', '--rm', images.busybox.reference, 'after-flow', 'echo', 'run by ctr']);
+      expect(out.trim()).to.equal('run by ctr');
+    } finally {
+      await containerd.stop();
+      await registry.stop();
+    }
   });
 
   it('restart-survival: the container outlives its engine, is reattached and reports its exit', async () => {
