@@ -1,18 +1,20 @@
 // The docker → runc flow, replayed offline: build an image, serve it from a private registry, pull it, verify
-// every byte, unpack it, build an OCI runtime spec from its config and run it with runc.
+// every byte, unpack it into snapshots, build an OCI runtime spec from its config and run it through a shim and runc.
 //
 //   npm run demo            (Debian, as root; `npm ci` first)
 //
-// Each step says which containerkit part plays it. Parts that do not exist yet are played by the peer tool that
-// containerkit measures itself against (umoci for unpacking), and the output says so.
-import { createReadStream, createWriteStream } from 'node:fs';
+// Each step says which containerkit part plays it: the registry client, the image store, the unpacker and its overlay
+// snapshotter, the spec builder, and the shim manager, which runs containerd's own shim (and through it, runc).
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { familiarString, normalizeReference, runTool, splitDigest, type ImageIndex } from 'containerkit';
+import { familiarString, normalizeReference, splitDigest, type ImageIndex } from 'containerkit';
+import { ImageStore } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
-import { OCIRuntime, generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
+import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
+import { ShimManager } from 'containerkit/shim';
+import { OverlaySnapshotter, unpackLayers } from 'containerkit/unpack';
 // The demo borrows two test fixtures to stay offline: an image built from busybox-static, and a private
 // docker-registry on a random 127.0.0.1 port.
 import { buildBusyboxImage } from '../test/fixtures/images.js';
@@ -29,7 +31,7 @@ function blobPath(layout: string, digest: string): string {
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'containerkit-demo-'));
   const registry = await startRegistry();
-  const runtime = new OCIRuntime({ root: join(work, 'runc') });
+  let shims: ShimManager | undefined;
   const client = new RegistryClient(); // loopback registries speak plain HTTP, as with dockerd
   const id = `demo-${process.pid}`;
   try {
@@ -45,54 +47,59 @@ async function main(): Promise<void> {
     });
     detail(`pushed ${familiarString(ref)} → ${pushed.descriptor.digest} (${pushed.blobs.size} blobs uploaded)`);
 
-    step('docker pull', 'resolve, fetch manifest, config and layers, every byte verified (containerkit/registry)');
-    const { descriptor } = await client.resolve(ref);
-    detail(`${ref.toString()} resolves to ${descriptor.digest}`);
-    const { bytes, parsed } = await client.fetchManifest(ref, { descriptor });
-    if (parsed.kind !== 'manifest') throw new Error('expected an image manifest');
-    const { manifest } = parsed;
-    const config = await client.fetchImageConfig(ref, manifest.config);
-    // The pulled image goes into an OCI image layout (the ImageStore's format) for the unpack step.
-    const layout = join(work, 'pulled');
-    await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
-    await writeFile(blobPath(layout, descriptor.digest), bytes);
-    for (const blob of [manifest.config, ...manifest.layers]) {
-      await pipeline(await client.fetchBlob(ref, blob), createWriteStream(blobPath(layout, blob.digest)));
-      detail(`${blob.digest.slice(0, 19)}… ${blob.size} bytes: digest and size verified while streaming`);
-    }
-    const named = { ...descriptor, annotations: { 'org.opencontainers.image.ref.name': 'latest' } };
-    await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [named] }));
-    await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    detail(`config: ${config.os}/${config.architecture}, Cmd ${JSON.stringify(config.config?.Cmd)}`);
+    step('docker pull', 'resolve, then manifest, config and layers into an ImageStore (an OCI image layout) (containerkit/images)');
+    const store = await ImageStore.open(join(work, 'content'), { registry: client });
+    const pulled = await store.pull(ref.toString(), {
+      onProgress: (e) => {
+        if (e.status === 'done') detail(`${e.descriptor.digest.slice(0, 19)}… ${e.descriptor.size} bytes: digest and size verified while streaming`);
+      },
+    });
+    const { manifest, config } = await store.get(pulled.name);
+    detail(`${pulled.name} → ${pulled.target.digest}; config: ${config.os}/${config.architecture}, Cmd ${JSON.stringify(config.config?.Cmd)}`);
 
-    step('containerd unpack', 'layers into a root filesystem  (umoci: the Unpacker is not built yet)');
-    const bundle = join(work, id); // runc's bundle; the shim will want the dir named after the id
-    await mkdir(bundle);
-    await runTool('umoci', ['raw', 'unpack', '--image', `${layout}:latest`, join(bundle, 'rootfs')]);
-    detail(`rootfs at ${join(bundle, 'rootfs')}`);
+    step('containerd unpack', 'each layer into a committed overlay snapshot named by its chain ID, then a writable one on top (containerkit/unpack)');
+    const snapshotter = await OverlaySnapshotter.open(join(work, 'snapshots'));
+    const unpacked = await unpackLayers(
+      snapshotter,
+      manifest.layers.map((layer, i) => ({
+        diffId: config.rootfs.diff_ids[i]!,
+        digest: layer.digest,
+        size: layer.size,
+        open: () => createReadStream(store.content.blobPath(layer.digest), { highWaterMark: 1 << 20 }),
+      })),
+    );
+    const rootfs = await snapshotter.prepare(id, unpacked.chainId);
+    detail(`${unpacked.layers.length} layer(s) unpacked, top chain ID ${unpacked.chainId.slice(0, 19)}…; rootfs: ${rootfs[0]!.type} mount`);
 
     step('containerd → spec', 'an OCI runtime spec from the image config (containerkit/runtime spec builder)');
+    const bundle = join(work, 'bundles', id); // the shim names the container after its bundle dir
+    await mkdir(bundle, { recursive: true });
     const script = 'echo "hello from a container: $(hostname), pid $$, uid $(id -u)"; echo "rootfs: $(ls / | tr "\\n" " ")"; exit 3';
-    const spec = await generateSpec([withImageConfig(config, { args: ['sh', '-c', script] }), withHostname('demo')], {
-      rootfs: join(bundle, 'rootfs'),
-      id,
-    });
+    const spec = await generateSpec([withImageConfig(config, { args: ['sh', '-c', script] }), withHostname('demo')], { id });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
     detail(`${spec.mounts?.length} mounts, ${spec.process?.capabilities?.bounding?.length} capabilities, seccomp ${spec.linux?.seccomp ? 'on' : 'off'}`);
 
-    const version = await runtime.version();
-    step('runc run', `the container in the foreground (containerkit/runtime OCIRuntime over ${version.name} ${version.version})`);
-    const result = await runtime.run(id, bundle, { stdio: 'pipe' });
-    if (!('exitCode' in result)) throw new Error('expected a foreground result');
-    for (const line of (result.stdout ?? '').trimEnd().split('\n')) detail(`| ${line}`);
-    detail(`exit code ${result.exitCode} (the script's own "exit 3", reported by runc through containerkit)`);
+    step('containerd-shim → runc', 'a containerd-shim-runc-v2 per container mounts the rootfs and runs runc create; runc exits, the shim stays (containerkit/shim)');
+    shims = new ShimManager({ stateDir: join(work, 'engine') });
+    await shims.init();
+    const container = await shims.start(id, bundle, { rootfs, stdio: { stdout: 'pipe', stderr: 'pipe' } });
+    detail(`shim pid ${container.shimPid}, talking ttrpc; container created, not started`);
+    let output = '';
+    container.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = container.wait();
+    await container.start();
+    const { exitStatus } = await exited;
+    await container.remove();
+    for (const line of output.trimEnd().split('\n')) detail(`| ${line}`);
+    detail(`exit code ${exitStatus} (the script's own "exit 3", reported by the shim after runc had gone)`);
+    await snapshotter.remove(id);
   } finally {
-    await runtime.delete(id, { force: true }).catch(() => undefined);
+    await shims?.close();
     client.close();
     await registry.stop();
     await rm(work, { recursive: true, force: true });
   }
-  console.log('\nDone: nothing left behind (registry stopped, container deleted, temp dirs removed).');
+  console.log('\nDone: nothing left behind (registry stopped, container and shim gone, snapshots and temp dirs removed).');
 }
 
 await main();
