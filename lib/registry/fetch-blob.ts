@@ -13,8 +13,19 @@ import type { Endpoint } from './request.js';
 
 const log = logger('registry:blob');
 
-/** Blob streams hand on chunks of at least this size (PERFORMANCE.md: 64 KiB chunks hash up to 50 % slower). */
+/**
+ * Blob streams hand on chunks of at least this size while the network keeps up (PERFORMANCE.md: 64 KiB chunks hash up
+ * to 50 % slower); see {@link BLOB_FLUSH_MS} for a slower link.
+ */
 export const BLOB_CHUNK_SIZE = 1024 * 1024;
+
+/**
+ * A partial chunk is handed on once its first bytes have waited this long (checked as each network chunk arrives).
+ * Bytes held in memory are lost when the process dies, so on a link under ~20 MiB/s (network-bound: chunk size costs
+ * nothing there) this bounds a crash's loss to about this much download time, not up to a whole
+ * {@link BLOB_CHUNK_SIZE}, and a resumed pull re-fetches only that. A faster link still fills whole chunks first.
+ */
+export const BLOB_FLUSH_MS = 50;
 
 /** Options of {@link RegistryClient.fetchBlob}. */
 export interface FetchBlobOptions {
@@ -81,9 +92,10 @@ function opener(ctx: ClientContext, repo: Repository, desc: Descriptor, endpoint
 }
 
 /**
- * The bytes of the blob from `start`, as chunks of ≥ {@link BLOB_CHUNK_SIZE}; after a dropped connection or a stall
- * it re-opens with `Range: bytes=<received>-` (If-Range on a strong ETag) up to `maxResumes` times, and skips the
- * already-received prefix when the server answers 200 instead of 206.
+ * The bytes of the blob from `start`, as chunks of ≥ {@link BLOB_CHUNK_SIZE} (smaller once the oldest pending byte
+ * waited {@link BLOB_FLUSH_MS}, and at the end); after a dropped connection or a stall it re-opens with
+ * `Range: bytes=<received>-` (If-Range on a strong ETag) up to `maxResumes` times, and skips the already-received
+ * prefix when the server answers 200 instead of 206.
  */
 async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opener, first: HttpResponse, firstSkip: number, start: number, onChunk: (bytes: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
   let res = first;
@@ -93,6 +105,7 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
   const etag = header(first, 'etag');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  let pendingSince = 0;
   for (;;) {
     try {
       for await (let chunk of guardStall(res, ctx.stallTimeoutMs)) {
@@ -105,9 +118,10 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
           skip = 0;
         }
         received += chunk.length;
+        if (pendingBytes === 0) pendingSince = Date.now();
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes >= BLOB_CHUNK_SIZE) {
+        if (pendingBytes >= BLOB_CHUNK_SIZE || Date.now() - pendingSince >= BLOB_FLUSH_MS) {
           const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
           pending = [];
           pendingBytes = 0;

@@ -1,9 +1,8 @@
 // `containerkit containerd VERB` (in-process runCli) against a real containerd, with ctr checking each result.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { runCli } from '../../../lib/cli/main.js';
+import { captureCli } from '../../fixtures/cli.js';
 import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
@@ -16,20 +15,8 @@ describe('CLI: containerkit containerd …', function () {
   let images: PushedImages;
   let dir: string;
 
-  async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await runCli(['--root', dir, 'containerd', ...argv], {
-      stdout,
-      stderr,
-      env: { ...process.env, CONTAINERD_ADDRESS: fixture.address, CONTAINERD_NAMESPACE: fixture.namespace, ...env },
-    });
-    return { code, out, err };
-  }
+  const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+    captureCli(['--root', dir, 'containerd', ...argv], { ...process.env, CONTAINERD_ADDRESS: fixture.address, CONTAINERD_NAMESPACE: fixture.namespace, ...env });
 
   before(async () => {
     [fixture, registry] = await Promise.all([startContainerd(), startRegistry()]);

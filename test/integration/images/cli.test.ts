@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../../lib/cli/main.js';
+import { captureCli } from '../../fixtures/cli.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
@@ -9,16 +10,7 @@ import { compareTrees } from '../../fixtures/tree-compare.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { join } from 'node:path';
 
-async function cli(root: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(['--root', root, ...argv], { stdout, stderr, env: { ...process.env, DOCKER_CONFIG: root } });
-  return { code, out, err };
-}
+const cli = (root: string, ...argv: string[]) => captureCli(['--root', root, ...argv], { ...process.env, DOCKER_CONFIG: root });
 
 describe('images: CLI verbs', function () {
   this.timeout(120_000);

@@ -1,12 +1,14 @@
 // Crash loop: a child pulling the 3-layer fixture is SIGKILLed again and again — at seeded random byte offsets,
 // around the link of a blob into blobs/, and around the rename that writes index.json. After every kill the store
-// verifies clean; the last pull completes; the bytes the registry served show the pull resumed rather than restarted.
+// verifies clean; the last pull completes; the bytes delivered to the children over the whole loop are at most twice
+// the image size, which only a pull that resumes (rather than restarts) can achieve.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ImageStore } from '../../../lib/images/index.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { startThrottleProxy, type ThrottleProxyFixture } from '../../fixtures/throttle-proxy.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 function mulberry32(seed: number): () => number {
@@ -32,16 +34,31 @@ function runChild(root: string, ref: string, mode: string): Promise<{ signal: No
   });
 }
 
+// A crash loses what the child received but had not written yet: bytes in flight plus up to BLOB_FLUSH_MS (50 ms) of
+// download the fetcher holds before handing it on (lib/registry/fetch-blob.ts). 2x a ~1 MB image over 30+ kills leaves
+// ~33 KiB per kill for that, so the kills at byte offsets run over a slow link (128 KiB/s: ~6 KiB per 50 ms); at
+// loopback speed any client loses far more per kill than a 1 MB image can absorb 30 times.
+const SLOW_LINK = 128 * 1024;
+const FAST_LINK = 16 * 1024 * 1024;
+
 describe('images: crash loop (SIGKILL during pull)', function () {
   this.timeout(600_000);
   let registry: RegistryFixture;
+  let proxy: ThrottleProxyFixture;
   let pushed: PushedImages;
 
   before(async () => {
     registry = await startRegistry();
     pushed = await withPushedImages(registry);
+    // Why a pacing proxy: the registry's access log counts what it wrote into its socket, and on loopback the kernel
+    // buffers take the whole ~1 MB rest of the big layer before a child dies, however little the child read. The
+    // children pull through this proxy instead, which hands bodies over in 2 KiB writes at a set pace and counts what
+    // it handed over: an honest (upper-bound) measure of what the client received. The registry behind it stays the
+    // real one.
+    proxy = await startThrottleProxy(registry.url, { chunkSize: 2048, bytesPerSecond: SLOW_LINK });
   });
   after(async () => {
+    await proxy?.stop();
     await registry?.stop();
   });
 
@@ -51,16 +68,24 @@ describe('images: crash loop (SIGKILL during pull)', function () {
     const random = mulberry32(seed);
     const root = join(await makeTempDir('images-crash'), 'content');
     const store = await ImageStore.open(root);
-    const imageSize = pushed.layered.image.manifestSize + pushed.layered.image.layers.reduce((n, l) => n + l.size, 0);
+    const { image } = pushed.layered;
+    const configSize = (JSON.parse(image.manifest.toString('utf8')) as { config: { size: number } }).config.size;
+    const imageSize = image.manifestSize + configSize + image.layers.reduce((n, l) => n + l.size, 0);
+    const ref = pushed.layered.reference.replace(registry.host, proxy.host);
+    expect(ref).to.not.equal(pushed.layered.reference);
     const plan: string[] = [];
     // Offsets are new bytes per child: 30 kills spread over the first part of the ~1 MB busybox layer.
     for (let i = 0; i < 30; i++) plan.push(`bytes:${1024 + Math.floor(random() * 20 * 1024)}`);
     plan.push('link-before', 'link-after', 'index-before', 'index-after', 'none');
+    await registry.accessLog();
     registry.clearAccessLog();
+    proxy.clearRecords();
     let kills = 0;
     let phaseKills = 0;
     for (const mode of plan) {
-      const res = await runChild(root, pushed.layered.reference, mode);
+      // Paced only where a kill lands mid-download; the phase kills come after a blob's last byte arrived.
+      proxy.bytesPerSecond = mode.startsWith('bytes:') ? SLOW_LINK : FAST_LINK;
+      const res = await runChild(root, ref, mode);
       if (process.env.CRASH_DEBUG) console.log(mode, res.signal, res.code, JSON.stringify((await store.content.listStatuses()).map((s) => s.offset)), res.err.slice(0, 300));
       if (res.signal === 'SIGKILL') {
         kills++;
@@ -74,23 +99,41 @@ describe('images: crash loop (SIGKILL during pull)', function () {
     }
     expect(kills).to.be.at.least(30);
     expect(phaseKills).to.be.at.least(3);
-    const record = await store.get(pushed.layered.reference);
+    const record = await store.get(ref);
     expect(record.target.digest).to.equal(pushed.layered.digest);
+    const big = image.layers.reduce((a, b) => (b.size > a.size ? b : a));
+    const delivered = proxy.deliveredBytes();
+    if (process.env.CRASH_DEBUG) for (const r of proxy.requests) console.log(r.method, r.path.slice(-20), r.range, r.status, r.delivered, r.complete);
     const log = (await registry.accessLog()).filter((e) => e.method === 'GET' && e.path.includes('/blobs/'));
-    const served = log.reduce((n, e) => n + e.bytes, 0);
-    const big = pushed.layered.image.layers.reduce((a, b) => (b.size > a.size ? b : a));
-    const bigGets = log.filter((e) => e.path.endsWith(big.digest));
-    console.log(`    RESULT crash-loop kills=${kills} phaseKills=${phaseKills} imageBytes=${imageSize} servedBytes=${served} ratio=${(served / imageSize).toFixed(2)} bigLayerRequests=${bigGets.length}`);
-    // Proof of resume: only the first request of the big layer starts at byte 0; every later one is a Range request
-    // for the rest, none longer than the one before. (The access log counts what the registry wrote into the socket:
-    // on loopback the kernel buffers take the whole ~1 MB remainder before the child dies, so the raw byte total over
-    // 30 kills of a 1 MB image is far above 2x image size however little each child read; see the report.)
-    expect(bigGets.length).to.be.at.least(30);
-    expect(bigGets[0]!.bytes).to.equal(big.size);
-    for (let i = 1; i < bigGets.length; i++) {
-      expect(bigGets[i]!.bytes).to.be.below(big.size);
-      expect(bigGets[i]!.bytes).to.be.at.most(bigGets[i - 1]!.bytes);
+    const registryWrote = log.reduce((n, e) => n + e.bytes, 0);
+    const bigLog = log.filter((e) => e.path.endsWith(big.digest));
+    const bigProxied = proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(big.digest));
+    console.log(
+      `    RESULT crash-loop kills=${kills} phaseKills=${phaseKills} imageBytes=${imageSize} deliveredBytes=${delivered} ratio=${(delivered / imageSize).toFixed(2)}` +
+        ` registryWroteBytes=${registryWrote} bigLayerRequests=${bigProxied.length}`,
+    );
+    // Proof of resume: every byte of the image had to come through the proxy at least once, and all of them together,
+    // over 30+ kills, at most twice.
+    expect(delivered).to.be.at.least(imageSize);
+    expect(delivered).to.be.at.most(2 * imageSize);
+    // Only the first request for the big layer starts at byte 0; each later one asks for the rest from an offset no
+    // lower than the one before, and the registry answers it 206 with no more than that rest.
+    expect(bigProxied.length).to.be.at.least(30);
+    expect(bigLog.length).to.equal(bigProxied.length);
+    expect(bigProxied[0]!.range).to.equal(undefined);
+    expect(bigLog[0]!.status).to.equal(200);
+    let previous = 0;
+    for (let i = 1; i < bigProxied.length; i++) {
+      const m = /^bytes=(\d+)-$/.exec(bigProxied[i]!.range ?? '');
+      expect(m, `request ${i}: Range ${bigProxied[i]!.range}`).to.not.equal(null);
+      const start = Number(m![1]);
+      expect(start).to.be.above(0).and.below(big.size).and.at.least(previous);
+      previous = start;
+      expect(bigProxied[i]!.delivered).to.be.at.most(big.size - start);
+      expect(bigLog[i]!.status).to.equal(206);
+      expect(bigLog[i]!.bytes).to.be.at.most(big.size - start);
     }
+    expect(bigProxied.at(-1)!.complete).to.equal(true);
     // Only stale-ingest leftovers may remain; a GC clears everything not referenced.
     await store.gc({ ingestMaxAgeMs: 0 });
     expect(await store.content.listStatuses()).to.deep.equal([]);

@@ -2,25 +2,15 @@
 import { expect } from 'chai';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { runCli } from '../../../lib/cli/main.js';
+import { captureCli } from '../../fixtures/cli.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { hostileCorpus, rawTar, type RawEntry } from '../../fixtures/hostile-layers.js';
 import { sha256Digest } from '../../fixtures/image-layer.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { treeFingerprint } from '../../fixtures/tree-compare.js';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
+const cli = (args: string[]) => captureCli(args);
 
 const GOOD: RawEntry[] = [
   { name: 'etc/', type: '5', mode: 0o755 },

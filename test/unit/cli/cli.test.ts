@@ -1,19 +1,9 @@
 import { expect } from 'chai';
-import { PassThrough } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { runCli } from '../../../lib/cli/main.js';
+import { captureCli } from '../../fixtures/cli.js';
 import { renderList, listFormat } from '../../../lib/cli/output.js';
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env });
-  return { code, out, err };
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => captureCli(args, env);
 
 describe('cli', () => {
   const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
