@@ -16,7 +16,7 @@ import {
   type PairRecord,
   type ScenarioRun,
 } from './report.js';
-import { SIDES, ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from './scenario.js';
+import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from './scenario.js';
 
 /** The fewest measured pairs that make a median of ratios worth printing. */
 export const MIN_PAIRS = 5;
@@ -85,10 +85,6 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
       // Pair 0 is the warm-up; after it, odd pairs start with containerkit and even ones with the peer.
       const first: Side = index % 2 === 1 ? 'containerkit' : 'peer';
       const pair: PairContext = { ...ctx, index, warmup: index === 0, first, dest };
-      for (const side of SIDES) {
-        await rm(dest[side], { recursive: true, force: true });
-        await mkdir(dest[side], { recursive: true });
-      }
       await scenario.prepare(pair);
       const commands: Record<Side, SideCommand> = { containerkit: scenario.containerkit(pair), peer: scenario.peer(pair) };
       if (index === 0) {
@@ -98,7 +94,12 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
       const order: Side[] = first === 'containerkit' ? ['containerkit', 'peer'] : ['peer', 'containerkit'];
       const results = {} as Record<Side, SideResult>;
       for (const side of order) {
-        // Untimed: the writeback of what the previous side wrote must not land in this side's time.
+        // Each side's destination is emptied right before that side runs, so each pays alike for the deletion of
+        // its own last output: emptying both up front made whichever side ran first pay for both (on this ext4,
+        // creating files scans recently freed inodes, and that side ran 2-4x slower).
+        await rm(dest[side], { recursive: true, force: true });
+        await mkdir(dest[side], { recursive: true });
+        // Untimed: the writeback of what the previous side wrote (and of the deletion) must not land in this side's time.
         await syncFilesystems(signal);
         results[side] = await runSide(side, commands[side], repoRoot, signal);
       }

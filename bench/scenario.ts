@@ -27,8 +27,8 @@ export interface PairContext extends BenchContext {
   /** The side that runs first in this pair; the harness alternates it. */
   first: Side;
   /**
-   * One directory per side, recreated empty by the harness before `prepare` (same paths every pair): the
-   * destination of a pull, an unpack, a copy. Scenarios that write nothing ignore them.
+   * One directory per side, recreated empty by the harness right before that side runs (same paths every pair):
+   * the destination of a pull, an unpack, a copy. Scenarios that write nothing ignore them.
    */
   dest: Record<Side, string>;
 }

@@ -24,6 +24,9 @@ const futimesFd = promisify(fs.futimes);
 // when something is there, it is removed and the create is retried. O_NOFOLLOW is belt and braces.
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 
+/** Collected files up to this size are written and finished on the main thread (see writeFile); larger ones on the pool. */
+const SYNC_WRITE_LIMIT = 64 * 1024;
+
 /** How whiteouts are applied: `apply` deletes the lower entries; `overlay` writes overlayfs whiteouts. */
 export type WhiteoutFormat = 'apply' | 'overlay';
 
@@ -156,15 +159,26 @@ export class LayerWriter {
     if (this.#dirs.has(key)) await this.#replaceDir(host, key);
     this.#markLayer(key);
     await this.#schedule(key, async () => {
+      // Only the create goes to the pool: it is the costly call (ext4 allocates the inode while holding the
+      // parent directory's lock, ~200 µs here). Write, owner, mode, times and close of a small file take
+      // microseconds each; doing them here saves three pool round-trips (thread wake-ups) per file. Measured on
+      // the `unpack` bench image into tmpfs, where only this overhead is left: user+sys 2.8 s → 2.3 s.
       const fd = await this.#createExclusive(host, key, entry.mode);
       try {
-        let offset = 0;
-        while (offset < data.length) offset += (await writeFd(fd, data, offset, data.length - offset)).bytesWritten;
-        await this.#fdMetadata(fd, entry);
+        if (data.length <= SYNC_WRITE_LIMIT) this.#fillSync(fd, data, entry);
+        else {
+          let offset = 0;
+          while (offset < data.length) offset += (await writeFd(fd, data, offset, data.length - offset)).bytesWritten;
+          await this.#fdMetadata(fd, entry);
+        }
       } catch (err) {
         throw this.#fsFail(err, 'write', key);
       } finally {
-        await closeFd(fd).catch(() => undefined);
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // Nothing was buffered in user space: a failing close loses nothing the writes did not report.
+        }
       }
       await this.#xattrs(host, entry);
     });
@@ -409,6 +423,15 @@ export class LayerWriter {
     // whatever the umask masked.
     if ((entry.mode & 0o7000) !== 0 || (entry.mode & this.#umask) !== 0) await fchmodFd(fd, entry.mode);
     await futimesFd(fd, entry.atime ?? entry.mtime, entry.mtime);
+  }
+
+  /** Writes a small file's data and sets its owner, mode and times, synchronously (see writeFile for why). */
+  #fillSync(fd: number, data: Buffer, entry: TarEntry): void {
+    let offset = 0;
+    while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+    if (this.#needsChown(entry)) fs.fchownSync(fd, entry.uid, entry.gid);
+    if ((entry.mode & 0o7000) !== 0 || (entry.mode & this.#umask) !== 0) fs.fchmodSync(fd, entry.mode);
+    fs.futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
   }
 
   #needsChown(entry: TarEntry): boolean {
