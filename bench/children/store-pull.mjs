@@ -1,7 +1,8 @@
-// The containerkit side of the `store-pull` scenario: plain JS over the built dist/. Opens an ImageStore on DIR
-// (an empty directory: the store makes it an OCI layout), pulls REF (resolve, fetch every blob verified into the
-// ingest area, commit into blobs/, record the name in index.json) and prints the manifest digest. With --again it
-// pulls a second time and prints that pull's wall time in ms on stderr (the re-pull of a present image).
+// The fresh-process probe of the `store-pull` scenario (its timed containerkit side is an in-process call): plain JS
+// over the built dist/, run once under GNU time for the peak RSS of a pull. Opens an ImageStore on DIR (an empty
+// directory: the store makes it an OCI layout), pulls REF (resolve, fetch every blob verified into the ingest area,
+// commit into blobs/, record the name in index.json) and prints the manifest digest. With --again it pulls a second
+// time and prints that pull's wall time in ms on stderr (the re-pull of a present image).
 import { ImageStore } from '../../dist/images/index.js';
 import { RegistryClient } from '../../dist/registry/index.js';
 

@@ -13,7 +13,7 @@ import { acquireLock } from '../util/lock.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import { blobPath, ingestDir, initLayout } from './layout.js';
 import type { BlobInfo, ContentCallOptions, ContentStore, IngestStatus, ReaderAt, Writer, WriterOptions } from './types.js';
-import { openWriter, readIngestStatus } from './writer.js';
+import { INGEST_DATA, openWriter, readIngestStatus } from './writer.js';
 
 const log = logger('content:local');
 // Blob streams carry megabytes: ≥ 1 MiB chunks (PERFORMANCE.md).
@@ -78,6 +78,17 @@ export class LocalContentStore implements ContentStore {
   /** The path of blob `digest` (validated first). @throws ERR_INVALID_DIGEST, ERR_UNSUPPORTED_DIGEST_ALGORITHM. */
   blobPath(digest: Digest | string): string {
     return blobPath(this.root, digest);
+  }
+
+  /**
+   * The file that holds the bytes of ingest `ref` while it is written (it may not exist yet, and is gone after the
+   * commit, when the same file is the blob): for a reader that follows a write in progress, such as an unpack that
+   * starts before the download has ended. Writes land at their offsets and never move, so bytes a writer reported
+   * as written can be read here. @throws ERR_INVALID_ARGUMENT for an empty ref.
+   */
+  ingestDataPath(ref: string): string {
+    if (typeof ref !== 'string' || ref === '') throw newError('ERR_INVALID_ARGUMENT', 'ref must be a non-empty string');
+    return join(ingestDir(this.root, ref), INGEST_DATA);
   }
 
   async info(digest: Digest | string, options: ContentCallOptions = {}): Promise<BlobInfo> {

@@ -69,6 +69,16 @@ export interface WriterOptions extends ContentCallOptions {
    * with ERR_INGEST_LOCKED. `Infinity` waits until `signal`.
    */
   lockTimeoutMs?: number;
+  /**
+   * The caller feeds the writer from a source that checks every byte against `expected` itself and fails before
+   * its end when they differ (a registry Fetcher stream read from offset 0), so hashing them again would only cost
+   * CPU: the writer skips its own hash while it holds exactly the bytes written by this writer from byte 0, and
+   * `commit()` (which the caller must call only after the source ended without an error) then checks the size and
+   * takes `expected.digest`. A resumed prefix (bytes already in the ingest when it opened) is hashed as usual.
+   * Needs `expected` with a digest and a size (else ERR_INVALID_ARGUMENT). Implementations may ignore it and always
+   * hash. Default false.
+   */
+  sourceVerified?: boolean;
 }
 
 /** One open, exclusive, resumable write. */

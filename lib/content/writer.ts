@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { chmod, link, mkdir, open, readFile, rm, stat, type FileHandle, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { newError } from '../errors/index.js';
@@ -17,6 +17,8 @@ import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from './
 import { syncDir } from '../util/atomic-file.js';
 
 const READ_CHUNK = 1 << 20;
+/** The name of the file holding an ingest's bytes, in its directory. */
+export const INGEST_DATA = 'data';
 const FLUSH_EVERY = 16 << 20;
 
 /** Reads the metadata files of an ingest dir; undefined when there is no ingest. */
@@ -32,7 +34,7 @@ export async function readIngestStatus(dir: string): Promise<IngestStatus | unde
   const started = Number(await text('startedat'));
   const expectedText = await text('expected');
   const totalText = await text('total');
-  const data = await stat(join(dir, 'data')).catch(() => undefined);
+  const data = await stat(join(dir, INGEST_DATA)).catch(() => undefined);
   const status: IngestStatus = {
     ref,
     offset: data?.size ?? 0,
@@ -46,7 +48,7 @@ export async function readIngestStatus(dir: string): Promise<IngestStatus | unde
 
 /** Opens (or resumes) the ingest `options.ref` under `root`, holding its lock until commit or close. */
 export async function openWriter(root: string, options: WriterOptions): Promise<Writer> {
-  const { ref, expected, lockTimeoutMs = 0, signal } = options;
+  const { ref, expected, lockTimeoutMs = 0, sourceVerified = false, signal } = options;
   if (typeof ref !== 'string' || ref === '') throw newError('ERR_INVALID_ARGUMENT', 'options.ref must be a non-empty string');
   if (typeof lockTimeoutMs !== 'number' || Number.isNaN(lockTimeoutMs) || lockTimeoutMs < 0) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.lockTimeoutMs must be a number >= 0');
@@ -54,6 +56,10 @@ export async function openWriter(root: string, options: WriterOptions): Promise<
   const expectedDigest = expected === undefined ? undefined : parseDigest(expected.digest);
   if (expected?.size !== undefined && (!Number.isSafeInteger(expected.size) || expected.size < 0)) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.expected.size must be a non-negative integer');
+  }
+  if (typeof sourceVerified !== 'boolean') throw newError('ERR_INVALID_ARGUMENT', 'options.sourceVerified must be a boolean');
+  if (sourceVerified && (expectedDigest === undefined || expected?.size === undefined)) {
+    throw newError('ERR_INVALID_ARGUMENT', 'options.sourceVerified needs options.expected with a digest and a size');
   }
   signal?.throwIfAborted();
   const dir = ingestDir(root, ref);
@@ -86,11 +92,11 @@ export async function openWriter(root: string, options: WriterOptions): Promise<
       await writeFile(join(dir, 'startedat'), String(Date.now()));
       if (expectedDigest) await writeFile(join(dir, 'expected'), expectedDigest);
       if (expected?.size !== undefined) await writeFile(join(dir, 'total'), String(expected.size));
-      await writeFile(join(dir, 'data'), '');
+      await writeFile(join(dir, INGEST_DATA), '');
       await writeFile(join(dir, 'ref'), ref); // last: an ingest without `ref` is incomplete and is ignored
     }
-    const fh = await open(join(dir, 'data'), constants.O_RDWR);
-    const writer = new LocalWriter(root, dir, ref, fh, lock, algorithm, expectedDigest, expected?.size);
+    const fh = await open(join(dir, INGEST_DATA), constants.O_RDWR);
+    const writer = new LocalWriter(root, dir, ref, fh, lock, algorithm, expectedDigest, expected?.size, sourceVerified);
     await writer.rehash(signal);
     return writer;
   } catch (err) {
@@ -102,6 +108,9 @@ export async function openWriter(root: string, options: WriterOptions): Promise<
 
 class LocalWriter implements Writer {
   #hash: Hash;
+  // False while every byte came from a verifying source from byte 0 (`sourceVerified`): the source's own check
+  // stands for the hash, so the blob is hashed once, not twice.
+  #hashing = true;
   #offset = 0;
   #closed = false;
   // Background flushes while bytes still arrive, so the fsync at commit has little left to write (overlaps disk
@@ -118,6 +127,7 @@ class LocalWriter implements Writer {
     readonly algorithm: DigestAlgorithm,
     readonly expected: Digest | undefined,
     readonly total: number | undefined,
+    private readonly sourceVerified = false,
   ) {
     this.#hash = createHash(algorithm);
   }
@@ -135,6 +145,7 @@ class LocalWriter implements Writer {
       pos += bytesRead;
     }
     this.#offset = pos;
+    this.#hashing = !this.sourceVerified || pos > 0;
   }
 
   #check(): void {
@@ -159,9 +170,9 @@ class LocalWriter implements Writer {
     } catch (err) {
       // Keep the hash and the file in step: drop a partial write.
       await this.fh.truncate(this.#offset).catch(() => undefined);
-      throw fsError(err, 'write', join(this.dir, 'data'));
+      throw fsError(err, 'write', join(this.dir, INGEST_DATA));
     }
-    this.#hash.update(data);
+    if (this.#hashing) this.#hash.update(data);
     this.#offset += data.byteLength;
     this.#unflushed += data.byteLength;
     if (this.#unflushed >= FLUSH_EVERY && this.#flushing === undefined) {
@@ -173,7 +184,17 @@ class LocalWriter implements Writer {
   }
 
   digest(): Digest {
-    return formatDigest(this.algorithm, this.#hash.copy().digest('hex'));
+    if (this.#hashing) return formatDigest(this.algorithm, this.#hash.copy().digest('hex'));
+    // Not hashed on the way in: hash what is on disk (a rare call; the fetch path never makes it).
+    const hash = createHash(this.algorithm);
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (let pos = 0; pos < this.#offset;) {
+      const n = readSync(this.fh.fd, buf, 0, Math.min(buf.length, this.#offset - pos), pos);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      pos += n;
+    }
+    return formatDigest(this.algorithm, hash.digest('hex'));
   }
 
   async truncate(size: 0): Promise<void> {
@@ -182,6 +203,7 @@ class LocalWriter implements Writer {
     await this.fh.truncate(0);
     this.#hash = createHash(this.algorithm);
     this.#offset = 0;
+    this.#hashing = !this.sourceVerified;
   }
 
   async commit(size = 0, digest?: Digest | string, options: ContentCallOptions = {}): Promise<Digest> {
@@ -189,7 +211,9 @@ class LocalWriter implements Writer {
     options.signal?.throwIfAborted();
     const want = digest === undefined ? this.expected : parseDigest(digest);
     const wantSize = size > 0 ? size : this.total;
-    const actual = this.digest();
+    // Unhashed bytes are the source-verified ones of `expected` when all of them are here; anything else is hashed.
+    const trusted = !this.#hashing && want === this.expected && this.#offset === this.total;
+    const actual = trusted ? this.expected! : this.digest();
     if (wantSize !== undefined && this.#offset !== wantSize) {
       throw newError('ERR_SIZE_MISMATCH', `ingest ${JSON.stringify(this.ref)} has ${this.#offset} bytes, expected ${wantSize}`, {
         details: { expectedSize: wantSize, actualSize: this.#offset },
@@ -201,7 +225,7 @@ class LocalWriter implements Writer {
       });
     }
     const target = blobPath(this.root, actual);
-    const data = join(this.dir, 'data');
+    const data = join(this.dir, INGEST_DATA);
     try {
       await this.#flushing;
       await this.fh.sync();

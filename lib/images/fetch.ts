@@ -32,6 +32,12 @@ export interface FetchHandlerOptions {
   onProgress?: (event: PullProgress) => void;
   /** Digests are added to this lease before their writer opens, so GC keeps them. */
   lease?: Lease;
+  /**
+   * Called, while a download that started at byte 0 runs, with the number of bytes of `descriptor` in the ingest
+   * `ingestRef` (0 when it starts, then after every write; a smaller number than before means the download started
+   * over). Not called for a resumed download. What a reader that follows a blob in progress listens to. Default none.
+   */
+  onWritten?: (descriptor: Descriptor, ingestRef: string, bytes: number) => void;
 }
 
 const RETRYABLE = new Set(['ERR_DIGEST_MISMATCH', 'ERR_SIZE_MISMATCH']);
@@ -58,7 +64,7 @@ function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
  *   manifest or config (never committed); registry and store errors; `signal.reason` on abort.
  */
 export async function fetchInto(store: ContentStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
-  const { signal, onProgress, lease } = options;
+  const { signal, onProgress, lease, onWritten } = options;
   const id = shortDigest(descriptor.digest);
   const emit = (status: PullStatus, complete: number): void => onProgress?.({ id, descriptor, status, complete, total: descriptor.size });
   // Leased before the existence check: a blob already present but referenced by nothing else could otherwise be
@@ -68,7 +74,14 @@ export async function fetchInto(store: ContentStore, fetcher: Fetcher, descripto
   if (present) return emit('exists', descriptor.size);
   let writer;
   try {
-    writer = await store.writer({ ref: `fetch-${descriptor.digest}`, expected: { digest: descriptor.digest, size: descriptor.size }, lockTimeoutMs: Infinity, signal });
+    // The Fetcher verifies what it streams (its contract), so the writer need not hash it a second time.
+    writer = await store.writer({
+      ref: `fetch-${descriptor.digest}`,
+      expected: { digest: descriptor.digest, size: descriptor.size },
+      lockTimeoutMs: Infinity,
+      sourceVerified: true,
+      signal,
+    });
   } catch (err) {
     if (isExists(err)) return emit('exists', descriptor.size);
     throw err;
@@ -88,6 +101,8 @@ export async function fetchInto(store: ContentStore, fetcher: Fetcher, descripto
         offset = 0;
       }
       const chunks: Buffer[] = [];
+      const report = offset === 0 ? onWritten : undefined;
+      report?.(descriptor, writer.ref, 0);
       if (offset < descriptor.size) {
         emit('downloading', offset);
         const stream = await fetcher.fetch(descriptor, { offset, signal });
@@ -97,6 +112,7 @@ export async function fetchInto(store: ContentStore, fetcher: Fetcher, descripto
           await writer.write(chunk, { signal });
           if (document) chunks.push(chunk);
           complete += chunk.length;
+          report?.(descriptor, writer.ref, complete);
           const now = Date.now();
           if (now - last > 100) {
             last = now;

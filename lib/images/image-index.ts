@@ -32,6 +32,13 @@ export function isCanonicalName(name: string): boolean {
   }
 }
 
+/** JSON with object keys sorted, so equal descriptors compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** Reads and updates the names in a layout's `index.json`. */
 export class LayoutIndex {
   readonly path: string;
@@ -102,11 +109,17 @@ export class LayoutIndex {
     );
   }
 
-  /** Names `target` as `name` (replacing what the name pointed at). @throws ERR_INVALID_REFERENCE for a non-canonical name. */
+  /**
+   * Names `target` as `name` (replacing what the name pointed at); writes nothing when the name already points at
+   * this very entry. @throws ERR_INVALID_REFERENCE for a non-canonical name.
+   */
   async put(name: string, target: Descriptor, options: IndexCallOptions = {}): Promise<void> {
     if (!isCanonicalName(name)) throw newError('ERR_INVALID_REFERENCE', `${JSON.stringify(name)} is not a full normalised reference`);
     const { mediaType, digest, size } = target;
     const entry: Descriptor = { mediaType, digest, size, ...(target.platform ? { platform: target.platform } : {}), annotations: { ...target.annotations, [ANNOTATIONS.REF_NAME]: name } };
+    // A name that already points at exactly this entry (a re-pull) needs no lock and no fsync'd rewrite.
+    const current = (await this.read(options)).manifests.filter((d) => d.annotations?.[ANNOTATIONS.REF_NAME] === name);
+    if (current.length === 1 && canonicalJson(current[0]) === canonicalJson(entry)) return;
     await this.update((manifests) => [...manifests.filter((d) => d.annotations?.[ANNOTATIONS.REF_NAME] !== name), entry], options);
   }
 

@@ -20,13 +20,26 @@ import {
   type Platform,
 } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
+import type { Snapshotter } from '../unpack/index.js';
 import { childrenHandler, readBlob } from './children.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
 import { limitManifests } from './filters.js';
 import { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
-import { composeHandlers, dispatch } from './handlers.js';
+import { composeHandlers, dispatch, SKIP, type Handler } from './handlers.js';
 import { LayoutIndex, type NamedImage } from './image-index.js';
-import { createLease } from './leases.js';
+import { createLease, type Lease } from './leases.js';
+import {
+  BlobArrivals,
+  imageLayerSources,
+  storedBlobOpener,
+  validateSnapshotter,
+  validateUnpackOptions,
+  type ImageUnpackOptions,
+  type ImageUnpackResult,
+  type OpenBlob,
+  type PullUnpackOptions,
+  type WhenStored,
+} from './pull-unpack.js';
 
 /** The typed events of an {@link ImageStore}. */
 export interface ImageStoreEvents {
@@ -49,6 +62,27 @@ export interface ImagePullOptions {
   concurrency?: number;
   /** Called with progress per descriptor (also emitted as `progress` on {@link ImageStore.events}). */
   onProgress?: (event: PullProgress) => void;
+  /**
+   * Also unpack the image into `unpack.snapshotter` while it is fetched: each layer is applied (as the committed
+   * snapshot named by its chain ID) once the layer below it is applied, reading its bytes as they are downloaded
+   * (from the ingest, then the blob), so downloading and applying overlap; layers already committed are reused
+   * without reading their blobs. The result's `unpack` holds the chain ID to prepare a container's snapshot on.
+   * A snapshot is committed only after its diff_id was verified. Default: fetch only.
+   */
+  unpack?: PullUnpackOptions;
+  signal?: AbortSignal;
+}
+
+/** What {@link ImageStore.pull} returns: the image's record, and what the unpack did when `unpack` was asked for. */
+export interface PulledImage extends NamedImage {
+  /** Present when the pull was given `unpack`. */
+  unpack?: ImageUnpackResult;
+}
+
+/** Options of {@link ImageStore.unpack}. */
+export interface ImageStoreUnpackOptions extends ImageUnpackOptions {
+  /** Which platform of a multi-platform image. Default: the host's. */
+  platform?: Platform | string;
   signal?: AbortSignal;
 }
 
@@ -67,6 +101,29 @@ function validateConcurrency(value: unknown): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 1)) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.concurrency must be an integer >= 1');
   }
+}
+
+/** Adds a descriptor's children to `lease` in one update, before any of them is fetched. */
+function leaseChildren(handler: Handler, lease: Lease): Handler {
+  return async (descriptor, context) => {
+    const children = await handler(descriptor, context);
+    if (children && children !== SKIP && children.length > 0) await lease.add(children.map((c) => c.digest), { signal: context.signal });
+    return children;
+  };
+}
+
+/** Tells `arrivals` when `handler` (a fetch handler) has put a descriptor in the store. */
+function reportArrivals(handler: Handler, arrivals: BlobArrivals): Handler {
+  return async (descriptor, context) => {
+    const result = await handler(descriptor, context);
+    arrivals.stored(descriptor.digest);
+    return result;
+  };
+}
+
+/** The unpacker, loaded on first use so that a store that never unpacks does not load it. */
+async function loadUnpackLayers(): Promise<typeof import('../unpack/unpack-layers.js').unpackLayers> {
+  return (await import('../unpack/unpack-layers.js')).unpackLayers;
 }
 
 /**
@@ -105,13 +162,21 @@ export class ImageStore {
    * Pulls `ref` (`busybox`, `host:port/repo:tag`, `repo@sha256:…`): resolves it, fetches the missing content of
    * the wanted platform (concurrently, verified, resumable), checks the config's `diff_ids` against the layers, and
    * names the image. Content already present is not requested. Holds a lease while it runs, so GC keeps its blobs.
-   * @returns the record of the image.
+   * With `unpack`, also unpacks the image into a snapshotter while fetching (see {@link ImagePullOptions.unpack}); the
+   * image is named only once both are done, and a failure of either stops the other (a layer being applied is
+   * removed, layers committed before it stay for the next attempt).
+   * @returns the record of the image, with `unpack` (the chain ID and what was applied) when asked.
    * @throws ERR_INVALID_REFERENCE, ERR_INVALID_ARGUMENT; ERR_NO_MATCHING_PLATFORM; ERR_INVALID_MANIFEST (never
-   *   recorded); ERR_DIGEST_MISMATCH; registry errors; ERR_IO (ENOSPC…); `signal.reason` on abort.
+   *   recorded); ERR_DIGEST_MISMATCH; registry errors; ERR_IO (ENOSPC…); with `unpack`, the unpacker's and the
+   *   snapshotter's errors (ERR_LAYER_TOO_LARGE, ERR_PATH_ESCAPE…); `signal.reason` on abort.
    */
-  async pull(ref: string, options: ImagePullOptions = {}): Promise<NamedImage> {
-    const { platform = hostPlatform(), concurrency = 4, onProgress, signal } = options;
+  async pull(ref: string, options: ImagePullOptions = {}): Promise<PulledImage> {
+    const { platform = hostPlatform(), concurrency = 4, onProgress, unpack, signal } = options;
     validateConcurrency(concurrency);
+    if (unpack !== undefined) {
+      validateUnpackOptions(unpack, 'options.unpack');
+      validateSnapshotter(unpack.snapshotter, 'options.unpack.snapshotter');
+    }
     const name = normalizeReference(ref).toString();
     const registry = this.#registry();
     signal?.throwIfAborted();
@@ -123,32 +188,132 @@ export class ImageStore {
         onProgress?.(event);
         this.events.emit('progress', { ...event, ref: name });
       };
+      const arrivals = unpack === undefined ? undefined : new BlobArrivals();
+      const fetch = fetchHandler(this.content, fetcher, {
+        onProgress: progress,
+        lease,
+        ...(arrivals === undefined ? {} : { onWritten: (d: Descriptor, ingestRef: string, bytes: number) => arrivals.written(d.digest, ingestRef, bytes) }),
+      });
       const handler = composeHandlers(
-        fetchHandler(this.content, fetcher, { onProgress: progress, lease }),
-        limitManifests(childrenHandler(this.content), platform, 1),
+        arrivals === undefined ? fetch : reportArrivals(fetch, arrivals),
+        leaseChildren(limitManifests(childrenHandler(this.content), platform, 1), lease),
       );
-      await dispatch(handler, [resolved.descriptor], { concurrency, signal });
+      let unpacked: ImageUnpackResult | undefined;
+      if (unpack === undefined || arrivals === undefined) {
+        await dispatch(handler, [resolved.descriptor], { concurrency, signal });
+      } else {
+        unpacked = await this.#fetchAndUnpack(name, resolved.descriptor, platform, handler, arrivals, unpack, concurrency, signal);
+      }
       const details = await this.#details(name, resolved.descriptor, platform, signal);
       if (details.config.rootfs.diff_ids.length !== details.manifest.layers.length) {
         throw newError('ERR_INVALID_MANIFEST', `image ${name}: config lists ${details.config.rootfs.diff_ids.length} diff_ids for ${details.manifest.layers.length} layers`);
       }
       const target: Descriptor = { mediaType: resolved.descriptor.mediaType, digest: resolved.descriptor.digest, size: resolved.descriptor.size };
       await this.index.put(name, target, { signal });
-      return { name, target: { ...target, annotations: { [ANNOTATIONS.REF_NAME]: name } } };
+      return { name, target: { ...target, annotations: { [ANNOTATIONS.REF_NAME]: name } }, ...(unpacked === undefined ? {} : { unpack: unpacked }) };
     } finally {
       await lease.release().catch(() => undefined);
     }
   }
 
-  async #details(name: string, target: Descriptor, platform: Platform | string, signal?: AbortSignal): Promise<ImageDetails> {
+  /**
+   * Runs the fetch walk and the unpack side by side: the unpack reads the manifest and config as soon as they are
+   * stored, then applies each layer as its bytes arrive. The first failure aborts the other side; both are awaited,
+   * so nothing is left running when this rejects.
+   */
+  async #fetchAndUnpack(
+    name: string,
+    root: Descriptor,
+    platform: Platform | string,
+    handler: Handler,
+    arrivals: BlobArrivals,
+    unpack: PullUnpackOptions,
+    concurrency: number,
+    outer: AbortSignal | undefined,
+  ): Promise<ImageUnpackResult> {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(outer!.reason);
+    if (outer?.aborted) onAbort();
+    else outer?.addEventListener('abort', onAbort, { once: true });
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown): never => {
+      failure ??= { error };
+      if (!controller.signal.aborted) controller.abort(error);
+      throw error;
+    };
+    const signal = controller.signal;
+    try {
+      const fetching = dispatch(handler, [root], { concurrency, signal })
+        .catch(fail)
+        .finally(() => arrivals.close());
+      const follow: OpenBlob = async (layer, s) => arrivals.follow(this.content, layer, s);
+      const unpacking = this.#unpackDetails(name, root, platform, unpack.snapshotter, unpack, arrivals.whenStored, follow, signal).catch(fail);
+      const [, unpacked] = await Promise.allSettled([fetching, unpacking]);
+      if (outer?.aborted) throw outer.reason;
+      if (failure !== undefined) throw failure.error;
+      return (unpacked as PromiseFulfilledResult<ImageUnpackResult>).value;
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #unpackDetails(
+    name: string,
+    target: Descriptor,
+    platform: Platform | string,
+    snapshotter: Snapshotter,
+    options: ImageUnpackOptions,
+    whenStored: WhenStored,
+    openBlob: OpenBlob,
+    signal: AbortSignal | undefined,
+  ): Promise<ImageUnpackResult> {
+    const details = await this.#details(name, target, platform, signal, whenStored);
+    let layers;
+    try {
+      layers = imageLayerSources(details.manifest, details.config, openBlob, signal);
+    } catch (err) {
+      throw newError('ERR_INVALID_MANIFEST', `image ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    const unpackLayers = await loadUnpackLayers();
+    return unpackLayers(snapshotter, layers, {
+      ...(options.maxUncompressedSize === undefined ? {} : { maxUncompressedSize: options.maxUncompressedSize }),
+      ...(options.labels === undefined ? {} : { labels: options.labels }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+
+  /**
+   * Unpacks the image `ref`, already in this store, into `snapshotter`: one committed snapshot per layer, named by
+   * its chain ID; layers already committed are reused without reading their blobs, so a second call applies
+   * nothing. {@link ImageStore.pull} with `unpack` does the same while fetching.
+   * @returns the chain ID of the whole stack (the parent of a container's snapshot) and, per layer, whether it was
+   *   applied now.
+   * @throws ERR_IMAGE_NOT_FOUND; ERR_NOT_FOUND when a blob is missing; ERR_NO_MATCHING_PLATFORM; ERR_INVALID_MANIFEST;
+   *   ERR_INVALID_ARGUMENT; the unpacker's and the snapshotter's errors (a failed layer's snapshot is removed);
+   *   `signal.reason` on abort.
+   */
+  async unpack(ref: string, snapshotter: Snapshotter, options: ImageStoreUnpackOptions = {}): Promise<ImageUnpackResult> {
+    validateSnapshotter(snapshotter, 'snapshotter');
+    validateUnpackOptions(options, 'options');
+    const { platform = hostPlatform(), signal } = options;
+    signal?.throwIfAborted();
+    const record = await this.#record(ref, signal);
+    return this.#unpackDetails(record.name, record.target, platform, snapshotter, options, () => Promise.resolve(), storedBlobOpener(this.content), signal);
+  }
+
+  /** The image's manifest and config; with `whenStored`, each blob is read only once it is stored (during a pull). */
+  async #details(name: string, target: Descriptor, platform: Platform | string, signal?: AbortSignal, whenStored?: WhenStored): Promise<ImageDetails> {
+    await whenStored?.(target, signal);
     let manifestDescriptor = target;
     let parsed = parseManifestOrIndex(await readBlob(this.content, target, { signal }), { expected: target, strictMediaTypes: false });
     for (let depth = 0; parsed.kind === 'index'; depth++) {
       if (depth > 4) throw newError('ERR_INVALID_MANIFEST', `image ${name}: indexes nested too deep`);
       manifestDescriptor = selectPlatform(parsed.index.manifests.filter((m) => m.platform !== undefined), platform);
+      await whenStored?.(manifestDescriptor, signal);
       parsed = parseManifestOrIndex(await readBlob(this.content, manifestDescriptor, { signal }), { expected: manifestDescriptor, strictMediaTypes: false });
     }
     const manifest = parsed.manifest;
+    await whenStored?.(manifest.config, signal);
     const config = parseImageConfig(await readBlob(this.content, manifest.config, { signal, maxSize: 8 * 1024 * 1024 }), { expected: manifest.config });
     const size = manifestDescriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
     const imagePlatform: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };

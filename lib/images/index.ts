@@ -3,7 +3,16 @@
  * GC with leases, verify), and the handlers (walk, dispatch, filters) pull, GC and export are built from.
  * @module
  */
-export { ImageStore, type ImageStoreEvents, type ImageStoreOptions, type ImagePullOptions, type ImageDetails } from './image-store.js';
+export {
+  ImageStore,
+  type ImageStoreEvents,
+  type ImageStoreOptions,
+  type ImagePullOptions,
+  type ImageDetails,
+  type PulledImage,
+  type ImageStoreUnpackOptions,
+} from './image-store.js';
+export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult } from './pull-unpack.js';
 export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
 export { childrenHandler, childrenOf, hasChildren, readBlob } from './children.js';
 export { filterPlatforms, limitManifests } from './filters.js';

@@ -33,6 +33,7 @@ export function gcLockPath(root: string): string {
 /** A held lease. Release it when the work is recorded (or failed). */
 export class Lease implements AsyncDisposable {
   #record: StoreLeaseRecord;
+  #adding: Promise<void> = Promise.resolve();
   constructor(private readonly root: string, record: StoreLeaseRecord) {
     this.#record = record;
   }
@@ -45,9 +46,19 @@ export class Lease implements AsyncDisposable {
     return this.#record;
   }
 
-  /** Adds digests to the lease (under the GC lock, before their content is written). */
-  async add(digests: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    const fresh = digests.filter((d) => !this.#record.digests.includes(d));
+  /**
+   * Adds digests to the lease (under the GC lock, before their content is written). Calls on one Lease run one after
+   * another: concurrent ones would otherwise meet on the GC lock file and wait out its poll interval.
+   */
+  add(digests: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (digests.every((d) => this.#record.digests.includes(d))) return Promise.resolve();
+    const run = this.#adding.then(() => this.#add(digests, options));
+    this.#adding = run.catch(() => undefined);
+    return run;
+  }
+
+  async #add(digests: readonly string[], options: { signal?: AbortSignal }): Promise<void> {
+    const fresh = [...new Set(digests)].filter((d) => !this.#record.digests.includes(d));
     if (fresh.length === 0) return;
     const next = { ...this.#record, digests: [...this.#record.digests, ...fresh] };
     await withLock(gcLockPath(this.root), () => writeJsonAtomic(leasePath(this.root, this.id), next, { space: 0, fsync: false, signal: options.signal }), { signal: options.signal });
