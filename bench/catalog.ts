@@ -33,7 +33,22 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
   },
   {
     name: 'store-pull',
-    summary: 'pull the big image into an empty ImageStore vs skopeo copy into an empty OCI layout',
+    summary: 'pull the big image into an empty ImageStore (in-process ImageStore.pull) vs skopeo copy into an empty OCI layout; also the re-pull time',
     load: async () => (await import('./scenarios/store-pull.js')).createStorePullScenario(),
+  },
+  {
+    name: 'pull-unpack',
+    summary: 'pull and unpack the big image into empty overlay snapshots: ImageStore.pull with unpack (in-process, pipelined) vs ctr images pull on containerd',
+    load: async () => (await import('./scenarios/pull-unpack.js')).createPullUnpackScenario(),
+  },
+  {
+    name: 'containerd-pull',
+    summary: 'pull the big image into an emptied containerd (fetch + unpack): containerdPull in-process vs ctr images pull --plain-http',
+    load: async () => (await import('./scenarios/containerd-pull.js')).createContainerdPullScenario(),
+  },
+  {
+    name: 'containerd-run',
+    summary: 'run-to-exit of /bin/true on containerd: ContainerdClient in-process (container, FIFO task, delete) vs ctr run --rm',
+    load: async () => (await import('./scenarios/containerd-run.js')).createContainerdRunScenario(),
   },
 ];

@@ -1,4 +1,5 @@
 import { newError } from '../errors/index.js';
+import type { Mount } from '../oci/mount.js';
 import type { Spec as RuntimeSpec } from '../oci/runtime-spec.js';
 import type { ContainerdClient } from './containerd-client.js';
 import type { ContainerRecord } from './containers.js';
@@ -75,10 +76,20 @@ export class ContainerdContainer {
    */
   async newTask(options: NewTaskOptions = {}): Promise<ContainerdTask> {
     const { signal, runtimeOptions } = options;
-    const record = await this.info({ signal });
-    const rootfs = record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
+    // The stdio FIFOs are made while containerd answers for the record and the mounts.
+    const opening = openProcessIO(this.id, options);
+    opening.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+    let record: ContainerRecord;
+    let rootfs: Mount[];
+    try {
+      record = await this.info({ signal });
+      rootfs = record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
+    } catch (err) {
+      await opening.then((o) => o.io?.close(), () => undefined);
+      throw err;
+    }
     const terminal = options.terminal ?? record.spec?.process?.terminal ?? false;
-    const { paths, io } = await openProcessIO(this.id, options);
+    const { paths, io } = await opening;
     try {
       const { pid } = await this.client.tasks.create(this.id, { rootfs, stdio: paths, terminal, signal, ...(runtimeOptions ? { options: runtimeOptions } : {}) });
       return new ContainerdTask(this.client.tasks, this.id, io, pid);

@@ -155,20 +155,21 @@ export class ContentProxy implements ContentStore {
 
   /**
    * Writes a whole blob: STAT (already present → returns without writing), resume from the ingest's offset by asking
-   * `source(offset)` for the remaining bytes, then COMMIT with `labels`. Returns whether it wrote anything.
+   * `source(offset)` for the remaining bytes, then COMMIT with `labels`. Returns whether it wrote anything. With
+   * `sourceVerified` (the source checks the digest itself) no local hash is kept; containerd verifies at commit.
    * @throws ERR_CONTAINERD_* from containerd (a digest or size mismatch); ERR_INVALID_ARGUMENT.
    */
   async writeBlob(
     ref: string,
     expected: { digest: Digest | string; size: number },
     source: (offset: number) => AsyncIterable<Uint8Array> | Uint8Array,
-    options: ContainerdCallOptions & { labels?: Record<string, string>; lockTimeoutMs?: number } = {},
+    options: ContainerdCallOptions & { labels?: Record<string, string>; lockTimeoutMs?: number; sourceVerified?: boolean } = {},
   ): Promise<boolean> {
     if (typeof expected?.digest !== 'string' || !Number.isSafeInteger(expected.size)) throw newError('ERR_INVALID_ARGUMENT', 'expected needs a digest and a size');
-    const { labels, lockTimeoutMs = 60_000, signal } = options;
+    const { labels, lockTimeoutMs = 60_000, sourceVerified = false, signal } = options;
     let writer: ContainerdWriter;
     try {
-      writer = await this.writer({ ref, expected, lockTimeoutMs, signal });
+      writer = await this.writer({ ref, expected, lockTimeoutMs, sourceVerified, signal });
     } catch (err) {
       if (err instanceof Error && (err as { category?: string }).category === 'AlreadyExists') return false;
       throw err;

@@ -10,6 +10,10 @@ import type { RpcClients } from './rpc.js';
 // containerd streams reads in 1 MiB chunks; writes are cut the same way (well under the 16 MiB message cap).
 const CHUNK = 1 << 20;
 
+// WRITE requests sent before containerd's answers to the earlier ones are read: containerd hashes and stores one
+// chunk while the next ones travel and this side prepares more, instead of each side waiting for the other.
+const WRITES_IN_FLIGHT = 4;
+
 /** A push-fed request stream for the bidi Write call; `end()` half-closes it. */
 class RequestQueue<T> implements AsyncIterable<T> {
   #items: T[] = [];
@@ -63,6 +67,8 @@ export class ContainerdWriter implements Writer {
   #hash: Hash | undefined;
   #serverDigest = '';
   #closed = false;
+  /** Data lengths of the requests sent whose answers are not read yet, oldest first (0 for non-WRITE ones). */
+  #inFlight: number[] = [];
 
   private constructor(rpc: Pick<RpcClients, 'content'>, ref: string, signal: AbortSignal | undefined) {
     this.ref = ref;
@@ -88,7 +94,9 @@ export class ContainerdWriter implements Writer {
       const writer = new ContainerdWriter(rpc, ref, signal);
       try {
         await writer.#send(request(ref, WriteAction.STAT, { total: BigInt(expected?.size ?? 0), expected: expected?.digest ?? '' }), signal);
-        if (writer.#status.offset === 0) writer.#hash = createHash('sha256');
+        // A source that verified its bytes already (a registry blob stream) needs no second hash: containerd checks
+        // the expected digest at commit anyway.
+        if (writer.#status.offset === 0 && options.sourceVerified !== true) writer.#hash = createHash('sha256');
         return writer;
       } catch (err) {
         await writer.close();
@@ -99,10 +107,28 @@ export class ContainerdWriter implements Writer {
     }
   }
 
+  /** Sends `req` after every earlier answer was read, and returns containerd's answer to it. */
   async #send(req: WriteContentRequest, signal?: AbortSignal): Promise<WriteContentResponse> {
+    await this.#settle(signal);
+    this.#push(req, signal);
+    return this.#receive(req, signal);
+  }
+
+  #push(req: WriteContentRequest, signal?: AbortSignal): void {
     if (this.#closed) throw newError('ERR_FAILED_PRECONDITION', `content writer ${this.ref} is closed`);
     signal?.throwIfAborted();
     this.#queue.push(req);
+    this.#inFlight.push(req.action === WriteAction.WRITE ? req.data.length : 0);
+  }
+
+  /** Reads every outstanding answer; the first failed WRITE's error surfaces here. */
+  async #settle(signal?: AbortSignal): Promise<void> {
+    while (this.#inFlight.length > 0) await this.#receive(undefined, signal);
+  }
+
+  /** Reads the answer to the oldest request in flight (`req`, when the caller still has it) into the status. */
+  async #receive(req: WriteContentRequest | undefined, signal?: AbortSignal): Promise<WriteContentResponse> {
+    signal?.throwIfAborted();
     const onAbort = (): void => this.#abort.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     let next: IteratorResult<WriteContentResponse>;
@@ -115,12 +141,13 @@ export class ContainerdWriter implements Writer {
       signal?.removeEventListener('abort', onAbort);
     }
     if (next.done) throw newError('ERR_CONTAINERD_INTERNAL', `containerd ended the write of ${this.ref} early`);
+    this.#inFlight.shift();
     const r = next.value;
     this.#status = {
       ref: this.ref,
       offset: toNumber(r.offset),
       ...(r.total > 0n ? { total: toNumber(r.total) } : {}),
-      ...(req.expected ? { expected: req.expected as Digest } : this.#status.expected ? { expected: this.#status.expected } : {}),
+      ...(req?.expected ? { expected: req.expected as Digest } : this.#status.expected ? { expected: this.#status.expected } : {}),
       startedAt: toDate(r.startedAt) ?? this.#status.startedAt,
       updatedAt: toDate(r.updatedAt) ?? new Date(),
     };
@@ -128,16 +155,28 @@ export class ContainerdWriter implements Writer {
     return r;
   }
 
-  /** Where the ingest stands (as of containerd's last answer). */
+  /**
+   * Where the ingest stands, as of containerd's answer to the last write (read first when still outstanding; if
+   * that failed, the last offset containerd confirmed).
+   */
   async status(): Promise<IngestStatus> {
+    await this.#settle().catch(() => undefined);
     return { ...this.#status };
   }
 
-  /** Appends `data` at the current offset, in chunks of at most 1 MiB. */
+  /**
+   * Appends `data` at the current offset, in chunks of at most 1 MiB. Up to 4 chunks stay in flight when it
+   * returns: a failure containerd reports for them is thrown by the next call (`write`, `truncate`, `commit`).
+   */
   async write(data: Uint8Array, options: ContentCallOptions = {}): Promise<void> {
+    const { signal } = options;
     for (let at = 0; at < data.length; at += CHUNK) {
       const chunk = data.subarray(at, Math.min(at + CHUNK, data.length));
-      await this.#send(request(this.ref, WriteAction.WRITE, { offset: BigInt(this.#status.offset), data: Buffer.from(chunk) }), options.signal);
+      while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#receive(undefined, signal);
+      // The server's offset once the chunks in flight are stored: each WRITE must start where the previous ended.
+      const offset = this.#inFlight.reduce((sum, n) => sum + n, this.#status.offset);
+      // Copied: the caller may reuse its buffer once this returns, before the chunk is sent.
+      this.#push(request(this.ref, WriteAction.WRITE, { offset: BigInt(offset), data: Buffer.from(chunk) }), signal);
       this.#hash?.update(chunk);
     }
   }
@@ -167,6 +206,8 @@ export class ContainerdWriter implements Writer {
    */
   async commit(size?: number, digest?: Digest | string, options: ContainerdCommitOptions = {}): Promise<Digest> {
     try {
+      // The COMMIT carries the offset, so every write in flight must be answered first (an older offset truncates).
+      await this.#settle(options.signal);
       const expected = digest ?? this.#status.expected ?? '';
       const r = await this.#send(
         request(this.ref, WriteAction.COMMIT, { total: BigInt(size ?? 0), offset: BigInt(this.#status.offset), expected, labels: { ...(options.labels ?? {}) } }),

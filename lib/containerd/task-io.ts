@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { createFifo, openFifo } from '../util/fifo.js';
+import { createFifos, openFifo } from '../util/fifo.js';
 import { fsError } from '../util/fs-error.js';
 
 /** Where ctr puts its stdio FIFOs; {@link createTaskIO} uses the same place by default. */
@@ -76,7 +76,7 @@ export async function createTaskIO(id: string, options: TaskIOOptions = {}): Pro
   };
   const sockets: Socket[] = [];
   try {
-    for (const p of [paths.stdin, paths.stdout, paths.stderr]) if (p !== '') await createFifo(p, { signal });
+    await createFifos([paths.stdin, paths.stdout, paths.stderr].filter((p) => p !== ''), { signal });
     const stdout = await openFifo(paths.stdout, 'r', { signal });
     sockets.push(stdout);
     const stderr = await openFifo(paths.stderr, 'r', { signal });

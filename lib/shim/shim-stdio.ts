@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { createFifo, logger, openFifo, removeFifo } from '../util/index.js';
+import { createFifos, logger, openFifo, removeFifo } from '../util/index.js';
 import type { ShimOutputMode, ShimStdioOptions, ShimStdioRecord, ShimTerminalOptions } from './manager-types.js';
 
 const log = logger('shim:stdio');
@@ -97,10 +97,8 @@ async function openOutputs(record: ShimStdioRecord, ends: StdioEnds, signal: Abo
 export async function createStdio(record: ShimStdioRecord, signal?: AbortSignal): Promise<StdioEnds> {
   const ends: StdioEnds = {};
   try {
-    for (const key of ['stdin', 'stdout', 'stderr'] as const) {
-      const path = record[key];
-      if (path !== undefined) await createFifo(path, { signal });
-    }
+    const paths = [record.stdin, record.stdout, record.stderr].filter((p): p is string => p !== undefined);
+    if (paths.length > 0) await createFifos(paths, { signal });
     await openOutputs(record, ends, signal);
     return ends;
   } catch (err) {

@@ -66,21 +66,35 @@ function notAFifo(path: string): Error {
  * @throws ERR_INVALID_ARGUMENT for a bad path or mode.
  */
 export async function createFifo(path: string, options: CreateFifoOptions = {}): Promise<void> {
-  if (typeof path !== 'string' || path === '') throw newError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
+  return createFifos([path], options);
+}
+
+/**
+ * Creates several FIFOs with one `mkfifo` run (a process start costs ~6 ms; a container's stdio needs three).
+ * When it fails, FIFOs it made are removed again, so none or all exist. Same errors as {@link createFifo}, for the
+ * first path that failed.
+ */
+export async function createFifos(paths: readonly string[], options: CreateFifoOptions = {}): Promise<void> {
+  if (!Array.isArray(paths) || paths.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'paths must be a non-empty array');
+  for (const path of paths) if (typeof path !== 'string' || path === '') throw newError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
   const { mode = 0o600, signal } = options;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.mode must be an integer between 0 and 0o777');
   }
   signal?.throwIfAborted();
+  // Which paths were free before: only those may be cleaned up after a partial failure.
+  const free = await Promise.all(paths.map((p) => lstat(p).then(() => false, () => true)));
   try {
-    await runTool('mkfifo', ['-m', mode.toString(8).padStart(4, '0'), '--', path], { signal });
+    await runTool('mkfifo', ['-m', mode.toString(8).padStart(4, '0'), '--', ...paths], { signal });
   } catch (err) {
     if (!hasCode(err, 'ERR_TOOL_FAILED')) throw err;
+    await Promise.all(paths.map((p, i) => (free[i] ? unlink(p).catch(() => undefined) : undefined)));
     // mkfifo's message is localised; the filesystem says what went wrong.
-    const exists = await lstat(path).then(() => true, () => false);
-    if (exists) throw newError('ERR_ALREADY_EXISTS', `cannot create FIFO ${path}: it already exists`, { cause: err, details: { path } });
-    const dirMissing = await stat(dirname(path)).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
-    if (dirMissing) throw newError('ERR_NOT_FOUND', `cannot create FIFO ${path}: its directory does not exist`, { cause: err, details: { path } });
+    for (const [i, path] of paths.entries()) {
+      if (!free[i]) throw newError('ERR_ALREADY_EXISTS', `cannot create FIFO ${path}: it already exists`, { cause: err, details: { path } });
+      const dirMissing = await stat(dirname(path)).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+      if (dirMissing) throw newError('ERR_NOT_FOUND', `cannot create FIFO ${path}: its directory does not exist`, { cause: err, details: { path } });
+    }
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFifo, openFifo, removeFifo } from '../../../lib/util/fifo.js';
+import { createFifo, createFifos, openFifo, removeFifo } from '../../../lib/util/fifo.js';
 import { rejection } from '../../fixtures/assert.js';
 
 /** Everything a socket yields until 'end'. */
@@ -55,6 +55,19 @@ describe('util/fifo', () => {
     await removeFifo(p); // already gone: nothing to do
     expect(readdirSync(dir)).to.deep.equal([]);
     expect(await rejection(createFifo(join(dir, 'no', 'f')))).to.have.property('code', 'ERR_NOT_FOUND');
+  });
+
+  it('creates several FIFOs with one mkfifo, and none of them when one path is taken', async () => {
+    const paths = ['a', 'b', 'c'].map((n) => join(dir, n));
+    await createFifos(paths);
+    for (const p of paths) expect(lstatSync(p).isFIFO()).to.equal(true);
+    writeFileSync(join(dir, 'taken'), 'x');
+    const mixed = [join(dir, 'd'), join(dir, 'taken'), join(dir, 'e')];
+    const err = await rejection(createFifos(mixed));
+    expect(err).to.have.property('code', 'ERR_ALREADY_EXISTS');
+    expect((err as { details?: { path?: string } }).details?.path).to.equal(join(dir, 'taken'));
+    expect(readdirSync(dir).sort()).to.deep.equal(['a', 'b', 'c', 'taken']); // d and e were removed again
+    expect(await rejection(createFifos([]))).to.have.property('code', 'ERR_INVALID_ARGUMENT');
   });
 
   it('refuses to open or remove something that is not a FIFO', async () => {
