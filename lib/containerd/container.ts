@@ -54,7 +54,13 @@ export class ContainerdContainer {
   constructor(
     private readonly client: ContainerdClient,
     readonly id: string,
-  ) {}
+    record: ContainerRecord,
+  ) {
+    this.#record = record;
+  }
+
+  // The record as created or loaded: its snapshot and spec do not change under a handle (only `update` could).
+  readonly #record: ContainerRecord;
 
   /** The container's record as containerd has it now. */
   info(options: ContainerdCallOptions = {}): Promise<ContainerRecord> {
@@ -76,13 +82,12 @@ export class ContainerdContainer {
    */
   async newTask(options: NewTaskOptions = {}): Promise<ContainerdTask> {
     const { signal, runtimeOptions } = options;
-    // The stdio FIFOs are made while containerd answers for the record and the mounts.
+    const record = this.#record;
+    // The stdio FIFOs are made while containerd answers for the mounts.
     const opening = openProcessIO(this.id, options);
     opening.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-    let record: ContainerRecord;
     let rootfs: Mount[];
     try {
-      record = await this.info({ signal });
       rootfs = record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
     } catch (err) {
       await opening.then((o) => o.io?.close(), () => undefined);
@@ -114,26 +119,28 @@ export class ContainerdContainer {
    */
   async delete(options: DeleteContainerOptions = {}): Promise<void> {
     const { snapshot = true, ...call } = options;
-    const record = await this.info(call);
+    const record = this.#record;
     try {
       await this.client.tasks.get(this.id, call);
       throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `container ${this.id} still has a task: delete it first`, { details: { containerId: this.id } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await this.client.containers.delete(this.id, call);
-    if (snapshot && record.snapshotKey !== '') {
+    const removeSnapshot = async (): Promise<void> => {
+      if (!snapshot || record.snapshotKey === '') return;
       await this.client.snapshots.remove(record.snapshotKey, { ...call, snapshotter: record.snapshotter }).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
-    }
+    };
+    // Independent: the record only names the snapshot, and either may go first.
+    await Promise.all([this.client.containers.delete(this.id, call), removeSnapshot()]);
   }
 }
 
 /**
- * Records container `id`, preparing its rootfs snapshot first, both inside one lease so containerd's GC cannot
- * take the snapshot before the record references it (the Go client's `NewContainer` with `WithNewSnapshot`).
- * A snapshot prepared for a container that then fails to be created is removed.
+ * Records container `id` and prepares its rootfs snapshot (the Go client's `NewContainer` with `WithNewSnapshot`).
+ * The record is made first and names the snapshot, so containerd's GC never sees the snapshot unreferenced; when the
+ * snapshot cannot be prepared (its key in use, an image not unpacked), the record is deleted again.
  * @throws ERR_INVALID_ARGUMENT for a bad id or no spec; ERR_CONTAINERD_NOT_FOUND for an unknown image or an image
  *   that is not unpacked into the snapshotter; ERR_CONTAINERD_ALREADY_EXISTS for an id or snapshot key in use.
  */
@@ -145,23 +152,26 @@ export async function createContainer(client: ContainerdClient, id: string, opti
     throw newError('ERR_INVALID_ARGUMENT', 'options.snapshot must be false or an object');
   }
   call.signal?.throwIfAborted();
-  await client.inLease(async (leased) => {
-    let key = '';
-    if (snapshot !== false && (image !== undefined || snapshot?.parent !== undefined)) {
-      const parent = snapshot?.parent ?? (await resolveImage(leased, image!, { ...call, ...(platform === undefined ? {} : { platform }) })).chainId;
-      key = snapshot?.key ?? id;
-      const prepare = snapshot?.readonly ? leased.snapshots.view.bind(leased.snapshots) : leased.snapshots.prepare.bind(leased.snapshots);
-      await prepare(key, parent, { ...call, snapshotter, labels: {} });
-    }
+  let key = '';
+  let parent = '';
+  if (snapshot !== false && (image !== undefined || snapshot?.parent !== undefined)) {
+    parent = snapshot?.parent ?? (await resolveImage(client, image!, { ...call, ...(platform === undefined ? {} : { platform }) })).chainId;
+    key = snapshot?.key ?? id;
+  }
+  // The record first, naming a snapshot that does not exist yet: from the moment the snapshot is prepared the record
+  // references it, so containerd's GC keeps it without a lease (two round trips fewer than lease + prepare + create).
+  const record = await client.containers.create(
+    { id, spec, snapshotter: key === '' ? '' : snapshotter, snapshotKey: key, ...(image === undefined ? {} : { image }), ...(runtime ? { runtime } : {}), ...(labels ? { labels } : {}) },
+    call,
+  );
+  if (key !== '') {
     try {
-      await leased.containers.create(
-        { id, spec, snapshotter: key === '' ? '' : snapshotter, snapshotKey: key, ...(image === undefined ? {} : { image }), ...(runtime ? { runtime } : {}), ...(labels ? { labels } : {}) },
-        call,
-      );
+      if (snapshot && snapshot.readonly) await client.snapshots.view(key, parent, { ...call, snapshotter });
+      else await client.snapshots.prepare(key, parent, { ...call, snapshotter });
     } catch (err) {
-      if (key !== '') await leased.snapshots.remove(key, { snapshotter }).catch(() => undefined);
+      await client.containers.delete(id).catch(() => undefined);
       throw err;
     }
-  });
-  return new ContainerdContainer(client, id);
+  }
+  return new ContainerdContainer(client, id, record);
 }

@@ -128,8 +128,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
 
   /** The existing container `id`. @throws ERR_CONTAINERD_NOT_FOUND. */
   async loadContainer(id: string, options: ContainerdCallOptions = {}): Promise<ContainerdContainer> {
-    await this.containers.get(id, options);
-    return new ContainerdContainer(this, id);
+    return new ContainerdContainer(this, id, await this.containers.get(id, options));
   }
 
   /** A client for another namespace over the same connection (closing it does not close this one). */

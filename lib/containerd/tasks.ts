@@ -4,6 +4,7 @@ import type { SpecProcess } from '../oci/runtime-spec.js';
 import { Status, type ProcessInfo as PbProcessInfo } from '../gen/containerd/types/task/task.js';
 import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
 import { fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
+import { isNotFound } from './errors.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
 import type { StdioPaths } from './task-io.js';
@@ -121,18 +122,25 @@ export class TasksService {
 
   /**
    * Deletes a stopped (or never started) task; returns its exit.
-   * @throws ERR_CONTAINERD_FAILED_PRECONDITION while it runs or is paused (checked first, as containerd's Go client
-   *   does: containerd 1.6 itself reports that case as UNKNOWN).
+   * @throws ERR_CONTAINERD_FAILED_PRECONDITION while it runs or is paused (containerd 1.6 reports that case as
+   *   UNKNOWN: a failed delete is followed by a state check that says which it was, as containerd's Go client does
+   *   before deleting).
    */
   async delete(containerId: string, options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus & { pid: number }> {
-    const state = await this.get(containerId, options);
-    if (state.status === 'running' || state.status === 'paused' || state.status === 'pausing') {
-      throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `task ${containerId} must be stopped before deletion (it is ${state.status})`, {
-        details: { containerId, status: state.status, method: '/containerd.services.tasks.v1.Tasks/Delete' },
-      });
+    try {
+      const r = await this.rpc.tasks.delete({ containerId }, options);
+      return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+    } catch (err) {
+      if (isNotFound(err) || options.signal?.aborted) throw err;
+      const state = await this.get(containerId, options).catch(() => undefined);
+      if (state?.status === 'running' || state?.status === 'paused' || state?.status === 'pausing') {
+        throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `task ${containerId} must be stopped before deletion (it is ${state.status})`, {
+          cause: err,
+          details: { containerId, status: state.status, method: '/containerd.services.tasks.v1.Tasks/Delete' },
+        });
+      }
+      throw err;
     }
-    const r = await this.rpc.tasks.delete({ containerId }, options);
-    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
   }
 
   /** Deletes an exited exec process. */

@@ -53,7 +53,12 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     expect(info).to.include({ image: images.busybox.reference, snapshotKey: id, snapshotter: 'overlayfs' });
     expect(info.runtime.name).to.equal('io.containerd.runc.v2');
     expect((await client.snapshots.stat(id)).parent).to.equal(resolved.chainId);
-    expect(await client.leases.list()).to.deep.equal([]); // the creation lease is gone; the record holds the snapshot
+    expect(await client.leases.list()).to.deep.equal([]); // no lease: the record holds the snapshot
+    // A GC pass (a synchronous image delete triggers one) keeps the snapshot the record names.
+    const scratch = `example.test/gc-trigger:${randomBytes(3).toString('hex')}`;
+    await client.images.create({ name: scratch, target: resolved.record.target });
+    await client.images.delete(scratch, { sync: true });
+    expect((await client.snapshots.stat(id)).kind).to.equal('active');
 
     const task = await container.newTask({ fifoDir });
     expect(task.pid).to.be.greaterThan(0);
@@ -122,6 +127,11 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
       .catch((e: unknown) => e);
     expect(dup, String(dup)).to.be.instanceOf(AlreadyExistsError);
     expect(await snapshotKeys()).to.deep.equal(before); // the second snapshot was removed again
+    // A snapshot key in use: the record made for it is deleted again.
+    const other = newId('ck-key');
+    const taken = await client.createContainer(other, { spec: await specFor(other, 'true'), image: images.busybox.reference, snapshot: { key: id } }).catch((e: unknown) => e);
+    expect(taken, String(taken)).to.be.instanceOf(AlreadyExistsError);
+    expect(await client.containers.get(other).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
     const task = await container.newTask({ stdio: 'none' });
     const again = await container.newTask({ stdio: 'none' }).catch((e: unknown) => e);
     expect(again, String(again)).to.be.instanceOf(AlreadyExistsError);
