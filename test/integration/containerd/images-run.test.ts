@@ -144,8 +144,9 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
     } finally {
       await io.close();
     }
-    await client.containers.delete(id);
+    // The snapshot first, as ctr does: once the record is gone, containerd's GC may take the snapshot at any moment.
     await client.snapshots.remove(id);
+    await client.containers.delete(id);
     expect(await client.containers.get(id).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
 
     // Events are delivered asynchronously: give the exit/delete a moment to arrive.
@@ -221,7 +222,8 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
       await io.close();
       await execIo.close();
     }
-    await client.containers.delete(id);
+    // The snapshot first, as ctr does: once the record is gone, containerd's GC may take the snapshot at any moment.
     await client.snapshots.remove(id);
+    await client.containers.delete(id);
   });
 });
