@@ -26,19 +26,11 @@ import { generateSpec, withImageConfig } from '../../lib/runtime/index.js';
 import { runTool } from '../../lib/util/exec.js';
 import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
 import { buildBusyboxImage } from '../../test/fixtures/images.js';
-import { ScenarioFailure, SIDES, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-
-/** Containers each side runs, one after another, per sample. */
-export const RUNS_PER_SIDE = 5;
+import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { checkAllExitedZero, ctrRunRmSide, repeatRuns, RUNS_PER_SIDE } from '../run-to-exit.js';
 
 const IMAGE = 'bench.local/busybox:latest';
 const NAMESPACE = 'bench-containerd-run';
-
-async function repeat(once: (k: number) => Promise<string>): Promise<string> {
-  const outcomes = new Set<string>();
-  for (let k = 0; k < RUNS_PER_SIDE; k++) outcomes.add(await once(k));
-  return [...outcomes].join(', ');
-}
 
 /** Creates the `containerd-run` scenario. */
 export function createContainerdRunScenario(): Scenario {
@@ -100,25 +92,13 @@ export function createContainerdRunScenario(): Scenario {
     },
 
     containerkit(pair: PairContext): SideCommand {
-      return { kind: 'in-process', run: (signal: AbortSignal) => repeat((k) => ckRun(id('containerkit', pair, k), signal)) };
+      return { kind: 'in-process', run: (signal: AbortSignal) => repeatRuns((k) => ckRun(id('containerkit', pair, k), signal)) };
     },
 
-    peer(pair: PairContext): SideCommand {
-      return {
-        kind: 'in-process',
-        run: (signal: AbortSignal) =>
-          repeat(async (k) => {
-            // ctr exits with the task's exit status; runTool throws on anything but 0.
-            await containerd!.ctr(['run', '--rm', IMAGE, id('peer', pair, k), '/bin/true'], { signal });
-            return 'exit 0';
-          }),
-      };
-    },
+    peer: (pair: PairContext): SideCommand => ctrRunRmSide(() => containerd!, IMAGE, (k) => id('peer', pair, k)),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      for (const side of SIDES) {
-        if (results[side].stdout !== 'exit 0') throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
-      }
+      checkAllExitedZero(pair, results);
       const containers = (await containerd!.ctr(['containers', 'ls', '-q'])).trim();
       if (containers !== '') throw new ScenarioFailure(`containers left: ${containers}`);
       const tasks = (await containerd!.ctr(['tasks', 'ls', '-q'])).trim();

@@ -27,17 +27,9 @@ import { startContainerd, type ContainerdFixture } from '../../test/fixtures/con
 import { buildBusyboxImage } from '../../test/fixtures/images.js';
 import { findShimPids } from '../../test/fixtures/shims.js';
 import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-
-/** Containers each side runs, one after another, per sample. */
-export const RUNS_PER_SIDE = 5;
+import { checkAllExitedZero, ctrRunRmSide, repeatRuns, RUNS_PER_SIDE } from '../run-to-exit.js';
 
 const IMAGE = 'bench.local/busybox:latest';
-
-async function repeat(once: (k: number) => Promise<string>): Promise<string> {
-  const outcomes = new Set<string>();
-  for (let k = 0; k < RUNS_PER_SIDE; k++) outcomes.add(await once(k));
-  return [...outcomes].join(', ');
-}
 
 const rssKiB = async (pid: number): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -146,24 +138,13 @@ export function createShimRunScenario(): Scenario {
     },
 
     containerkit(pair: PairContext): SideCommand {
-      return { kind: 'in-process', run: (signal: AbortSignal) => repeat((k) => ckRun(id('containerkit', pair, k), signal)) };
+      return { kind: 'in-process', run: (signal: AbortSignal) => repeatRuns((k) => ckRun(id('containerkit', pair, k), signal)) };
     },
 
-    peer(pair: PairContext): SideCommand {
-      return {
-        kind: 'in-process',
-        run: (signal: AbortSignal) =>
-          repeat(async (k) => {
-            await containerd!.ctr(['run', '--rm', IMAGE, id('peer', pair, k), '/bin/true'], { signal });
-            return 'exit 0';
-          }),
-      };
-    },
+    peer: (pair: PairContext): SideCommand => ctrRunRmSide(() => containerd!, IMAGE, (k) => id('peer', pair, k)),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      for (const side of ['containerkit', 'peer'] as const) {
-        if (results[side].stdout !== 'exit 0') throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
-      }
+      checkAllExitedZero(pair, results);
       if (manager!.list().length > 0) throw new ScenarioFailure(`ShimManager still holds ${manager!.list().map((c) => c.id).join(', ')}`);
       const left = (await containerd!.ctr(['container', 'ls', '-q'])).trim();
       if (left !== '') throw new ScenarioFailure(`ctr containers left: ${left}`);
