@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ContainerdClient, resolveImage } from '../../lib/containerd/index.js';
+import { ContainerdClient, createTaskIO, resolveImage } from '../../lib/containerd/index.js';
 import { generateSpec, withImageConfig } from '../../lib/runtime/index.js';
 import { runTool } from '../../lib/util/exec.js';
 import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
@@ -43,11 +43,14 @@ export function createContainerdRunScenario(): Scenario {
   /** One container, ctr run --rm's steps through the SDK. */
   async function ckRun(name: string, signal: AbortSignal): Promise<string> {
     const c = client!;
+    // The FIFOs (one mkfifo process, where ctr makes them with mkfifo(2)) are made while the container is created.
+    const io = createTaskIO(name, { stdin: true, signal });
+    io.catch(() => undefined); // awaited below
     const image = await resolveImage(c, IMAGE, { signal });
     const spec = await generateSpec([withImageConfig(image.config, { args: ['/bin/true'] })], { id: name, namespace: NAMESPACE });
     // The image was just resolved: its chain ID is the snapshot's parent (createContainer would resolve it again).
     const container = await c.createContainer(name, { spec, image: IMAGE, snapshot: { parent: image.chainId }, signal });
-    const task = await container.newTask({ stdio: 'fifo', stdin: true, signal });
+    const task = await container.newTask({ stdio: await io, signal });
     // Read the output from the start, as ctr's copy goroutines do.
     const output = task.io!.collect();
     const exited = task.wait({ signal });
@@ -66,7 +69,7 @@ export function createContainerdRunScenario(): Scenario {
     name: 'containerd-run',
     description: `run-to-exit of /bin/true on containerd: ContainerdClient in-process vs ctr run --rm, ${RUNS_PER_SIDE} containers in a row per sample`,
     fairness: [
-      'containerkit: resolveImage → generateSpec(withImageConfig, /bin/true) → createContainer (snapshot prepared on the resolved chain ID in a lease, the image read once per run) → newTask with stdin/stdout/stderr FIFOs → wait → start → stdin closed, exit awaited, output drained → task.delete → container.delete (snapshot removed), in the harness process with its gRPC connection already open',
+      'containerkit: resolveImage → generateSpec(withImageConfig, /bin/true) → createContainer (record, then the snapshot prepared on the resolved chain ID; the image read once per run) → newTask with stdin/stdout/stderr FIFOs made concurrently with the steps before (createTaskIO; one mkfifo process) → wait → start → stdin closed, exit awaited, output drained → task.delete → container.delete (snapshot removed), in the harness process with its gRPC connection already open',
       `peer: ctr --address <containerd> --namespace ${NAMESPACE} run --rm ${IMAGE} <id> /bin/true, a fresh ctr process per run (same steps inside ctr and containerd: image read, spec, snapshot, container, FIFOs, task create/start/wait/delete, container and snapshot removed)`,
       'one private containerd, one namespace and one image for both (the busybox fixture image, imported and unpacked once in setup); same shim (containerd-shim-runc-v2) and runc',
       'SDK used as a library against the peer CLI: no node start-up is timed for containerkit, ctr start-up and dial are timed for the peer',

@@ -7,10 +7,15 @@ import type { ContainerdExitStatus, ContainerdProcessState, TasksService } from 
 
 /**
  * How a new task or exec gets its stdio: `'fifo'` makes FIFOs and reads them ({@link TaskIO}, on `process.io`),
- * `'none'` wires nothing (ctr's `--null-io`), an object hands the shim the given paths or URIs (`file:///…`,
- * `binary:///…?…`) and reads nothing.
+ * `'none'` wires nothing (ctr's `--null-io`), a {@link TaskIO} made beforehand with `createTaskIO` is used as it is
+ * (so its FIFOs can be made while the container is created), and an object of paths hands the shim those paths or
+ * URIs (`file:///…`, `binary:///…?…`) and reads nothing.
  */
-export type ProcessStdio = 'fifo' | 'none' | Partial<StdioPaths>;
+export type ProcessStdio = 'fifo' | 'none' | TaskIO | Partial<StdioPaths>;
+
+function isTaskIO(value: object): value is TaskIO {
+  return 'paths' in value && typeof (value as TaskIO).collect === 'function';
+}
 
 /** Options of `newTask` and {@link ContainerdTask.exec} about the process's stdio. */
 export interface ProcessIOOptions {
@@ -31,7 +36,8 @@ export async function openProcessIO(name: string, options: ProcessIOOptions): Pr
     const io = await createTaskIO(name, { stdin, signal, ...(fifoDir === undefined ? {} : { fifoDir }) });
     return { paths: io.paths, io };
   }
-  if (typeof stdio !== 'object' || stdio === null) throw newError('ERR_INVALID_ARGUMENT', 'options.stdio must be "fifo", "none" or an object of paths');
+  if (typeof stdio !== 'object' || stdio === null) throw newError('ERR_INVALID_ARGUMENT', 'options.stdio must be "fifo", "none", a TaskIO or an object of paths');
+  if (isTaskIO(stdio)) return { paths: stdio.paths, io: stdio };
   return { paths: stdio };
 }
 

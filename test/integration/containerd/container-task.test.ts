@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
-import { ContainerdClient, resolveImage } from '../../../lib/containerd/index.js';
+import { ContainerdClient, createTaskIO, resolveImage } from '../../../lib/containerd/index.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../../../lib/errors/index.js';
 import { generateSpec, withImageConfig, withProcessArgs } from '../../../lib/runtime/index.js';
 import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
@@ -136,6 +137,23 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     const again = await container.newTask({ stdio: 'none' }).catch((e: unknown) => e);
     expect(again, String(again)).to.be.instanceOf(AlreadyExistsError);
     await task.delete();
+    await container.delete();
+  });
+
+  it('takes stdio made beforehand (createTaskIO alongside createContainer) and closes it with the task', async () => {
+    const id = newId('ck-preio');
+    const [container, io] = await Promise.all([
+      client.createContainer(id, { spec: await specFor(id, 'sh', '-c', 'echo early-io'), image: images.busybox.reference }),
+      createTaskIO(id, { fifoDir }),
+    ]);
+    const task = await container.newTask({ stdio: io });
+    expect(task.io).to.equal(io);
+    const exited = task.wait();
+    await task.start();
+    expect((await exited).exitStatus).to.equal(0);
+    expect((await io.collect()).stdout).to.equal('early-io\n');
+    await task.delete();
+    expect(existsSync(dirname(io.paths.stdout))).to.equal(false); // the task's delete closed it
     await container.delete();
   });
 
