@@ -99,6 +99,7 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
         // creating files scans recently freed inodes, and that side ran 2-4x slower).
         await rm(dest[side], { recursive: true, force: true });
         await mkdir(dest[side], { recursive: true });
+        await scenario.beforeSide?.(side, pair);
         // Untimed: the writeback of what the previous side wrote (and of the deletion) must not land in this side's time.
         await syncFilesystems(signal);
         results[side] = await runSide(side, commands[side], repoRoot, signal);

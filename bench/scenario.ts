@@ -78,8 +78,13 @@ export interface Scenario {
   fairness: string[];
   /** Once, before the warm-up pair: create inputs, start servers, compute expected results. */
   setup(ctx: BenchContext): Promise<void>;
-  /** Before each pair (untimed), after the harness emptied `pair.dest`: reset anything else the sides touch. */
+  /** Before each pair (untimed): reset anything the sides share. */
   prepare(pair: PairContext): Promise<void>;
+  /**
+   * Right before one side runs (untimed, after its `dest` was emptied): reset what only that side touches. Resets that
+   * delete much belong here rather than in `prepare`, so that each side pays alike for the aftermath of its own.
+   */
+  beforeSide?(side: Side, pair: PairContext): Promise<void>;
   /** The containerkit side of this pair. */
   containerkit(pair: PairContext): SideCommand;
   /** The peer side of this pair. */
