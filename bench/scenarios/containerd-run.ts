@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ContainerdClient, createTaskIO, resolveImage } from '../../lib/containerd/index.js';
+import { ContainerdClient, createTaskIO, resolveImage, type ContainerdContainer, type ContainerdTask } from '../../lib/containerd/index.js';
 import { generateSpec, withImageConfig } from '../../lib/runtime/index.js';
 import { runTool } from '../../lib/util/exec.js';
 import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
@@ -46,11 +46,18 @@ export function createContainerdRunScenario(): Scenario {
     // The FIFOs (one mkfifo process, where ctr makes them with mkfifo(2)) are made while the container is created.
     const io = createTaskIO(name, { stdin: true, signal });
     io.catch(() => undefined); // awaited below
-    const image = await resolveImage(c, IMAGE, { signal });
-    const spec = await generateSpec([withImageConfig(image.config, { args: ['/bin/true'] })], { id: name, namespace: NAMESPACE });
-    // The image was just resolved: its chain ID is the snapshot's parent (createContainer would resolve it again).
-    const container = await c.createContainer(name, { spec, image: IMAGE, snapshot: { parent: image.chainId }, signal });
-    const task = await container.newTask({ stdio: await io, signal });
+    let task: ContainerdTask;
+    let container: ContainerdContainer;
+    try {
+      const image = await resolveImage(c, IMAGE, { signal });
+      const spec = await generateSpec([withImageConfig(image.config, { args: ['/bin/true'] })], { id: name, namespace: NAMESPACE });
+      // The image was just resolved: its chain ID is the snapshot's parent (createContainer would resolve it again).
+      container = await c.createContainer(name, { spec, image: IMAGE, snapshot: { parent: image.chainId }, signal });
+      task = await container.newTask({ stdio: await io, signal });
+    } catch (err) {
+      await io.then((made) => made.close(), () => undefined); // no FIFO dir left behind a failed run
+      throw err;
+    }
     // Read the output from the start, as ctr's copy goroutines do.
     const output = task.io!.collect();
     const exited = task.wait({ signal });

@@ -36,3 +36,15 @@ export function renderList<Row>(
     .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n')
     .join('');
 }
+
+/**
+ * A byte count for people: docker's decimal units (`1.06MB`, `kB`), or with `binary` ctr's (`1.0 MiB`).
+ */
+export function humanSize(n: number, options: { binary?: boolean } = {}): string {
+  const [base, units, sep] = options.binary ? [1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB'], ' '] : [1000, ['B', 'kB', 'MB', 'GB', 'TB'], ''];
+  let i = 0;
+  let v = n;
+  for (; v >= base && i < units.length - 1; i++) v /= base;
+  if (i === 0) return `${v}${sep}${units[0]}`;
+  return `${options.binary ? v.toFixed(1) : v.toPrecision(3)}${sep}${units[i]}`;
+}

@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ContainerdClient, ContentProxy } from '../containerd/index.js';
 import { AlreadyExistsError, NotFoundError } from '../errors/index.js';
-import { isIndexMediaType, isManifestMediaType, parseManifestOrIndex, type Descriptor, type Platform } from '../oci/index.js';
+import { configPlatform, imageContentSize, isIndexMediaType, isManifestMediaType, parseManifestOrIndex, type Descriptor, type Platform } from '../oci/index.js';
 import { readArchive, type ImportArchiveResult } from './archive-import.js';
 import { exportArchive, type ExportArchiveOptions, type ExportSource } from './archive.js';
 import type { ImageDetails } from './image-store.js';
@@ -95,9 +95,8 @@ function containerdSource(client: ContainerdClient): ExportSource {
     async get(ref, options = {}): Promise<ImageDetails> {
       const { resolveImage } = await containerdHelpers();
       const { record, manifestDescriptor, manifest, config } = await resolveImage(client, ref, options);
-      const size = manifestDescriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-      const platform: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
-      return { name: record.name, target: record.target, manifestDescriptor, manifest, config, platform, size };
+      const size = imageContentSize(manifestDescriptor, manifest);
+      return { name: record.name, target: record.target, manifestDescriptor, manifest, config, platform: configPlatform(config), size };
     },
   };
 }

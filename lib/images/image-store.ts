@@ -8,7 +8,9 @@ import { LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
 import {
   ANNOTATIONS,
+  configPlatform,
   hostPlatform,
+  imageContentSize,
   isIndexMediaType,
   normalizeReference,
   parseImageConfig,
@@ -315,8 +317,8 @@ export class ImageStore {
     const manifest = parsed.manifest;
     await whenStored?.(manifest.config, signal);
     const config = parseImageConfig(await readBlob(this.content, manifest.config, { signal, maxSize: 8 * 1024 * 1024 }), { expected: manifest.config });
-    const size = manifestDescriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    const imagePlatform: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+    const size = imageContentSize(manifestDescriptor, manifest);
+    const imagePlatform = configPlatform(config);
     return { name, target, manifestDescriptor, manifest, config, platform: imagePlatform, size };
   }
 

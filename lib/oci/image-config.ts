@@ -1,3 +1,4 @@
+import type { Platform } from './platform.js';
 import type { Digest } from './digest.js';
 
 /**
@@ -99,4 +100,9 @@ export interface ImageConfig {
   rootfs: RootFS;
   /** Build history, oldest first. */
   history?: HistoryEntry[] | null;
+}
+
+/** The platform an image config declares (`os`, `architecture`, `variant`). */
+export function configPlatform(config: Pick<ImageConfig, 'os' | 'architecture' | 'variant'>): Platform {
+  return { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
 }

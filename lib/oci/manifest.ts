@@ -48,3 +48,8 @@ export interface ImageIndex {
 export function isImageManifest(manifest: Pick<Manifest, 'artifactType' | 'config'>): boolean {
   return manifest.artifactType === undefined && isConfigMediaType(manifest.config.mediaType);
 }
+
+/** The bytes an image occupies as stored: its manifest (`descriptor`), config and layers (compressed). */
+export function imageContentSize(descriptor: Pick<Descriptor, 'size'>, manifest: Pick<Manifest, 'config' | 'layers'>): number {
+  return descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+}

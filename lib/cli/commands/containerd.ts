@@ -2,10 +2,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ContainerdClient, containerdPull, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
+import { imageContentSize } from '../../oci/index.js';
 import { containerdExport, containerdImport, shortDigest, type ArchiveFormat } from '../../images/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
-import { listFormat, renderList } from '../output.js';
+import { humanSize, listFormat, renderList } from '../output.js';
 import { runInContainerd } from './containerd-run.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -37,14 +38,6 @@ function splitPassThrough(args: readonly string[], options: Options, count: numb
     if (++seen === count) return { head: args.slice(0, i + 1), tail: args.slice(i + 1) };
   }
   return { head: [...args], tail: [] };
-}
-
-function humanSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let v = n;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 const VERBS: Record<string, SubVerb> = {
@@ -80,7 +73,7 @@ const VERBS: Record<string, SubVerb> = {
       const rows = [];
       for (const record of await client.images.list([], { signal: ctx.signal })) {
         const resolved = await resolveImage(client, record.name, { signal: ctx.signal }).catch(() => undefined);
-        const size = resolved ? resolved.manifestDescriptor.size + resolved.manifest.config.size + resolved.manifest.layers.reduce((n, l) => n + l.size, 0) : undefined;
+        const size = resolved ? imageContentSize(resolved.manifestDescriptor, resolved.manifest) : undefined;
         rows.push({ name: record.name, digest: record.target.digest, mediaType: record.target.mediaType, size });
       }
       ctx.stdout.write(
@@ -89,7 +82,7 @@ const VERBS: Record<string, SubVerb> = {
           [
             { header: 'REF', value: (r) => r.name },
             { header: 'DIGEST', value: (r) => r.digest },
-            { header: 'SIZE', value: (r) => (r.size === undefined ? '-' : humanSize(r.size)) },
+            { header: 'SIZE', value: (r) => (r.size === undefined ? '-' : humanSize(r.size, { binary: true })) },
           ],
           format,
           (r) => r,

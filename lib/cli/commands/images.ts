@@ -1,6 +1,7 @@
 import { ANNOTATIONS, familiarName, parseCanonicalReference } from '../../oci/index.js';
 import { shortDigest } from '../../images/index.js';
 import type { Command } from '../command.js';
+import { humanSize } from '../output.js';
 import { openCliStore } from './pull.js';
 
 function ago(created: string | undefined): string {
@@ -10,17 +11,6 @@ function ago(created: string | undefined): string {
   const units: Array<[number, string]> = [[365 * 86400, 'year'], [30 * 86400, 'month'], [7 * 86400, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'minute']];
   for (const [size, unit] of units) if (s >= size) return `${Math.floor(s / size)} ${unit}${Math.floor(s / size) === 1 ? '' : 's'} ago`;
   return 'Less than a second ago';
-}
-
-function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toPrecision(3)}${units[i]}`;
 }
 
 /** `containerkit images [-q] [--format json]`: lists the images in `<root>/content` with docker's columns. */

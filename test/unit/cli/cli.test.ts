@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { captureCli } from '../../fixtures/cli.js';
-import { renderList, listFormat } from '../../../lib/cli/output.js';
+import { humanSize, renderList, listFormat } from '../../../lib/cli/output.js';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => captureCli(args, env);
 
@@ -49,5 +49,10 @@ describe('cli', () => {
     expect(listFormat(undefined, true)).to.equal('quiet');
     expect(listFormat('json', false)).to.equal('json');
     expect(() => listFormat('yaml', false)).to.throw(/--format/);
+  });
+
+  it('prints sizes in docker\'s decimal units and ctr\'s binary ones', () => {
+    expect([0, 999, 1000, 1_056_031, 227e6].map((n) => humanSize(n))).to.deep.equal(['0B', '999B', '1.00kB', '1.06MB', '227MB']);
+    expect([512, 1024, 1_056_031, 3 * 1024 ** 3].map((n) => humanSize(n, { binary: true }))).to.deep.equal(['512 B', '1.0 KiB', '1.0 MiB', '3.0 GiB']);
   });
 });
