@@ -3,7 +3,7 @@
  * after every pair, teardown. Each side is timed as wall time; child processes also report their peak RSS.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTimeBinary, runInProcess, runProcess } from './measure.js';
@@ -43,6 +43,12 @@ function checkExit(result: SideResult, command: SideCommand): void {
 }
 
 // Dirty pages left by the previous pair would be written back during the next one's timing.
+/** Writes back, then drops the clean page, dentry and inode caches (needs root). */
+async function dropCaches(signal: AbortSignal): Promise<void> {
+  await syncFilesystems(signal);
+  await writeFile('/proc/sys/vm/drop_caches', '3\n', { signal });
+}
+
 function syncFilesystems(signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('sync', [], { stdio: 'ignore', signal });
@@ -101,7 +107,8 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
         await mkdir(dest[side], { recursive: true });
         await scenario.beforeSide?.(side, pair);
         // Untimed: the writeback of what the previous side wrote (and of the deletion) must not land in this side's time.
-        await syncFilesystems(signal);
+        if (scenario.dropCachesBeforeSide) await dropCaches(signal);
+        else await syncFilesystems(signal);
         results[side] = await runSide(side, commands[side], repoRoot, signal);
       }
       await scenario.verify(pair, results);

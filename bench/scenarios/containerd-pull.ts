@@ -8,10 +8,11 @@
  * - Same input: one image built once in setup (bench/big-image.ts), pushed to a private docker-registry on
  *   127.0.0.1; both sides pull the same tag over plain HTTP.
  * - One containerd per side (same build, same config): containerd shares committed blobs across namespaces, so a
- *   second pull into the same daemon would skip the transfer. Before each pair both daemons are emptied (images
+ *   second pull into the same daemon would skip the transfer. Right before its side runs, each daemon is emptied (images
  *   deleted with a synchronous GC, then any blob, ingest, lease and snapshot left removed, and a second synchronous
  *   GC so no removal runs during the timed section), and checked empty with `ctr content ls` / `ctr snapshots ls`
- *   and on disk.
+ *   and on disk. Then the harness syncs and drops the kernel caches (`dropCachesBeforeSide`), so neither side's
+ *   20,000 creations scan the inodes the emptying just deleted.
  * - Same work, timed: both resolve the tag, fetch manifest, config and both layers into containerd's content store
  *   (through Content.Write, with GC reference labels), unpack both layers with Diff.Apply into committed overlayfs
  *   snapshots named by chain ID, label the layers and config, and record the image. ctr fetches everything and
@@ -106,7 +107,7 @@ export function createContainerdPullScenario(): Scenario {
       `peer: ctr --address <its containerd> --namespace ${NAMESPACE} images pull --plain-http REF, a fresh ctr 1.6 process under GNU time (fetch all blobs, then unpack each layer with Diff.Apply, record the image)`,
       'same image for both, built once in setup and pushed to one private docker-registry on 127.0.0.1, pulled over plain HTTP',
       'one containerd per side, same binary and config (containerd shares blobs across namespaces, so one daemon would let the second side skip the transfer)',
-      'each daemon is emptied right before its side runs, untimed (images deleted with sync GC; leftover leases, ingests, snapshots, blobs removed; a second sync GC) and checked empty with ctr content ls / ctr snapshots ls and on disk',
+      'each daemon is emptied right before its side runs, untimed (images deleted with sync GC; leftover leases, ingests, snapshots, blobs removed; a second sync GC) and checked empty with ctr content ls / ctr snapshots ls and on disk; then sync and drop the kernel caches (the previous deletions otherwise make 20,000 creations on this ext4 scan recently deleted inodes, ~30 s of system CPU for whichever side meets them)',
       'SDK used as a library against the peer CLI: no node start-up is timed for containerkit, ctr start-up is timed for the peer',
       'peak RSS: the peer figure is the ctr client (it streams the blobs into containerd); containerkit runs in the harness process, so none is reported for it; containerd itself is counted for neither',
       'verified after every pair on both daemons: image listed with the pushed manifest digest, top chain-ID snapshot committed, content = exactly the image blobs, config labelled with the snapshot GC ref, no lease left',
@@ -137,6 +138,8 @@ export function createContainerdPullScenario(): Scenario {
       // Each daemon is emptied right before its side runs (beforeSide): emptying both here made the first side pay
       // for both deletions of 20,000 files.
     },
+
+    dropCachesBeforeSide: true,
 
     async beforeSide(side: Side, pair: PairContext): Promise<void> {
       await emptyContainerd(daemons[side]!, clients[side]!, side, pair.signal);

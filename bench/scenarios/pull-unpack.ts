@@ -11,11 +11,12 @@
  *   127.0.0.1; both sides pull the same tag over plain HTTP.
  * - Same work: resolve, fetch and verify every blob into a content store (containerkit fsyncs each blob), apply
  *   both layers (diff_ids verified) into overlay snapshots committed under their chain IDs, record the image name.
- * - Same start: before every pair, both sides have no content and no snapshot: containerkit gets a new empty
- *   directory (see {@link ckDir} for why the old ones stay until the end); containerd's image is removed with `ctr images rm --sync` (synchronous GC of its content and
- *   snapshots) and the scenario checks that `ctr content ls` and `ctr snapshots ls` are empty, and that containerd's
- *   overlayfs snapshot directory and blob directory are empty on disk (no removal left running); then the disk is
- *   left to settle (sync, 3 s, sync), since the deletions' disk work otherwise slowed whichever side ran first.
+ * - Same start: right before each side runs, that side has no content and no snapshot: containerkit's directory
+ *   (the harness's `dest`) is emptied; containerd's image is removed with `ctr images rm --sync` (synchronous GC of
+ *   its content and snapshots) and the scenario checks that `ctr content ls` and `ctr snapshots ls` are empty, and
+ *   that containerd's overlayfs snapshot and blob directories are empty on disk (no removal left running). Then the
+ *   harness syncs and drops the kernel caches (`dropCachesBeforeSide`): the previous pair's deletions otherwise
+ *   made the next 20,000 creations scan recently deleted inodes, by far the largest noise in this scenario.
  * - Process cost: containerkit is a call in the harness process (new RegistryClient and ImageStore.open inside the
  *   timed call; the overlay snapshotter is opened untimed before, as containerd's is loaded in the daemon); the peer
  *   is a fresh `ctr` process under GNU time, and containerd's work is inside its wall time (ctr waits for it).
@@ -30,7 +31,6 @@ import { chainIds } from '../../lib/oci/chain-id.js';
 import type { Mount } from '../../lib/oci/mount.js';
 import { RegistryClient } from '../../lib/registry/index.js';
 import { OverlaySnapshotter } from '../../lib/unpack/index.js';
-import { runTool } from '../../lib/util/exec.js';
 import { mount, unmount } from '../../lib/util/mount.js';
 import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
 import { pushImage } from '../../test/fixtures/images.js';
@@ -71,28 +71,8 @@ async function withMounted<T>(mounts: readonly Mount[], target: string, fn: () =
   }
 }
 
-/** How long the disk is left alone after the previous pair's trees are deleted, before the next pair starts. */
-const SETTLE_MS = 3000;
-
-/**
- * Lets the deletions of the previous pair (two 200 MB + 20,000-file trees) finish on disk before the first side
- * runs. Observed without it: in a 7-pair run the side that went first was the slower one in 6 pairs, by up to 2×,
- * whichever side it was; the likely cause is this ext4's `discard` mount option (freed blocks are discarded around
- * the next journal commits), so the deletions' cost landed in the first side.
- */
-async function settle(signal: AbortSignal): Promise<void> {
-  await runTool('sync', [], { signal });
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  await runTool('sync', [], { signal });
-}
-
-/**
- * containerkit's store and snapshots for one pair: a fresh directory per pair, removed only at the end (with the
- * work dir), not the harness's per-pair `dest` (emptied before every pair). Deleting the previous pair's 20,000 files
- * and 200 MB right before a pair makes the next concurrent creation of 20,000 files on this disk burn 3–4× the system
- * CPU (measured outside the harness: 15–19 s instead of 4–7 s), an artefact of the clean-up, not of the pull.
- */
-const ckDir = (pair: PairContext): string => join(pair.workDir, `containerkit-${pair.index}`);
+/** containerkit's store and snapshots for one pair: the harness empties this side's `dest` right before it runs. */
+const ckDir = (pair: PairContext): string => pair.dest.containerkit;
 
 /** Creates the `pull-unpack` scenario. */
 export function createPullUnpackScenario(): Scenario {
@@ -132,7 +112,8 @@ export function createPullUnpackScenario(): Scenario {
       'containerkit: in-process call in the harness (the SDK as a library, no node start-up): new RegistryClient, ImageStore.open(DIR/content), pull(REF, { unpack: { snapshotter } }): fetch all blobs (verified, fsynced) while applying each layer into an overlay snapshot as its bytes arrive (read from the download in progress), once the layer below is applied',
       'peer: ctr --address SOCK images pull --plain-http REF, a fresh process under GNU time; containerd 1.6 fetches the blobs, then unpacks them into its overlayfs snapshotter (inside the timed ctr call)',
       'same image for both, built once in setup and pushed to one private docker-registry on 127.0.0.1; the overlay snapshotter of containerkit is opened before the timed call (containerd has its own loaded in the daemon)',
-      'before every pair both sides hold no content and no snapshots: containerkit gets a new empty DIR per pair (the old ones are removed only at the end: deleting 20,000 files right before a pair slows the next concurrent unpack 3–4× on this disk); ctr images rm --sync, then ctr content ls and ctr snapshots ls checked empty, and containerd\'s snapshot and blob directories checked empty on disk; then sync, 3 s idle, sync',
+      'right before each side runs, that side holds no content and no snapshots: containerkit\'s DIR is removed and made anew; containerd: ctr images rm --sync, then ctr content ls and ctr snapshots ls checked empty, and its snapshot and blob directories checked empty on disk',
+      'then, for either side, sync and drop the kernel caches: after the previous pair\'s deletions, creating 20,000 files on this ext4 (no journal) otherwise scans the recently deleted inodes still cached, ~30 s of system CPU for whichever side meets them',
       'verified after every pair: containerkit applied every layer and returned the image chain ID; containerd holds exactly the image chain IDs as committed snapshots; read-only views of both stacks list the same paths and types (full tree compare on the warm-up pair)',
     ],
 
@@ -146,17 +127,22 @@ export function createPullUnpackScenario(): Scenario {
       containerd = await startContainerd({ signal: ctx.signal });
     },
 
-    async prepare(pair: PairContext): Promise<void> {
-      await resetContainerd(pair.signal);
-      snapshotters[pair.index] = await OverlaySnapshotter.open(join(ckDir(pair), 'snapshots'));
-      await settle(pair.signal);
+    async prepare(): Promise<void> {
+      // Each side is reset right before it runs (beforeSide), then the harness drops the caches.
+    },
+
+    dropCachesBeforeSide: true,
+
+    async beforeSide(side: Side, pair: PairContext): Promise<void> {
+      if (side === 'peer') await resetContainerd(pair.signal);
+      else snapshotters[pair.index] = await OverlaySnapshotter.open(join(ckDir(pair), 'snapshots'));
     },
 
     containerkit(pair: PairContext): SideCommand {
-      const snapshotter = snapshotters[pair.index]!;
       return {
         kind: 'in-process',
         run: async (signal: AbortSignal) => {
+          const snapshotter = snapshotters[pair.index]!;
           const client = new RegistryClient();
           try {
             const store = await ImageStore.open(join(ckDir(pair), 'content'), { registry: client, signal });
