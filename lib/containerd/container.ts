@@ -55,12 +55,17 @@ export class ContainerdContainer {
     private readonly client: ContainerdClient,
     readonly id: string,
     record: ContainerRecord,
+    rootfs?: Mount[],
   ) {
     this.#record = record;
+    this.#rootfs = rootfs;
   }
 
   // The record as created or loaded: its snapshot and spec do not change under a handle (only `update` could).
   readonly #record: ContainerRecord;
+  // The mounts the snapshot was prepared with, when this handle prepared it: fixed for the snapshot's life, so the
+  // first task needs no Mounts call. Later tasks ask again (the snapshot may have been replaced meanwhile).
+  #rootfs: Mount[] | undefined;
 
   /** The container's record as containerd has it now. */
   info(options: ContainerdCallOptions = {}): Promise<ContainerRecord> {
@@ -86,9 +91,10 @@ export class ContainerdContainer {
     // The stdio FIFOs are made while containerd answers for the mounts.
     const opening = openProcessIO(this.id, options);
     opening.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-    let rootfs: Mount[];
+    let rootfs = this.#rootfs;
+    this.#rootfs = undefined;
     try {
-      rootfs = record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
+      rootfs ??= record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
     } catch (err) {
       await opening.then((o) => o.io?.close(), () => undefined);
       throw err;
@@ -164,14 +170,15 @@ export async function createContainer(client: ContainerdClient, id: string, opti
     { id, spec, snapshotter: key === '' ? '' : snapshotter, snapshotKey: key, ...(image === undefined ? {} : { image }), ...(runtime ? { runtime } : {}), ...(labels ? { labels } : {}) },
     call,
   );
+  let rootfs: Mount[] = [];
   if (key !== '') {
     try {
-      if (snapshot && snapshot.readonly) await client.snapshots.view(key, parent, { ...call, snapshotter });
-      else await client.snapshots.prepare(key, parent, { ...call, snapshotter });
+      if (snapshot && snapshot.readonly) rootfs = await client.snapshots.view(key, parent, { ...call, snapshotter });
+      else rootfs = await client.snapshots.prepare(key, parent, { ...call, snapshotter });
     } catch (err) {
       await client.containers.delete(id).catch(() => undefined);
       throw err;
     }
   }
-  return new ContainerdContainer(client, id, record);
+  return new ContainerdContainer(client, id, record, rootfs);
 }

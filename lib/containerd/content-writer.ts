@@ -6,13 +6,17 @@ import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from '..
 import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import { toDate, toNumber } from './convert.js';
 import type { RpcClients } from './rpc.js';
+import { encodedWriteRequest } from './write-request.js';
 
-// containerd streams reads in 1 MiB chunks; writes are cut the same way (well under the 16 MiB message cap).
-const CHUNK = 1 << 20;
+// WRITE requests carry 256 KiB each, and up to 8 are sent before containerd's answers to the earlier ones are read:
+// containerd hashes and stores one chunk while the next ones travel and this side prepares more, instead of each
+// side waiting for the other. Measured on a 200 MB ingest: 8 × 256 KiB in flight was at least as fast as 4 × 1 MiB
+// and 16 × 1 MiB, with less memory held.
+const CHUNK = 256 * 1024;
+const WRITES_IN_FLIGHT = 8;
 
-// WRITE requests sent before containerd's answers to the earlier ones are read: containerd hashes and stores one
-// chunk while the next ones travel and this side prepares more, instead of each side waiting for the other.
-const WRITES_IN_FLIGHT = 4;
+// Room for a WRITE's fields besides the data (action, offset, a ref of up to ~200 bytes); longer refs allocate.
+const WIRE_HEAD_ROOM = 256;
 
 /** A push-fed request stream for the bidi Write call; `end()` half-closes it. */
 class RequestQueue<T> implements AsyncIterable<T> {
@@ -69,6 +73,10 @@ export class ContainerdWriter implements Writer {
   #closed = false;
   /** Data lengths of the requests sent whose answers are not read yet, oldest first (0 for non-WRITE ones). */
   #inFlight: number[] = [];
+  // Wire buffers for WRITE requests, used in turn: one more than can be in flight, so a buffer is reused only after
+  // containerd answered the request it carried (gRPC copied it into its frame before sending it).
+  #wires: Buffer[] = [];
+  #nextWire = 0;
 
   private constructor(rpc: Pick<RpcClients, 'content'>, ref: string, signal: AbortSignal | undefined) {
     this.ref = ref;
@@ -175,8 +183,9 @@ export class ContainerdWriter implements Writer {
       while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#receive(undefined, signal);
       // The server's offset once the chunks in flight are stored: each WRITE must start where the previous ended.
       const offset = this.#inFlight.reduce((sum, n) => sum + n, this.#status.offset);
-      // Copied: the caller may reuse its buffer once this returns, before the chunk is sent.
-      this.#push(request(this.ref, WriteAction.WRITE, { offset: BigInt(offset), data: Buffer.from(chunk) }), signal);
+      // Encoded now, the chunk copied into the wire form: the caller may reuse its buffer once this returns.
+      const req = request(this.ref, WriteAction.WRITE, { offset: BigInt(offset), data: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
+      this.#push(encodedWriteRequest(req, this.#wire()), signal);
       this.#hash?.update(chunk);
     }
   }
@@ -185,6 +194,12 @@ export class ContainerdWriter implements Writer {
    * The sha256 digest of the bytes written so far: computed locally when this writer wrote them all, else
    * containerd's last reported one. @throws ERR_FAILED_PRECONDITION when neither is known (a resumed ingest).
    */
+  #wire(): Buffer {
+    const i = this.#nextWire;
+    this.#nextWire = (i + 1) % (WRITES_IN_FLIGHT + 1);
+    return (this.#wires[i] ??= Buffer.allocUnsafe(WIRE_HEAD_ROOM + CHUNK));
+  }
+
   digest(): Digest {
     if (this.#hash) return `sha256:${this.#hash.copy().digest('hex')}` as Digest;
     if (this.#serverDigest !== '') return this.#serverDigest as Digest;

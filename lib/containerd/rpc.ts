@@ -12,6 +12,13 @@ import { TasksDefinition } from '../gen/containerd/services/tasks/v1/tasks.js';
 import { VersionDefinition } from '../gen/containerd/services/version/v1/version.js';
 import { errorMiddleware } from './errors.js';
 import { deadlineMiddleware, headersMiddleware, type ContainerdCallOptions } from './middleware.js';
+import { WriteRequestCodec } from './write-request.js';
+
+// Content.Write with its own request codec (see write-request.ts); the rest as generated.
+const ContentClientDefinition = {
+  ...ContentDefinition,
+  methods: { ...ContentDefinition.methods, write: { ...ContentDefinition.methods.write, requestType: WriteRequestCodec } },
+} as const;
 
 /** The per-call options the raw clients accept (nice-grpc's plus the deadline ones). */
 type Ext = Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>;
@@ -22,7 +29,7 @@ export interface RpcClients {
   introspection: Client<typeof IntrospectionDefinition, Ext>;
   namespaces: Client<typeof NamespacesDefinition, Ext>;
   containers: Client<typeof ContainersDefinition, Ext>;
-  content: Client<typeof ContentDefinition, Ext>;
+  content: Client<typeof ContentClientDefinition, Ext>;
   images: Client<typeof ImagesDefinition, Ext>;
   snapshots: Client<typeof SnapshotsDefinition, Ext>;
   diff: Client<typeof DiffDefinition, Ext>;
@@ -45,7 +52,7 @@ export function createRpcClients(channel: Channel, address: string, namespace: s
     introspection: factory.create(IntrospectionDefinition, channel),
     namespaces: factory.create(NamespacesDefinition, channel),
     containers: factory.create(ContainersDefinition, channel),
-    content: factory.create(ContentDefinition, channel),
+    content: factory.create(ContentClientDefinition, channel),
     images: factory.create(ImagesDefinition, channel),
     snapshots: factory.create(SnapshotsDefinition, channel),
     diff: factory.create(DiffDefinition, channel),

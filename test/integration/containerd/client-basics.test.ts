@@ -137,6 +137,22 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     await client.content.delete(digest);
   });
 
+  it('writes a blob of many requests from one buffer the caller refills after every write, byte for byte', async () => {
+    const data = randomBytes(7 * 1024 * 1024 + 333);
+    const digest = sha256(data);
+    const w = await client.content.writer({ ref: `refill-${digest}`, expected: { digest, size: data.length } });
+    // The writer may still be sending earlier requests when write() returns: each must carry the bytes it was given.
+    const scratch = Buffer.alloc(100_003);
+    for (let at = 0; at < data.length; at += scratch.length) {
+      const n = data.copy(scratch, 0, at, at + scratch.length);
+      await w.write(scratch.subarray(0, n));
+      scratch.fill(0xee);
+    }
+    expect(await w.commit(data.length, digest, { labels: { 'containerd.io/gc.root': 'test' } })).to.equal(digest);
+    expect((await client.content.readAll(digest)).equals(data)).to.equal(true);
+    await client.content.delete(digest);
+  });
+
   it('a lease protects unreferenced content from GC until it is deleted', async () => {
     const leased = randomBytes(64);
     const loose = randomBytes(64);
