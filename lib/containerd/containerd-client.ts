@@ -12,6 +12,7 @@ import { IntrospectionService } from './introspection.js';
 import { LeasesService, type CreateLeaseOptions } from './leases.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import { NamespacesService } from './namespaces.js';
+import { Http2Connection } from './http2-connection.js';
 import { createRpcClients } from './rpc.js';
 import { DEFAULT_SNAPSHOTTER, SnapshotsService } from './snapshots.js';
 import { TasksService } from './tasks.js';
@@ -72,11 +73,12 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
   readonly tasks: TasksService;
   readonly events: EventsService;
   readonly #channel: Channel;
+  readonly #http2: Http2Connection;
   readonly #owner: boolean;
   readonly #options: ContainerdClientOptions;
 
   /** @param internal used by {@link withNamespace}/{@link withLease} to share the connection; not for callers. */
-  constructor(options: ContainerdClientOptions = {}, internal: { channel?: Channel; lease?: string } = {}) {
+  constructor(options: ContainerdClientOptions = {}, internal: { channel?: Channel; http2?: Http2Connection; lease?: string } = {}) {
     this.#options = options;
     const address = options.address ?? process.env.CONTAINERD_ADDRESS ?? DEFAULT_ADDRESS;
     const namespace = options.namespace ?? process.env.CONTAINERD_NAMESPACE ?? DEFAULT_NAMESPACE;
@@ -89,7 +91,8 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
     this.namespace = namespace;
     this.#owner = shared === undefined;
     this.#channel = shared ?? openChannel(address);
-    const rpc = createRpcClients(this.#channel, address, namespace, this.lease);
+    this.#http2 = internal.http2 ?? new Http2Connection(address);
+    const rpc = createRpcClients(this.#channel, this.#http2, address, namespace, this.lease);
     const s = options.services ?? {};
     this.introspection = s.introspection ?? new IntrospectionService(rpc);
     this.namespaces = s.namespaces ?? new NamespacesService(rpc);
@@ -102,7 +105,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
     this.tasks = s.tasks ?? new TasksService(rpc);
     this.events = s.events ?? new EventsService(rpc);
     if (this.#owner && options.signal) {
-      if (options.signal.aborted) this.#channel.close();
+      if (options.signal.aborted) void this.close();
       else options.signal.addEventListener('abort', () => void this.close(), { once: true });
     }
     log('client for %s (namespace %s%s)', address, namespace, this.lease ? `, lease ${this.lease}` : '');
@@ -133,7 +136,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
 
   /** A client for another namespace over the same connection (closing it does not close this one). */
   withNamespace(namespace: string): ContainerdClient {
-    return new ContainerdClient({ ...this.#options, namespace }, { channel: this.#channel, lease: this.lease });
+    return new ContainerdClient({ ...this.#options, namespace }, { channel: this.#channel, http2: this.#http2, lease: this.lease });
   }
 
   /**
@@ -142,7 +145,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
    */
   withLease(leaseId: string): ContainerdClient {
     if (typeof leaseId !== 'string' || leaseId === '') throw newError('ERR_INVALID_ARGUMENT', 'leaseId must be a non-empty string');
-    return new ContainerdClient({ ...this.#options, namespace: this.namespace }, { channel: this.#channel, lease: leaseId });
+    return new ContainerdClient({ ...this.#options, namespace: this.namespace }, { channel: this.#channel, http2: this.#http2, lease: leaseId });
   }
 
   /**
@@ -160,7 +163,9 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
 
   /** Closes the connection (only when this client opened it). Idempotent. */
   async close(): Promise<void> {
-    if (this.#owner) this.#channel.close();
+    if (!this.#owner) return;
+    this.#channel.close();
+    this.#http2.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

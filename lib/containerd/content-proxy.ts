@@ -49,7 +49,7 @@ function toStatus(s: PbStatus | undefined, ref: string): IngestStatus {
  */
 export class ContentProxy implements ContentStore {
   /** @internal Built by `ContainerdClient` over its raw gRPC clients, which are not public. */
-  constructor(private readonly rpc: Pick<RpcClients, 'content'>) {}
+  constructor(private readonly rpc: Pick<RpcClients, 'content' | 'contentWrite'>) {}
 
   /** A blob's metadata. @throws ERR_CONTAINERD_NOT_FOUND. */
   async info(digest: Digest | string, options: ContainerdCallOptions = {}): Promise<ContentInfo> {

@@ -78,10 +78,10 @@ export class ContainerdWriter implements Writer {
   #wires: Buffer[] = [];
   #nextWire = 0;
 
-  private constructor(rpc: Pick<RpcClients, 'content'>, ref: string, signal: AbortSignal | undefined) {
+  private constructor(rpc: Pick<RpcClients, 'contentWrite'>, ref: string, signal: AbortSignal | undefined) {
     this.ref = ref;
     const callSignal = signal ? AbortSignal.any([signal, this.#abort.signal]) : this.#abort.signal;
-    this.#responses = rpc.content.write(this.#queue, { signal: callSignal })[Symbol.asyncIterator]();
+    this.#responses = rpc.contentWrite(this.#queue, { signal: callSignal })[Symbol.asyncIterator]();
     this.#status = { ref, offset: 0, startedAt: new Date(0), updatedAt: new Date(0) };
   }
 
@@ -92,7 +92,7 @@ export class ContainerdWriter implements Writer {
    * @throws ERR_CONTAINERD_ALREADY_EXISTS when the expected blob is already committed; ERR_CONTAINERD_UNAVAILABLE
    *   when another writer holds the ref past `lockTimeoutMs` (default 0: fail at once).
    */
-  static async open(rpc: Pick<RpcClients, 'content'>, options: WriterOptions): Promise<ContainerdWriter> {
+  static async open(rpc: Pick<RpcClients, 'contentWrite'>, options: WriterOptions): Promise<ContainerdWriter> {
     const { ref, expected, lockTimeoutMs = 0, signal } = options;
     if (typeof ref !== 'string' || ref === '') throw newError('ERR_INVALID_ARGUMENT', 'options.ref must be a non-empty string');
     if (typeof lockTimeoutMs !== 'number' || lockTimeoutMs < 0) throw newError('ERR_INVALID_ARGUMENT', 'options.lockTimeoutMs must be a number >= 0');

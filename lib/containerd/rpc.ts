@@ -11,14 +11,9 @@ import { SnapshotsDefinition } from '../gen/containerd/services/snapshots/v1/sna
 import { TasksDefinition } from '../gen/containerd/services/tasks/v1/tasks.js';
 import { VersionDefinition } from '../gen/containerd/services/version/v1/version.js';
 import { errorMiddleware } from './errors.js';
-import { deadlineMiddleware, headersMiddleware, type ContainerdCallOptions } from './middleware.js';
-import { WriteRequestCodec } from './write-request.js';
-
-// Content.Write with its own request codec (see write-request.ts); the rest as generated.
-const ContentClientDefinition = {
-  ...ContentDefinition,
-  methods: { ...ContentDefinition.methods, write: { ...ContentDefinition.methods.write, requestType: WriteRequestCodec } },
-} as const;
+import { contentWriteCall, type ContentWriteCall } from './content-write-call.js';
+import type { Http2Connection } from './http2-connection.js';
+import { deadlineMiddleware, headersMiddleware, LEASE_HEADER, NAMESPACE_HEADER, type ContainerdCallOptions } from './middleware.js';
 
 /** The per-call options the raw clients accept (nice-grpc's plus the deadline ones). */
 type Ext = Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>;
@@ -29,7 +24,9 @@ export interface RpcClients {
   introspection: Client<typeof IntrospectionDefinition, Ext>;
   namespaces: Client<typeof NamespacesDefinition, Ext>;
   containers: Client<typeof ContainersDefinition, Ext>;
-  content: Client<typeof ContentClientDefinition, Ext>;
+  content: Client<typeof ContentDefinition, Ext>;
+  /** Content.Write on a plain HTTP/2 stream (see content-write-call.ts). */
+  contentWrite: ContentWriteCall;
   images: Client<typeof ImagesDefinition, Ext>;
   snapshots: Client<typeof SnapshotsDefinition, Ext>;
   diff: Client<typeof DiffDefinition, Ext>;
@@ -42,7 +39,7 @@ export interface RpcClients {
  * @internal Creates the raw clients over `channel`. Middleware order, outermost first: error mapping (and the
  * already-aborted check), deadline, headers (namespace, lease).
  */
-export function createRpcClients(channel: Channel, address: string, namespace: string, lease?: string): RpcClients {
+export function createRpcClients(channel: Channel, http2: Http2Connection, address: string, namespace: string, lease?: string): RpcClients {
   const factory = createClientFactory()
     .use(errorMiddleware(address))
     .use(deadlineMiddleware)
@@ -52,7 +49,8 @@ export function createRpcClients(channel: Channel, address: string, namespace: s
     introspection: factory.create(IntrospectionDefinition, channel),
     namespaces: factory.create(NamespacesDefinition, channel),
     containers: factory.create(ContainersDefinition, channel),
-    content: factory.create(ContentClientDefinition, channel),
+    content: factory.create(ContentDefinition, channel),
+    contentWrite: contentWriteCall(http2, address, { [NAMESPACE_HEADER]: namespace, ...(lease === undefined ? {} : { [LEASE_HEADER]: lease }) }),
     images: factory.create(ImagesDefinition, channel),
     snapshots: factory.create(SnapshotsDefinition, channel),
     diff: factory.create(DiffDefinition, channel),

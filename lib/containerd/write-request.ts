@@ -45,16 +45,7 @@ export function encodedWriteRequest(request: WriteContentRequest, into?: Buffer)
   return out;
 }
 
-/**
- * The request codec of Content.Write for nice-grpc: a request made by {@link encodedWriteRequest} is sent as it was
- * encoded; any other goes through the generated encoder.
- */
-export const WriteRequestCodec = {
-  encode(message: WriteContentRequest): { finish(): Uint8Array } {
-    const wire = (message as PreEncoded)[ENCODED];
-    if (wire !== undefined) return { finish: () => wire };
-    return WriteContentRequest.encode(WriteContentRequest.fromPartial(message));
-  },
-  decode: WriteContentRequest.decode,
-  fromPartial: (message: WriteContentRequest): WriteContentRequest => message,
-};
+/** The wire form of a WRITE request: the one {@link encodedWriteRequest} made, or the generated encoder's. */
+export function encodeWriteRequest(message: WriteContentRequest): Uint8Array {
+  return (message as PreEncoded)[ENCODED] ?? WriteContentRequest.encode(message).finish();
+}

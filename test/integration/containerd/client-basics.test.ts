@@ -153,6 +153,44 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     await client.content.delete(digest);
   });
 
+  it('maps a write refused by containerd to a typed error naming Content/Write, and leaves no ingest', async () => {
+    const data = randomBytes(1000);
+    const ref = `wrong-${randomBytes(4).toString('hex')}`;
+    const wrong = sha256(Buffer.from('something else'));
+    const err = await client.content.writeBlob(ref, { digest: wrong, size: data.length }, () => data).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'ERR_CONTAINERD_FAILED_PRECONDITION' });
+    expect((err as { details: Record<string, unknown> }).details).to.include({ grpcCode: 9, method: '/containerd.services.content.v1.Content/Write' });
+    expect(await client.content.info(wrong).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+    await client.content.abort(ref).catch(() => undefined);
+  });
+
+  it('rejects a write with the reason of its signal when aborted mid-way, and one to a missing socket as Unavailable', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop writing');
+    const data = randomBytes(32 * 1024 * 1024);
+    const source = async function* (): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += 1 << 20) {
+        if (at === 4 << 20) controller.abort(reason);
+        yield data.subarray(at, at + (1 << 20));
+      }
+    };
+    const ref = `aborted-${randomBytes(4).toString('hex')}`;
+    const err = await client.content.writeBlob(ref, { digest: sha256(data), size: data.length }, () => source(), { signal: controller.signal }).catch((e: unknown) => e);
+    expect(err).to.equal(reason);
+    expect((await client.content.status(ref)).offset).to.be.below(data.length);
+    await client.content.abort(ref);
+
+    const missing = join(fixture.dir, 'no-such.sock');
+    const other = new ContainerdClient({ address: missing });
+    try {
+      const down = await other.content.writeBlob('x', { digest: sha256(data), size: data.length }, () => data).catch((e: unknown) => e);
+      expect(down).to.be.instanceOf(UnavailableError);
+      expect((down as UnavailableError).message).to.include(missing);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a lease protects unreferenced content from GC until it is deleted', async () => {
     const leased = randomBytes(64);
     const loose = randomBytes(64);

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { WriteAction, WriteContentRequest } from '../../../lib/gen/containerd/services/content/v1/content.js';
-import { encodedWriteRequest, WriteRequestCodec } from '../../../lib/containerd/write-request.js';
+import { encodedWriteRequest, encodeWriteRequest } from '../../../lib/containerd/write-request.js';
 
 function request(fields: Partial<WriteContentRequest>): WriteContentRequest {
   return { action: WriteAction.WRITE, ref: 'layer-sha256:abc', total: 0n, expected: '', offset: 0n, data: Buffer.alloc(0), labels: {}, ...fields };
 }
 
-const wire = (req: WriteContentRequest): Buffer => Buffer.from(WriteRequestCodec.encode(req).finish());
+const wire = (req: WriteContentRequest): Buffer => Buffer.from(encodeWriteRequest(req));
 
 describe('containerd: Content.Write request encoding', () => {
   for (const size of [0, 1, 127, 128, 16_383, 16_384, 256 * 1024]) {
@@ -30,10 +30,10 @@ describe('containerd: Content.Write request encoding', () => {
   it('encodes into the given buffer when it fits, and into a new one when it does not', () => {
     const into = Buffer.alloc(4096);
     const fits = encodedWriteRequest(request({ data: randomBytes(1000) }), into);
-    expect(WriteRequestCodec.encode(fits).finish().buffer).to.equal(into.buffer);
+    expect(encodeWriteRequest(fits).buffer).to.equal(into.buffer);
     const tooLong = request({ ref: 'r'.repeat(5000), data: randomBytes(1000) });
     const elsewhere = encodedWriteRequest(tooLong, into);
-    expect(WriteRequestCodec.encode(elsewhere).finish().buffer).to.not.equal(into.buffer);
+    expect(encodeWriteRequest(elsewhere).buffer).to.not.equal(into.buffer);
     expect(WriteContentRequest.decode(wire(elsewhere)).ref).to.equal(tooLong.ref);
   });
 
