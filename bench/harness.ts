@@ -42,13 +42,13 @@ function checkExit(result: SideResult, command: SideCommand): void {
   throw new ScenarioFailure(`${result.side} side (${what}) exited with ${result.exitCode}: ${result.stderr.slice(-STDERR_TAIL).trim()}`);
 }
 
-// Dirty pages left by the previous pair would be written back during the next one's timing.
 /** Writes back, then drops the clean page, dentry and inode caches (needs root). */
 async function dropCaches(signal: AbortSignal): Promise<void> {
   await syncFilesystems(signal);
   await writeFile('/proc/sys/vm/drop_caches', '3\n', { signal });
 }
 
+// Dirty pages left by the previous pair would be written back during the next one's timing.
 function syncFilesystems(signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('sync', [], { stdio: 'ignore', signal });
@@ -102,7 +102,8 @@ export async function runScenario(scenario: Scenario, options: HarnessOptions): 
       for (const side of order) {
         // Each side's destination is emptied right before that side runs, so each pays alike for the deletion of
         // its own last output: emptying both up front made whichever side ran first pay for both (on this ext4,
-        // creating files scans recently freed inodes, and that side ran 2-4x slower).
+        // creating files scans recently freed inodes, and that side ran 2-4x slower; `dropCachesBeforeSide` removes
+        // that cost for both).
         await rm(dest[side], { recursive: true, force: true });
         await mkdir(dest[side], { recursive: true });
         await scenario.beforeSide?.(side, pair);

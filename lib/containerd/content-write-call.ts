@@ -1,7 +1,7 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { newError } from '../errors/index.js';
 import { WriteContentResponse, type WriteContentRequest } from '../gen/containerd/services/content/v1/content.js';
-import { grpcStatusToError } from './errors.js';
+import { grpcStatusToError, unreachableError } from './errors.js';
 import type { Http2Connection } from './http2-connection.js';
 import { encodeWriteRequest } from './write-request.js';
 
@@ -70,7 +70,7 @@ export function contentWriteCall(connection: Http2Connection, address: string, m
       try {
         stream = connection.request({ ':method': 'POST', ':path': METHOD, 'content-type': 'application/grpc', te: 'trailers', ...metadata });
       } catch (cause) {
-        throw newError('ERR_CONTAINERD_UNAVAILABLE', `cannot reach containerd at ${address}: ${(cause as Error).message}`, { cause, details: { address } });
+        throw unreachableError(address, (cause as Error).message, {}, cause);
       }
       const reader = new MessageReader();
       const responses: WriteContentResponse[] = [];
@@ -106,7 +106,7 @@ export function contentWriteCall(connection: Http2Connection, address: string, m
       stream.on('trailers', (headers) => {
         status ??= statusOf(headers);
       });
-      stream.on('error', (cause) => fail(newError('ERR_CONTAINERD_UNAVAILABLE', `cannot reach containerd at ${address}: ${cause.message}`, { cause, details: { address } })));
+      stream.on('error', (cause) => fail(unreachableError(address, cause.message, { method: METHOD }, cause)));
       stream.on('close', () => {
         ended = true;
         notify();

@@ -74,7 +74,8 @@ export class ContainerdWriter implements Writer {
   /** Data lengths of the requests sent whose answers are not read yet, oldest first (0 for non-WRITE ones). */
   #inFlight: number[] = [];
   // Wire buffers for WRITE requests, used in turn: one more than can be in flight, so a buffer is reused only after
-  // containerd answered the request it carried (gRPC copied it into its frame before sending it).
+  // containerd answered the request it carried (an answer means every byte of it was sent; the call sends the buffer
+  // itself, without a copy).
   #wires: Buffer[] = [];
   #nextWire = 0;
 
@@ -172,8 +173,14 @@ export class ContainerdWriter implements Writer {
     return { ...this.#status };
   }
 
+  #wire(): Buffer {
+    const i = this.#nextWire;
+    this.#nextWire = (i + 1) % (WRITES_IN_FLIGHT + 1);
+    return (this.#wires[i] ??= Buffer.allocUnsafe(WIRE_HEAD_ROOM + CHUNK));
+  }
+
   /**
-   * Appends `data` at the current offset, in chunks of at most 1 MiB. Up to 4 chunks stay in flight when it
+   * Appends `data` at the current offset, in chunks of at most 256 KiB. Up to 8 chunks stay in flight when it
    * returns: a failure containerd reports for them is thrown by the next call (`write`, `truncate`, `commit`).
    */
   async write(data: Uint8Array, options: ContentCallOptions = {}): Promise<void> {
@@ -194,12 +201,6 @@ export class ContainerdWriter implements Writer {
    * The sha256 digest of the bytes written so far: computed locally when this writer wrote them all, else
    * containerd's last reported one. @throws ERR_FAILED_PRECONDITION when neither is known (a resumed ingest).
    */
-  #wire(): Buffer {
-    const i = this.#nextWire;
-    this.#nextWire = (i + 1) % (WRITES_IN_FLIGHT + 1);
-    return (this.#wires[i] ??= Buffer.allocUnsafe(WIRE_HEAD_ROOM + CHUNK));
-  }
-
   digest(): Digest {
     if (this.#hash) return `sha256:${this.#hash.copy().digest('hex')}` as Digest;
     if (this.#serverDigest !== '') return this.#serverDigest as Digest;

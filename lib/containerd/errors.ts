@@ -45,10 +45,15 @@ export function grpcStatusToError(failure: GrpcFailure, extra: Record<string, un
   });
 }
 
+/** ERR_CONTAINERD_UNAVAILABLE for a socket that cannot be reached, naming it (`details.address`). */
+export function unreachableError(address: string, reason: string, extra: Record<string, unknown> = {}, cause?: unknown): ContainerkitError {
+  return newError('ERR_CONTAINERD_UNAVAILABLE', `cannot reach containerd at ${address}: ${reason}`, { cause, details: { ...extra, address } });
+}
+
 /**
  * The outermost client middleware: an already-aborted `signal` rejects with its reason before anything is sent; a
  * call that fails after the caller's signal aborted rejects with `signal.reason` (not nice-grpc's AbortError); a
- * gRPC status becomes a typed error through {@link grpcStatusToError} (with `address` in details when UNAVAILABLE).
+ * gRPC status becomes a typed error through {@link grpcStatusToError}, UNAVAILABLE through {@link unreachableError}.
  */
 export function errorMiddleware(address: string): ClientMiddleware {
   return async function* mapErrors(call, options) {
@@ -58,10 +63,9 @@ export function errorMiddleware(address: string): ClientMiddleware {
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (err instanceof ClientError) {
-        const extra = err.code === 14 ? { address } : {};
-        let message = err.details;
-        if (err.code === 14) message = `cannot reach containerd at ${address}: ${err.details}`;
-        throw grpcStatusToError({ code: err.code, message, method: call.method.path }, extra, err);
+        const method = call.method.path;
+        if (err.code === 14) throw unreachableError(address, err.details, { grpcCode: err.code, grpcMessage: err.details, method }, err);
+        throw grpcStatusToError({ code: err.code, message: err.details, method }, {}, err);
       }
       throw err;
     }
