@@ -89,4 +89,33 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     await task.stats('c').catch((err: unknown) => (unimplemented = err));
     expect(hasCode(unimplemented, 'ERR_TTRPC_UNIMPLEMENTED')).to.equal(true);
   });
+
+  it('counts a shim that exits before answering Shutdown as shut down, and any other call cut so as failed', async () => {
+    const exiting = new TtrpcServer();
+    exiting.register(
+      createTtrpcService(TaskDefinition, {
+        // Like a shim that exits before its answer is written: the connection closes, no answer comes.
+        shutdown: () => new Promise<never>(() => void exiting.close()),
+        state: () => new Promise<never>(() => void exiting.close()),
+      }),
+    );
+    const path = join(dir, 'exiting.sock');
+    await exiting.listen(path);
+    const client = await ShimTaskClient.connect(`unix://${path}`, { namespace: 'n' });
+    try {
+      await client.shutdown('c', { timeoutMs: 5000 });
+    } finally {
+      await client.close();
+    }
+
+    await exiting.listen(path);
+    const other = await ShimTaskClient.connect(`unix://${path}`, { namespace: 'n' });
+    try {
+      const err = await other.state('c', { timeoutMs: 5000 }).catch((e: unknown) => e);
+      expect(hasCode(err, 'ERR_TTRPC_CONNECTION_CLOSED'), String(err)).to.equal(true);
+    } finally {
+      await other.close();
+      await exiting.close();
+    }
+  });
 });
