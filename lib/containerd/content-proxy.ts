@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
+import { sleep } from '../util/abort.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobInfo, ContentCallOptions, ContentStore, IngestStatus, ReaderAt, WriterOptions } from '../content/types.js';
 import type { Info as PbInfo, Status as PbStatus } from '../gen/containerd/services/content/v1/content.js';
@@ -20,6 +21,14 @@ export interface ContainerdReadOptions extends ContainerdCallOptions {
   offset?: number;
   /** How many bytes. Default: to the end. */
   size?: number;
+}
+
+/** How long {@link ContentProxy.abort} waits for containerd's writer of the ingest to finish closing. */
+const ABORT_RETRY_MS = 2000;
+
+/** containerd's removal of an ingest raced the close of the writer that was still using it. */
+function isIngestStillClosing(err: unknown): boolean {
+  return err instanceof Error && /directory not empty/.test(err.message);
 }
 
 function toInfo(i: PbInfo | undefined, digest: string): ContentInfo {
@@ -148,9 +157,23 @@ export class ContentProxy implements ContentStore {
     return r.statuses.map((s) => toStatus(s, ''));
   }
 
-  /** Drops ingest `ref`. @throws ERR_CONTAINERD_NOT_FOUND. */
+  /**
+   * Drops ingest `ref`. Right after a write to `ref` was cut, containerd's writer may still be closing (it rewrites
+   * the ingest's `updatedat` file as it does), so its removal can fail with "directory not empty"; that is retried
+   * for up to 2 s.
+   * @throws ERR_CONTAINERD_NOT_FOUND.
+   */
   async abort(ref: string, options: ContainerdCallOptions = {}): Promise<void> {
-    await this.rpc.content.abort({ ref }, options);
+    const giveUpAt = Date.now() + ABORT_RETRY_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        await this.rpc.content.abort({ ref }, options);
+        return;
+      } catch (err) {
+        if (!isIngestStillClosing(err) || Date.now() + wait > giveUpAt) throw err;
+        await sleep(wait, options.signal);
+      }
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { headersMiddleware } from '../../../lib/containerd/middleware.js';
 import { NotFoundError } from '../../../lib/errors/index.js';
 import { VersionDefinition } from '../../../lib/gen/containerd/services/version/v1/version.js';
 import { ContainersDefinition } from '../../../lib/gen/containerd/services/containers/v1/containers.js';
+import { ContentDefinition, type ContentServiceImplementation } from '../../../lib/gen/containerd/services/content/v1/content.js';
 
 describe('ContainerdClient middleware (against an in-process gRPC server)', () => {
   let dir: string;
@@ -15,6 +16,9 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
   let socket: string;
   const seen: Array<{ method: string; namespace?: string; lease?: string }> = [];
   let hang: (signal: AbortSignal) => Promise<void> = async () => undefined;
+  /** What the fake Content/Abort throws on each call; once empty, it succeeds. */
+  let abortFailures: string[] = [];
+  let abortCalls = 0;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ck-grpc-'));
@@ -44,6 +48,25 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
         return {};
       },
     });
+    const unimplemented = async (): Promise<never> => {
+      throw new ServerError(Status.UNIMPLEMENTED, 'no');
+    };
+    server.add(ContentDefinition, {
+      info: unimplemented,
+      update: unimplemented,
+      async *list() {},
+      delete: unimplemented,
+      async *read() {},
+      status: unimplemented,
+      listStatuses: unimplemented,
+      async *write() {},
+      async abort() {
+        abortCalls++;
+        const failure = abortFailures.shift();
+        if (failure !== undefined) throw new ServerError(Status.UNKNOWN, failure);
+        return {};
+      },
+    } satisfies ContentServiceImplementation);
     await server.listen(`unix://${socket}`);
   });
 
@@ -55,6 +78,8 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
   beforeEach(() => {
     seen.length = 0;
     hang = async () => undefined;
+    abortFailures = [];
+    abortCalls = 0;
   });
 
   it('sends the namespace header on every call, and the lease header inside withLease', async () => {
@@ -158,6 +183,32 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
     const client = new ContainerdClient({ address: socket, services: { images } });
     try {
       expect((await client.images.list()).map((i) => i.name)).to.deep.equal(['fake']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('retries an ingest abort that raced the close of its writer, and only that', async () => {
+    const notEmpty = 'unlinkat /x/ingest/abc: directory not empty';
+    const client = new ContainerdClient({ address: socket });
+    try {
+      abortFailures = [notEmpty, notEmpty];
+      await client.content.abort('ref-1');
+      expect(abortCalls).to.equal(3);
+
+      abortCalls = 0;
+      abortFailures = ['unlinkat /x/ingest/abc: permission denied'];
+      const other = await client.content.abort('ref-1').catch((e: unknown) => e);
+      expect(other).to.include({ code: 'ERR_CONTAINERD_INTERNAL' });
+      expect(abortCalls).to.equal(1);
+
+      abortCalls = 0;
+      abortFailures = Array<string>(50).fill(notEmpty);
+      const reason = new Error('stop retrying');
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(reason), 100);
+      expect(await client.content.abort('ref-1', { signal: ac.signal }).catch((e: unknown) => e)).to.equal(reason);
+      expect(abortCalls).to.be.within(2, 10);
     } finally {
       await client.close();
     }
