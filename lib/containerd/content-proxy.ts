@@ -6,6 +6,7 @@ import type { BlobInfo, ContentCallOptions, ContentStore, IngestStatus, ReaderAt
 import type { Info as PbInfo, Status as PbStatus } from '../gen/containerd/services/content/v1/content.js';
 import { ContainerdWriter } from './content-writer.js';
 import { toDate, toNumber } from './convert.js';
+import { isAlreadyExists } from './errors.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
 
@@ -194,7 +195,7 @@ export class ContentProxy implements ContentStore {
     try {
       writer = await this.writer({ ref, expected, lockTimeoutMs, sourceVerified, signal });
     } catch (err) {
-      if (err instanceof Error && (err as { category?: string }).category === 'AlreadyExists') return false;
+      if (isAlreadyExists(err)) return false;
       throw err;
     }
     try {
@@ -207,7 +208,7 @@ export class ContentProxy implements ContentStore {
       await writer.commit(expected.size, expected.digest, { labels, signal });
       return true;
     } catch (err) {
-      if (err instanceof Error && (err as { category?: string }).category === 'AlreadyExists') return false;
+      if (isAlreadyExists(err)) return false;
       throw err;
     } finally {
       await writer.close();

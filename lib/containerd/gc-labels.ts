@@ -5,6 +5,14 @@ import type { Manifest } from '../oci/manifest.js';
 export const GC_REF_CONTENT = 'containerd.io/gc.ref.content';
 
 /**
+ * The label an image config carries for the top snapshot of its unpack into `snapshotter`, so containerd's GC keeps
+ * the snapshots while the image lives: `{ "containerd.io/gc.ref.snapshot.<snapshotter>": chainId }`.
+ */
+export function gcSnapshotLabel(snapshotter: string, chainId: string): Record<string, string> {
+  return { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: chainId };
+}
+
+/**
  * The GC reference labels a parent blob carries for its children, as containerd's own handlers set them: a
  * manifest names its config (`….config`) and layers (`….l.<i>`), an index its manifests (`….m.<i>`).
  */

@@ -11,7 +11,7 @@ import { logger } from '../util/debug.js';
 import type { Fetcher, Resolver } from '../registry/types.js';
 import type { ContainerdClient } from './containerd-client.js';
 import { isAlreadyExists } from './errors.js';
-import { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';
+import { GC_REF_CONTENT, gcChildLabels, gcSnapshotLabel } from './gc-labels.js';
 import type { ImageRecord } from './images.js';
 import { unpackLayer } from './unpack.js';
 
@@ -130,7 +130,7 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
       await settled; // no fetch outlives the pull (or its lease)
     }
     await c.content.setLabels(manifestDesc.digest, gcChildLabels({ kind: 'manifest', manifest }), { signal });
-    if (top !== undefined) await c.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: top }, { signal });
+    if (top !== undefined) await c.content.setLabels(manifest.config.digest, gcSnapshotLabel(snapshotter, top), { signal });
 
     let image: ImageRecord;
     try {

@@ -6,6 +6,7 @@ import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
 import type { ContainerdClient } from './containerd-client.js';
 import { isAlreadyExists, isNotFound } from './errors.js';
+import { gcSnapshotLabel } from './gc-labels.js';
 import { resolveImage } from './image-rootfs.js';
 
 /** Options of {@link containerdUnpack}. */
@@ -73,7 +74,7 @@ export async function containerdUnpack(client: ContainerdClient, name: string, o
     for (let i = 0; i < chain.length; i++) {
       await unpackLayer(c, image.manifest.layers[i]!, diffIds[i]!, chain[i]!, i === 0 ? '' : chain[i - 1]!, snapshotter, signal);
     }
-    await c.content.setLabels(image.manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${snapshotter}`]: image.chainId }, { signal });
+    await c.content.setLabels(image.manifest.config.digest, gcSnapshotLabel(snapshotter, image.chainId), { signal });
     return image.chainId;
   });
 }

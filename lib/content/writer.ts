@@ -185,7 +185,8 @@ class LocalWriter implements Writer {
 
   digest(): Digest {
     if (this.#hashing) return formatDigest(this.algorithm, this.#hash.copy().digest('hex'));
-    // Not hashed on the way in: hash what is on disk (a rare call; the fetch path never makes it).
+    // Not hashed on the way in: hash what is on disk, synchronously as the interface asks (a rare call: neither the
+    // fetch path nor commit makes it).
     const hash = createHash(this.algorithm);
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     for (let pos = 0; pos < this.#offset;) {
@@ -211,14 +212,19 @@ class LocalWriter implements Writer {
     options.signal?.throwIfAborted();
     const want = digest === undefined ? this.expected : parseDigest(digest);
     const wantSize = size > 0 ? size : this.total;
-    // Unhashed bytes are the source-verified ones of `expected` when all of them are here; anything else is hashed.
-    const trusted = !this.#hashing && want === this.expected && this.#offset === this.total;
-    const actual = trusted ? this.expected! : this.digest();
     if (wantSize !== undefined && this.#offset !== wantSize) {
       throw newError('ERR_SIZE_MISMATCH', `ingest ${JSON.stringify(this.ref)} has ${this.#offset} bytes, expected ${wantSize}`, {
         details: { expectedSize: wantSize, actualSize: this.#offset },
       });
     }
+    // Unhashed bytes are the source-verified ones of `expected` when all of them are here; anything else is hashed.
+    const trusted = !this.#hashing && want === this.expected && this.#offset === this.total;
+    if (!trusted && !this.#hashing) {
+      this.#hash = createHash(this.algorithm);
+      await this.rehash(options.signal);
+      this.#hashing = true;
+    }
+    const actual = trusted ? this.expected! : this.digest();
     if (want !== undefined && want !== actual) {
       throw newError('ERR_DIGEST_MISMATCH', `ingest ${JSON.stringify(this.ref)} has digest ${actual}, expected ${want}`, {
         details: { expectedDigest: want, actualDigest: actual },

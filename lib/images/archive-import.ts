@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import type { ContentStore, LocalContentStore } from '../content/index.js';
-import { newError } from '../errors/index.js';
+import { AlreadyExistsError, newError } from '../errors/index.js';
 import { ANNOTATIONS, isDigest, normalizeReference, parseIndex, parseImageConfig, type Descriptor, type Digest } from '../oci/index.js';
 import { digestBuffer } from '../util/index.js';
 import { LayoutIndex } from './image-index.js';
@@ -78,7 +78,8 @@ async function storeEntry(store: ContentStore, path: string, body: AsyncIterable
       }
       digest = await writer.commit(0, expected, { signal });
     } catch (err) {
-      if (!isAlreadyExists(err)) {
+      // Either store's "already there" (ERR_ALREADY_EXISTS, ERR_CONTAINERD_ALREADY_EXISTS) is an AlreadyExistsError.
+      if (!(err instanceof AlreadyExistsError)) {
         await writer.close();
         await store.abort(writer.ref).catch(() => undefined);
         throw err;
@@ -96,22 +97,17 @@ async function writeJsonBlob(store: ContentStore, mediaType: string, value: unkn
   const bytes = Buffer.from(JSON.stringify(value));
   const digest = `sha256:${digestBuffer(bytes).hex}` as Digest;
   const writer = await store.writer({ ref: `load-${digest}`, expected: { digest, size: bytes.length }, lockTimeoutMs: Infinity, signal }).catch((err: unknown) => {
-    if (isAlreadyExists(err)) return undefined;
+    if (err instanceof AlreadyExistsError) return undefined;
     throw err;
   });
   if (writer) {
     await writer.truncate(0);
     await writer.write(bytes);
     await writer.commit(bytes.length, digest).catch((err: unknown) => {
-      if (!isAlreadyExists(err)) throw err;
+      if (!(err instanceof AlreadyExistsError)) throw err;
     });
   }
   return { mediaType, digest, size: bytes.length };
-}
-
-// Both stores' "already there" errors (ERR_ALREADY_EXISTS, ERR_CONTAINERD_ALREADY_EXISTS) share the category.
-function isAlreadyExists(err: unknown): boolean {
-  return (err as { category?: string } | undefined)?.category === 'AlreadyExists';
 }
 
 /**

@@ -105,6 +105,12 @@ function validateConcurrency(value: unknown): void {
   }
 }
 
+/** An unpack's result, with the manifest and config it read. */
+interface DetailsAndUnpack {
+  details: ImageDetails;
+  unpacked: ImageUnpackResult;
+}
+
 /** Adds a descriptor's children to `lease` in one update, before any of them is fetched. */
 function leaseChildren(handler: Handler, lease: Lease): Handler {
   return async (descriptor, context) => {
@@ -201,12 +207,14 @@ export class ImageStore {
         leaseChildren(limitManifests(childrenHandler(this.content), platform, 1), lease),
       );
       let unpacked: ImageUnpackResult | undefined;
+      let details: ImageDetails | undefined;
       if (unpack === undefined || arrivals === undefined) {
         await dispatch(handler, [resolved.descriptor], { concurrency, signal });
       } else {
-        unpacked = await this.#fetchAndUnpack(name, resolved.descriptor, platform, handler, arrivals, unpack, concurrency, signal);
+        ({ details, unpacked } = await this.#fetchAndUnpack(name, resolved.descriptor, platform, handler, arrivals, unpack, concurrency, signal));
       }
-      const details = await this.#details(name, resolved.descriptor, platform, signal);
+      // An unpack has read the manifest and config already.
+      details ??= await this.#details(name, resolved.descriptor, platform, signal);
       if (details.config.rootfs.diff_ids.length !== details.manifest.layers.length) {
         throw newError('ERR_INVALID_MANIFEST', `image ${name}: config lists ${details.config.rootfs.diff_ids.length} diff_ids for ${details.manifest.layers.length} layers`);
       }
@@ -232,7 +240,7 @@ export class ImageStore {
     unpack: PullUnpackOptions,
     concurrency: number,
     outer: AbortSignal | undefined,
-  ): Promise<ImageUnpackResult> {
+  ): Promise<DetailsAndUnpack> {
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(outer!.reason);
     if (outer?.aborted) onAbort();
@@ -253,7 +261,7 @@ export class ImageStore {
       const [, unpacked] = await Promise.allSettled([fetching, unpacking]);
       if (outer?.aborted) throw outer.reason;
       if (failure !== undefined) throw failure.error;
-      return (unpacked as PromiseFulfilledResult<ImageUnpackResult>).value;
+      return (unpacked as PromiseFulfilledResult<DetailsAndUnpack>).value;
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
@@ -268,7 +276,7 @@ export class ImageStore {
     whenStored: WhenStored,
     openBlob: OpenBlob,
     signal: AbortSignal | undefined,
-  ): Promise<ImageUnpackResult> {
+  ): Promise<DetailsAndUnpack> {
     const details = await this.#details(name, target, platform, signal, whenStored);
     let layers;
     try {
@@ -277,11 +285,12 @@ export class ImageStore {
       throw newError('ERR_INVALID_MANIFEST', `image ${name}: ${(err as Error).message}`, { cause: err });
     }
     const unpackLayers = await loadUnpackLayers();
-    return unpackLayers(snapshotter, layers, {
+    const unpacked = await unpackLayers(snapshotter, layers, {
       ...(options.maxUncompressedSize === undefined ? {} : { maxUncompressedSize: options.maxUncompressedSize }),
       ...(options.labels === undefined ? {} : { labels: options.labels }),
       ...(signal === undefined ? {} : { signal }),
     });
+    return { details, unpacked };
   }
 
   /**
@@ -300,7 +309,8 @@ export class ImageStore {
     const { platform = hostPlatform(), signal } = options;
     signal?.throwIfAborted();
     const record = await this.#record(ref, signal);
-    return this.#unpackDetails(record.name, record.target, platform, snapshotter, options, () => Promise.resolve(), storedBlobOpener(this.content), signal);
+    const { unpacked } = await this.#unpackDetails(record.name, record.target, platform, snapshotter, options, () => Promise.resolve(), storedBlobOpener(this.content), signal);
+    return unpacked;
   }
 
   /** The image's manifest and config; with `whenStored`, each blob is read only once it is stored (during a pull). */

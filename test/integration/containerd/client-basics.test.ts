@@ -153,7 +153,7 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     await client.content.delete(digest);
   });
 
-  it('maps a write refused by containerd to a typed error naming Content/Write, and leaves no ingest', async () => {
+  it('maps a write refused by containerd to a typed error naming Content/Write, and stores no blob under the wrong digest', async () => {
     const data = randomBytes(1000);
     const ref = `wrong-${randomBytes(4).toString('hex')}`;
     const wrong = sha256(Buffer.from('something else'));
@@ -161,7 +161,10 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     expect(err).to.include({ code: 'ERR_CONTAINERD_FAILED_PRECONDITION' });
     expect((err as { details: Record<string, unknown> }).details).to.include({ grpcCode: 9, method: '/containerd.services.content.v1.Content/Write' });
     expect(await client.content.info(wrong).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
-    await client.content.abort(ref).catch(() => undefined);
+    // The refused bytes stay in their ingest (as containerd keeps them) until aborted.
+    expect((await client.content.status(ref)).offset).to.equal(data.length);
+    await client.content.abort(ref);
+    expect(await client.content.status(ref).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
   });
 
   it('rejects a write with the reason of its signal when aborted mid-way, and one to a missing socket as Unavailable', async () => {

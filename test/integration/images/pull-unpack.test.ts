@@ -3,7 +3,6 @@
 import { expect } from 'chai';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import { ImageStore, type PullProgress } from '../../../lib/images/index.js';
 import type { Mount } from '../../../lib/oci/mount.js';
 import { chainIds } from '../../../lib/oci/chain-id.js';
@@ -14,17 +13,9 @@ import { mount, unmount } from '../../../lib/util/mount.js';
 import { initLayout, tagManifest, writeBlob } from '../../fixtures/image-layout.js';
 import { pushImage, withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees } from '../../fixtures/tree-compare.js';
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return err instanceof ContainerkitError ? err.code : String(err);
-  }
-}
 
 /** Mounts a snapshot's mounts (one per snapshot here) at `target`, runs `fn`, unmounts. */
 async function withMounted<T>(mounts: Mount[], target: string, fn: () => Promise<T>): Promise<T> {
@@ -181,7 +172,7 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
     });
     const second = await store.unpack(pushed.layered.reference, snapshotter);
     expect(second.layers.map((l) => l.applied)).to.deep.equal([false, false, false]);
-    expect(await codeOf(store.unpack(`${registry.host}/nothing:latest`, snapshotter))).to.equal('ERR_IMAGE_NOT_FOUND');
+    expect((await codedRejection(store.unpack(`${registry.host}/nothing:latest`, snapshotter))).code).to.equal('ERR_IMAGE_NOT_FOUND');
   });
 
   it('a layer that fails to apply leaves no half snapshot and no image name; the layers below it stay committed', async () => {
@@ -207,7 +198,7 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
     for (const kind of kinds) {
       const store = await freshStore();
       const snapshotter = await kind.make(join(work, `broken-${kind.name}-${seq}`));
-      expect(await codeOf(store.pull(`${registry.host}/broken:latest`, { unpack: { snapshotter } })), kind.name).to.equal('ERR_DIGEST_MISMATCH');
+      expect((await codedRejection(store.pull(`${registry.host}/broken:latest`, { unpack: { snapshotter } }))).code, kind.name).to.equal('ERR_DIGEST_MISMATCH');
       const left = await snapshotter.walk();
       expect(left.map((s) => [s.name, s.kind]), kind.name).to.deep.equal([[config.rootfs.diff_ids[0], 'committed']]);
       expect(await store.list(), kind.name).to.deep.equal([]);
@@ -220,7 +211,7 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
     const store = await freshStore();
     const snapshotter = await OverlaySnapshotter.open(join(work, `missing-${seq}`));
     // A repository the registry does not have: the resolve fails before anything is unpacked.
-    expect(await codeOf(store.pull(`${registry.host}/missing:latest`, { unpack: { snapshotter } }))).to.equal('ERR_REGISTRY_NOT_FOUND');
+    expect((await codedRejection(store.pull(`${registry.host}/missing:latest`, { unpack: { snapshotter } }))).code).to.equal('ERR_REGISTRY_NOT_FOUND');
     expect(await snapshotter.walk()).to.deep.equal([]);
     // An abort in the middle: the pull rejects with the reason, and only committed snapshots (if any) remain.
     const controller = new AbortController();
@@ -242,11 +233,11 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
   it('checks unpack options before any request, and an already-aborted signal', async () => {
     const store = await freshStore();
     registry.clearAccessLog();
-    expect(await codeOf(store.pull(pushed.layered.reference, { unpack: {} as never }))).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: {} as never }))).code).to.equal('ERR_INVALID_ARGUMENT');
     const snapshotter = await OverlaySnapshotter.open(join(work, `options-${seq}`));
-    expect(await codeOf(store.pull(pushed.layered.reference, { unpack: { snapshotter, maxUncompressedSize: -1 } }))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(store.pull(pushed.layered.reference, { unpack: { snapshotter, labels: { a: 1 as never } } }))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(store.unpack(pushed.layered.reference, {} as never))).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, maxUncompressedSize: -1 } }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, labels: { a: 1 as never } } }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.unpack(pushed.layered.reference, {} as never))).code).to.equal('ERR_INVALID_ARGUMENT');
     const aborted = AbortSignal.abort(new Error('already'));
     let caught: unknown;
     await store.pull(pushed.layered.reference, { unpack: { snapshotter }, signal: aborted }).catch((err: unknown) => (caught = err));

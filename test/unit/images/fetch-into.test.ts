@@ -6,23 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalContentStore } from '../../../lib/content/index.js';
-import { ContainerkitError } from '../../../lib/errors/index.js';
 import { createLease, fetchInto } from '../../../lib/images/index.js';
 import { BlobArrivals } from '../../../lib/images/pull-unpack.js';
 import { parseDigest, type Descriptor, type Digest } from '../../../lib/oci/index.js';
 import type { Fetcher } from '../../../lib/registry/index.js';
+import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 const digestOf = (bytes: Buffer): Digest => parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
-
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-    return undefined;
-  } catch (err) {
-    return err instanceof ContainerkitError ? err.code : String(err);
-  }
-}
 
 async function freshStore(): Promise<LocalContentStore> {
   return LocalContentStore.open(join(await makeTempDir('fetch-into'), 'layout'));
@@ -65,12 +56,12 @@ describe('images: fetchInto and the source-verified writer', () => {
     const store = await freshStore();
     const w = await store.writer({ ref: 'v', expected: { digest: descriptor.digest, size: blob.length }, sourceVerified: true });
     await w.write(blob.subarray(0, 10));
-    expect(await codeOf(w.commit(0))).to.equal('ERR_SIZE_MISMATCH');
+    expect((await codedRejection(w.commit(0))).code).to.equal('ERR_SIZE_MISMATCH');
     // Committing fewer bytes than expected is never trusted: they are hashed, and are not the blob.
-    expect(await codeOf(w.commit(10))).to.equal('ERR_DIGEST_MISMATCH');
+    expect((await codedRejection(w.commit(10))).code).to.equal('ERR_DIGEST_MISMATCH');
     const other = Buffer.from('0123456789');
     // Ten bytes that are the blob's prefix are not the blob `other`: found by hashing the file.
-    expect(await codeOf(w.commit(10, digestOf(other)))).to.equal('ERR_DIGEST_MISMATCH');
+    expect((await codedRejection(w.commit(10, digestOf(other)))).code).to.equal('ERR_DIGEST_MISMATCH');
     await w.close();
   });
 
@@ -92,9 +83,9 @@ describe('images: fetchInto and the source-verified writer', () => {
 
   it('sourceVerified needs an expected digest and size', async () => {
     const store = await freshStore();
-    expect(await codeOf(store.writer({ ref: 'x', sourceVerified: true }))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(store.writer({ ref: 'x', expected: { digest: descriptor.digest }, sourceVerified: true }))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(store.writer({ ref: 'x', sourceVerified: 'yes' as never }))).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.writer({ ref: 'x', sourceVerified: true }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.writer({ ref: 'x', expected: { digest: descriptor.digest }, sourceVerified: true }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.writer({ ref: 'x', sourceVerified: 'yes' as never }))).code).to.equal('ERR_INVALID_ARGUMENT');
   });
 
   it('a lease takes concurrent additions one after another, all kept', async () => {
@@ -182,7 +173,7 @@ describe('images: BlobArrivals', () => {
     expect(((await it.next()).value as Buffer).length).to.equal(1000);
     const next = it.next();
     arrivals.written(desc.digest, 'again', 0);
-    expect(await codeOf(next)).to.equal('ERR_DIGEST_MISMATCH');
+    expect((await codedRejection(next)).code).to.equal('ERR_DIGEST_MISMATCH');
     await w.close();
 
     const controller = new AbortController();
