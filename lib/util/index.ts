@@ -8,6 +8,7 @@ export * from './debug.js';
 export * from './exec.js';
 export * from './digest-stream.js';
 export * from './safe-path.js';
+export * from './open-in-root.js';
 export * from './fifo.js';
 export * from './lock.js';
 export * from './atomic-file.js';
