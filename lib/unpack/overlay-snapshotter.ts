@@ -52,8 +52,9 @@ export async function checkOverlaySupport(dir: string, options: OverlaySnapshott
  *
  * Mounts returned: an active snapshot on a parent is `{type:'overlay', source:'overlay', options:['workdir=…',
  * 'upperdir=…','lowerdir=…']}` (lowerdir top to bottom); one without parent is a read-write bind of its `fs`; a
- * view of one layer is a read-only bind, of several a read-only overlay of lowerdirs only. Layers applied into an
- * upper dir must use `whiteoutFormat: 'overlay'`.
+ * view without parent is a read-only bind of its `fs`, a view of layers a read-only overlay of those lowerdirs with
+ * the view's own empty `fs` at the bottom (so every mount names its snapshot). Layers applied into an upper dir
+ * must use `whiteoutFormat: 'overlay'`.
  *
  * Create it with {@link OverlaySnapshotter.open}, which checks that overlayfs works under `root`.
  */
@@ -93,8 +94,10 @@ export class OverlaySnapshotter extends SnapshotStore {
     const own = this.fsDir(record.id);
     if (record.kind === 'view') {
       if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', 'ro'] }];
-      if (chain.length === 1) return [{ type: 'bind', source: this.fsDir(chain[0]!.id), options: ['rbind', 'ro'] }];
-      return [this.overlay([`lowerdir=${chain.map((r) => this.fsDir(r.id)).join(':')}`, 'ro'])];
+      // The view's own (empty) directory is the bottom layer: it changes nothing in the merged tree (the root's
+      // attributes come from the top layer) but makes the mount name this snapshot, so remove() sees it in use.
+      // It also gives a one-layer view the second lowerdir overlayfs needs without an upper dir.
+      return [this.overlay([`lowerdir=${[...chain.map((r) => this.fsDir(r.id)), own].join(':')}`, 'ro'])];
     }
     if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', 'rw'] }];
     return [this.overlay([`workdir=${this.workDir(record.id)}`, `upperdir=${own}`, `lowerdir=${chain.map((r) => this.fsDir(r.id)).join(':')}`])];

@@ -16,3 +16,4 @@ export * from './fs-error.js';
 export * from './proc.js';
 export * from './fs-tools.js';
 export * from './mount.js';
+export * from './mountinfo.js';
