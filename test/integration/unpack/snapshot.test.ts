@@ -68,6 +68,27 @@ describe('unpack: snapshotters on the three-layer image', function () {
     expect(snap.name).to.equal('overlay');
   });
 
+  it('overlay probes a root once per boot, recorded in overlay-supported.json', async () => {
+    const root = join(work, 'probe-once');
+    const markerPath = join(root, 'overlay-supported.json');
+    await OverlaySnapshotter.open(root);
+    const marker = JSON.parse(await readFile(markerPath, 'utf8')) as { bootId: string; device: string };
+    expect(marker.bootId).to.equal((await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim());
+    expect(marker.device).to.equal(String((await stat(root, { bigint: true })).dev));
+    // A file where the probe makes its directory (`<root>/probe-<pid>`) makes any probe fail, so an open that
+    // succeeds now did not probe.
+    const blocker = join(root, `probe-${process.pid}`);
+    await writeFile(blocker, 'in the way');
+    await OverlaySnapshotter.open(root);
+    // A record of another boot is not honoured: the probe runs again (and trips on the blocker)…
+    await writeFile(markerPath, JSON.stringify({ ...marker, bootId: 'another-boot' }));
+    expect((await codedRejection(OverlaySnapshotter.open(root))).code).to.equal('ERR_IO');
+    // …and once it can run, it records this boot again.
+    await rm(blocker);
+    await OverlaySnapshotter.open(root);
+    expect(JSON.parse(await readFile(markerPath, 'utf8'))).to.deep.equal(marker);
+  });
+
   const kinds: Array<{ name: string; make: (root: string) => Promise<Snapshotter> }> = [
     { name: 'overlay', make: (root) => OverlaySnapshotter.open(root) },
     { name: 'native', make: async (root) => new NativeSnapshotter(root) },
