@@ -170,18 +170,23 @@ class InRootWalk {
    * @throws ERR_SYMLINK_LOOP past {@link MAX_IN_ROOT_SYMLINKS}.
    */
   async followLink(name: string): Promise<boolean> {
-    let target: string;
-    try {
-      target = await fsp.readlink(fdPath(this.top, name));
-    } catch (err) {
-      const errno = errnoOf(err);
-      if (errno === 'EINVAL' || errno === 'ENOENT') return false;
-      throw openError(err, this.root, this.path);
-    }
+    const target = await this.readLink(name);
+    if (target === undefined) return false;
     this.#countFollow();
     if (target.startsWith('/')) while (this.#stack.length > 1) await this.#stack.pop()!.close();
     this.#pending.unshift(...target.split('/'));
     return true;
+  }
+
+  /** The target of the symlink `name` in {@link top}, or undefined when it is not (or no longer) a symlink. */
+  async readLink(name: string): Promise<string | undefined> {
+    try {
+      return await fsp.readlink(fdPath(this.top, name));
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === 'EINVAL' || errno === 'ENOENT') return undefined;
+      throw openError(err, this.root, this.path);
+    }
   }
 
   /** `name` changed between two calls (a symlink swapped for something else): look it up again, counted as a follow. */
@@ -248,8 +253,8 @@ export async function openInRoot(root: string, path: string, flags: number = O_R
         const errno = errnoOf(err);
         if (errno === 'ELOOP' || (errno === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0)) {
           if ((flags & O_NOFOLLOW) !== 0) {
-            if (errno === 'ELOOP') {
-              throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(path)} in ${root} is a symlink (O_NOFOLLOW)`, { cause: err, details: { root, path, errno } });
+            if ((await walk.readLink(name)) !== undefined) {
+              throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(path)} in ${root} is a symlink (O_NOFOLLOW)`, { cause: err, details: { root, path, errno: 'ELOOP' } });
             }
           } else if (await walk.followLink(name)) {
             continue;
