@@ -155,6 +155,8 @@ export const ERROR_CODES = {
   ERR_INGEST_LOCKED: 'Unavailable',
   /** A content store directory is not a usable OCI image layout (bad `oci-layout`, unparseable `index.json`). `details.path` names the file. */
   ERR_INVALID_LAYOUT: 'FailedPrecondition',
+  /** A snapshot cannot be removed while it is mounted (by a running container, a view being read…); `details.mountPoints` lists where. Unmount first. */
+  ERR_SNAPSHOT_MOUNTED: 'FailedPrecondition',
   /** No image of that name is recorded in the image store. `details.name` holds the normalised reference. */
   ERR_IMAGE_NOT_FOUND: 'NotFound',
   /** containerd answered NOT_FOUND (a container, image, blob, snapshot… that does not exist). `details` holds grpcCode, grpcMessage and method. */

@@ -1,13 +1,41 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerkitError, newError } from '../errors/index.js';
 import type { Mount } from '../oci/mount.js';
+import { readJsonFile, writeJsonAtomic } from '../util/atomic-file.js';
+import { logger } from '../util/debug.js';
 import { fsError } from '../util/fs-error.js';
 import { mount, unmount } from '../util/mount.js';
+import { readBootId } from '../util/proc.js';
 import { SnapshotStore, type SnapshotRecord } from './snapshot-store.js';
+
+const log = logger('unpack:overlay');
 
 /** The kernel copies mount options into one page: the whole option string must fit in it. */
 const MAX_OPTIONS = 4095;
+
+/**
+ * `<root>/overlay-supported.json`: written after a successful probe. What it records is true until the next boot
+ * (a new kernel or module) or until another filesystem sits at the root, so both are in it.
+ */
+const SUPPORT_MARKER = 'overlay-supported.json';
+
+interface SupportMarker {
+  bootId: string;
+  /** st_dev of the root, decimal. */
+  device: string;
+}
+
+/** The marker as it would be written now, or undefined when the boot id cannot be read (then always probe). */
+async function currentMarker(root: string, signal: AbortSignal | undefined): Promise<SupportMarker | undefined> {
+  const bootId = await readBootId({ signal });
+  if (bootId === undefined) return undefined;
+  try {
+    return { bootId, device: String((await stat(root, { bigint: true })).dev) };
+  } catch (err) {
+    throw fsError(err, 'stat', root);
+  }
+}
 
 /** Options of {@link OverlaySnapshotter.open}. */
 export interface OverlaySnapshotterOptions {
@@ -52,27 +80,46 @@ export async function checkOverlaySupport(dir: string, options: OverlaySnapshott
  *
  * Mounts returned: an active snapshot on a parent is `{type:'overlay', source:'overlay', options:['workdir=…',
  * 'upperdir=…','lowerdir=…']}` (lowerdir top to bottom); one without parent is a read-write bind of its `fs`; a
- * view of one layer is a read-only bind, of several a read-only overlay of lowerdirs only. Layers applied into an
- * upper dir must use `whiteoutFormat: 'overlay'`.
+ * view without parent is a read-only bind of its `fs`, a view of layers a read-only overlay of those lowerdirs with
+ * the view's own empty `fs` at the bottom (so every mount names its snapshot). Layers applied into an upper dir
+ * must use `whiteoutFormat: 'overlay'`.
  *
- * Create it with {@link OverlaySnapshotter.open}, which checks that overlayfs works under `root`.
+ * Create it with {@link OverlaySnapshotter.open}, which checks that overlayfs works under `root` (once per boot).
  */
 export class OverlaySnapshotter extends SnapshotStore {
   readonly name = 'overlay';
 
   /**
-   * Makes `root` and probes overlay support there ({@link checkOverlaySupport}).
+   * Makes `root` and probes overlay support there ({@link checkOverlaySupport}) once: a successful probe is
+   * recorded in `<root>/overlay-supported.json` with the kernel's boot id and the root's device, and later opens
+   * on the same boot and filesystem skip the probe (a test mount costs tens to hundreds of ms).
    *
-   * @throws ERR_INVALID_ARGUMENT for a relative root; ERR_UNSUPPORTED_PLATFORM when overlayfs does not mount here.
+   * @throws ERR_INVALID_ARGUMENT for a relative root; ERR_UNSUPPORTED_PLATFORM when overlayfs does not mount here;
+   *   ERR_IO when the root cannot be made or the record written.
    */
   static async open(root: string, options: OverlaySnapshotterOptions = {}): Promise<OverlaySnapshotter> {
     const snapshotter = new OverlaySnapshotter(root);
+    const { signal } = options;
     try {
       await mkdir(snapshotter.root, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fsError(err, 'create', snapshotter.root);
     }
+    const markerPath = join(snapshotter.root, SUPPORT_MARKER);
+    const now = await currentMarker(snapshotter.root, signal);
+    // An unreadable record is only a lost shortcut: probe again and rewrite it.
+    const recorded = await readJsonFile<Partial<SupportMarker>>(markerPath, { signal }).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      log('ignoring %s: %s', markerPath, (err as Error).message);
+      return undefined;
+    });
+    if (now !== undefined && recorded?.bootId === now.bootId && recorded.device === now.device) {
+      log('overlay support under %s recorded for this boot', snapshotter.root);
+      return snapshotter;
+    }
     await checkOverlaySupport(snapshotter.root, options);
+    // No fsync: a record lost in a crash only costs one more probe.
+    if (now !== undefined) await writeJsonAtomic(markerPath, now, { space: 0, fsync: false });
     return snapshotter;
   }
 
@@ -93,8 +140,10 @@ export class OverlaySnapshotter extends SnapshotStore {
     const own = this.fsDir(record.id);
     if (record.kind === 'view') {
       if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', 'ro'] }];
-      if (chain.length === 1) return [{ type: 'bind', source: this.fsDir(chain[0]!.id), options: ['rbind', 'ro'] }];
-      return [this.overlay([`lowerdir=${chain.map((r) => this.fsDir(r.id)).join(':')}`, 'ro'])];
+      // The view's own (empty) directory is the bottom layer: it changes nothing in the merged tree (the root's
+      // attributes come from the top layer) but makes the mount name this snapshot, so remove() sees it in use.
+      // It also gives a one-layer view the second lowerdir overlayfs needs without an upper dir.
+      return [this.overlay([`lowerdir=${[...chain.map((r) => this.fsDir(r.id)), own].join(':')}`, 'ro'])];
     }
     if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', 'rw'] }];
     return [this.overlay([`workdir=${this.workDir(record.id)}`, `upperdir=${own}`, `lowerdir=${chain.map((r) => this.fsDir(r.id)).join(':')}`])];

@@ -6,6 +6,7 @@ import { readJsonFile, writeJsonAtomic } from '../util/atomic-file.js';
 import { logger } from '../util/debug.js';
 import { fsError } from '../util/fs-error.js';
 import { withLock } from '../util/lock.js';
+import { mountsUsing } from '../util/mountinfo.js';
 import type { SnapshotCallOptions, SnapshotInfo, SnapshotKind, SnapshotOptions, Snapshotter, SnapshotUsage } from './snapshotter.js';
 
 const log = logger('unpack:snapshot');
@@ -214,11 +215,17 @@ export abstract class SnapshotStore implements Snapshotter {
   async remove(key: string, options: SnapshotCallOptions = {}): Promise<void> {
     checkKey(key, 'key');
     checkOptions(options);
-    const rec = await this.update(options.signal, (db) => {
+    const rec = await this.update(options.signal, async (db) => {
       const r = db.snapshots[key];
       if (!r) throw newError('ERR_NOT_FOUND', `snapshot ${key} does not exist`, { details: { key } });
       const child = Object.entries(db.snapshots).find(([, c]) => c.parent === key);
       if (child) throw newError('ERR_FAILED_PRECONDITION', `snapshot ${key} has a child ${child[0]}`, { details: { key, child: child[0] } });
+      // Every mount a snapshot hands out names its own directory (a bind source or an overlay layer), so a mount
+      // that is still there shows up here; deleting the tree under it would pull a running container's files away.
+      const mountPoints = await mountsUsing(this.snapshotDir(r.id), { signal: options.signal });
+      if (mountPoints.length > 0) {
+        throw newError('ERR_SNAPSHOT_MOUNTED', `snapshot ${key} is mounted at ${mountPoints.join(', ')}: unmount it first`, { details: { key, mountPoints } });
+      }
       delete db.snapshots[key];
       return { value: r, changed: true };
     });

@@ -48,7 +48,11 @@ export interface SnapshotCallOptions {
  *
  * Errors every implementation throws: ERR_INVALID_ARGUMENT (bad key or option), ERR_NOT_FOUND (unknown key or
  * parent), ERR_ALREADY_EXISTS (key or name taken), ERR_FAILED_PRECONDITION (wrong kind: a parent that is not
- * committed, commit of a non-active snapshot, remove of a snapshot with children), ERR_IO, ERR_LOCK_TIMEOUT.
+ * committed, commit of a non-active snapshot, remove of a snapshot with children), ERR_SNAPSHOT_MOUNTED (remove of a
+ * snapshot whose mounts are still mounted), ERR_IO, ERR_LOCK_TIMEOUT.
+ *
+ * Every mount an implementation returns names the snapshot's own directory (as a bind source or an overlay
+ * layer), so `remove` can tell from `/proc/self/mountinfo` whether the snapshot is still in use.
  */
 export interface Snapshotter {
   /** Implementation name: `overlay` or `native`. */
@@ -61,7 +65,10 @@ export interface Snapshotter {
   mounts(key: string, options?: SnapshotCallOptions): Promise<Mount[]>;
   /** Commits the active snapshot `key` as the immutable `name`; `key` ceases to exist. */
   commit(name: string, key: string, options?: SnapshotOptions): Promise<void>;
-  /** Removes a snapshot and its data (unmount its mounts first); a committed one must have no children. */
+  /**
+   * Removes a snapshot and its data; a committed one must have no children. Refused with ERR_SNAPSHOT_MOUNTED while
+   * any of its mounts is mounted in this mount namespace: unmount them first.
+   */
   remove(key: string, options?: SnapshotCallOptions): Promise<void>;
   /** What is known about `key`. */
   stat(key: string, options?: SnapshotCallOptions): Promise<SnapshotInfo>;

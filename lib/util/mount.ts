@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { newError } from '../errors/index.js';
 import { runTool } from './exec.js';
+import { readMountInfo } from './mountinfo.js';
 
 // Node has no mount(2)/umount(2): util-linux `mount` and `umount` are spawned here, in this one place. Mounts
 // happen once per container or per test, so a spawn each (a few ms) is fine.
@@ -80,11 +80,6 @@ export async function unmount(target: string, options: UnmountOptions = {}): Pro
   await runTool('umount', [...(options.lazy ? ['-l'] : []), '--', where], { signal: options.signal });
 }
 
-/** The kernel escapes space, tab, newline and backslash in mountinfo paths as `\ooo`. */
-function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 /**
  * Mount points at or under `dir` in this process's mount namespace (from `/proc/self/mountinfo`), deepest first
  * so they can be unmounted in order.
@@ -93,18 +88,8 @@ function unescapeMountPath(field: string): string {
  */
 export async function mountsUnder(dir: string, options: MountToolOptions = {}): Promise<string[]> {
   const root = text(dir, 'dir').replace(/\/+$/, '') || '/';
-  options.signal?.throwIfAborted();
-  let info: string;
-  try {
-    info = await readFile('/proc/self/mountinfo', 'utf8');
-  } catch (err) {
-    throw newError('ERR_IO', `cannot read /proc/self/mountinfo: ${(err as Error).message}`, { cause: err });
-  }
   const points: string[] = [];
-  for (const line of info.split('\n')) {
-    const fields = line.split(' ');
-    if (fields.length <= 4) continue;
-    const point = unescapeMountPath(fields[4]!);
+  for (const { mountPoint: point } of await readMountInfo(options)) {
     if (root === '/' || point === root || point.startsWith(`${root}/`)) points.push(point);
   }
   return points.sort((a, b) => b.length - a.length);

@@ -8,9 +8,9 @@ import { newError } from '../errors/index.js';
 //
 // TOCTOU: the answer is only true at the moment it was computed. A process that can write inside the root
 // (a running container) may swap a directory for a symlink between resolveInRoot() and the caller's open().
-// Callers working on a root that something else is writing to must re-check after opening (fstat, compare
-// with lstat) or open the last component with O_NOFOLLOW; callers on a root nobody else touches (an unpack
-// into a fresh snapshot) are safe.
+// Callers working on a root that something else is writing to (a container's rootfs) open through
+// openInRoot / readFileInRoot / writeFileInRoot (open-in-root.ts), which cannot leave the root at any component;
+// callers on a root nobody else touches (an unpack into a fresh snapshot) are safe with a resolved path.
 
 /** Linux gives up after 40 links; like containerd's and moby's helpers we allow more, and count every link followed. */
 export const MAX_SYMLINK_FOLLOWS = 255;

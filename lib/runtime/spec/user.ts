@@ -1,11 +1,10 @@
-import { constants, promises as fsp } from 'node:fs';
 import { hasCode, newError } from '../../errors/index.js';
-import { resolveInRoot } from '../../util/safe-path.js';
+import { readFileInRoot } from '../../util/open-in-root.js';
 
 // User and group lookup in a container's rootfs, the way containerd's WithUser/WithAdditionalGIDs and runc's
 // user package read /etc/passwd and /etc/group. The rootfs is untrusted: its files are found with
-// resolveInRoot (a symlinked /etc/passwd pointing at /etc/shadow on the host resolves inside the rootfs), opened
-// without following a last-moment symlink, and must be regular files of bounded size.
+// readFileInRoot, component by component (a symlinked /etc/passwd pointing at /etc/shadow on the host resolves
+// inside the rootfs, even when swapped in during the read), and must be regular files of bounded size.
 
 /** One line of `/etc/passwd`. */
 export interface PasswdEntry {
@@ -70,49 +69,20 @@ export function parseGroup(text: string): GroupEntry[] {
 }
 
 /**
- * Reads a file of the rootfs as text, the path resolved inside `rootfs` (symlinks included).
+ * Reads a file of the rootfs as text, the path resolved inside `rootfs` (symlinks included) with
+ * `readFileInRoot`, so a directory swapped for a symlink while it is read cannot lead out of the rootfs.
  *
  * @returns the text, or `undefined` when the file does not exist.
- * @throws ERR_FAILED_PRECONDITION when it is not a regular file or is larger than 10 MiB; ERR_PATH_ESCAPE when
- *   it was swapped for a symlink while being opened; ERR_IO for other read failures; the errors of
- *   `resolveInRoot`. Rejects with `signal.reason` on abort.
+ * @throws ERR_FAILED_PRECONDITION when it is not a regular file or is larger than 10 MiB; the other errors of
+ *   `readFileInRoot` (ERR_SYMLINK_LOOP, ERR_IO…). Rejects with `signal.reason` on abort.
  */
 export async function readRootfsFile(rootfs: string, path: string, options: { signal?: AbortSignal } = {}): Promise<string | undefined> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const hostPath = await resolveInRoot(rootfs, path, { signal });
-  let fh: fsp.FileHandle;
   try {
-    // O_NOFOLLOW: the path was resolved a moment ago; a link put there since must not be followed out of the root.
-    // O_NONBLOCK: a FIFO planted at /etc/passwd must not hang the open.
-    fh = await fsp.open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return (await readFileInRoot(rootfs, path, { maxBytes: MAX_USER_FILE_BYTES, signal: options.signal })).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if (code === 'ELOOP') throw newError('ERR_PATH_ESCAPE', `${path} in ${rootfs} became a symlink while being opened`, { cause: err });
-    throw newError('ERR_IO', `cannot open ${path} in ${rootfs}: ${(err as Error).message}`, { cause: err, details: { errno: code } });
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw newError('ERR_FAILED_PRECONDITION', `${path} in ${rootfs} is not a regular file`);
-    const buf = Buffer.alloc(Math.min(st.size, MAX_USER_FILE_BYTES) + 1);
-    let length = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await fh.read(buf, length, buf.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length === buf.length) break;
-    }
-    if (length > MAX_USER_FILE_BYTES) {
-      throw newError('ERR_FAILED_PRECONDITION', `${path} in ${rootfs} is larger than ${MAX_USER_FILE_BYTES} bytes`);
-    }
-    return buf.subarray(0, length).toString('utf8');
-  } catch (err) {
-    if (hasCode(err, 'ERR_FAILED_PRECONDITION') || signal?.aborted) throw err;
-    throw newError('ERR_IO', `cannot read ${path} in ${rootfs}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    await fh.close();
+    // A missing file is an empty user database; a missing rootfs is the caller's mistake and stays an error.
+    if (hasCode(err, 'ERR_NOT_FOUND') && err.details.path !== undefined) return undefined;
+    throw err;
   }
 }
 

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerkitError } from '../../../lib/errors/index.js';
+import { ContainerkitError, FailedPreconditionError } from '../../../lib/errors/index.js';
 import type { Mount } from '../../../lib/oci/mount.js';
 import { NativeSnapshotter, OverlaySnapshotter, unpackLayers, type LayerSource, type Snapshotter } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
@@ -12,6 +12,7 @@ import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { buildLayeredImage, type BuiltImage } from '../../fixtures/images.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees, treeFingerprint } from '../../fixtures/tree-compare.js';
+import { codedRejection } from '../../fixtures/assert.js';
 import { readImageLayers, umociUnpack } from './helpers.js';
 
 /** Mounts `mounts` in order at `target` (one mount per snapshot here). */
@@ -65,6 +66,27 @@ describe('unpack: snapshotters on the three-layer image', function () {
     // A hard requirement of the overlay tests below: if this fails, the reason is the kernel's.
     const snap = await OverlaySnapshotter.open(join(work, 'probe-root'));
     expect(snap.name).to.equal('overlay');
+  });
+
+  it('overlay probes a root once per boot, recorded in overlay-supported.json', async () => {
+    const root = join(work, 'probe-once');
+    const markerPath = join(root, 'overlay-supported.json');
+    await OverlaySnapshotter.open(root);
+    const marker = JSON.parse(await readFile(markerPath, 'utf8')) as { bootId: string; device: string };
+    expect(marker.bootId).to.equal((await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim());
+    expect(marker.device).to.equal(String((await stat(root, { bigint: true })).dev));
+    // A file where the probe makes its directory (`<root>/probe-<pid>`) makes any probe fail, so an open that
+    // succeeds now did not probe.
+    const blocker = join(root, `probe-${process.pid}`);
+    await writeFile(blocker, 'in the way');
+    await OverlaySnapshotter.open(root);
+    // A record of another boot is not honoured: the probe runs again (and trips on the blocker)…
+    await writeFile(markerPath, JSON.stringify({ ...marker, bootId: 'another-boot' }));
+    expect((await codedRejection(OverlaySnapshotter.open(root))).code).to.equal('ERR_IO');
+    // …and once it can run, it records this boot again.
+    await rm(blocker);
+    await OverlaySnapshotter.open(root);
+    expect(JSON.parse(await readFile(markerPath, 'utf8'))).to.deep.equal(marker);
   });
 
   const kinds: Array<{ name: string; make: (root: string) => Promise<Snapshotter> }> = [
@@ -207,6 +229,41 @@ describe('unpack: snapshotters on the three-layer image', function () {
         } finally {
           await unmount(target);
         }
+      });
+
+      it('refuses to remove a mounted snapshot or view with ERR_SNAPSHOT_MOUNTED, and removes it once unmounted', async () => {
+        const target = join(work, `${kind.name}-busy`);
+        const viewTarget = join(work, `${kind.name}-busy-view`);
+        await mkdir(target);
+        await mkdir(viewTarget);
+        await mountAll(await snap.prepare('busy', top), target);
+        await mountAll(await snap.view('busy-view', chains[0]), viewTarget);
+        try {
+          await writeFile(join(target, 'data/running.txt'), 'a running container wrote this\n');
+          for (const [key, where] of [['busy', target], ['busy-view', viewTarget]] as const) {
+            const err = await codedRejection(snap.remove(key));
+            expect(err.code).to.equal('ERR_SNAPSHOT_MOUNTED');
+            expect(err).to.be.instanceOf(FailedPreconditionError);
+            expect(err.details.mountPoints).to.deep.equal([where]);
+            expect((await snap.stat(key)).name).to.equal(key);
+          }
+          // Intact: the record, the tree under the mount, and the container's write in its own directory.
+          expect(await readFile(join(target, 'data/running.txt'), 'utf8')).to.equal('a running container wrote this\n');
+          expect(await readFile(join(await snap.directory('busy'), 'data/running.txt'), 'utf8')).to.equal('a running container wrote this\n');
+          // A view of the first layer alone shows that layer's tree.
+          expect(await compareTrees(await snap.directory(chains[0]!), viewTarget, { ignoreDirMtimes: true })).to.deep.equal([]);
+        } finally {
+          await unmount(target);
+          await unmount(viewTarget);
+        }
+        const dir = await snap.directory('busy');
+        await snap.remove('busy');
+        await snap.remove('busy-view');
+        await expectCode(snap.stat('busy'), 'ERR_NOT_FOUND');
+        await stat(dir).then(
+          () => expect.fail(`${dir} must be gone`),
+          (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ENOENT'),
+        );
       });
 
       it('removing everything leaves no mounts and no snapshot directories', async () => {

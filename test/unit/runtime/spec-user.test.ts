@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { hasCode } from '../../../lib/errors/index.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withRootPath } from '../../../lib/runtime/spec/opts-mounts.js';
@@ -87,6 +88,40 @@ describe('runtime/spec users', () => {
     expect(hasCode(await rejection(resolveUser(rootfs, 'app')), 'ERR_USER_NOT_FOUND')).to.equal(true);
     symlinkSync('../../outside/passwd', join(rootfs, 'etc', 'relative-link'));
     expect(await readRootfsFile(rootfs, '/etc/relative-link')).to.equal(undefined);
+  });
+
+  it('never reads the host file while /etc is swapped for a symlink to it, thousands of times', async function () {
+    this.timeout(120_000);
+    // The canary: a host directory with its own passwd, which an escaped lookup would read.
+    writeFileSync(join(outside, 'passwd'), 'app:x:4242:4242::/:/bin/sh\n');
+    symlinkSync(outside, join(rootfs, 'etc-link'));
+    // Swaps rootfs/etc (the real directory) and rootfs/etc-link (the symlink to the canary) as fast as it can.
+    const swap = `const fs = require('fs'); const r = process.argv[1]; process.stdout.write('ready\\n');
+      for (;;) { fs.renameSync(r + '/etc', r + '/etc-dir'); fs.renameSync(r + '/etc-link', r + '/etc');
+                 fs.renameSync(r + '/etc', r + '/etc-link'); fs.renameSync(r + '/etc-dir', r + '/etc'); }`;
+    const swapper = spawn(process.execPath, ['-e', swap, rootfs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const outcomes = { inside: 0, missing: 0, canary: 0 };
+    try {
+      await once(swapper.stdout, 'data');
+      // At least 3000 lookups, and on until both outcomes of the race were seen (the swapper really interleaved).
+      for (let i = 0; i < 50_000 && (i < 3000 || outcomes.inside === 0 || outcomes.missing === 0); i++) {
+        try {
+          const { uid } = await resolveUser(rootfs, 'app');
+          if (uid === 4242) outcomes.canary++;
+          else if (uid === 1234) outcomes.inside++;
+          else expect.fail(`unexpected uid ${uid}`);
+        } catch (err) {
+          if (!hasCode(err, 'ERR_USER_NOT_FOUND')) throw err;
+          outcomes.missing++;
+        }
+      }
+    } finally {
+      swapper.kill('SIGKILL');
+      await once(swapper, 'exit');
+    }
+    expect(outcomes.canary, JSON.stringify(outcomes)).to.equal(0);
+    expect(outcomes.inside).to.be.greaterThan(0);
+    expect(outcomes.missing).to.be.greaterThan(0);
   });
 
   it('refuses a user database that is not a regular file', async () => {
