@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
 import type { LinuxResources, SpecProcess } from '../oci/index.js';
-import { isProcessAlive, logger, removeFifo, sleep } from '../util/index.js';
+import { isProcessAlive, logger, raceSignal, removeFifo, sleep } from '../util/index.js';
 import type { ShimRecord, ShimStdioOptions, ShimStdioRecord, ShimTerminalOptions } from './manager-types.js';
 import { runShimDelete } from './shim-binary.js';
 import type { ShimLogSink } from './shim-log.js';
@@ -33,25 +33,6 @@ export interface ShimContainerContext {
   loggerConfig: LoggerConfig;
   /** Called once the container is removed. */
   forget(id: string): void;
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 const call = (options: ShimOpOptions): ShimCallOptions => (options.signal === undefined ? {} : { signal: options.signal });

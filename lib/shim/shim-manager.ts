@@ -4,8 +4,10 @@ import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { createFifo, isProcessAlive, logger, openFifo, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { createFifo, isProcessAlive, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { eventIterator } from './event-iterator.js';
 import { createEventsService, type ShimEvent } from './events.js';
+import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
 import type { DeadShimReport, ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
 import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
@@ -22,6 +24,8 @@ const log = logger('shim:manager');
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 const RECORD_FILE = 'shim.json';
+// close() waits on detaching and on the events server's connections at most this long, in all.
+const CLOSE_BOUND_MS = 5000;
 
 function positive(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
@@ -31,48 +35,6 @@ function positive(value: unknown, name: string): void {
 
 function nonEmpty(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a non-empty string`);
-}
-
-/** An async iterator over events that ends when `finish` is called (or rejects with the abort reason). */
-function eventIterator(subscribe: (push: (e: ShimEvent) => void) => () => void, register: (finish: () => void) => () => void, signal?: AbortSignal): AsyncIterableIterator<ShimEvent> {
-  const queue: ShimEvent[] = [];
-  let wake: (() => void) | undefined;
-  let done = false;
-  const unsubscribe = subscribe((e) => {
-    queue.push(e);
-    wake?.();
-  });
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    unsubscribe();
-    unregister();
-    signal?.removeEventListener('abort', finish);
-    wake?.();
-  };
-  const unregister = register(finish);
-  signal?.addEventListener('abort', finish, { once: true });
-  if (signal?.aborted) finish();
-  return {
-    async next(): Promise<IteratorResult<ShimEvent>> {
-      for (;;) {
-        if (queue.length > 0) return { value: queue.shift()!, done: false };
-        if (done) {
-          if (signal?.aborted) throw signal.reason;
-          return { value: undefined, done: true };
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    },
-    async return(): Promise<IteratorResult<ShimEvent>> {
-      finish();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }
 
 /**
@@ -154,6 +116,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     server.register(createEventsService((event) => this.#onEvent(event)));
     await server.listen(this.eventsSocket, { signal });
     this.#server = server;
+    await removeStaleKeepFiles(this.eventsSocket);
     const report: ReattachReport = { reattached: [], dead: [] };
     for (const id of (await readdir(join(this.stateDir, 'containers'))).sort()) {
       signal?.throwIfAborted();
@@ -303,15 +266,21 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   /**
    * Closes this side: clients, FIFO ends, the events server (its socket file stays, so shims publishing while no
    * manager runs fail at once instead of waiting 5 s per event). Containers and shims keep running. Idempotent.
+   * Always finishes: connections of shims (even ones that connect while it closes) are destroyed, and no peer is
+   * waited on for more than 5 s in all.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const bound = AbortSignal.timeout(CLOSE_BOUND_MS);
     for (const finish of [...this.#iterators]) finish();
-    for (const container of this.#containers.values()) await container.detach().catch((err: Error) => log('detach %s: %s', container.id, err.message));
+    for (const container of this.#containers.values()) {
+      await raceSignal(container.detach(), bound).catch((err: Error) => log('detach %s: %s', container.id, err.message));
+    }
     this.#containers.clear();
-    await this.#server?.close({ keepSocketFile: true });
+    const server = this.#server;
     this.#server = undefined;
+    if (server !== undefined) await closeEventsServer(server, this.eventsSocket, bound);
   }
 
   /** Same as `close()`. */
