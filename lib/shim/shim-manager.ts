@@ -14,6 +14,7 @@ import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
 import { findShimDaemons, runShimDelete, runShimStart } from './shim-binary.js';
 import { removeContainerFiles, ShimContainer, type ShimContainerContext } from './shim-container.js';
 import { ShimLogSink } from './shim-log.js';
+import { killRecordedShim, shimIdentityOf } from './shim-process.js';
 import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
 import { parseShimStartOutput, shimSocketPath } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';
@@ -102,7 +103,10 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   /**
    * Opens the root: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
    * every recorded container: live shims are connected (short timeouts: a dead socket fails at once), dead ones
-   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported.
+   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported. A shim
+   * that runs but does not answer is SIGKILLed only while its pid still names the recorded process (start time and
+   * boot id, see `ShimRecord.shimIdentity`); a pid that is someone else's now, or cannot be verified, is never
+   * signalled.
    *
    * @throws ERR_ALREADY_EXISTS when another manager listens on this root; ERR_FAILED_PRECONDITION when called
    *   twice; ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
@@ -237,6 +241,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal });
       task = await ShimTaskClient.connect(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
       record.shimPid = (await task.connect(id, { signal })).shimPid;
+      record.shimIdentity = await shimIdentityOf(record.shimPid, signal);
       const uris = stdioUris(plan, this.#loggerConfig);
       // The record gains the shim pid while runc creates the container; both must be done before going on (or
       // before undoing, which removes the record's dir).
@@ -318,7 +323,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       });
       const info = await task.connect(record.id, { signal, timeoutMs: 2000 });
       if (record.shimPid !== 0 && info.shimPid !== record.shimPid) log('shim of %s is pid %d, recorded %d', record.id, info.shimPid, record.shimPid);
-      record.shimPid = info.shimPid;
+      await this.#restamp(record, info.shimPid, dir, signal);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       log('shim of %s does not answer: %s', record.id, (err as Error).message);
@@ -344,6 +349,18 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     return this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
   }
 
+  // The shim answered as `pid`: record who that process is (a record of an older version has no identity yet).
+  async #restamp(record: ShimRecord, pid: number, dir: string, signal: AbortSignal | undefined): Promise<void> {
+    const identity = await shimIdentityOf(pid, signal);
+    if (pid === record.shimPid && identity?.start === record.shimIdentity?.start && identity?.boot === record.shimIdentity?.boot) return;
+    record.shimPid = pid;
+    record.shimIdentity = identity;
+    await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal }).catch((err: Error) => {
+      if (signal?.aborted) throw signal.reason;
+      log('cannot update the record of %s: %s', record.id, err.message);
+    });
+  }
+
   // A handle on a connected shim, bound to this manager (started or reattached alike).
   #container(parts: Pick<ShimContainerContext, 'record' | 'task' | 'dir' | 'stdio' | 'logSocket' | 'logSink'>): ShimContainer {
     return new ShimContainer({
@@ -358,14 +375,9 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   async #cleanupDead(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
     let exitStatus = 255;
     let exitedAt: Date | undefined = new Date();
-    if (record.shimPid > 0 && (await isProcessAlive(record.shimPid))) {
-      // Alive but not answering (hung): it must not keep the container.
-      try {
-        process.kill(record.shimPid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    // Alive but not answering (hung): it must not keep the container. Only the very process recorded is killed:
+    // after a reboot or pid reuse, the pid is someone else's.
+    if (await killRecordedShim(record)) log('killed hung shim %d of %s', record.shimPid, record.id);
     if (existsSync(record.bundle)) {
       const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle, signal });
       exitStatus = r.exitStatus;
@@ -383,13 +395,15 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
       task = await ShimTaskClient.connect(address, { namespace: this.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
       if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
+      if (record.shimPid > 0) record.shimIdentity = await shimIdentityOf(record.shimPid);
     }
     if (task !== undefined) {
       await task.shutdown(record.id, { now: true, timeoutMs: 2000 }).catch(() => undefined);
       await task.close();
     }
-    // A daemon that never answered (cut short while starting) is found by its arguments.
-    const pids = record.shimPid > 0 ? [record.shimPid] : await findShimDaemons(record.namespace, record.id, this.eventsSocket);
+    // A daemon that never answered (cut short while starting) is found by its arguments, just now.
+    const pids = record.shimPid > 0 ? [] : await findShimDaemons(record.namespace, record.id, this.eventsSocket);
+    if (record.shimPid > 0) await killRecordedShim(record);
     for (const pid of pids) {
       if (!(await isProcessAlive(pid))) continue;
       try {
@@ -398,7 +412,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
         // gone
       }
     }
-    if (record.address !== '' || pids.length > 0) {
+    if (record.address !== '' || record.shimPid > 0 || pids.length > 0) {
       await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle });
     }
     const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
