@@ -4,19 +4,20 @@ import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { createFifo, isProcessAlive, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { createFifo, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
 import { eventIterator } from './event-iterator.js';
 import { createEventsService, type ShimEvent } from './events.js';
 import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
-import type { DeadShimReport, ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
+import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
 import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
-import { findShimDaemons, runShimDelete, runShimStart } from './shim-binary.js';
-import { removeContainerFiles, ShimContainer, type ShimContainerContext } from './shim-container.js';
+import { runShimStart } from './shim-binary.js';
+import { cleanupDeadShim, undoShimStart } from './shim-cleanup.js';
+import { ShimContainer, type ShimContainerContext } from './shim-container.js';
 import { ShimLogSink } from './shim-log.js';
-import { killRecordedShim, shimIdentityOf } from './shim-process.js';
+import { shimIdentityOf } from './shim-process.js';
 import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
-import { parseShimStartOutput, shimSocketPath } from './start-output.js';
+import { parseShimStartOutput } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';
 import { TtrpcServer } from './ttrpc/server.js';
 
@@ -139,7 +140,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
         this.#containers.set(id, container);
         report.reattached.push(id);
       } else {
-        report.dead.push(await this.#cleanupDead(record, dir, signal));
+        report.dead.push(await cleanupDeadShim(record, dir, this.eventsSocket, signal));
       }
     }
     log('root %s: reattached %o, cleaned up %o', this.stateDir, report.reattached, report.dead.map((d) => d.id));
@@ -259,7 +260,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       log('start of %s failed: %s', id, (err as Error).message);
       // The log FIFO keeps its reader until the shim is gone: a shim daemon opens it blocking, and would hang
       // in that open, unkillable by Shutdown, if the reader went first.
-      await this.#undoStart(record, dir, task);
+      await undoShimStart(record, dir, task, this.eventsSocket);
       closeStdio(ends);
       logSocket?.destroy();
       throw err;
@@ -369,53 +370,5 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       loggerConfig: this.#loggerConfig,
       forget: (gone) => this.#containers.delete(gone),
     });
-  }
-
-  // A dead shim: `delete` (runc delete --force, unmount), then its socket, FIFOs and record.
-  async #cleanupDead(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
-    let exitStatus = 255;
-    let exitedAt: Date | undefined = new Date();
-    // Alive but not answering (hung): it must not keep the container. Only the very process recorded is killed:
-    // after a reboot or pid reuse, the pid is someone else's.
-    if (await killRecordedShim(record)) log('killed hung shim %d of %s', record.shimPid, record.id);
-    if (existsSync(record.bundle)) {
-      const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle, signal });
-      exitStatus = r.exitStatus;
-      exitedAt = r.exitedAt;
-    }
-    const socket = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-    await removeContainerFiles({ ...record, address: socket }, dir);
-    log('cleaned up dead shim of %s (exit %d)', record.id, exitStatus);
-    return { id: record.id, bundle: record.bundle, exitStatus, exitedAt };
-  }
-
-  async #undoStart(record: ShimRecord, dir: string, task: ShimTaskClient | undefined): Promise<void> {
-    if (task === undefined && record.shimPid === 0) {
-      // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
-      const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-      task = await ShimTaskClient.connect(address, { namespace: this.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
-      if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
-      if (record.shimPid > 0) record.shimIdentity = await shimIdentityOf(record.shimPid);
-    }
-    if (task !== undefined) {
-      await task.shutdown(record.id, { now: true, timeoutMs: 2000 }).catch(() => undefined);
-      await task.close();
-    }
-    // A daemon that never answered (cut short while starting) is found by its arguments, just now.
-    const pids = record.shimPid > 0 ? [] : await findShimDaemons(record.namespace, record.id, this.eventsSocket);
-    if (record.shimPid > 0) await killRecordedShim(record);
-    for (const pid of pids) {
-      if (!(await isProcessAlive(pid))) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    if (record.address !== '' || record.shimPid > 0 || pids.length > 0) {
-      await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle });
-    }
-    const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-    await removeContainerFiles({ ...record, address }, dir);
   }
 }
