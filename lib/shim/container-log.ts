@@ -3,8 +3,9 @@ import { newError } from '../errors/index.js';
 /**
  * One record of a container log written by containerkit's logger (`stdout: 'log'`): JSON lines like docker's
  * json-file driver, `{"time":"<RFC 3339, ns, UTC>","stream":"stdout"|"stderr","log":"<line with its \n>"}`. A line
- * longer than 16 KiB is split into records of which only the last ends in `\n`; the last record of a stream that
- * ended without a newline has none. Rotation: `container.log`, then `container.log.1` (older).
+ * longer than 16 KiB is split, between characters, into records of which only the last ends in `\n`; the last
+ * record of a stream that ended without a newline has none. Bytes that are not well-formed UTF-8 arrive as U+FFFD,
+ * one per byte (as docker writes them). Rotation: `container.log`, then `container.log.1` (older).
  */
 export interface ContainerLogRecord {
   /** As written, with nanoseconds (`Date` would drop them). */

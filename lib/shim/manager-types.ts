@@ -101,6 +101,12 @@ export interface ShimRecord {
   /** The shim's ttrpc address. */
   address: string;
   shimPid: number;
+  /**
+   * Who `shimPid` is: its start time (clock ticks since boot, `/proc/<pid>/stat` field 22) and the boot id. The
+   * manager signals the pid only while both still match, never a later process that got the same pid (after a
+   * reboot or pid reuse). Absent in records of older versions: such a pid is never signalled.
+   */
+  shimIdentity?: { start: number; boot?: string };
   shimBinary: string;
   runcRoot: string;
   stdio: ShimStdioRecord;

@@ -3,10 +3,11 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
 import type { LinuxResources, SpecProcess } from '../oci/index.js';
-import { isProcessAlive, logger, removeFifo, sleep } from '../util/index.js';
+import { logger, raceSignal, removeFifo, sleep } from '../util/index.js';
 import type { ShimRecord, ShimStdioOptions, ShimStdioRecord, ShimTerminalOptions } from './manager-types.js';
 import { runShimDelete } from './shim-binary.js';
 import type { ShimLogSink } from './shim-log.js';
+import { isRecordedShimAlive, killRecordedShim } from './shim-process.js';
 import { closeStdio, createStdio, openStdin, planStdio, removeStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
 import type { ShimTaskClient } from './task-client.js';
 import type { DeletedProcess, ExitInfo, ShimCallOptions, TaskProcess, TaskState } from './task-types.js';
@@ -33,25 +34,6 @@ export interface ShimContainerContext {
   loggerConfig: LoggerConfig;
   /** Called once the container is removed. */
   forget(id: string): void;
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 const call = (options: ShimOpOptions): ShimCallOptions => (options.signal === undefined ? {} : { signal: options.signal });
@@ -340,15 +322,11 @@ export class ShimContainer {
     const { record, dir } = this.#ctx;
     await this.task.close();
     // The shim exits within ~50 ms of Shutdown; a shim that does not (or a container it still holds) is forced.
+    // Its pid counts only while it names the recorded process: a reused pid is somebody else's.
     const deadline = Date.now() + 5000;
-    while ((await isProcessAlive(this.shimPid)) && Date.now() < deadline) await sleep(5, signal);
-    if (await isProcessAlive(this.shimPid)) {
-      log('shim %d of %s did not exit; killing it', this.shimPid, this.id);
-      try {
-        process.kill(this.shimPid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
+    while ((await isRecordedShimAlive(record)) && Date.now() < deadline) await sleep(5, signal);
+    if (await killRecordedShim(record)) {
+      log('shim %d of %s did not exit; killed it', this.shimPid, this.id);
       await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.#ctx.managerAddress, id: this.id, bundle: this.bundle, signal });
     }
     this.#removed = true;

@@ -4,16 +4,20 @@ import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { createFifo, isProcessAlive, logger, openFifo, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { createFifo, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { eventIterator } from './event-iterator.js';
 import { createEventsService, type ShimEvent } from './events.js';
+import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
-import type { DeadShimReport, ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
+import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
 import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
-import { findShimDaemons, runShimDelete, runShimStart } from './shim-binary.js';
-import { removeContainerFiles, ShimContainer, type ShimContainerContext } from './shim-container.js';
+import { runShimStart } from './shim-binary.js';
+import { cleanupDeadShim, undoShimStart } from './shim-cleanup.js';
+import { ShimContainer, type ShimContainerContext } from './shim-container.js';
 import { ShimLogSink } from './shim-log.js';
+import { shimIdentityOf } from './shim-process.js';
 import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
-import { parseShimStartOutput, shimSocketPath } from './start-output.js';
+import { parseShimStartOutput } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';
 import { TtrpcServer } from './ttrpc/server.js';
 
@@ -22,6 +26,8 @@ const log = logger('shim:manager');
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 const RECORD_FILE = 'shim.json';
+// close() waits on detaching and on the events server's connections at most this long, in all.
+const CLOSE_BOUND_MS = 5000;
 
 function positive(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
@@ -31,48 +37,6 @@ function positive(value: unknown, name: string): void {
 
 function nonEmpty(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a non-empty string`);
-}
-
-/** An async iterator over events that ends when `finish` is called (or rejects with the abort reason). */
-function eventIterator(subscribe: (push: (e: ShimEvent) => void) => () => void, register: (finish: () => void) => () => void, signal?: AbortSignal): AsyncIterableIterator<ShimEvent> {
-  const queue: ShimEvent[] = [];
-  let wake: (() => void) | undefined;
-  let done = false;
-  const unsubscribe = subscribe((e) => {
-    queue.push(e);
-    wake?.();
-  });
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    unsubscribe();
-    unregister();
-    signal?.removeEventListener('abort', finish);
-    wake?.();
-  };
-  const unregister = register(finish);
-  signal?.addEventListener('abort', finish, { once: true });
-  if (signal?.aborted) finish();
-  return {
-    async next(): Promise<IteratorResult<ShimEvent>> {
-      for (;;) {
-        if (queue.length > 0) return { value: queue.shift()!, done: false };
-        if (done) {
-          if (signal?.aborted) throw signal.reason;
-          return { value: undefined, done: true };
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    },
-    async return(): Promise<IteratorResult<ShimEvent>> {
-      finish();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }
 
 /**
@@ -140,7 +104,10 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   /**
    * Opens the root: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
    * every recorded container: live shims are connected (short timeouts: a dead socket fails at once), dead ones
-   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported.
+   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported. A shim
+   * that runs but does not answer is SIGKILLed only while its pid still names the recorded process (start time and
+   * boot id, see `ShimRecord.shimIdentity`); a pid that is someone else's now, or cannot be verified, is never
+   * signalled.
    *
    * @throws ERR_ALREADY_EXISTS when another manager listens on this root; ERR_FAILED_PRECONDITION when called
    *   twice; ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
@@ -154,6 +121,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     server.register(createEventsService((event) => this.#onEvent(event)));
     await server.listen(this.eventsSocket, { signal });
     this.#server = server;
+    await removeStaleKeepFiles(this.eventsSocket);
     const report: ReattachReport = { reattached: [], dead: [] };
     for (const id of (await readdir(join(this.stateDir, 'containers'))).sort()) {
       signal?.throwIfAborted();
@@ -172,7 +140,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
         this.#containers.set(id, container);
         report.reattached.push(id);
       } else {
-        report.dead.push(await this.#cleanupDead(record, dir, signal));
+        report.dead.push(await cleanupDeadShim(record, dir, this.eventsSocket, signal));
       }
     }
     log('root %s: reattached %o, cleaned up %o', this.stateDir, report.reattached, report.dead.map((d) => d.id));
@@ -274,6 +242,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal });
       task = await ShimTaskClient.connect(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
       record.shimPid = (await task.connect(id, { signal })).shimPid;
+      record.shimIdentity = await shimIdentityOf(record.shimPid, signal);
       const uris = stdioUris(plan, this.#loggerConfig);
       // The record gains the shim pid while runc creates the container; both must be done before going on (or
       // before undoing, which removes the record's dir).
@@ -291,7 +260,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       log('start of %s failed: %s', id, (err as Error).message);
       // The log FIFO keeps its reader until the shim is gone: a shim daemon opens it blocking, and would hang
       // in that open, unkillable by Shutdown, if the reader went first.
-      await this.#undoStart(record, dir, task);
+      await undoShimStart(record, dir, task, this.eventsSocket);
       closeStdio(ends);
       logSocket?.destroy();
       throw err;
@@ -303,15 +272,21 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   /**
    * Closes this side: clients, FIFO ends, the events server (its socket file stays, so shims publishing while no
    * manager runs fail at once instead of waiting 5 s per event). Containers and shims keep running. Idempotent.
+   * Always finishes: connections of shims (even ones that connect while it closes) are destroyed, and no peer is
+   * waited on for more than 5 s in all.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const bound = AbortSignal.timeout(CLOSE_BOUND_MS);
     for (const finish of [...this.#iterators]) finish();
-    for (const container of this.#containers.values()) await container.detach().catch((err: Error) => log('detach %s: %s', container.id, err.message));
+    for (const container of this.#containers.values()) {
+      await raceSignal(container.detach(), bound).catch((err: Error) => log('detach %s: %s', container.id, err.message));
+    }
     this.#containers.clear();
-    await this.#server?.close({ keepSocketFile: true });
+    const server = this.#server;
     this.#server = undefined;
+    if (server !== undefined) await closeEventsServer(server, this.eventsSocket, bound);
   }
 
   /** Same as `close()`. */
@@ -349,7 +324,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       });
       const info = await task.connect(record.id, { signal, timeoutMs: 2000 });
       if (record.shimPid !== 0 && info.shimPid !== record.shimPid) log('shim of %s is pid %d, recorded %d', record.id, info.shimPid, record.shimPid);
-      record.shimPid = info.shimPid;
+      await this.#restamp(record, info.shimPid, dir, signal);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       log('shim of %s does not answer: %s', record.id, (err as Error).message);
@@ -375,6 +350,18 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     return this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
   }
 
+  // The shim answered as `pid`: record who that process is (a record of an older version has no identity yet).
+  async #restamp(record: ShimRecord, pid: number, dir: string, signal: AbortSignal | undefined): Promise<void> {
+    const identity = await shimIdentityOf(pid, signal);
+    if (pid === record.shimPid && identity?.start === record.shimIdentity?.start && identity?.boot === record.shimIdentity?.boot) return;
+    record.shimPid = pid;
+    record.shimIdentity = identity;
+    await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal }).catch((err: Error) => {
+      if (signal?.aborted) throw signal.reason;
+      log('cannot update the record of %s: %s', record.id, err.message);
+    });
+  }
+
   // A handle on a connected shim, bound to this manager (started or reattached alike).
   #container(parts: Pick<ShimContainerContext, 'record' | 'task' | 'dir' | 'stdio' | 'logSocket' | 'logSink'>): ShimContainer {
     return new ShimContainer({
@@ -383,56 +370,5 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       loggerConfig: this.#loggerConfig,
       forget: (gone) => this.#containers.delete(gone),
     });
-  }
-
-  // A dead shim: `delete` (runc delete --force, unmount), then its socket, FIFOs and record.
-  async #cleanupDead(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
-    let exitStatus = 255;
-    let exitedAt: Date | undefined = new Date();
-    if (record.shimPid > 0 && (await isProcessAlive(record.shimPid))) {
-      // Alive but not answering (hung): it must not keep the container.
-      try {
-        process.kill(record.shimPid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-    if (existsSync(record.bundle)) {
-      const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle, signal });
-      exitStatus = r.exitStatus;
-      exitedAt = r.exitedAt;
-    }
-    const socket = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-    await removeContainerFiles({ ...record, address: socket }, dir);
-    log('cleaned up dead shim of %s (exit %d)', record.id, exitStatus);
-    return { id: record.id, bundle: record.bundle, exitStatus, exitedAt };
-  }
-
-  async #undoStart(record: ShimRecord, dir: string, task: ShimTaskClient | undefined): Promise<void> {
-    if (task === undefined && record.shimPid === 0) {
-      // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
-      const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-      task = await ShimTaskClient.connect(address, { namespace: this.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
-      if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
-    }
-    if (task !== undefined) {
-      await task.shutdown(record.id, { now: true, timeoutMs: 2000 }).catch(() => undefined);
-      await task.close();
-    }
-    // A daemon that never answered (cut short while starting) is found by its arguments.
-    const pids = record.shimPid > 0 ? [record.shimPid] : await findShimDaemons(record.namespace, record.id, this.eventsSocket);
-    for (const pid of pids) {
-      if (!(await isProcessAlive(pid))) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    if (record.address !== '' || pids.length > 0) {
-      await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.eventsSocket, id: record.id, bundle: record.bundle });
-    }
-    const address = record.address !== '' ? record.address : `unix://${shimSocketPath(this.eventsSocket, record.namespace, record.id)}`;
-    await removeContainerFiles({ ...record, address }, dir);
   }
 }

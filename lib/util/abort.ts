@@ -34,3 +34,29 @@ export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSign
 export function withTimeout(signal: AbortSignal | undefined, ms: number | undefined): AbortSignal | undefined {
   return anySignal(signal, ms === undefined ? undefined : AbortSignal.timeout(ms));
 }
+
+/**
+ * Settles like `promise`, or rejects with `signal.reason` as soon as the signal aborts (the promise itself goes
+ * on; only this wait for it ends). Without a signal, `promise` itself.
+ */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined); // a later rejection must not go unhandled
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

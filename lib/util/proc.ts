@@ -74,3 +74,41 @@ export async function isProcessAlive(pid: number, options: { signal?: AbortSigna
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * A process named so that a later, unrelated process that got the same pid (after it exited, or after a reboot)
+ * is not taken for it: the pid, its start time and the boot it ran in. What lock files record, for any record.
+ */
+export interface ProcessStamp {
+  pid: number;
+  /** Start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`). */
+  start: number;
+  /** `/proc/sys/kernel/random/boot_id` of its boot, when readable. */
+  boot?: string;
+}
+
+/**
+ * Stamps the live process `pid` (see {@link ProcessStamp}).
+ * @returns `undefined` when the process is not visible in `/proc`. Throws only `signal.reason` on abort.
+ */
+export async function stampProcess(pid: number, options: { signal?: AbortSignal } = {}): Promise<ProcessStamp | undefined> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  const id = await readProcessIdentity(pid, options);
+  if (id === undefined) return undefined;
+  const boot = await readBootId(options);
+  return boot === undefined ? { pid, start: id.start } : { pid, start: id.start, boot };
+}
+
+/**
+ * Whether the process a stamp names still runs: same pid, same start time, same boot, not a zombie. A process
+ * that cannot be checked (not in `/proc`, e.g. hidden by `hidepid`) is not the same: callers that would signal
+ * it must not. Throws only `signal.reason` on abort.
+ */
+export async function isSameProcess(stamp: ProcessStamp, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  if (!Number.isSafeInteger(stamp.pid) || stamp.pid <= 0) return false;
+  const id = await readProcessIdentity(stamp.pid, options);
+  if (id === undefined || id.state === 'Z' || id.state === 'X' || id.state === 'x' || id.start !== stamp.start) return false;
+  if (stamp.boot === undefined) return true;
+  const boot = await readBootId(options);
+  return boot === undefined || boot === stamp.boot;
+}

@@ -10,7 +10,10 @@
  *   {"time":"2026-11-28T04:26:09.616123456Z","stream":"stdout","log":"tick 7\n"}
  * `time` is RFC 3339 with nanoseconds in UTC, taken when the line is read; `stream` is stdout or stderr; `log` is
  * the line with its newline. A line longer than 16 KiB is cut into several records, only the last one ending in
- * "\n" (as docker does). When the file reaches `max` bytes it is renamed to `<path>.1` (replacing an older one) and
+ * "\n" (as docker does); the cut falls between characters, never inside a UTF-8 sequence. The file is valid UTF-8
+ * and every line valid JSON whatever the container prints: each byte that is not part of a well-formed UTF-8
+ * sequence is written as U+FFFD (`\ufffd`), as Go's encoding/json and docker do; control characters, `"` and `\`
+ * are escaped, and so are U+2028/U+2029 (as Go does). When the file reaches `max` bytes it is renamed to `<path>.1` (replacing an older one) and
  * a new file is started. Exits when both pipes are closed (SIGTERM is ignored: the shim sends it while the pipes
  * still hold output).
  */
@@ -71,6 +74,42 @@ static void write_all(const char *p, size_t n) {
   }
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at `p` (at most `n` bytes available), by the table of Unicode's
+ * "Well-Formed UTF-8 Byte Sequences" (no overlongs, surrogates or code points over U+10FFFF), as Go's
+ * utf8.DecodeRune judges it. 0: not well-formed; -1: a valid beginning cut short by the end of the data.
+ */
+static int utf8_len(const unsigned char *p, size_t n) {
+  unsigned char c = p[0];
+  int need;
+  unsigned char lo = 0x80, hi = 0xbf; /* the allowed range of the second byte */
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) need = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    need = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    need = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else return 0;
+  for (int i = 1; i < need; i++) {
+    if ((size_t)i >= n) return -1;
+    unsigned char lo_i = i == 1 ? lo : 0x80, hi_i = i == 1 ? hi : 0xbf;
+    if (p[i] < lo_i || p[i] > hi_i) return 0;
+  }
+  return need;
+}
+
+/* Where to cut `len` bytes so that no UTF-8 sequence is split: before a well-formed but unfinished tail. */
+static size_t char_boundary(const char *data, size_t len) {
+  for (size_t back = 1; back <= 3 && back <= len; back++) {
+    if (utf8_len((const unsigned char *)data + len - back, back) == -1) return len - back;
+  }
+  return len;
+}
+
 /* One JSON record for `len` bytes of `data`; `newline` adds the "\n" the line ended with. */
 static void emit(const char *stream, const char *data, size_t len, int newline) {
   struct timespec ts;
@@ -79,8 +118,31 @@ static void emit(const char *stream, const char *data, size_t len, int newline) 
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = (size_t)snprintf(out, 128, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\",\"stream\":\"%s\",\"log\":\"",
                               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec, stream);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)data[i];
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len;) {
+    const unsigned char *p = (const unsigned char *)data + i;
+    unsigned char c = p[0];
+    int seq = utf8_len(p, len - i);
+    if (seq <= 0) {
+      /* Each byte outside a well-formed sequence stands for itself: one replacement character (Go's rule). */
+      memcpy(out + n, "\\ufffd", 6);
+      n += 6;
+      i++;
+      continue;
+    }
+    if (seq > 1) {
+      /* U+2028 and U+2029 end lines in JavaScript source: escaped, as Go's encoding/json does. */
+      if (seq == 3 && c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+        memcpy(out + n, p[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+        n += 6;
+      } else {
+        memcpy(out + n, p, (size_t)seq);
+        n += (size_t)seq;
+      }
+      i += (size_t)seq;
+      continue;
+    }
+    i++;
     if (c == '"' || c == '\\') {
       out[n++] = '\\';
       out[n++] = (char)c;
@@ -93,10 +155,20 @@ static void emit(const char *stream, const char *data, size_t len, int newline) 
     } else if (c == '\t') {
       out[n++] = '\\';
       out[n++] = 't';
+    } else if (c == '\b') {
+      out[n++] = '\\';
+      out[n++] = 'b';
+    } else if (c == '\f') {
+      out[n++] = '\\';
+      out[n++] = 'f';
     } else if (c < 0x20 || c == 0x7f) {
-      n += (size_t)sprintf(out + n, "\\u%04x", c);
+      /* Every other control character as \u00XX (JSON forbids them raw; DEL for readers that choke on it). */
+      memcpy(out + n, "\\u00", 4);
+      out[n + 4] = hex[c >> 4];
+      out[n + 5] = hex[c & 0xf];
+      n += 6;
     } else {
-      out[n++] = (char)c; /* UTF-8 bytes pass through */
+      out[n++] = (char)c;
     }
   }
   if (newline) {
@@ -128,8 +200,11 @@ static int drain(struct stream *s) {
     }
   }
   if (start == 0 && s->len == sizeof s->buf) {
-    emit(s->name, s->buf, s->len, 0); /* a line longer than the buffer: cut it */
-    s->len = 0;
+    /* A line longer than the buffer: cut it between characters; an unfinished one (at most 3 bytes) waits. */
+    size_t cut = char_boundary(s->buf, s->len);
+    emit(s->name, s->buf, cut, 0);
+    memmove(s->buf, s->buf + cut, s->len - cut);
+    s->len -= cut;
   } else {
     memmove(s->buf, s->buf + start, s->len - start);
     s->len -= start;
