@@ -101,6 +101,8 @@ export const ERROR_CODES = {
   ERR_REGISTRY_UNSUPPORTED: 'FailedPrecondition',
   /** A registry answered something the distribution protocol does not allow (a missing Location, a bad Content-Range, an unexpected status). */
   ERR_REGISTRY_PROTOCOL: 'Internal',
+  /** A registry's redirect or upload `Location` would move a request from https to plain http; it is not followed. */
+  ERR_INSECURE_REDIRECT: 'PermissionDenied',
   /** More than the allowed number of HTTP redirects (5), or a redirect loop. */
   ERR_REDIRECT_LIMIT: 'Unavailable',
   /** An HTTP response body stopped delivering bytes for longer than the stall timeout while the reader was waiting. */
