@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_MEDIA_TYPE: 'InvalidArgument',
   /** A body's `mediaType` contradicts the descriptor it was fetched through. */
   ERR_MEDIA_TYPE_MISMATCH: 'InvalidArgument',
+  /** A manifest, index or config repeats a JSON object key (at any depth): parsers disagree on which value wins, so such a document is refused. `details.field` names the key's path. */
+  ERR_DUPLICATE_JSON_KEY: 'InvalidArgument',
+  /** An image config's `os`, `architecture` or `variant` contradicts the platform its manifest was selected for in an index. */
+  ERR_PLATFORM_MISMATCH: 'InvalidArgument',
   /** Docker image manifest schema 1, which containerkit does not support. */
   ERR_SCHEMA1_UNSUPPORTED: 'InvalidArgument',
   /** A path would resolve outside the root it must stay in. */
@@ -101,6 +105,8 @@ export const ERROR_CODES = {
   ERR_REGISTRY_UNSUPPORTED: 'FailedPrecondition',
   /** A registry answered something the distribution protocol does not allow (a missing Location, a bad Content-Range, an unexpected status). */
   ERR_REGISTRY_PROTOCOL: 'Internal',
+  /** A registry's redirect or upload `Location` would move a request from https to plain http; it is not followed. */
+  ERR_INSECURE_REDIRECT: 'PermissionDenied',
   /** More than the allowed number of HTTP redirects (5), or a redirect loop. */
   ERR_REDIRECT_LIMIT: 'Unavailable',
   /** An HTTP response body stopped delivering bytes for longer than the stall timeout while the reader was waiting. */

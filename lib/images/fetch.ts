@@ -51,17 +51,21 @@ function isExists(err: unknown): boolean {
   return (err as { code?: string }).code === 'ERR_ALREADY_EXISTS';
 }
 
-/** Refuses a manifest, index or config that fails the strict parser, before it is committed. */
+/**
+ * Refuses a manifest, index or config that fails the strict parser, before it is committed; a config whose
+ * descriptor carries a `platform` (see `inheritPlatform`) must be for that platform.
+ */
 function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
   if (hasChildren(descriptor.mediaType)) parseManifestOrIndex(bytes, { expected: descriptor });
-  else if (isConfigMediaType(descriptor.mediaType)) parseImageConfig(bytes, { expected: descriptor });
+  else if (isConfigMediaType(descriptor.mediaType)) parseImageConfig(bytes, { expected: descriptor, ...(descriptor.platform === undefined ? {} : { platform: descriptor.platform }) });
 }
 
 /**
  * Ensures `descriptor` is in `store`, fetching the missing bytes with `fetcher`. Ingest refs are `fetch-<digest>`
  * and writers wait for each other, so concurrent pulls (in any process) download each blob once.
  * @throws ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH after a second failed attempt; the parsers' codes for a bad
- *   manifest or config (never committed); registry and store errors; `signal.reason` on abort.
+ *   manifest or config (never committed: ERR_INVALID_MANIFEST, ERR_MEDIA_TYPE_MISMATCH, ERR_DUPLICATE_JSON_KEY,
+ *   ERR_PLATFORM_MISMATCH…); registry and store errors; `signal.reason` on abort.
  */
 export async function fetchInto(store: ContentStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
   const { signal, onProgress, lease, onWritten } = options;

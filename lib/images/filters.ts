@@ -1,9 +1,10 @@
 /**
  * Handler wrappers that prune an index's children: {@link filterPlatforms} keeps the entries for wanted
- * platforms, {@link limitManifests} keeps the best `n` of them.
+ * platforms, {@link limitManifests} keeps the best `n` of them; and {@link inheritPlatform}, which hands a
+ * manifest's platform on to its config.
  * @module
  */
-import { isIndexMediaType, selectPlatforms, type Platform, type PlatformMatcher } from '../oci/index.js';
+import { isIndexMediaType, isManifestMediaType, selectPlatforms, type Platform, type PlatformMatcher } from '../oci/index.js';
 import { SKIP, type Handler } from './handlers.js';
 
 /**
@@ -30,5 +31,21 @@ export function limitManifests(handler: Handler, platform: Platform | string | P
     if (!children || children === SKIP || !isIndexMediaType(descriptor.mediaType)) return children;
     const ordered = selectPlatforms(children, platform);
     return n > 0 ? ordered.slice(0, n) : ordered;
+  };
+}
+
+/**
+ * Wraps `handler` so that a manifest reached through an index entry with a `platform` hands that platform on to its
+ * config's descriptor (the first child): {@link fetchHandler} then refuses a config whose `os`, `architecture` or
+ * `variant` contradicts the platform the manifest was selected for (ERR_PLATFORM_MISMATCH), before it is stored.
+ * Other descriptors' children pass unchanged.
+ */
+export function inheritPlatform(handler: Handler): Handler {
+  return async (descriptor, context) => {
+    const children = await handler(descriptor, context);
+    const platform = descriptor.platform;
+    if (!children || children === SKIP || platform === undefined || !isManifestMediaType(descriptor.mediaType) || children.length === 0) return children;
+    const [config, ...layers] = children;
+    return [{ ...config!, platform }, ...layers];
   };
 }

@@ -25,7 +25,7 @@ import type { RegistryClient } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
 import { childrenHandler, readBlob } from './children.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
-import { limitManifests } from './filters.js';
+import { inheritPlatform, limitManifests } from './filters.js';
 import { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
 import { composeHandlers, dispatch, SKIP, type Handler } from './handlers.js';
 import { LayoutIndex, type NamedImage } from './image-index.js';
@@ -174,8 +174,9 @@ export class ImageStore {
    * image is named only once both are done, and a failure of either stops the other (a layer being applied is
    * removed, layers committed before it stay for the next attempt).
    * @returns the record of the image, with `unpack` (the chain ID and what was applied) when asked.
-   * @throws ERR_INVALID_REFERENCE, ERR_INVALID_ARGUMENT; ERR_NO_MATCHING_PLATFORM; ERR_INVALID_MANIFEST (never
-   *   recorded); ERR_DIGEST_MISMATCH; registry errors; ERR_IO (ENOSPC…); with `unpack`, the unpacker's and the
+   * @throws ERR_INVALID_REFERENCE, ERR_INVALID_ARGUMENT; ERR_NO_MATCHING_PLATFORM; ERR_INVALID_MANIFEST,
+   *   ERR_MEDIA_TYPE_MISMATCH, ERR_DUPLICATE_JSON_KEY, ERR_PLATFORM_MISMATCH (the document is never stored, the image
+   *   never named); ERR_DIGEST_MISMATCH; registry errors; ERR_IO (ENOSPC…); with `unpack`, the unpacker's and the
    *   snapshotter's errors (ERR_LAYER_TOO_LARGE, ERR_PATH_ESCAPE…); `signal.reason` on abort.
    */
   async pull(ref: string, options: ImagePullOptions = {}): Promise<PulledImage> {
@@ -204,7 +205,7 @@ export class ImageStore {
       });
       const handler = composeHandlers(
         arrivals === undefined ? fetch : reportArrivals(fetch, arrivals),
-        leaseChildren(limitManifests(childrenHandler(this.content), platform, 1), lease),
+        leaseChildren(inheritPlatform(limitManifests(childrenHandler(this.content), platform, 1)), lease),
       );
       let unpacked: ImageUnpackResult | undefined;
       let details: ImageDetails | undefined;
@@ -326,7 +327,9 @@ export class ImageStore {
     }
     const manifest = parsed.manifest;
     await whenStored?.(manifest.config, signal);
-    const config = parseImageConfig(await readBlob(this.content, manifest.config, { signal, maxSize: 8 * 1024 * 1024 }), { expected: manifest.config });
+    // A manifest chosen from an index must have a config for the platform it was chosen by.
+    const selectedFor = manifestDescriptor.platform === undefined ? {} : { platform: manifestDescriptor.platform };
+    const config = parseImageConfig(await readBlob(this.content, manifest.config, { signal, maxSize: 8 * 1024 * 1024 }), { expected: manifest.config, ...selectedFor });
     const size = imageContentSize(manifestDescriptor, manifest);
     const imagePlatform = configPlatform(config);
     return { name, target, manifestDescriptor, manifest, config, platform: imagePlatform, size };

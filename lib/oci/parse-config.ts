@@ -1,6 +1,8 @@
+import { newError } from '../errors/index.js';
 import type { ExpectedContent } from './descriptor.js';
 import type { ImageConfig } from './image-config.js';
 import { isConfigMediaType } from './media-types.js';
+import { formatPlatform, normalizePlatform, type Platform } from './platform.js';
 import {
   checkDigest,
   checkExpected,
@@ -38,6 +40,30 @@ export interface ParseImageConfigOptions {
   expected?: ExpectedContent;
   /** The size cap in bytes, checked before decoding. Default {@link MAX_IMAGE_CONFIG_SIZE}. */
   maxSize?: number;
+  /**
+   * The platform the manifest was selected for in an index (the index entry's `platform`). The config's `os` and
+   * `architecture` must be that platform's, and its `variant` too when both name one (compared normalised:
+   * `x86_64` is `amd64`, `arm64/v8` is `arm64`). Default: none, not checked.
+   */
+  platform?: Platform;
+}
+
+// An index entry that says one platform over a config that says another lets a tool pick an image by a platform
+// it is not for; each side is what some tool trusts (containerd selects by the entry, docker reports the config).
+function checkPlatform(ctx: ParseContext, obj: JsonObject, wanted: Platform): void {
+  const variant = (value: unknown): string => (typeof value === 'string' ? value : '');
+  const want = normalizePlatform({ os: wanted.os, architecture: wanted.architecture, variant: variant(wanted.variant) });
+  const got = normalizePlatform({ os: obj.os as string, architecture: obj.architecture as string, variant: variant(obj.variant) });
+  const bothVariants = variant(wanted.variant) !== '' && variant(obj.variant) !== '';
+  let field: string | undefined;
+  if (got.os !== want.os) field = 'os';
+  else if (got.architecture !== want.architecture) field = 'architecture';
+  else if (bothVariants && (got.variant ?? '') !== (want.variant ?? '')) field = 'variant';
+  if (field === undefined) return;
+  const [expected, actual] = [formatPlatform(want), formatPlatform(got)];
+  throw newError('ERR_PLATFORM_MISMATCH', `invalid ${ctx.what}: ${field}: the config is for ${actual}, but its manifest was selected for ${expected}`, {
+    details: { field, expected, actual },
+  });
 }
 
 // Go's time.Time accepts RFC 3339 only, so this is what every Go-built tool would accept too.
@@ -103,6 +129,8 @@ function checkHistory(ctx: ParseContext, obj: JsonObject): void {
  * @throws ERR_MANIFEST_TOO_LARGE when the body exceeds `maxSize` (default 8 MiB), before decoding it.
  * @throws ERR_SIZE_MISMATCH when `expected.size` differs from the byte length.
  * @throws ERR_UNSUPPORTED_MEDIA_TYPE when `expected.mediaType` is not an image config type.
+ * @throws ERR_DUPLICATE_JSON_KEY when an object, at any depth, repeats a key.
+ * @throws ERR_PLATFORM_MISMATCH when `os`, `architecture` or `variant` contradicts `options.platform`.
  * @throws ERR_INVALID_DIGEST / ERR_UNSUPPORTED_DIGEST_ALGORITHM for a bad diff ID.
  * @throws ERR_INVALID_MANIFEST for invalid UTF-8 or JSON, and for missing or mistyped fields.
  */
@@ -122,5 +150,6 @@ export function parseImageConfig(input: Uint8Array | string, options: ParseImage
   if (has(ctx, obj, 'config')) checkRunConfig(ctx, obj.config, 'config');
   checkRootfs(ctx, obj.rootfs);
   checkHistory(ctx, obj);
+  if (options.platform !== undefined) checkPlatform(ctx, obj, options.platform);
   return obj as unknown as ImageConfig;
 }

@@ -7,6 +7,7 @@
 import { ContainerkitError, newError, type ErrorCode } from '../errors/index.js';
 import type { Descriptor, ExpectedContent } from './descriptor.js';
 import { parseDigest, type Digest } from './digest.js';
+import { findDuplicateKey } from './json-duplicate-keys.js';
 import { isWellFormedMediaType } from './media-types.js';
 
 /**
@@ -96,6 +97,7 @@ export function byteLength(input: Uint8Array | string): number {
  * @throws ERR_MANIFEST_TOO_LARGE when `input` is larger than `maxSize` bytes.
  * @throws ERR_SIZE_MISMATCH when `expectedSize` is given and differs from the byte length.
  * @throws ERR_INVALID_MANIFEST when it is not UTF-8, not JSON, or not a JSON object.
+ * @throws ERR_DUPLICATE_JSON_KEY when an object, at any depth, repeats a key.
  * @internal
  */
 export function readJsonObject(ctx: ParseContext, input: Uint8Array | string, maxSize: number, expectedSize?: number): JsonObject {
@@ -127,6 +129,12 @@ export function readJsonObject(ctx: ParseContext, input: Uint8Array | string, ma
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw fieldError(ctx, '', `the document must be a JSON object, got ${show(value)}`);
+  }
+  // JSON.parse kept the last of a repeated key's values; another tool may read the first.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const path = duplicate.reduce<string>((parent, step) => fieldPath(parent, step), '');
+    throw fieldError(ctx, path, 'the key appears twice in one object (JSON parsers disagree on which value wins)', 'ERR_DUPLICATE_JSON_KEY');
   }
   return value as JsonObject;
 }

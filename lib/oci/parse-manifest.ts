@@ -224,6 +224,7 @@ function checkIndex(ctx: ParseContext, obj: JsonObject): ImageIndex {
  *   image's config or layer has a type it cannot have (see `strictMediaTypes`).
  * @throws ERR_INVALID_DIGEST / ERR_UNSUPPORTED_DIGEST_ALGORITHM for a bad digest field.
  * @throws ERR_INVALID_MANIFEST for invalid UTF-8 or JSON, and for missing or mistyped fields.
+ * @throws ERR_DUPLICATE_JSON_KEY when an object, at any depth, repeats a key (parsers disagree on which wins).
  */
 export function parseManifest(input: Uint8Array | string, options: ParseManifestOptions = {}): Manifest {
   const doc = readDocument('manifest', input, options);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ContainerkitError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
-import { redact } from '../util/debug.js';
+import { redact, scrubSecrets } from '../util/debug.js';
 
 // Error bodies are read only this far: a hostile or broken registry cannot make us buffer an unbounded error page.
 const MAX_ERROR_BODY = 64 * 1024;
@@ -188,9 +188,39 @@ export interface ErrorResponse {
   method: string;
 }
 
-/** Builds the {@link RegistryError} for a non-success answer, given its (capped) body. */
-export function errorFromResponse(res: ErrorResponse, body: Buffer | undefined, what?: string): RegistryError {
-  const errors = body === undefined ? [] : parseErrorBody(body);
+/**
+ * What an `Authorization` value holds that a server might echo: a Basic value's Base64 and its decoded
+ * `user:password` and password (the username alone is no secret), a Bearer (or other) value's credential.
+ */
+export function authorizationSecrets(authorization: string): string[] {
+  const space = authorization.indexOf(' ');
+  const credential = space < 0 ? authorization : authorization.slice(space + 1).trim();
+  if (credential === '') return [];
+  if (authorization.slice(0, space).toLowerCase() !== 'basic') return [credential];
+  const pair = Buffer.from(credential, 'base64').toString('utf8');
+  const colon = pair.indexOf(':');
+  return colon < 0 ? [credential, pair] : [credential, pair, pair.slice(colon + 1)].filter((s) => s !== '');
+}
+
+function scrubEntry(entry: DistributionError, secrets: readonly string[]): DistributionError {
+  const message = scrubSecrets(entry.message, secrets);
+  if (entry.detail === undefined) return { code: entry.code, message };
+  let detail: unknown = entry.detail;
+  try {
+    detail = JSON.parse(scrubSecrets(JSON.stringify(entry.detail), secrets));
+  } catch {
+    detail = '***';
+  }
+  return { code: entry.code, message, detail };
+}
+
+/**
+ * Builds the {@link RegistryError} for a non-success answer, given its (capped) body. `secrets` (the credentials
+ * the request carried, see {@link authorizationSecrets}) are scrubbed from every text the registry chose, in any
+ * encoding it might echo them in.
+ */
+export function errorFromResponse(res: ErrorResponse, body: Buffer | undefined, what?: string, secrets: readonly string[] = []): RegistryError {
+  const errors = (body === undefined ? [] : parseErrorBody(body)).map((e) => scrubEntry(e, secrets));
   const code = codeForStatus(res.status, errors[0]?.code);
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   const said = errors.map((e) => `${e.code}: ${e.message}`).join('; ');

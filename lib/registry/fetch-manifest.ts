@@ -1,7 +1,7 @@
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { splitDigest, type Digest } from '../oci/digest.js';
-import { MANIFEST_ACCEPT } from '../oci/media-types.js';
+import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type ParsedManifestOrIndex } from '../oci/parse.js';
 import { digestBuffer, type HashAlgorithm } from '../util/digest-stream.js';
 import { logger } from '../util/debug.js';
@@ -33,6 +33,21 @@ export function contentMediaType(res: HttpResponse): string | undefined {
   if (value === undefined) return undefined;
   const type = value.split(';')[0]!.trim().toLowerCase();
   return type === '' ? undefined : type;
+}
+
+/**
+ * Refuses a manifest whose Content-Type and descriptor name two different manifest or index types: both are claims
+ * about the same bytes, and the body can agree with only one (an index served as a manifest, a Docker type under an
+ * OCI one). A generic Content-Type (`application/json`, `application/octet-stream`) claims nothing.
+ * @throws ERR_MEDIA_TYPE_MISMATCH.
+ */
+export function checkServedMediaType(res: HttpResponse, expected: string): void {
+  const served = contentMediaType(res);
+  if (served === undefined || !(isManifestMediaType(served) || isIndexMediaType(served) || isSchema1MediaType(served))) return;
+  if (served === expected.toLowerCase()) return;
+  throw newError('ERR_MEDIA_TYPE_MISMATCH', `manifest from ${res.url.host} is served as ${JSON.stringify(served)}, but its descriptor says ${JSON.stringify(expected)}`, {
+    details: { served, expected },
+  });
 }
 
 /**
@@ -118,7 +133,8 @@ export async function withPullEndpoints<T>(ctx: ClientContext, repo: Repository,
 
 /**
  * GETs a manifest or index by digest or tag, verifies it (size cap, Docker-Content-Digest, requested digest, size)
- * and parses it with the strict OCI parser. `expected` is the descriptor it was reached through, if any.
+ * and parses it with the strict OCI parser. `expected` is the descriptor it was reached through, if any: the
+ * registry's Content-Type, the descriptor's media type and the body's own `mediaType` must all agree.
  * @throws ERR_REGISTRY_NOT_FOUND and other RegistryErrors; ERR_MANIFEST_TOO_LARGE; ERR_DIGEST_MISMATCH;
  *   ERR_SIZE_MISMATCH; the parser's ERR_INVALID_MANIFEST, ERR_MEDIA_TYPE_MISMATCH, ERR_SCHEMA1_UNSUPPORTED.
  */
@@ -143,6 +159,7 @@ export async function fetchManifest(
     });
     const bytes = await readManifestBody(res, ctx.stallTimeoutMs);
     const actual = verifyManifestBytes(res, bytes, { digest, size: expected?.size });
+    if (expected?.mediaType !== undefined) checkServedMediaType(res, expected.mediaType);
     const mediaType = expected?.mediaType ?? contentMediaType(res);
     const parsed = parseManifestOrIndex(bytes, {
       expected: mediaType !== undefined && mediaType !== 'application/json' ? { mediaType, size: bytes.length } : undefined,

@@ -43,6 +43,8 @@ function repoOf(ref: Reference): Repository {
  * Errors: {@link RegistryError} (ERR_REGISTRY_NOT_FOUND, _DENIED, _UNAUTHORIZED, _UNAVAILABLE, _TOO_MANY_REQUESTS,
  * _INVALID, _UNSUPPORTED, _PROTOCOL, ERR_STALL_TIMEOUT, ERR_CONNECT_TIMEOUT, ERR_REDIRECT_LIMIT), and
  * ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH, ERR_MANIFEST_TOO_LARGE, ERR_FOREIGN_LAYER_DENIED, ERR_INVALID_REFERENCE,
+ * ERR_INSECURE_REDIRECT (a redirect or upload Location from https to http), ERR_MEDIA_TYPE_MISMATCH (a Content-Type,
+ * descriptor and body that disagree),
  * the manifest parser's codes; ERR_INVALID_ARGUMENT from the constructor for bad options.
  */
 export class RegistryClient implements Resolver {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
 import { sleep } from '../util/abort.js';
 import { logger } from '../util/debug.js';
-import { errorFromResponse, readCapped, RegistryError, redactUrl } from './errors.js';
+import { authorizationSecrets, errorFromResponse, readCapped, RegistryError, redactUrl } from './errors.js';
 import { badLocation, discard, header, type HttpResponse, type HttpTransport } from './http.js';
 import { isRetryableRequest, retryDelay, type ResolvedRetryPolicy } from './retry.js';
 import type { RegistryAuth } from './types.js';
@@ -52,11 +52,30 @@ export function endpointUrl(endpoint: Endpoint, target: string | URL): URL {
   return new URL(`${endpoint.scheme}://${endpoint.host}${target}`);
 }
 
+/** The origin (scheme, host, port) credentials for `endpoint` belong to. */
+export function endpointOrigin(endpoint: Endpoint): string {
+  return new URL(`${endpoint.scheme}://${endpoint.host}`).origin;
+}
+
+/**
+ * Refuses a move from https to plain http, whether a redirect or a Location the registry handed out (an upload
+ * session): the body, and any URL-borne state, would cross the network in clear.
+ * @throws ERR_INSECURE_REDIRECT.
+ */
+export function refuseDowngrade(from: URL, to: URL): void {
+  if (from.protocol === 'https:' && to.protocol === 'http:') {
+    throw newError('ERR_INSECURE_REDIRECT', `refusing to go from https to plain http (${redactUrl(from)} → ${redactUrl(to)})`, {
+      details: { from: redactUrl(from), to: redactUrl(to) },
+    });
+  }
+}
+
 /**
  * Sends registry requests with the cross-cutting rules of the protocol: the Authorization header from RegistryAuth
- * (one challenge round on 401, never a loop), redirects followed by hand (at most {@link MAX_REDIRECTS}, no
- * Authorization to another origin, no https→http downgrade), and retries with backoff of idempotent requests on
- * temporary failures (honouring Retry-After).
+ * (one challenge round on 401, never a loop) only to the endpoint's own origin, redirects followed by hand (at most
+ * {@link MAX_REDIRECTS}), no https→http downgrade by a redirect or an upload Location, retries with backoff of
+ * idempotent requests on temporary failures (honouring Retry-After), and error messages scrubbed of the
+ * credentials the request carried.
  */
 export class RegistrySession {
   constructor(
@@ -68,19 +87,23 @@ export class RegistrySession {
   /**
    * Sends `req` and returns the answer when its status is accepted; the caller must consume or discard its body.
    * @throws RegistryError for any other status (registry codes parsed from the capped body), for network errors
-   *   after the retries, ERR_REDIRECT_LIMIT, ERR_REGISTRY_PROTOCOL for an unusable redirect; `signal.reason` on abort.
+   *   after the retries, ERR_REDIRECT_LIMIT, ERR_REGISTRY_PROTOCOL for an unusable redirect, ERR_INSECURE_REDIRECT
+   *   for a redirect or Location from https to http; `signal.reason` on abort.
    */
   async call(req: CallRequest): Promise<HttpResponse> {
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
     const retryable = isRetryableRequest(req.method, replayable);
+    // Every Authorization value sent, so an error body that echoes one (in any encoding) is scrubbed of it.
+    const sent = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       let failure: RegistryError;
       try {
-        const res = await this.#once(req, replayable);
+        const res = await this.#once(req, replayable, sent);
         if (req.accept ? req.accept.includes(res.status) : res.status >= 200 && res.status < 300) return res;
         const body = req.method === 'HEAD' ? undefined : await readCapped(res.body);
         if (req.method === 'HEAD') discard(res);
-        failure = errorFromResponse(res, body, req.what === undefined ? undefined : `${req.what} (${req.method} ${redactUrl(res.url)})`);
+        const what = req.what === undefined ? undefined : `${req.what} (${req.method} ${redactUrl(res.url)})`;
+        failure = errorFromResponse(res, body, what, secretsOf(sent));
       } catch (err) {
         req.signal?.throwIfAborted();
         if (!(err instanceof RegistryError)) throw err;
@@ -94,9 +117,17 @@ export class RegistrySession {
     }
   }
 
-  async #once(req: CallRequest, replayable: boolean): Promise<HttpResponse> {
+  async #once(req: CallRequest, replayable: boolean, sent: Set<string>): Promise<HttpResponse> {
     const { endpoint, scopes, signal } = req;
     const first = endpointUrl(endpoint, req.target);
+    // Credentials belong to the endpoint's origin, not to whatever URL the registry handed out (as containerd's
+    // pusher compares an upload Location with the registry host): a Location elsewhere gets none.
+    const home = endpointOrigin(endpoint);
+    if (req.target instanceof URL) {
+      if (first.protocol !== 'https:' && first.protocol !== 'http:') badLocation(first.href, new URL(home));
+      // A foreign layer's URL (noAuth) was allowed by the caller, host by host; anything else came from the registry.
+      if (req.noAuth !== true) refuseDowngrade(new URL(home), first);
+    }
     const follow = req.followRedirects ?? (req.method === 'GET' || req.method === 'HEAD');
     let url = first;
     let method: string = req.method;
@@ -105,17 +136,20 @@ export class RegistrySession {
     let challenged = false;
     const visited = new Set<string>();
     for (let hops = 0; ; ) {
-      const sameOrigin = url.origin === first.origin;
+      const sameOrigin = url.origin === home;
       const headers: Record<string, string> = { ...req.headers };
       // Credentials belong to the registry: blob storage on another origin gets none.
-      if (authorization !== undefined && sameOrigin) headers['Authorization'] = authorization;
+      if (authorization !== undefined && sameOrigin) {
+        headers['Authorization'] = authorization;
+        sent.add(authorization);
+      }
       const res = await this.transport.send({ method, url, headers, body: req.body, signal });
       if (res.status === 401 && auth && sameOrigin && !challenged) {
         challenged = true;
         const body = method === 'HEAD' ? undefined : await readCapped(res.body);
         if (method === 'HEAD') discard(res);
         const fresh = await auth.challenge(endpoint.authHost, res.headers['www-authenticate'], scopes, { signal, sent: authorization });
-        if (fresh === undefined || !replayable) throw errorFromResponse(res, body, req.what);
+        if (fresh === undefined || !replayable) throw errorFromResponse(res, body, req.what, secretsOf(sent));
         authorization = fresh;
         continue;
       }
@@ -130,9 +164,7 @@ export class RegistrySession {
         badLocation(location, url);
       }
       if (next.protocol !== 'https:' && next.protocol !== 'http:') badLocation(location, url);
-      if (url.protocol === 'https:' && next.protocol === 'http:' && this.transport.scheme(next.host) !== 'http') {
-        throw newError('ERR_REGISTRY_PROTOCOL', `refusing a redirect from https to plain http (${redactUrl(next)})`);
-      }
+      refuseDowngrade(url, next);
       visited.add(url.href);
       hops++;
       if (hops > MAX_REDIRECTS || visited.has(next.href)) {
@@ -147,4 +179,8 @@ export class RegistrySession {
       url = next;
     }
   }
+}
+
+function secretsOf(sent: ReadonlySet<string>): string[] {
+  return [...sent].flatMap(authorizationSecrets);
 }

@@ -124,7 +124,8 @@ async function* pieces(stream: Readable, size: number): AsyncGenerator<Buffer> {
  * something else would fail the PUT.
  *
  * @throws ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH when the content is not what `desc` says; RegistryErrors;
- *   ERR_REGISTRY_PROTOCOL for a missing Location or an unexpected answer.
+ *   ERR_REGISTRY_PROTOCOL for a missing Location or an unexpected answer; ERR_INSECURE_REDIRECT for a Location that
+ *   moves an https upload to plain http. A Location on another origin is followed without the credentials.
  */
 export async function pushBlob(ctx: ClientContext, repo: Repository, desc: Descriptor, content: PushContent, options: PushBlobOptions = {}): Promise<PushBlobResult> {
   const { signal, mountFrom, chunkSize, skipExistsCheck = false } = options;

@@ -7,13 +7,30 @@ import type { LayerCompression } from '../oci/media-types.js';
 /** Chunk size of inflated output: with 64 KiB chunks inflating is up to 50 % slower here (PERFORMANCE.md). */
 export const CHUNK_SIZE = 1024 * 1024;
 
-/** `auto` sniffs the first bytes: gzip (1f 8b), zstd (28 b5 2f fd), else an uncompressed tar. */
+/**
+ * `auto` sniffs the first bytes: gzip (1f 8b), zstd (28 b5 2f fd, or a skippable frame), else an uncompressed tar.
+ */
 export type CompressionOption = LayerCompression | 'auto';
+
+/** The magic of a zstd data frame (RFC 8878 §3.1.1), little-endian. */
+const ZSTD_FRAME_MAGIC = 0xfd2fb528;
+
+/**
+ * Whether a little-endian magic number opens a zstd skippable frame (RFC 8878 §3.1.2: 0x184D2A50–0x184D2A5F, then
+ * a 4-byte size and that many bytes of user data). zstd:chunked layers put their metadata in such frames, and a
+ * stream may start with one; the `zstd` program skips them wherever they are.
+ */
+export function isZstdSkippableMagic(magic: number): boolean {
+  return (magic & 0xfffffff0) >>> 0 === 0x184d2a50;
+}
 
 /** The compression a blob's first bytes announce. */
 export function sniffCompression(head: Buffer): LayerCompression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 4) {
+    const magic = head.readUInt32LE(0);
+    if (magic === ZSTD_FRAME_MAGIC || isZstdSkippableMagic(magic)) return 'zstd';
+  }
   return 'none';
 }
 

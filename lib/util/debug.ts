@@ -25,8 +25,8 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   // Authorization headers and bearer/basic credentials
   [/(authorization\s*[:=]\s*)("?)(bearer|basic)\s+[^\s",]+/gi, '$1$2$3 ***'],
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 ***'],
-  // token-like query parameters and JSON fields
-  [/([?&](?:access_token|token|password|secret|signature|x-amz-signature|sig)=)[^&\s"]*/gi, '$1***'],
+  // token-like query parameters, form fields (an echoed OAuth2 body) and JSON fields
+  [/((?:^|[?&\s"'(,;])(?:access_token|refresh_token|token|password|client_secret|secret|signature|x-amz-signature|sig)=)[^&\s"']*/gi, '$1***'],
   [/("(?:access_token|refresh_token|token|password|secret|auth|identitytoken|registrytoken)"\s*:\s*")[^"]*"/gi, '$1***"'],
 ];
 
@@ -38,4 +38,33 @@ export function redact(text: string): string {
   let out = text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   return out;
+}
+
+/**
+ * The forms a server may echo a secret in: as sent, percent-encoded (URI component and form style, `+` for space),
+ * Base64 and Base64url (padded and not). Longest first, so no form is left half-replaced by a shorter one.
+ */
+export function secretForms(secret: string): string[] {
+  if (secret === '') return [];
+  const base64 = Buffer.from(secret, 'utf8').toString('base64');
+  const forms = new Set([
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    base64,
+    base64.replace(/=+$/, ''),
+    Buffer.from(secret, 'utf8').toString('base64url'),
+  ]);
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * {@link redact}, after removing every known secret in each of its {@link secretForms}: text a server chose (an
+ * error body) may echo what it was sent, encoded, where no pattern would recognise it.
+ */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const form of forms) out = out.split(form).join('***');
+  return redact(out);
 }

@@ -230,6 +230,8 @@ export class Authenticator implements RegistryAuth {
           userAgent: this.#userAgent,
           clientId: this.#clientId,
           host,
+          // Every redirect hop of the token request meets the realm's own policy.
+          allowUrl: (url) => this.#checkRealm(host, url.href),
           signal: controller.signal,
         });
         const authorization = `Bearer ${issued.token}`;

@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
-import { isAbortError } from '../../errors/index.js';
+import { isAbortError, newError } from '../../errors/index.js';
 import { redact } from '../../util/debug.js';
 
 /** One HTTP request the auth flow makes: a token fetch, or the `GET /v2/` of a login check. */
@@ -23,8 +23,9 @@ export interface AuthHttpResponse {
 
 /**
  * The transport of the auth flow, injectable so the RegistryClient's own http layer (agents, TLS, proxies) can be
- * used. Must resolve for every HTTP status, reject with `signal.reason` on abort and with an Error that holds no
- * credential otherwise.
+ * used. Must resolve for every HTTP status, 3xx included (it must not follow redirects: the auth flow follows them
+ * itself, hop by hop, see {@link requestFollowing}), reject with `signal.reason` on abort and with an Error that
+ * holds no credential otherwise.
  */
 export type TokenRequestFunction = (url: string, request: AuthHttpRequest) => Promise<AuthHttpResponse>;
 
@@ -38,8 +39,9 @@ export interface AxiosTokenRequestOptions {
 
 /**
  * The default {@link TokenRequestFunction}: axios (the given instance, or a new one) with a timeout, a body cap,
- * at most 3 redirects, and errors rebuilt without the request config (an AxiosError keeps the headers, with the
- * Authorization value, and the form body, with a password or refresh token).
+ * no redirects followed (axios would re-send a POST's body, with a password or refresh token, to wherever a 307
+ * points), and errors rebuilt without the request config (an AxiosError keeps the headers, with the Authorization
+ * value, and the form body).
  */
 export function axiosTokenRequest(instance?: AxiosInstance, options: AxiosTokenRequestOptions = {}): TokenRequestFunction {
   const { timeoutMs = 30_000, maxBodyBytes = 1 << 20 } = options;
@@ -53,7 +55,7 @@ export function axiosTokenRequest(instance?: AxiosInstance, options: AxiosTokenR
         data: req.body,
         signal: req.signal,
         timeout: timeoutMs,
-        maxRedirects: 3,
+        maxRedirects: 0,
         maxContentLength: maxBodyBytes,
         responseType: 'text',
         // The body is parsed by the caller, which knows what a malformed one means.
@@ -84,5 +86,65 @@ export function stripQuery(url: string): string {
     return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
     return '<invalid url>';
+  }
+}
+
+/** Redirects followed for one auth request. */
+export const MAX_AUTH_REDIRECTS = 3;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Options of {@link requestFollowing}. */
+export interface RequestFollowingOptions {
+  /** Refuses a redirect target by throwing (the realm policy: https, or an allowed plain-HTTP host). Default: none. */
+  allowUrl?: (url: URL) => void;
+  /** Words for messages, e.g. `token server for ghcr.io`. */
+  what: string;
+}
+
+/**
+ * Sends `req` to `url` through `request` and follows redirects by hand, at most {@link MAX_AUTH_REDIRECTS}, checking
+ * every hop: http(s) without userinfo, never from https to http, and `allowUrl`. Credentials stay with the first
+ * URL's origin: a credentialed request (an `Authorization` header, or a body, which holds a password or refresh
+ * token) is never sent on to another origin, and a body only by a 307 or 308 (which keep the method); an
+ * anonymous GET may follow anywhere the policy allows. A 3xx without a Location is returned as it is.
+ *
+ * @throws ERR_REGISTRY_AUTH_FAILED for a hop refused as above or too many of them; ERR_INSECURE_REDIRECT for a hop
+ *   from https to http; whatever `allowUrl` and `request` throw.
+ */
+export async function requestFollowing(request: TokenRequestFunction, url: URL, req: AuthHttpRequest, options: RequestFollowingOptions): Promise<AuthHttpResponse> {
+  const { allowUrl, what } = options;
+  const credentialed = req.body !== undefined || Object.keys(req.headers).some((h) => h.toLowerCase() === 'authorization');
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    const res = await request(current.href, req);
+    if (!REDIRECTS.has(res.status)) return res;
+    const raw = res.headers['location'];
+    const location = Array.isArray(raw) ? raw[0] : raw;
+    if (location === undefined) return res;
+    const refuse = (why: string): never => {
+      throw newError('ERR_REGISTRY_AUTH_FAILED', `${what}: not following a redirect (HTTP ${res.status}) from ${stripQuery(current.href)}: ${why}`, {
+        details: { status: res.status, from: stripQuery(current.href) },
+      });
+    };
+    if (hops >= MAX_AUTH_REDIRECTS) refuse(`more than ${MAX_AUTH_REDIRECTS} redirects`);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      return refuse('the Location is not a URL');
+    }
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') refuse('the Location is not http(s)');
+    if (next.username !== '' || next.password !== '') refuse('the Location carries userinfo');
+    if (current.protocol === 'https:' && next.protocol === 'http:') {
+      throw newError('ERR_INSECURE_REDIRECT', `${what}: refusing a redirect from https to plain http (${stripQuery(next.href)})`, {
+        details: { from: stripQuery(current.href), to: stripQuery(next.href) },
+      });
+    }
+    // The body of a 301/302/303 would be dropped and the method changed: that is another request, not this one.
+    if (req.body !== undefined && res.status !== 307 && res.status !== 308) refuse(`a ${req.method} with a body is only re-sent by a 307 or 308`);
+    if (credentialed && next.origin !== url.origin) refuse(`credentials are not sent on to another origin (${stripQuery(next.href)})`);
+    allowUrl?.(next);
+    current = next;
   }
 }

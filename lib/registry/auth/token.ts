@@ -1,8 +1,8 @@
-import { newError } from '../../errors/index.js';
-import { logger, redact } from '../../util/debug.js';
+import { ContainerkitError, newError } from '../../errors/index.js';
+import { logger, scrubSecrets } from '../../util/debug.js';
 import { basicAuthorization } from './basic.js';
 import { type Credential, isPasswordCredential } from './credentials.js';
-import { stripQuery, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
+import { requestFollowing, stripQuery, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
 
 const log = logger('registry:auth');
 
@@ -43,6 +43,12 @@ export interface RequestTokenOptions {
   oauthPassword?: boolean;
   /** For messages: the registry host the token is for. */
   host?: string;
+  /**
+   * Checks each redirect target of a token request against the realm policy, throwing to refuse it (the
+   * Authenticator passes its own: https, or an allowed plain-HTTP host). Default: only the built-in checks of
+   * {@link requestFollowing}.
+   */
+  allowUrl?: (url: URL) => void;
   signal?: AbortSignal;
 }
 
@@ -72,18 +78,12 @@ function nonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** Removes every occurrence of the known secrets from text a server chose (it may echo what it was sent). */
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 1) out = out.split(secret).join('***');
-  return redact(out);
-}
-
 function registryMessage(body: Record<string, unknown> | undefined, secrets: readonly string[]): string {
   const errors = body?.errors;
   const first = Array.isArray(errors) ? (errors[0] as { message?: unknown } | undefined) : undefined;
   const msg = typeof first?.message === 'string' ? first.message : typeof body?.details === 'string' ? body.details : '';
-  return msg === '' ? '' : `: ${scrub(msg.slice(0, 200), secrets)}`;
+  // Scrubbed before it is cut: a cut could leave part of a secret that no longer matches.
+  return msg === '' ? '' : `: ${scrubSecrets(msg, secrets).slice(0, 200)}`;
 }
 
 function interpret(res: AuthHttpResponse, realm: string, host: string, withCredentials: boolean, secrets: readonly string[]): IssuedToken {
@@ -127,7 +127,7 @@ export async function requestToken(
   credential: Credential | undefined,
   options: RequestTokenOptions,
 ): Promise<IssuedToken> {
-  const { request, userAgent, clientId = 'containerkit', oauthPassword = false, host = '', signal } = options;
+  const { request, userAgent, clientId = 'containerkit', oauthPassword = false, host = '', allowUrl, signal } = options;
   signal?.throwIfAborted();
   let realmUrl: URL;
   try {
@@ -145,14 +145,20 @@ export async function requestToken(
   if (userAgent) baseHeaders['User-Agent'] = userAgent;
   const password = credential && isPasswordCredential(credential) ? credential : undefined;
   const identityToken = credential && !isPasswordCredential(credential) ? credential.identityToken : undefined;
-  const secrets = [password?.password, identityToken].filter((v): v is string => v !== undefined && v !== '');
+  // A server may echo any of these, encoded (a form-encoded refresh token, a Base64 `user:password`).
+  const secrets = [password?.password, password && `${password.username}:${password.password}`, identityToken].filter((v): v is string => v !== undefined && v !== '');
 
   const send = async (method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<AuthHttpResponse> => {
     try {
-      return await request(url, body === undefined ? { method, headers, signal } : { method, headers, body, signal });
+      // Redirects are followed hop by hop: a body or Authorization never goes on to another origin.
+      return await requestFollowing(request, new URL(url), body === undefined ? { method, headers, signal } : { method, headers, body, signal }, {
+        what: `token server ${stripQuery(url)}${host ? ` for ${host}` : ''}`,
+        ...(allowUrl === undefined ? {} : { allowUrl }),
+      });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      throw newError('ERR_REGISTRY_AUTH_FAILED', `token server ${stripQuery(url)} could not be reached: ${scrub((err as Error).message ?? String(err), secrets)}`, {
+      if (err instanceof ContainerkitError) throw err;
+      throw newError('ERR_REGISTRY_AUTH_FAILED', `token server ${stripQuery(url)} could not be reached: ${scrubSecrets((err as Error).message ?? String(err), secrets)}`, {
         details: { realm: stripQuery(url), host, errno: (err as { code?: unknown }).code },
       });
     }

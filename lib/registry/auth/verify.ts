@@ -1,9 +1,9 @@
-import { newError } from '../../errors/index.js';
+import { ContainerkitError, newError } from '../../errors/index.js';
 import { logger, redact } from '../../util/debug.js';
 import { Authenticator } from './authenticator.js';
 import { type Credential, StaticCredentials } from './credentials.js';
 import { isLoopbackHost } from './hosts.js';
-import { axiosTokenRequest, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
+import { axiosTokenRequest, requestFollowing, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
 
 const log = logger('registry:auth');
 
@@ -45,9 +45,10 @@ export async function verifyCredentials(host: string, credential: Credential, op
     if (authorization) headers.Authorization = authorization;
     if (userAgent) headers['User-Agent'] = userAgent;
     try {
-      return await request(url, { method: 'GET', headers, signal });
+      return await requestFollowing(request, new URL(url), { method: 'GET', headers, signal }, { what: host });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      if (err instanceof ContainerkitError) throw err;
       throw newError('ERR_REGISTRY_AUTH_FAILED', `cannot reach ${url}: ${redact((err as Error).message ?? String(err))}`, { details: { host } });
     }
   };

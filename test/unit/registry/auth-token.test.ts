@@ -171,6 +171,44 @@ describe('registry auth: token flow', () => {
     expect(await listed.challenge(HOST, 'Bearer realm="http://auth.example/token"', PULL)).to.equal('Bearer t');
   });
 
+  it('follows token redirects hop by hop: same origin keeps the credentials, no downgrade, no realm policy escape, at most 3', async () => {
+    const redirect = (status: number, location: string): AuthHttpResponse => ({ status, data: '', headers: { location } });
+    const creds = new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } });
+    // Same origin: the Basic GET follows a 302 with its Authorization.
+    let srv = fakeServer((_c, n) => (n === 1 ? redirect(302, '/token2') : ok({ token: 'moved' })));
+    expect(await new Authenticator({ tokenRequest: srv.request, credentials: creds }).challenge(HOST, BEARER, PULL)).to.equal('Bearer moved');
+    expect(srv.calls.map((c) => [c.url.pathname, c.req.headers.Authorization])).to.deep.equal([
+      ['/token', basicAuthorization('alice', PASSWORD)],
+      ['/token2', basicAuthorization('alice', PASSWORD)],
+    ]);
+    // https → http on the same host: ERR_INSECURE_REDIRECT, not followed.
+    srv = fakeServer(() => redirect(307, 'http://auth.test/token'));
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, BEARER, PULL))).code).to.equal('ERR_INSECURE_REDIRECT');
+    expect(srv.calls).to.have.length(1);
+    // An anonymous GET may move to another https host, but not to a plain-HTTP one the realm policy refuses.
+    srv = fakeServer((_c, n) => (n === 1 ? redirect(302, 'https://cdn.test/t') : n === 2 ? redirect(302, 'http://cdn.test/t') : ok({ token: 'x' })));
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, BEARER, PULL))).code).to.equal('ERR_INSECURE_REDIRECT');
+    srv = fakeServer((_c, n) => (n === 1 ? redirect(302, 'http://plain.test/t') : ok({ token: 'x' })));
+    const plainRealm = 'Bearer realm="http://127.0.0.1:9/token"';
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, plainRealm, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect(srv.calls).to.have.length(1);
+    // A POST with a refresh token is re-sent only by a 307/308 on the realm's origin.
+    const identity = new StaticCredentials({ [HOST]: { identityToken: 'refresh-me' } });
+    srv = fakeServer((_c, n) => (n === 1 ? redirect(302, '/token2') : ok({ token: 'x' })));
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request, credentials: identity }).challenge(HOST, BEARER, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect(srv.calls).to.have.length(1);
+    srv = fakeServer((_c, n) => (n === 1 ? redirect(308, '/token2') : ok({ token: 'kept' })));
+    expect(await new Authenticator({ tokenRequest: srv.request, credentials: identity }).challenge(HOST, BEARER, PULL)).to.equal('Bearer kept');
+    expect(srv.calls.map((c) => [c.req.method, c.url.pathname, c.req.body?.includes('refresh_token=refresh-me')])).to.deep.equal([
+      ['POST', '/token', true],
+      ['POST', '/token2', true],
+    ]);
+    // A loop ends after 3 redirects.
+    srv = fakeServer(() => redirect(302, '/again'));
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, BEARER, PULL))).message).to.contain('more than 3 redirects');
+    expect(srv.calls).to.have.length(4);
+  });
+
   it('basic challenge: sends the configured credentials; nothing new to try once they were refused', async () => {
     const srv = fakeServer(() => ok({ token: 'unused' }));
     const auth = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { username: 'bob', password: PASSWORD } }) });
