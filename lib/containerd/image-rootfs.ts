@@ -51,7 +51,8 @@ export async function resolveImage(
     doc = parseManifestOrIndex(await services.content.readAll(manifestDescriptor.digest, call), { expected: manifestDescriptor, strictMediaTypes: false });
   }
   const manifest = doc.manifest;
-  const config = parseImageConfig(await services.content.readAll(manifest.config.digest, call), { expected: manifest.config });
+  const selectedFor = manifestDescriptor.platform === undefined ? {} : { platform: manifestDescriptor.platform };
+  const config = parseImageConfig(await services.content.readAll(manifest.config.digest, call), { expected: manifest.config, ...selectedFor });
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length === 0 || diffIds.length !== manifest.layers.length) {
     throw newError('ERR_INVALID_MANIFEST', `image ${name}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`, { details: { name } });

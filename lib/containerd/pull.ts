@@ -109,7 +109,9 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
     let top: string | undefined;
     try {
       await fetches[0];
-      const config = parseImageConfig(await c.content.readAll(manifest.config.digest, { signal }), { expected: manifest.config });
+      // A config for another platform than the index entry that selected it is refused (ERR_PLATFORM_MISMATCH).
+      const selectedFor = manifestDesc.platform === undefined ? {} : { platform: manifestDesc.platform };
+      const config = parseImageConfig(await c.content.readAll(manifest.config.digest, { signal }), { expected: manifest.config, ...selectedFor });
       const diffIds = config.rootfs.diff_ids;
       if (diffIds.length !== manifest.layers.length) {
         throw newError('ERR_INVALID_MANIFEST', `${name}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);

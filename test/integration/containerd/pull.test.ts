@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ContainerdClient, containerdPull } from '../../../lib/containerd/index.js';
 import { RegistryClient, StaticCredentials } from '../../../lib/registry/index.js';
+import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
+import type { Descriptor } from '../../../lib/oci/descriptor.js';
+import type { Digest } from '../../../lib/oci/digest.js';
+import { codedRejection } from '../../fixtures/assert.js';
 import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { buildLayer, sha256Digest } from '../../fixtures/image-layer.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 
@@ -64,5 +69,27 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     const again = await containerdPull(client, images.layered.reference, { resolver });
     expect(again.image.target).to.deep.equal(result.image.target);
     expect(again.chainId).to.equal(result.chainId);
+  });
+
+  it('refuses a config for another platform than its index entry: ERR_PLATFORM_MISMATCH, no image, no lease', async () => {
+    const descOf = (mediaType: string, bytes: Buffer): Descriptor => ({ mediaType, digest: sha256Digest(bytes) as Digest, size: bytes.length });
+    const layer = await buildLayer([{ type: 'file', path: 'p.txt', content: 'p\n' }]);
+    const layerDesc = descOf(M.OCI_LAYER_GZIP, layer.gzip);
+    const config = Buffer.from(JSON.stringify({ architecture: 's390x', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.diffId] } }));
+    const configDesc = descOf(M.OCI_CONFIG, config);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
+    const manifestDesc = descOf(M.OCI_MANIFEST, manifest);
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [{ ...manifestDesc, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    const ref = `${registry.host}/wrong-platform`;
+    await resolver.pushBlob(ref, layerDesc, layer.gzip);
+    await resolver.pushBlob(ref, configDesc, config);
+    await resolver.pushManifest(`${ref}@${manifestDesc.digest}`, manifest, M.OCI_MANIFEST);
+    await resolver.pushManifest(`${ref}:latest`, index, M.OCI_INDEX);
+
+    const err = await codedRejection(containerdPull(client, `${ref}:latest`, { resolver, platform: 'linux/amd64' }));
+    expect(err.code).to.equal('ERR_PLATFORM_MISMATCH');
+    expect(err.details).to.deep.include({ field: 'architecture', expected: 'linux/amd64', actual: 'linux/s390x' });
+    expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.not.include(`${ref}:latest`);
+    expect(await client.leases.list()).to.deep.equal([]);
   });
 });
