@@ -137,7 +137,8 @@ function formatCreated(created: Date | string | undefined): string {
 /** Every option checked before anything is written (a bad value is ERR_INVALID_ARGUMENT). */
 function validate(store: unknown, name: unknown, options: BuildImageOptions): void {
   const s = store as Partial<ImageBuildStore> | null;
-  if (typeof s !== 'object' || s === null || typeof s.content?.writer !== 'function' || typeof s.content.readerAt !== 'function' || typeof s.index?.put !== 'function') {
+  const c = s?.content;
+  if (typeof c?.writer !== 'function' || typeof c.readerAt !== 'function' || typeof c.abort !== 'function' || typeof s?.index?.get !== 'function' || typeof s.index.put !== 'function') {
     invalid('store must have content (writer, readerAt, abort) and index (get, put)');
   }
   if (typeof name !== 'string' || name === '') invalid('name must be a non-empty string');
@@ -156,6 +157,10 @@ function validate(store: unknown, name: unknown, options: BuildImageOptions): vo
   checkString(author, 'options.author');
   if (layers.length === 0 && base === undefined) invalid('an image needs options.layers or options.base');
   if (typeof config !== 'object' || config === null || Array.isArray(config)) invalid('options.config must be an object');
+  const p = options.platform as Partial<Platform> | string | undefined;
+  if (p !== undefined && typeof p !== 'string' && (typeof p !== 'object' || p === null || typeof p.os !== 'string' || typeof p.architecture !== 'string')) {
+    invalid('options.platform must be a platform string or an object with os and architecture');
+  }
   for (const key of Object.keys(config)) if (!RUN_CONFIG_KEYS.has(key)) invalid(`options.config.${key} is not an image config field`);
   if (compression !== 'gzip' && compression !== 'none') invalid('options.compression must be gzip or none');
   if (annotations !== undefined && (typeof annotations !== 'object' || annotations === null || Object.values(annotations).some((v) => typeof v !== 'string'))) {
@@ -184,6 +189,21 @@ async function readBase(store: ImageBuildStore, ref: string, platform: Platform 
   return details;
 }
 
+// Docker layer types and their OCI names for the same bytes: a built image is always an OCI one, which every
+// reader of an OCI layout lists (skopeo and umoci skip index entries of Docker types).
+const OCI_LAYER_TYPES: ReadonlyMap<string, string> = new Map([
+  [MEDIA_TYPES.DOCKER_LAYER, MEDIA_TYPES.OCI_LAYER],
+  [MEDIA_TYPES.DOCKER_LAYER_GZIP, MEDIA_TYPES.OCI_LAYER_GZIP],
+  [MEDIA_TYPES.DOCKER_LAYER_ZSTD, MEDIA_TYPES.OCI_LAYER_ZSTD],
+  [MEDIA_TYPES.DOCKER_LAYER_FOREIGN, MEDIA_TYPES.OCI_LAYER_NONDISTRIBUTABLE],
+  [MEDIA_TYPES.DOCKER_LAYER_FOREIGN_GZIP, MEDIA_TYPES.OCI_LAYER_NONDISTRIBUTABLE_GZIP],
+]);
+
+function asOciLayer(layer: Descriptor): Descriptor {
+  const mediaType = OCI_LAYER_TYPES.get(layer.mediaType);
+  return mediaType === undefined ? layer : { ...layer, mediaType };
+}
+
 /** The given run-config fields over the base's; `undefined` values are not given. */
 function mergeRunConfig(base: ImageRunConfig | null | undefined, given: ImageRunConfig): ImageRunConfig {
   const out: Record<string, unknown> = { ...base };
@@ -195,7 +215,8 @@ function mergeRunConfig(base: ImageRunConfig | null | undefined, given: ImageRun
  * Builds an image into `store` and names it `name`: each of `options.layers` becomes a layer (a tar of the
  * directory, or of its difference from `lower`, compressed as asked), on top of `options.base`'s layers when
  * given; then the config (`rootfs.diff_ids`, one history entry per new layer, the run config), an OCI image
- * manifest (a Docker schema 2 one when the base is Docker's), and the name in the store's index, last. Blobs are
+ * manifest (always: a Docker schema 2 base's layers are listed under their OCI media types, same bytes), and the
+ * name in the store's index, last. Blobs are
  * verified by the content writer before they appear under their digest; a failure or an abort removes the
  * ingest being written and records no name (layers committed before it stay, unnamed, for GC).
  *
@@ -223,10 +244,7 @@ export async function buildImage(store: ImageBuildStore, name: string, options: 
   }
   const from = base === undefined ? undefined : await readBase(store, base, platform, signal);
   if (from !== undefined) await lease?.add([from.manifestDescriptor.digest, from.manifest.config.digest, ...from.manifest.layers.map((l) => l.digest)], { signal });
-  const docker = from?.manifest.mediaType === MEDIA_TYPES.DOCKER_MANIFEST || from?.manifestDescriptor.mediaType === MEDIA_TYPES.DOCKER_MANIFEST;
-  const layerType = docker
-    ? compression === 'gzip' ? MEDIA_TYPES.DOCKER_LAYER_GZIP : MEDIA_TYPES.DOCKER_LAYER
-    : compression === 'gzip' ? MEDIA_TYPES.OCI_LAYER_GZIP : MEDIA_TYPES.OCI_LAYER;
+  const layerType = compression === 'gzip' ? MEDIA_TYPES.OCI_LAYER_GZIP : MEDIA_TYPES.OCI_LAYER;
 
   const written: WrittenLayer[] = [];
   for (const layer of layers) {
@@ -254,15 +272,14 @@ export async function buildImage(store: ImageBuildStore, name: string, options: 
         rootfs: { type: 'layers', diff_ids: diffIds },
         history,
       };
-  const configType = docker ? MEDIA_TYPES.DOCKER_CONFIG : MEDIA_TYPES.OCI_CONFIG;
-  const configDescriptor = await writeBytesBlob(store.content, Buffer.from(JSON.stringify(imageConfig)), configType, { lease, signal });
+  const configDescriptor = await writeBytesBlob(store.content, Buffer.from(JSON.stringify(imageConfig)), MEDIA_TYPES.OCI_CONFIG, { lease, signal });
 
   const manifestAnnotations = { ...from?.manifest.annotations, ...annotations };
   const manifest: Manifest = {
     schemaVersion: 2,
-    mediaType: docker ? MEDIA_TYPES.DOCKER_MANIFEST : MEDIA_TYPES.OCI_MANIFEST,
+    mediaType: MEDIA_TYPES.OCI_MANIFEST,
     config: configDescriptor,
-    layers: [...(from?.manifest.layers ?? []), ...written.map((w) => w.descriptor)],
+    layers: [...(from?.manifest.layers ?? []).map(asOciLayer), ...written.map((w) => w.descriptor)],
     ...(Object.keys(manifestAnnotations).length > 0 ? { annotations: manifestAnnotations } : {}),
   };
   const manifestDescriptor = await writeBytesBlob(store.content, Buffer.from(JSON.stringify(manifest)), manifest.mediaType!, { lease, signal });

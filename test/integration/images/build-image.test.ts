@@ -1,6 +1,7 @@
 // buildImage with real parts: a layout store skopeo and umoci read, the project's unpacker, runc through the spec
 // builder, and the local content store's writers (abort and GC hooked in through a thin wrapper).
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ingester, Writer } from '../../../lib/content/index.js';
@@ -30,6 +31,10 @@ async function makeRoot(dir: string): Promise<void> {
   for (const applet of ['sh', 'cat', 'echo', 'ls']) await symlink('busybox', join(dir, 'bin', applet));
   for (const d of ['etc', 'proc', 'sys', 'dev', 'tmp']) await mkdir(join(dir, d), { recursive: true });
   await writeFile(join(dir, 'etc', 'message'), 'hello from a built image\n');
+}
+
+function digestOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 async function blobs(store: ImageStore): Promise<string[]> {
@@ -162,6 +167,32 @@ describe('images: buildImage', function () {
     expect(await compareTrees(tree, join(work, 'umoci-v2'))).to.deep.equal([]);
   });
 
+  it('appending onto a Docker schema 2 base makes an OCI image (base layers under their OCI types) that skopeo lists', async () => {
+    const configBytes = Buffer.from(JSON.stringify(v1.config));
+    const config = { mediaType: 'application/vnd.docker.container.image.v1+json', digest: digestOf(configBytes), size: configBytes.length };
+    const layers = v1.manifest.layers.map((l) => ({ ...l, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' }));
+    const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config, layers }));
+    for (const bytes of [configBytes, manifestBytes]) {
+      const w = await store.content.writer({ ref: `docker-base-${digestOf(bytes)}` });
+      await w.write(bytes);
+      await w.commit(bytes.length, digestOf(bytes)).catch((err: { code?: string }) => {
+        if (err.code !== 'ERR_ALREADY_EXISTS') throw err;
+      });
+    }
+    await store.index.put('example.test/docker-base:1', { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: digestOf(manifestBytes) as never, size: manifestBytes.length });
+    const tree = join(work, 'docker-extra');
+    await mkdir(tree);
+    await writeFile(join(tree, 'extra'), 'x\n');
+    const built = await buildImage(store, 'example.test/on-docker:1', { base: 'example.test/docker-base:1', layers: [{ directory: tree }], created: CREATED });
+    expect(built.manifestDescriptor.mediaType).to.equal('application/vnd.oci.image.manifest.v1+json');
+    expect(built.configDescriptor.mediaType).to.equal('application/vnd.oci.image.config.v1+json');
+    expect(built.manifest.layers.map((l) => l.mediaType)).to.deep.equal(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+    expect(built.manifest.layers[0]!.digest).to.equal(v1.manifest.layers[0]!.digest);
+    expect(built.config.config).to.deep.equal(v1.config.config);
+    const inspected = JSON.parse((await runTool('skopeo', ['inspect', `oci:${store.root}:${built.name}`])).stdout) as { Layers: string[] };
+    expect(inspected.Layers).to.deep.equal(built.manifest.layers.map((l) => l.digest));
+  });
+
   it('is reproducible: the same tree and created give the same digests; another created or compression does not', async () => {
     const again = await buildImage(store, 'example.test/again', { layers: [{ directory: rootfs, comment: 'busybox root' }], config: v1.config.config!, created: CREATED });
     expect(again.name).to.equal('example.test/again:latest');
@@ -183,6 +214,10 @@ describe('images: buildImage', function () {
     expect(await codeOf(buildImage(store, 'example.test/bad:3', {}))).to.equal('ERR_INVALID_ARGUMENT');
     expect(await codeOf(buildImage(store, 'example.test/bad:4', { layers: [{ directory: rootfs }], config: { Cmnd: ['x'] } as never }))).to.equal('ERR_INVALID_ARGUMENT');
     expect(await codeOf(buildImage(store, 'Bad Name!', { layers: [{ directory: rootfs }] }))).to.equal('ERR_INVALID_REFERENCE');
+    expect(await codeOf(buildImage(store, 'example.test/bad:5', { layers: [{ directory: rootfs }], platform: { os: 'linux' } as never }))).to.equal('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(buildImage({ content: store.content, index: {} } as never, 'example.test/bad:6', { layers: [{ directory: rootfs }] }))).to.equal('ERR_INVALID_ARGUMENT');
+    const aborted = AbortSignal.abort(new Error('before'));
+    expect(await codeOf(buildImage(store, 'example.test/bad:7', { layers: [{ directory: rootfs }], signal: aborted }))).to.equal('Error: before');
     expect(await blobs(store)).to.deep.equal(before);
     expect((await store.list()).map((r) => r.name).filter((n) => n.startsWith('example.test/bad'))).to.deep.equal([]);
   });
