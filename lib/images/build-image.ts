@@ -216,9 +216,9 @@ function mergeRunConfig(base: ImageRunConfig | null | undefined, given: ImageRun
  * directory, or of its difference from `lower`, compressed as asked), on top of `options.base`'s layers when
  * given; then the config (`rootfs.diff_ids`, one history entry per new layer, the run config), an OCI image
  * manifest (always: a Docker schema 2 base's layers are listed under their OCI media types, same bytes), and the
- * name in the store's index, last. Blobs are
- * verified by the content writer before they appear under their digest; a failure or an abort removes the
- * ingest being written and records no name (layers committed before it stay, unnamed, for GC).
+ * name in the store's index, last. Blobs are verified by the content writer before they appear under their
+ * digest; a failure or an abort removes the ingest being written and records no name (layers committed before
+ * it stay, unnamed, for GC; pass `lease` to keep them from a GC that runs during the build).
  *
  * Reproducible: the diff writer orders entries bytewise and takes owners, modes and whole-second mtimes from the
  * files, and the JSON is written in a fixed key order, so the same trees (mtimes included) with the same
