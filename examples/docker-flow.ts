@@ -5,27 +5,35 @@
 //
 // Each step says which containerkit part plays it: the registry client, the image store, the unpacker and its overlay
 // snapshotter, the spec builder, and the shim manager, which runs containerd's own shim (and through it, runc).
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { familiarString, normalizeReference, splitDigest, type ImageIndex } from 'containerkit';
-import { ImageStore } from 'containerkit/images';
+import { familiarString, normalizeReference } from 'containerkit';
+import { buildImage, ImageStore } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 import { ShimManager } from 'containerkit/shim';
 import { OverlaySnapshotter, unpackLayers } from 'containerkit/unpack';
-// The demo borrows two test fixtures to stay offline: an image built from busybox-static, and a private
-// docker-registry on a random 127.0.0.1 port.
-import { buildBusyboxImage } from '../test/fixtures/images.js';
+// The demo borrows one test fixture to stay offline: a private docker-registry on a random 127.0.0.1 port.
 import { startRegistry } from '../test/fixtures/registry.js';
 
 const step = (who: string, what: string): void => console.log(`\n\x1b[1m[${who}]\x1b[0m ${what}`);
 const detail = (text: string): void => console.log(`    ${text}`);
 
-function blobPath(layout: string, digest: string): string {
-  const { algorithm, hex } = splitDigest(digest);
-  return join(layout, 'blobs', algorithm, hex);
+/** A root filesystem in `dir`: busybox-static as /bin/busybox, a /bin symlink per applet, passwd and group. */
+async function busyboxRoot(dir: string): Promise<void> {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (busybox === undefined) throw new Error('busybox-static is not installed');
+  for (const d of ['bin', 'dev', 'etc', 'proc', 'sys', 'root', 'tmp']) await mkdir(join(dir, d), { recursive: true });
+  await chmod(join(dir, 'tmp'), 0o1777);
+  await copyFile(busybox, join(dir, 'bin', 'busybox'));
+  const listed = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').map((a) => a.trim());
+  const applets = [...new Set(listed)].filter((a) => a !== '' && a !== 'busybox' && !a.includes('/'));
+  for (const applet of applets) await symlink('busybox', join(dir, 'bin', applet));
+  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\n');
 }
 
 async function main(): Promise<void> {
@@ -35,15 +43,19 @@ async function main(): Promise<void> {
   const client = new RegistryClient(); // loopback registries speak plain HTTP, as with dockerd
   const id = `demo-${process.pid}`;
   try {
-    step('docker build', 'an image built offline from /bin/busybox (busybox-static) into an OCI layout');
-    const image = await buildBusyboxImage(join(work, 'build'));
-    detail(`manifest ${image.manifestDigest}, ${image.layers.length} layer`);
+    step('docker build', 'a directory holding busybox-static becomes an image in an OCI layout, offline (containerkit/images buildImage)');
+    const ref = normalizeReference(`${registry.host}/demo/busybox`);
+    await busyboxRoot(join(work, 'rootfs'));
+    const built = await ImageStore.open(join(work, 'build'));
+    const image = await buildImage(built, ref.toString(), {
+      layers: [{ directory: join(work, 'rootfs'), comment: 'busybox-static and its applets' }],
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    });
+    detail(`manifest ${image.manifestDescriptor.digest}, ${image.layers.length} layer, diff_id ${image.diffIds[0]!.slice(0, 19)}…`);
 
     step('docker push', `to a private docker-registry at ${registry.url}, children first (containerkit/registry)`);
-    const ref = normalizeReference(`${registry.host}/demo/busybox`);
-    const builtIndex = JSON.parse(await readFile(join(image.layoutDir, 'index.json'), 'utf8')) as ImageIndex;
-    const pushed = await client.pushImage(ref, builtIndex.manifests[0]!, {
-      read: (d) => createReadStream(blobPath(image.layoutDir, d.digest)),
+    const pushed = await client.pushImage(ref, image.manifestDescriptor, {
+      read: (d) => createReadStream(built.content.blobPath(d.digest)),
     });
     detail(`pushed ${familiarString(ref)} → ${pushed.descriptor.digest} (${pushed.blobs.size} blobs uploaded)`);
 

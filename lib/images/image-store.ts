@@ -6,30 +6,17 @@
 import { EventEmitter } from 'eventemitter3';
 import { LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import {
-  ANNOTATIONS,
-  configPlatform,
-  hostPlatform,
-  imageContentSize,
-  isIndexMediaType,
-  normalizeReference,
-  parseImageConfig,
-  parseManifestOrIndex,
-  selectPlatform,
-  type Descriptor,
-  type ImageConfig,
-  type Manifest,
-  type Platform,
-} from '../oci/index.js';
+import { ANNOTATIONS, hostPlatform, isIndexMediaType, normalizeReference, type Descriptor, type Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
-import { childrenHandler, readBlob } from './children.js';
+import { childrenHandler } from './children.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
 import { inheritPlatform, limitManifests } from './filters.js';
 import { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
 import { composeHandlers, dispatch, SKIP, type Handler } from './handlers.js';
 import { LayoutIndex, type NamedImage } from './image-index.js';
 import { createLease, type Lease } from './leases.js';
+import { readImage, type ImageDetails } from './read-image.js';
 import {
   BlobArrivals,
   imageLayerSources,
@@ -42,6 +29,8 @@ import {
   type PullUnpackOptions,
   type WhenStored,
 } from './pull-unpack.js';
+
+export type { ImageDetails } from './read-image.js';
 
 /** The typed events of an {@link ImageStore}. */
 export interface ImageStoreEvents {
@@ -86,17 +75,6 @@ export interface ImageStoreUnpackOptions extends ImageUnpackOptions {
   /** Which platform of a multi-platform image. Default: the host's. */
   platform?: Platform | string;
   signal?: AbortSignal;
-}
-
-/** An image as {@link ImageStore.get} returns it. */
-export interface ImageDetails extends NamedImage {
-  /** The platform manifest (chosen for `platform` when the target is an index). */
-  manifestDescriptor: Descriptor;
-  manifest: Manifest;
-  config: ImageConfig;
-  platform: Platform;
-  /** Bytes of the manifest, config and layers (compressed, as stored). */
-  size: number;
 }
 
 function validateConcurrency(value: unknown): void {
@@ -315,24 +293,8 @@ export class ImageStore {
   }
 
   /** The image's manifest and config; with `whenStored`, each blob is read only once it is stored (during a pull). */
-  async #details(name: string, target: Descriptor, platform: Platform | string, signal?: AbortSignal, whenStored?: WhenStored): Promise<ImageDetails> {
-    await whenStored?.(target, signal);
-    let manifestDescriptor = target;
-    let parsed = parseManifestOrIndex(await readBlob(this.content, target, { signal }), { expected: target, strictMediaTypes: false });
-    for (let depth = 0; parsed.kind === 'index'; depth++) {
-      if (depth > 4) throw newError('ERR_INVALID_MANIFEST', `image ${name}: indexes nested too deep`);
-      manifestDescriptor = selectPlatform(parsed.index.manifests.filter((m) => m.platform !== undefined), platform);
-      await whenStored?.(manifestDescriptor, signal);
-      parsed = parseManifestOrIndex(await readBlob(this.content, manifestDescriptor, { signal }), { expected: manifestDescriptor, strictMediaTypes: false });
-    }
-    const manifest = parsed.manifest;
-    await whenStored?.(manifest.config, signal);
-    // A manifest chosen from an index must have a config for the platform it was chosen by.
-    const selectedFor = manifestDescriptor.platform === undefined ? {} : { platform: manifestDescriptor.platform };
-    const config = parseImageConfig(await readBlob(this.content, manifest.config, { signal, maxSize: 8 * 1024 * 1024 }), { expected: manifest.config, ...selectedFor });
-    const size = imageContentSize(manifestDescriptor, manifest);
-    const imagePlatform = configPlatform(config);
-    return { name, target, manifestDescriptor, manifest, config, platform: imagePlatform, size };
+  #details(name: string, target: Descriptor, platform: Platform | string, signal?: AbortSignal, whenStored?: WhenStored): Promise<ImageDetails> {
+    return readImage(this.content, name, target, { platform, signal, whenStored });
   }
 
   /** Every named image, in index order. */

@@ -1,6 +1,7 @@
 /**
  * ImageStore and the handler toolkit: named images in an OCI image layout (pull, push, tag, list, get, delete,
- * GC with leases, verify), and the handlers (walk, dispatch, filters) pull, GC and export are built from.
+ * GC with leases, verify), images built from directories (buildImage), and the handlers (walk, dispatch,
+ * filters) pull, GC and export are built from.
  * @module
  */
 export {
@@ -25,3 +26,14 @@ export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type Expo
 export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
 export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
 export { imageNameFor } from './import-layout.js';
+export { readImage, type ReadImageOptions } from './read-image.js';
+export {
+  buildImage,
+  type BuildImageOptions,
+  type BuildImageResult,
+  type BuildLayer,
+  type BuildLease,
+  type ImageBuildStore,
+  type ImageNames,
+} from './build-image.js';
+export type { BlobSink, WrittenLayer } from './build-blobs.js';

@@ -23,6 +23,8 @@ const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
 export interface DiffOptions {
   /** gzip level 1–9. Default 6 (zlib's default; the output is the same for the same changes). */
   level?: number;
+  /** `gzip` (default) or `none`: the blob is the tar itself, its digest equal to its diff_id. */
+  compression?: 'gzip' | 'none';
   /** Cancels the diff; a file output is left partial (the caller removes it). Rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -35,7 +37,7 @@ export interface DiffResult {
   size: number;
   /** Digest of the uncompressed tar (the config's `diff_id`). */
   diffId: string;
-  /** Always `application/vnd.oci.image.layer.v1.tar+gzip`. */
+  /** `application/vnd.oci.image.layer.v1.tar+gzip`, or `application/vnd.oci.image.layer.v1.tar` for `compression: 'none'`. */
   mediaType: string;
 }
 
@@ -226,18 +228,26 @@ function validate(out: unknown, options: DiffOptions): void {
     throw newError('ERR_INVALID_ARGUMENT', 'out must be a file path or a writable stream');
   }
   if (typeof out === 'string' && out === '') throw newError('ERR_INVALID_ARGUMENT', 'out must not be empty');
-  const { level, signal } = options;
+  const { level, compression, signal } = options;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'none') throw newError('ERR_INVALID_ARGUMENT', 'options.compression must be gzip or none');
   if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 9)) throw newError('ERR_INVALID_ARGUMENT', 'options.level must be an integer from 1 to 9');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw newError('ERR_INVALID_ARGUMENT', 'options.signal must be an AbortSignal');
 }
 
 async function writeLayer(changes: Change[], xattrs: Xattrs, out: string | Writable, options: DiffOptions): Promise<DiffResult> {
-  const { signal, level = 6 } = options;
+  const { signal, level = 6, compression = 'gzip' } = options;
   const tarHash = new DigestCalculator(undefined, { highWaterMark: CHUNK_SIZE });
-  const blobHash = new DigestCalculator(undefined, { highWaterMark: CHUNK_SIZE });
   const sink = typeof out === 'string' ? createWriteStream(out, { mode: 0o644 }) : out;
-  await pipeline(Readable.from(tarOf(changes, xattrs, signal), { objectMode: false }), tarHash, createGzip({ level, chunkSize: CHUNK_SIZE }), blobHash, sink, { signal });
-  const result = { digest: blobHash.digest(), size: blobHash.size, diffId: tarHash.digest(), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
+  const source = Readable.from(tarOf(changes, xattrs, signal), { objectMode: false });
+  let result: DiffResult;
+  if (compression === 'none') {
+    await pipeline(source, tarHash, sink, { signal });
+    result = { digest: tarHash.digest(), size: tarHash.size, diffId: tarHash.digest(), mediaType: 'application/vnd.oci.image.layer.v1.tar' };
+  } else {
+    const blobHash = new DigestCalculator(undefined, { highWaterMark: CHUNK_SIZE });
+    await pipeline(source, tarHash, createGzip({ level, chunkSize: CHUNK_SIZE }), blobHash, sink, { signal });
+    result = { digest: blobHash.digest(), size: blobHash.size, diffId: tarHash.digest(), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
+  }
   log('diff layer %s (diff_id %s), %d entries', shortId(result.digest), shortId(result.diffId), changes.length);
   return result;
 }
@@ -254,7 +264,7 @@ async function guarded<T>(signal: AbortSignal | undefined, what: string, fn: () 
 }
 
 /**
- * Writes the OCI layer (tar + gzip) of the changes an overlay upper dir holds: its entries, `.wh.<name>` for each
+ * Writes the OCI layer (tar + gzip, or the bare tar with `compression: 'none'`) of the changes an overlay upper dir holds: its entries, `.wh.<name>` for each
  * 0/0 character device (an overlay whiteout), `.wh..wh..opq` after each directory marked
  * `trusted.overlay.opaque=y`. `trusted.overlay.*` xattrs are never copied into the layer. Entries are in byte
  * order of their names and owners/modes/whole-second mtimes come from the files, so the same changes give the
