@@ -36,7 +36,9 @@ export async function listenPrivately(server: Server, path: string, mode: number
   await removeStaleSocket(path);
   signal?.throwIfAborted();
   // `.XXXXXX/s` is 10 bytes after the directory, as long as `events.sock`'s name: a path that fits fits privately too.
-  const dir = await mkdtemp(join(dirname(path), '.')).catch((err: unknown) => {
+  // (Not `join(parent, '.')`: join normalises the dot away, and mkdtemp would then make a sibling of the parent.)
+  const parent = dirname(path);
+  const dir = await mkdtemp(`${parent === '/' ? '' : parent}/.`).catch((err: unknown) => {
     throw fsError(err, 'create a private directory for', path);
   });
   const bound = join(dir, 's');
