@@ -119,10 +119,14 @@ describe('shim/ttrpc server: limits on what a peer can hold', () => {
   it('disconnects a peer that leaves more than maxBufferedBytes of answers unread', async () => {
     await serve({ maxBufferedBytes: 1 << 20 });
     const peer = await raw();
+    while (!(server!.connections >= 1)) await sleep(5); // accepted
     peer.socket.pause(); // never reads: the answers pile up in the kernel, then in the server
     // 64 answers of 256 KiB (16 MiB) are more than the kernel's socket buffers and the server's 1 MiB together.
     for (let id = 1; id < 128; id += 2) peer.request(id, { service: 'test.Svc', method: 'Big' });
     await connectionsDropTo(0); // (the paused peer does not read the EOF, so watch the server's side)
+    peer.socket.resume();
+    await peer.closed;
+    expect(peer.answers.size).to.be.lessThan(64);
     const other = await client();
     expect((await other.call('test.Svc', 'Big', new Uint8Array(0))).length).to.equal(256 << 10);
     guard.check();
