@@ -19,12 +19,12 @@ const CALL_OVERHEAD_BYTES = 1024;
 /** Limits of a {@link TtrpcServer}: what one peer may make it hold. */
 export interface TtrpcServerOptions {
   /**
-   * Connections open at once; one more is closed as soon as it is accepted. Default 1024 (a shim keeps one
-   * connection to its events socket while it runs).
+   * Connections open at once (at least 1); one more is closed as soon as it is accepted. Default 1024 (a shim
+   * keeps one connection to its events socket while it runs).
    */
   maxConnections?: number;
   /**
-   * Bytes one connection may hold for its peer, default 8 MiB. A frame larger than this (or than ttrpc's 4 MiB)
+   * Bytes one connection may hold for its peer (at least 1024), default 8 MiB. A frame larger than this (or than ttrpc's 4 MiB)
    * is skipped unbuffered and answered RESOURCE_EXHAUSTED; a call whose request bytes (plus 1 KiB of bookkeeping),
    * added to those of the calls still running and the answers not yet written, exceed it is answered
    * RESOURCE_EXHAUSTED without running; a peer whose unread answers exceed it is disconnected. So a connection
@@ -33,7 +33,7 @@ export interface TtrpcServerOptions {
   maxBufferedBytes?: number;
   /**
    * A connection with no call running and no traffic for this many ms is closed. Default 300000 (5 minutes);
-   * 0 turns it off. Shims reconnect when they next publish an event.
+   * 0 turns it off; at most 2^31-1 (what a Node timer takes). Shims reconnect when they next publish an event.
    */
   idleTimeoutMs?: number;
 }
@@ -68,10 +68,10 @@ interface Connection {
   heldBytes: number;
 }
 
-function limit(value: number | undefined, name: string, fallback: number, min: number): number {
+function limit(value: number | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be an integer >= ${min}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be an integer between ${min} and ${max}`);
   }
   return value;
 }
@@ -102,7 +102,8 @@ export class TtrpcServer implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
     this.#maxConnections = limit(options.maxConnections, 'maxConnections', 1024, 1);
     this.#maxBufferedBytes = limit(options.maxBufferedBytes, 'maxBufferedBytes', 8 << 20, 1024);
-    this.#idleTimeoutMs = limit(options.idleTimeoutMs, 'idleTimeoutMs', 300_000, 0);
+    // A Node timer longer than MAX_DEADLINE_MS fires after 1 ms instead.
+    this.#idleTimeoutMs = limit(options.idleTimeoutMs, 'idleTimeoutMs', 300_000, 0, MAX_DEADLINE_MS);
   }
 
   /**

@@ -69,7 +69,7 @@ describe('shim/ttrpc server: limits on what a peer can hold', () => {
   });
 
   it('validates its options', () => {
-    for (const bad of [{ maxConnections: 0 }, { maxBufferedBytes: 10 }, { idleTimeoutMs: -1 }, { maxConnections: 1.5 }]) {
+    for (const bad of [{ maxConnections: 0 }, { maxBufferedBytes: 10 }, { idleTimeoutMs: -1 }, { idleTimeoutMs: 2 ** 31 }, { maxConnections: 1.5 }]) {
       expect(hasCode((() => { try { new TtrpcServer(bad); } catch (err) { return err; } })(), 'ERR_INVALID_ARGUMENT'), JSON.stringify(bad)).to.equal(true);
     }
   });
