@@ -53,7 +53,8 @@ const execOf = (containerId: string, id: string): string | undefined => (id === 
 
 type Payload = ShimEvent extends infer E ? (E extends ShimEventBase ? Omit<E, keyof ShimEventBase> : never) : never;
 
-const DECODERS: Record<string, (value: Uint8Array) => Payload> = {
+// A Map, not an object: the key is the peer's type URL, and `constructor` or `__proto__` must find nothing.
+const DECODERS = new Map<string, (value: Uint8Array) => Payload>(Object.entries({
   'containerd.events.TaskCreate': (v) => {
     const m = TaskCreate.decode(v);
     const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
@@ -86,7 +87,7 @@ const DECODERS: Record<string, (value: Uint8Array) => Payload> = {
     const m = TaskCheckpointed.decode(v);
     return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
   },
-};
+} satisfies Record<string, (value: Uint8Array) => Payload>));
 
 /**
  * Decodes a serialized `containerd.services.events.ttrpc.v1.Envelope` into a typed event. The payload type comes
@@ -108,7 +109,7 @@ function fromEnvelope(envelope: Envelope): ShimEvent {
   const base: ShimEventBase = { topic: envelope.topic, namespace: envelope.namespace, timestamp: timestampToDate(envelope.timestamp) };
   const typeUrl = envelope.event?.typeUrl ?? '';
   const value = envelope.event?.value ?? new Uint8Array(0);
-  const decode = DECODERS[typeNameOf(typeUrl)];
+  const decode = DECODERS.get(typeNameOf(typeUrl));
   if (decode === undefined) return { ...base, type: 'unknown', typeUrl, value };
   try {
     return { ...base, ...decode(value) } as ShimEvent;

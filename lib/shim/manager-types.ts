@@ -1,6 +1,7 @@
 import type { Mount } from '../oci/index.js';
 import type { ShimEvent, ShimEventType } from './events.js';
 import type { RuncShimOptions } from './runc-options.js';
+import type { TtrpcServerOptions } from './ttrpc/server.js';
 
 // The domain types of ShimManager and its containers.
 
@@ -33,6 +34,11 @@ export interface ShimManagerOptions {
   loggerBinary?: string;
   /** Size at which the logger rotates `container.log` to `container.log.1`, in bytes. Default 10 MiB. */
   logMaxBytes?: number;
+  /**
+   * Limits of the events server on `events.sock` (connections, bytes held per connection, idle timeout); see
+   * `TtrpcServerOptions` for the defaults.
+   */
+  eventsServer?: TtrpcServerOptions;
 }
 
 /**

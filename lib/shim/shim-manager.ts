@@ -117,7 +117,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     signal?.throwIfAborted();
     if (this.#server !== undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager.init was called already');
     await mkdir(join(this.stateDir, 'containers'), { recursive: true, mode: 0o711 });
-    const server = new TtrpcServer();
+    const server = new TtrpcServer(this.#options.eventsServer);
     server.register(createEventsService((event) => this.#onEvent(event)));
     await server.listen(this.eventsSocket, { signal });
     this.#server = server;

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import { newError, type ContainerkitError } from '../../errors/index.js';
+import { logger } from '../../util/index.js';
 import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from './codec.js';
+import { errorToStatus } from './status.js';
 
 /** What a {@link TtrpcChannel} reports to its owner (the client or a server connection). */
 export interface ChannelHandlers {
@@ -10,7 +12,19 @@ export interface ChannelHandlers {
   onOversized(header: FrameHeader): void;
   /** The connection ended; `error` is set when it ended because of a failure (reset, protocol error). Called once. */
   onClose(error: ContainerkitError | undefined): void;
+  /** Nothing was read or written for `idleTimeoutMs` (and again after each later idle period). */
+  onIdle?(): void;
 }
+
+/** Options of a {@link TtrpcChannel}. */
+export interface ChannelOptions {
+  /** Largest frame data accepted; larger frames go to `onOversized`. Default (and upper bound) 4 MiB. */
+  maxMessageSize?: number;
+  /** Calls `onIdle` after this many ms without traffic. Default: never. */
+  idleTimeoutMs?: number;
+}
+
+const log = logger('shim:ttrpc:channel');
 
 /**
  * Frames over one connected socket, both ways: incoming bytes are cut into frames with a bounded buffer (one frame,
@@ -20,13 +34,18 @@ export interface ChannelHandlers {
 export class TtrpcChannel {
   readonly #socket: Socket;
   readonly #handlers: ChannelHandlers;
-  readonly #decoder = new FrameDecoder();
+  readonly #decoder: FrameDecoder;
   #closed = false;
   #closeError: ContainerkitError | undefined;
 
-  constructor(socket: Socket, handlers: ChannelHandlers) {
+  constructor(socket: Socket, handlers: ChannelHandlers, options: ChannelOptions = {}) {
     this.#socket = socket;
     this.#handlers = handlers;
+    this.#decoder = new FrameDecoder(options.maxMessageSize);
+    if (options.idleTimeoutMs !== undefined) {
+      socket.setTimeout(options.idleTimeoutMs);
+      socket.on('timeout', () => this.#dispatch(() => handlers.onIdle?.()));
+    }
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.#closeError ??= newError('ERR_TTRPC_CONNECTION_CLOSED', `ttrpc connection failed: ${err.message}`, {
@@ -55,6 +74,16 @@ export class TtrpcChannel {
     this.#socket.write(bytes);
   }
 
+  /** Bytes of whole frames handed to `send` that the socket has not written yet (the peer is not reading them). */
+  get unsentBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** Bytes of a frame still being received. */
+  get receivingBytes(): number {
+    return this.#decoder.buffered;
+  }
+
   /** Lets the process exit while this connection is open (a pending `Wait` would otherwise keep it alive). */
   unref(): void {
     this.#socket.unref();
@@ -81,8 +110,19 @@ export class TtrpcChannel {
     }
     for (const item of decoded) {
       if (this.closed) return;
-      if (item.kind === 'frame') this.#handlers.onFrame(item.frame);
-      else this.#handlers.onOversized(item.header);
+      if (item.kind === 'frame') this.#dispatch(() => this.#handlers.onFrame(item.frame));
+      else this.#dispatch(() => this.#handlers.onOversized(item.header));
+    }
+  }
+
+  // A handler's bug must not become an uncaught exception on the socket's 'data' event (which would end the
+  // process): it ends this connection instead.
+  #dispatch(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      log('handler failed, closing the connection: %s', errorToStatus(err).message);
+      this.close(newError('ERR_TTRPC_PROTOCOL', 'ttrpc connection handler failed', { cause: err }));
     }
   }
 

@@ -88,17 +88,29 @@ export function decodeFrameHeader(buf: Uint8Array, offset = 0): FrameHeader {
 export type DecodedFrame = { kind: 'frame'; frame: Frame } | { kind: 'oversized'; header: FrameHeader };
 
 /**
- * Cuts a byte stream into frames. It holds at most one frame's worth of bytes (header + 4 MiB): the data of an
- * oversized frame is counted and dropped as it arrives, never buffered, and reported once as `oversized` so the
- * caller can fail that stream alone (the connection stays in sync).
+ * Cuts a byte stream into frames. It holds at most one frame's worth of bytes (header + `maxMessageSize`, plus the
+ * rest of the chunk being cut): the data of an oversized frame is counted and dropped as it arrives, never
+ * buffered, and reported once as `oversized` so the caller can fail that stream alone (the connection stays in sync).
  */
 export class FrameDecoder {
+  readonly #maxMessageSize: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
   /** Bytes of an oversized frame still to drop. */
   #skip = 0;
   /** The header of the frame whose data is still arriving. */
   #header: FrameHeader | undefined;
+
+  /**
+   * @param maxMessageSize largest frame data accepted, in bytes; larger frames are reported `oversized`. Default
+   *   (and upper bound) {@link MAX_MESSAGE_SIZE}.
+   */
+  constructor(maxMessageSize: number = MAX_MESSAGE_SIZE) {
+    if (!Number.isInteger(maxMessageSize) || maxMessageSize < 0 || maxMessageSize > MAX_MESSAGE_SIZE) {
+      throw newError('ERR_INVALID_ARGUMENT', `maxMessageSize must be an integer between 0 and ${MAX_MESSAGE_SIZE}`);
+    }
+    this.#maxMessageSize = maxMessageSize;
+  }
 
   /** Bytes held, waiting for the rest of a frame (a header already read is not counted). */
   get buffered(): number {
@@ -122,7 +134,7 @@ export class FrameDecoder {
       if (this.#header === undefined) {
         if (this.#buffered < FRAME_HEADER_SIZE) break;
         const header = decodeFrameHeader(this.#take(FRAME_HEADER_SIZE));
-        if (header.length > MAX_MESSAGE_SIZE) {
+        if (header.length > this.#maxMessageSize) {
           const n = Math.min(header.length, this.#buffered);
           this.#take(n);
           this.#skip = header.length - n;

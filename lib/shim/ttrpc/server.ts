@@ -1,19 +1,49 @@
-import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { newError } from '../../errors/index.js';
-import { fsError, logger } from '../../util/index.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { newError, type ContainerkitError } from '../../errors/index.js';
+import { logger } from '../../util/index.js';
 import { Request, Response } from '../../gen/ttrpc/request.js';
 import { TtrpcChannel } from './channel.js';
 import { FrameFlags, FrameType, MAX_MESSAGE_SIZE, type Frame } from './codec.js';
 import { NAMESPACE_METADATA_KEY } from './client.js';
 import type { TtrpcCallContext, TtrpcService } from './service.js';
+import { listenPrivately, removeSocketFile, type SocketFileId } from './socket-file.js';
 import { errorToStatus, GrpcCode, type TtrpcStatusLike } from './status.js';
 
 const log = logger('shim:ttrpc:server');
 
+/** The longest delay a Node timer takes (about 24.8 days); a longer caller deadline is clamped to it. */
+const MAX_DEADLINE_MS = 2 ** 31 - 1;
+/** What a call in flight counts against `maxBufferedBytes` besides its request bytes (its controller, closures). */
+const CALL_OVERHEAD_BYTES = 1024;
+
+/** Limits of a {@link TtrpcServer}: what one peer may make it hold. */
+export interface TtrpcServerOptions {
+  /**
+   * Connections open at once (at least 1); one more is closed as soon as it is accepted. Default 1024 (a shim
+   * keeps one connection to its events socket while it runs).
+   */
+  maxConnections?: number;
+  /**
+   * Bytes one connection may hold for its peer (at least 1024), default 8 MiB. A frame larger than this (or than ttrpc's 4 MiB)
+   * is skipped unbuffered and answered RESOURCE_EXHAUSTED; a call whose request bytes (plus 1 KiB of bookkeeping),
+   * added to those of the calls still running and the answers not yet written, exceed it is answered
+   * RESOURCE_EXHAUSTED without running; a peer whose unread answers exceed it is disconnected. So a connection
+   * holds at most about three times this.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * A connection with no call running and no traffic for this many ms is closed. Default 300000 (5 minutes);
+   * 0 turns it off; at most 2^31-1 (what a Node timer takes). Shims reconnect when they next publish an event.
+   */
+  idleTimeoutMs?: number;
+}
+
 /** Options of {@link TtrpcServer.listen}. */
 export interface TtrpcListenOptions {
-  /** Permission bits of the socket file. Default `0o600`: only the owner (the shims run as the same user) may connect. */
+  /**
+   * Permission bits of the socket file. Default `0o600`: only the owner (the shims run as the same user) may
+   * connect. The socket appears at the path with these bits already set (see `listen`).
+   */
   mode?: number;
   /** Cancels the listen; rejects with `signal.reason`. */
   signal?: AbortSignal;
@@ -32,6 +62,18 @@ export interface TtrpcCloseOptions {
 interface Connection {
   channel: TtrpcChannel;
   lastStreamId: number;
+  /** Calls running, each aborted when the server closes. */
+  calls: Set<AbortController>;
+  /** Request bytes (plus overhead) of the calls running. */
+  heldBytes: number;
+}
+
+function limit(value: number | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be an integer between ${min} and ${max}`);
+  }
+  return value;
 }
 
 /**
@@ -39,13 +81,30 @@ interface Connection {
  * many connections, and many calls per connection, are served concurrently. Answers carry an OK status and the
  * encoded payload; a handler's error becomes the status of its category (see `errorToStatus`). Unknown services
  * and methods answer UNIMPLEMENTED ("service X" / "method Y"), like containerd's ttrpc.
+ *
+ * Whatever a peer sends, the process stays up: undecodable frames and handler failures answer that stream with an
+ * error status or end that connection, and {@link TtrpcServerOptions} bound what one peer can make it hold.
  */
 export class TtrpcServer implements AsyncDisposable {
   readonly #services = new Map<string, TtrpcService>();
   readonly #connections = new Set<Connection>();
-  readonly #stopping = new AbortController();
+  readonly #maxConnections: number;
+  readonly #maxBufferedBytes: number;
+  readonly #idleTimeoutMs: number;
+  /** Set while closing (or closed): new connections are refused and running calls aborted with it. */
+  #stopping: ContainerkitError | undefined;
   #server: Server | undefined;
   #path: string | undefined;
+  #socketFile: SocketFileId | undefined;
+
+  /** @throws ERR_INVALID_ARGUMENT for a malformed option. */
+  constructor(options: TtrpcServerOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
+    this.#maxConnections = limit(options.maxConnections, 'maxConnections', 1024, 1);
+    this.#maxBufferedBytes = limit(options.maxBufferedBytes, 'maxBufferedBytes', 8 << 20, 1024);
+    // A Node timer longer than MAX_DEADLINE_MS fires after 1 ms instead.
+    this.#idleTimeoutMs = limit(options.idleTimeoutMs, 'idleTimeoutMs', 300_000, 0, MAX_DEADLINE_MS);
+  }
 
   /**
    * Adds a service (made with `createTtrpcService`). May be called before or after `listen`.
@@ -62,8 +121,15 @@ export class TtrpcServer implements AsyncDisposable {
     return this.#path;
   }
 
+  /** Number of open connections. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
   /**
-   * Listens on the unix socket `path`. A stale socket file there (nothing accepts on it) is removed first.
+   * Listens on the unix socket `path`. A stale socket file there (nothing accepts on it) is removed first. The
+   * socket is bound in a private directory beside `path`, given `mode` there and then linked to `path`, so it
+   * never exists at `path` with looser permissions (see `listenPrivately`).
    *
    * @throws ERR_ALREADY_EXISTS when a live server answers on `path`, or something other than a socket is there.
    * @throws ERR_FAILED_PRECONDITION when already listening; ERR_INVALID_ARGUMENT for a bad path or mode; ERR_IO for
@@ -75,52 +141,38 @@ export class TtrpcServer implements AsyncDisposable {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw newError('ERR_INVALID_ARGUMENT', 'options.mode must be an integer between 0 and 0o777');
     if (this.#server !== undefined) throw newError('ERR_FAILED_PRECONDITION', `ttrpc server already listens on ${this.#path}`);
     signal?.throwIfAborted();
-    await removeStaleSocket(path);
-    signal?.throwIfAborted();
     const server = createServer((socket) => this.#accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(fsError(err, 'listen on', path)));
-      server.listen(path, () => resolve());
-    });
+    this.#stopping = undefined;
+    this.#socketFile = await listenPrivately(server, path, mode, signal);
     this.#server = server;
     this.#path = path;
     server.on('error', (err) => log('server error on %s: %s', path, err.message));
-    try {
-      await chmod(path, mode);
-      signal?.throwIfAborted();
-    } catch (err) {
+    if (signal?.aborted) {
       await this.close();
-      throw signal?.aborted ? signal.reason : fsError(err, 'chmod', path);
+      throw signal.reason;
     }
     log('listening on %s', path);
   }
 
   /**
    * Stops listening, closes every connection and aborts the handlers still running. Idempotent.
-   * @throws ERR_IO when `keepSocketFile` cannot preserve the socket file.
+   * @throws ERR_IO when the socket file cannot be removed.
    */
   async close(options: TtrpcCloseOptions = {}): Promise<void> {
-    this.#stopping.abort(newError('ERR_TTRPC_UNAVAILABLE', 'ttrpc server is closing'));
+    this.#stopping ??= newError('ERR_TTRPC_UNAVAILABLE', 'ttrpc server is closing');
     const server = this.#server;
     const path = this.#path;
+    const socketFile = this.#socketFile;
     this.#server = undefined;
     this.#path = undefined;
-    for (const connection of this.#connections) connection.channel.close();
+    this.#socketFile = undefined;
+    for (const connection of this.#connections) this.#drop(connection);
     this.#connections.clear();
-    if (server === undefined || path === undefined) return;
-    // Node unlinks a unix socket's file when its server closes; a hard link made first keeps the inode, which is
-    // then a socket file nobody accepts on.
-    let keep = options.keepSocketFile === true ? `${path}.${process.pid}.keep` : undefined;
-    let failure: unknown;
-    if (keep !== undefined) {
-      await link(path, keep).catch((err: unknown) => {
-        failure = fsError(err, 'keep socket file', path);
-        keep = undefined;
-      });
-    }
+    if (server === undefined || path === undefined || socketFile === undefined) return;
+    // The server was bound under a private name (gone already), so closing it does not remove `path`: that is ours
+    // to do, unless a dead socket file is wanted there.
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (keep !== undefined) await rename(keep, path).catch((err: unknown) => (failure = fsError(err, 'keep socket file', path)));
-    if (failure !== undefined) throw failure;
+    if (options.keepSocketFile !== true) await removeSocketFile(path, socketFile);
   }
 
   /** Same as `close()`. */
@@ -129,23 +181,49 @@ export class TtrpcServer implements AsyncDisposable {
   }
 
   #accept(socket: Socket): void {
+    if (this.#stopping !== undefined || this.#connections.size >= this.#maxConnections) {
+      log('refusing a connection: %d open (limit %d)', this.#connections.size, this.#maxConnections);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     const connection: Connection = {
       lastStreamId: 0,
-      channel: new TtrpcChannel(socket, {
-        onFrame: (frame) => this.#onFrame(connection, frame),
-        onOversized: (header) => {
-          this.#reply(connection, header.streamId, undefined, {
-            code: GrpcCode.RESOURCE_EXHAUSTED,
-            message: `message length ${header.length} exceed maximum message size of ${MAX_MESSAGE_SIZE}`,
-          });
+      calls: new Set(),
+      heldBytes: 0,
+      channel: new TtrpcChannel(
+        socket,
+        {
+          onFrame: (frame) => this.#onFrame(connection, frame),
+          onOversized: (header) => {
+            this.#reply(connection, header.streamId, undefined, {
+              code: GrpcCode.RESOURCE_EXHAUSTED,
+              message: `message length ${header.length} exceed maximum message size of ${Math.min(MAX_MESSAGE_SIZE, this.#maxBufferedBytes)}`,
+            });
+          },
+          onClose: (error) => {
+            this.#drop(connection);
+            if (error) log('connection closed: %s', error.message);
+          },
+          onIdle: () => {
+            if (connection.calls.size === 0) connection.channel.close();
+          },
         },
-        onClose: (error) => {
-          this.#connections.delete(connection);
-          if (error) log('connection closed: %s', error.message);
+        {
+          maxMessageSize: Math.min(MAX_MESSAGE_SIZE, this.#maxBufferedBytes),
+          ...(this.#idleTimeoutMs > 0 ? { idleTimeoutMs: this.#idleTimeoutMs } : {}),
         },
-      }),
+      ),
     };
     this.#connections.add(connection);
+  }
+
+  // Forgets a connection: closes it and aborts its running calls.
+  #drop(connection: Connection): void {
+    this.#connections.delete(connection);
+    connection.channel.close();
+    const reason = this.#stopping ?? newError('ERR_TTRPC_CONNECTION_CLOSED', 'ttrpc connection closed');
+    for (const call of connection.calls) call.abort(reason);
   }
 
   #onFrame(connection: Connection, frame: Frame): void {
@@ -157,40 +235,68 @@ export class TtrpcServer implements AsyncDisposable {
       return;
     }
     connection.lastStreamId = streamId;
-    void this.#handle(connection, frame);
+    const cost = frame.data.length + CALL_OVERHEAD_BYTES;
+    if (connection.heldBytes + cost + connection.channel.unsentBytes > this.#maxBufferedBytes) {
+      this.#reply(connection, streamId, undefined, { code: GrpcCode.RESOURCE_EXHAUSTED, message: 'too many calls in flight on this connection' });
+      return;
+    }
+    const controller = new AbortController();
+    connection.calls.add(controller);
+    connection.heldBytes += cost;
+    this.#handle(connection, frame, controller.signal)
+      .catch((err: unknown) => log('call on stream %d failed outside its handler: %s', streamId, errorToStatus(err).message))
+      .finally(() => {
+        connection.calls.delete(controller);
+        connection.heldBytes -= cost;
+      });
   }
 
-  async #handle(connection: Connection, frame: Frame): Promise<void> {
+  // Never throws for anything the peer sent: every outcome is an answer on the stream.
+  async #handle(connection: Connection, frame: Frame, callSignal: AbortSignal): Promise<void> {
+    const { streamId } = frame;
     let request: Request;
     try {
       request = Request.decode(frame.data);
     } catch {
-      this.#reply(connection, frame.streamId, undefined, { code: GrpcCode.INVALID_ARGUMENT, message: 'undecodable ttrpc Request' });
+      this.#reply(connection, streamId, undefined, { code: GrpcCode.INVALID_ARGUMENT, message: 'undecodable ttrpc Request' });
       return;
     }
     const { service: serviceName, method: methodName } = request;
     if ((frame.flags & FrameFlags.RemoteOpen) !== 0) {
-      this.#reply(connection, frame.streamId, undefined, { code: GrpcCode.UNIMPLEMENTED, message: `streaming calls are not supported: ${serviceName}/${methodName}` });
+      this.#reply(connection, streamId, undefined, { code: GrpcCode.UNIMPLEMENTED, message: `streaming calls are not supported: ${serviceName}/${methodName}` });
       return;
     }
     const service = this.#services.get(serviceName);
     const handler = service?.methods.get(methodName);
     if (handler === undefined) {
       const message = service === undefined ? `service ${serviceName}` : `method ${methodName}`;
-      this.#reply(connection, frame.streamId, undefined, { code: GrpcCode.UNIMPLEMENTED, message });
+      this.#reply(connection, streamId, undefined, { code: GrpcCode.UNIMPLEMENTED, message });
       return;
     }
-    const metadata: Record<string, string[]> = {};
+    // Keys come from the peer: a plain {} would resolve `__proto__` or `constructor` to Object.prototype's.
+    const metadata: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     for (const { key, value } of request.metadata) (metadata[key.toLowerCase()] ??= []).push(value);
-    const timeoutMs = Number(request.timeoutNano / 1_000_000n);
-    const signal = request.timeoutNano > 0n ? AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]) : this.#stopping.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let signal = callSignal;
+    if (request.timeoutNano > 0n) {
+      const ms = Number((request.timeoutNano + 999_999n) / 1_000_000n);
+      const deadline = new AbortController();
+      timer = setTimeout(() => {
+        deadline.abort(newError('ERR_TTRPC_DEADLINE_EXCEEDED', `${serviceName}/${methodName}: the caller's deadline passed`, { details: { grpcCode: GrpcCode.DEADLINE_EXCEEDED } }));
+      }, Math.min(ms, MAX_DEADLINE_MS));
+      timer.unref();
+      signal = AbortSignal.any([callSignal, deadline.signal]);
+    }
     const context: TtrpcCallContext = { service: serviceName, method: methodName, metadata, namespace: metadata[NAMESPACE_METADATA_KEY]?.[0], signal };
     try {
       const payload = await handler(request.payload, context);
-      this.#reply(connection, frame.streamId, payload, undefined);
+      this.#reply(connection, streamId, payload, undefined);
     } catch (err) {
-      log('%s/%s failed: %s', serviceName, methodName, err instanceof Error ? err.message : String(err));
-      this.#reply(connection, frame.streamId, undefined, errorToStatus(err));
+      const status = errorToStatus(err); // never throws, whatever `err` is
+      log('%s/%s failed: %s', serviceName, methodName, status.message);
+      this.#reply(connection, streamId, undefined, status);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -201,6 +307,10 @@ export class TtrpcServer implements AsyncDisposable {
       data = encodeResponse(undefined, { code: GrpcCode.RESOURCE_EXHAUSTED, message: `answer of ${data.length} bytes exceeds the ttrpc limit of ${MAX_MESSAGE_SIZE} bytes` });
     }
     connection.channel.send({ streamId, type: FrameType.Response, flags: 0, data });
+    if (connection.channel.unsentBytes > this.#maxBufferedBytes) {
+      // The peer sends calls but does not read the answers: stop holding them for it.
+      connection.channel.close(newError('ERR_TTRPC_PROTOCOL', `ttrpc peer left ${connection.channel.unsentBytes} bytes of answers unread`));
+    }
   }
 }
 
@@ -211,28 +321,4 @@ function encodeResponse(payload: Uint8Array | undefined, status: TtrpcStatusLike
       payload: payload === undefined ? Buffer.alloc(0) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
     }),
   ).finish();
-}
-
-// Removes a socket file nobody accepts on; refuses to touch a live socket or anything else.
-async function removeStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = (await lstat(path)).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw fsError(err, 'inspect', path);
-  }
-  if (!isSocket) throw newError('ERR_ALREADY_EXISTS', `cannot listen on ${path}: something other than a socket is there`, { details: { path } });
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = createConnection({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw newError('ERR_ALREADY_EXISTS', `cannot listen on ${path}: a server is already listening there`, { details: { path } });
-  await unlink(path).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, 'remove stale socket', path);
-  });
 }

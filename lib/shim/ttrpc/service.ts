@@ -94,11 +94,17 @@ export function createTtrpcClient<D extends TtrpcServiceDefinition>(
 export interface TtrpcCallContext {
   service: string;
   method: string;
-  /** The call's metadata, every value of each key in order. */
+  /**
+   * The call's metadata, every value of each key (lower-cased) in order. A null-prototype object: its keys are the
+   * peer's, so `metadata.constructor` is the peer's value or undefined, never Object's.
+   */
   metadata: Record<string, string[]>;
   /** The first `containerd-namespace-ttrpc` value, if sent. */
   namespace: string | undefined;
-  /** Aborts when the caller's `timeout_nano` passes or the server closes. */
+  /**
+   * Aborts when the caller's `timeout_nano` passes (reason ERR_TTRPC_DEADLINE_EXCEEDED; a deadline beyond ~24.8
+   * days, what a Node timer takes, is clamped to it), the connection ends or the server closes.
+   */
   signal: AbortSignal;
 }
 

@@ -21,7 +21,8 @@ export const GrpcCode = {
   UNAUTHENTICATED: 16,
 } as const;
 
-const CODE_OF_GRPC: Record<number, ErrorCode> = {
+// A Map, not an object: the code is the peer's number, and must never reach a prototype property.
+const CODE_OF_GRPC = new Map<number, ErrorCode>(Object.entries({
   [GrpcCode.CANCELLED]: 'ERR_TTRPC_UNAVAILABLE',
   [GrpcCode.UNKNOWN]: 'ERR_TTRPC_INTERNAL',
   [GrpcCode.INVALID_ARGUMENT]: 'ERR_TTRPC_INVALID_ARGUMENT',
@@ -38,7 +39,7 @@ const CODE_OF_GRPC: Record<number, ErrorCode> = {
   [GrpcCode.UNAVAILABLE]: 'ERR_TTRPC_UNAVAILABLE',
   [GrpcCode.DATA_LOSS]: 'ERR_TTRPC_INTERNAL',
   [GrpcCode.UNAUTHENTICATED]: 'ERR_TTRPC_PERMISSION_DENIED',
-};
+} satisfies Record<number, ErrorCode>).map(([code, name]) => [Number(code), name]));
 
 /** The decoded `Response.status` of a failed call. */
 export interface TtrpcStatusLike {
@@ -52,7 +53,7 @@ export interface TtrpcStatusLike {
  * message, and `details` = `{ grpcCode, grpcMessage, service, method }`.
  */
 export function statusToError(status: TtrpcStatusLike, call: { service: string; method: string }): ContainerkitError {
-  const code = CODE_OF_GRPC[status.code] ?? 'ERR_TTRPC_INTERNAL';
+  const code = CODE_OF_GRPC.get(status.code) ?? 'ERR_TTRPC_INTERNAL';
   const text = status.message === '' ? `gRPC code ${status.code}` : status.message;
   return newError(code, `${call.service}/${call.method}: ${text}`, {
     details: { grpcCode: status.code, grpcMessage: status.message, service: call.service, method: call.method },
@@ -75,10 +76,15 @@ const GRPC_OF_CATEGORY: Record<ErrorCategory, number> = {
  * an original gRPC code in `details.grpcCode` when there is one; anything else is UNKNOWN (2) with its message.
  */
 export function errorToStatus(err: unknown): TtrpcStatusLike {
-  if (err instanceof ContainerkitError) {
-    const original = err.details.grpcCode;
-    const code = typeof original === 'number' && original > 0 ? original : GRPC_OF_CATEGORY[err.category];
-    return { code, message: err.message };
+  try {
+    if (err instanceof ContainerkitError) {
+      const original = err.details.grpcCode;
+      const code = Number.isInteger(original) && (original as number) > 0 && (original as number) <= 0x7fffffff ? (original as number) : GRPC_OF_CATEGORY[err.category];
+      return { code, message: String(err.message) };
+    }
+    return { code: GrpcCode.UNKNOWN, message: err instanceof Error ? String(err.message) : String(err) };
+  } catch {
+    // Whatever was thrown (a revoked Proxy, an object whose toString throws) still yields an answer.
+    return { code: GrpcCode.UNKNOWN, message: 'handler failed' };
   }
-  return { code: GrpcCode.UNKNOWN, message: err instanceof Error ? err.message : String(err) };
 }

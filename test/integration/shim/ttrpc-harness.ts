@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Spec } from '../../../lib/oci/index.js';
-import { createEventsService, ShimTaskClient, TtrpcServer, type ShimEvent, type TtrpcCallContext } from '../../../lib/shim/index.js';
+import { createEventsService, ShimTaskClient, TtrpcServer, type ShimEvent, type TtrpcCallContext, type TtrpcServerOptions } from '../../../lib/shim/index.js';
 import { createFifo, openFifo } from '../../../lib/util/fifo.js';
 import { writeBusyboxBundle } from '../../fixtures/bundle.js';
 import { trackCleanup } from '../../fixtures/safety-net.js';
@@ -59,10 +59,11 @@ export class ShimHarness {
     readonly server: TtrpcServer,
   ) {}
 
-  static async create(): Promise<ShimHarness> {
+  /** `serverOptions` go to the events server (its limits). */
+  static async create(serverOptions: TtrpcServerOptions = {}): Promise<ShimHarness> {
     const base = await makeTempDir('shim');
     const eventsSocket = join(base, 'events.sock');
-    const server = new TtrpcServer();
+    const server = new TtrpcServer(serverOptions);
     const harness = new ShimHarness(base, eventsSocket, server);
     server.register(
       createEventsService((event: ShimEvent, context: TtrpcCallContext) => {

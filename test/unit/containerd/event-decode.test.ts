@@ -103,6 +103,14 @@ describe('containerd event decoding', () => {
     expect(decodeEvent({ typeUrl: 'containerd.events.toString', value: new Uint8Array() })).to.deep.equal({ type: 'unknown', payload: undefined });
   });
 
+  it('reports a type URL naming a prototype property as unknown (the table is looked up by own keys only)', () => {
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'toString', '__defineGetter__']) {
+      for (const typeUrl of [name, `types.example.com/${name}`]) {
+        expect(decodeEvent({ typeUrl, value: new Uint8Array([8, 1]) }), typeUrl).to.deep.equal({ type: 'unknown', payload: undefined });
+      }
+    }
+  });
+
   it('throws ERR_CONTAINERD_INTERNAL for bytes that are not the named message', () => {
     const bad = { typeUrl: 'containerd.events.TaskExit', value: new Uint8Array([0x0a, 0x05, 0x61]) }; // field 1, length 5, 1 byte
     expect(() => decodeEvent(bad)).to.throw(ContainerkitError).with.property('code', 'ERR_CONTAINERD_INTERNAL');

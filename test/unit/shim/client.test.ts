@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConnectResponse, TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
 import { hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
-import { createTtrpcClient, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
+import { createTtrpcClient, encodeFrame, FrameType, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
+import { CrashGuard } from './crash-guard.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { RawPeer } from './raw-peer.js';
 import { rejection } from '../../fixtures/assert.js';
@@ -107,6 +108,37 @@ describe('shim/ttrpc client', () => {
     await client.closed;
     expect(client.isClosed).to.equal(true);
     expect(hasCode(await rejection(client.call('svc', 'M', new Uint8Array(0))), 'ERR_TTRPC_CONNECTION_CLOSED')).to.equal(true);
+  });
+
+  it('ignores frames for unknown streams and of other types, fails a garbage answer alone, and maps any status code', async () => {
+    const guard = CrashGuard.install();
+    try {
+      const calls = [1, 3, 5, 7].map(() => client.call('svc', 'M', new Uint8Array(0)).then((p) => ConnectResponse.decode(p).shimPid, (e: unknown) => e));
+      await peer.waitForRequests(4);
+      peer.write(encodeFrame({ streamId: 2, type: FrameType.Response, flags: 0, data: Buffer.from('garbage') })); // even: never a client's
+      peer.write(encodeFrame({ streamId: 0xffffffff, type: FrameType.Response, flags: 0xff, data: Buffer.alloc(3) }));
+      peer.write(encodeFrame({ streamId: 1, type: FrameType.Data, flags: 0, data: Buffer.from('x') })); // not an answer
+      peer.write(encodeFrame({ streamId: 1, type: FrameType.Request, flags: 0, data: Buffer.from('x') }));
+      const oversized = Buffer.alloc(10);
+      oversized.writeUInt32BE(MAX_MESSAGE_SIZE + 1, 0);
+      oversized.writeUInt32BE(9, 4); // a stream nobody waits on
+      oversized[8] = FrameType.Response;
+      peer.write(oversized);
+      peer.write(Buffer.alloc(MAX_MESSAGE_SIZE + 1));
+      peer.write(encodeFrame({ streamId: 3, type: FrameType.Response, flags: 0, data: Buffer.from([0xff, 0xff, 0xff]) })); // undecodable
+      peer.answer(5, undefined, { code: -7, message: 'constructor' });
+      peer.answer(7, undefined, { code: 0x7fffffff, message: '__proto__' });
+      peer.answer(1, connectAnswer(11));
+      const [first, garbage, negative, huge] = await Promise.all(calls);
+      expect(first).to.equal(11);
+      expect(hasCode(garbage, 'ERR_TTRPC_PROTOCOL')).to.equal(true);
+      expect(hasCode(negative, 'ERR_TTRPC_INTERNAL')).to.equal(true);
+      expect(hasCode(huge, 'ERR_TTRPC_INTERNAL')).to.equal(true);
+      expect(client.isClosed).to.equal(false);
+      guard.check();
+    } finally {
+      guard.dispose();
+    }
   });
 
   it('fails only the call whose answer is over 4 MiB, without buffering it', async () => {
