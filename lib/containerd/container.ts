@@ -126,11 +126,14 @@ export class ContainerdContainer {
   async delete(options: DeleteContainerOptions = {}): Promise<void> {
     const { snapshot = true, ...call } = options;
     const record = this.#record;
-    try {
-      await this.client.tasks.get(this.id, call);
-      throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `container ${this.id} still has a task: delete it first`, { details: { containerId: this.id } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+    const task = await this.client.tasks.get(this.id, call).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (task !== undefined) {
+      throw newError('ERR_CONTAINERD_FAILED_PRECONDITION', `container ${this.id} still has a task (${task.status}): delete the task first`, {
+        details: { containerId: this.id, taskStatus: task.status },
+      });
     }
     const removeSnapshot = async (): Promise<void> => {
       if (!snapshot || record.snapshotKey === '') return;

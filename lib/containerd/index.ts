@@ -38,7 +38,7 @@ export {
   type DeleteContainerOptions,
   type NewTaskOptions,
 } from './container.js';
-export { ContainerdProcess, ContainerdTask, type ProcessIOOptions, type ProcessStdio } from './task.js';
+export { ContainerdProcess, ContainerdTask, type DeleteTaskOptions, type ProcessIOOptions, type ProcessStdio } from './task.js';
 export { resolveImage, type ResolvedImage, type ResolveImageOptions } from './image-rootfs.js';
 export { createTaskIO, DEFAULT_FIFO_DIR, type StdioPaths, type TaskIO, type TaskIOOptions } from './task-io.js';
 export { EventsService } from './events.js';

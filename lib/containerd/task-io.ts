@@ -35,8 +35,9 @@ export interface TaskIO extends AsyncDisposable {
   readonly stdout: Socket;
   readonly stderr: Socket;
   /**
-   * The process's stdin; call after the task was created (it waits for the shim to open the other side). Ending it
-   * closes the process's stdin. @throws ERR_FAILED_PRECONDITION when created without `stdin: true`.
+   * The process's stdin; call after the task was created (it waits for the shim to open the other side). The shim
+   * keeps the FIFO open itself, so the process sees EOF only once this is ended and the process's `closeStdin()`
+   * was called. @throws ERR_FAILED_PRECONDITION when created without `stdin: true`.
    */
   openStdin(options?: { signal?: AbortSignal }): Promise<Socket>;
   /** Reads stdout and stderr to their end as text (start it before the process fills the FIFOs' buffers). */

@@ -1,6 +1,7 @@
 import { newError } from '../errors/index.js';
 import type { SpecProcess } from '../oci/runtime-spec.js';
 import type { AnyValue } from './convert.js';
+import { isNotFound } from './errors.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import { createTaskIO, type StdioPaths, type TaskIO } from './task-io.js';
 import type { ContainerdExitStatus, ContainerdProcessState, TasksService } from './tasks.js';
@@ -39,6 +40,12 @@ export async function openProcessIO(name: string, options: ProcessIOOptions): Pr
   if (typeof stdio !== 'object' || stdio === null) throw newError('ERR_INVALID_ARGUMENT', 'options.stdio must be "fifo", "none", a TaskIO or an object of paths');
   if (isTaskIO(stdio)) return { paths: stdio.paths, io: stdio };
   return { paths: stdio };
+}
+
+/** Options of {@link ContainerdTask.delete}. */
+export interface DeleteTaskOptions extends ContainerdCallOptions {
+  /** Kill a task that still runs (SIGKILL to all its processes) and wait for it before deleting. Default false. */
+  force?: boolean;
 }
 
 /**
@@ -176,12 +183,29 @@ export class ContainerdTask extends ContainerdProcess {
   }
 
   /**
-   * Deletes the stopped task (the shim and its runc container go) and closes its stdio; returns its exit.
-   * @throws ERR_CONTAINERD_FAILED_PRECONDITION while it runs or is paused.
+   * Deletes the stopped task (the shim and its runc container go) and closes its stdio; returns its exit. With
+   * `force`, a task that still runs is first killed (SIGKILL to every process) and waited for, as the Go client's
+   * `WithProcessKill` (ctr's `tasks rm --force`); a paused one is thawed so that the kill can land.
+   * @throws ERR_CONTAINERD_FAILED_PRECONDITION while it runs or is paused (without `force`).
    */
-  override async delete(options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus> {
-    const { pid: _pid, ...exit } = await this.tasks.delete(this.containerId, options);
+  override async delete(options: DeleteTaskOptions = {}): Promise<ContainerdExitStatus> {
+    const { force = false, ...call } = options;
+    if (force) await this.#killAndWait(call);
+    const { pid: _pid, ...exit } = await this.tasks.delete(this.containerId, call);
     await this.io?.close();
     return exit;
+  }
+
+  async #killAndWait(call: ContainerdCallOptions): Promise<void> {
+    const { status } = await this.status(call);
+    if (status === 'stopped') return;
+    // Waiting first: the exit cannot be missed, and a task that already stopped answers at once.
+    const exited = this.wait(call);
+    exited.catch(() => undefined); // awaited below; a failed kill must not leave it "unhandled"
+    await this.killAll(9, call).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err; // NotFound: "process already finished"
+    });
+    if (status === 'paused' || status === 'pausing') await this.resume(call).catch(() => undefined);
+    await exited;
   }
 }

@@ -4,7 +4,7 @@ import type { SpecProcess } from '../oci/runtime-spec.js';
 import { Status, type ProcessInfo as PbProcessInfo } from '../gen/containerd/types/task/task.js';
 import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
 import { fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
-import { isNotFound } from './errors.js';
+import { commandError, isNotFound } from './errors.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
 import type { StdioPaths } from './task-io.js';
@@ -57,10 +57,12 @@ export interface ContainerdProcessCallOptions extends ContainerdCallOptions {
   execId?: string;
 }
 
-function toProcess(p: PbProcess | undefined, containerId: string): ContainerdProcessState {
+// containerd fills the message's `id` with the process's own id (the container id for a task's init process) and
+// leaves `container_id` empty: the caller says which container and exec it asked about.
+function toProcess(p: PbProcess | undefined, containerId: string, execId: string): ContainerdProcessState {
   return {
     containerId: p?.containerId || containerId,
-    execId: p?.id ?? '',
+    execId,
     pid: p?.pid ?? 0,
     status: STATUS[p?.status ?? 0] ?? 'unknown',
     stdio: { stdin: p?.stdin ?? '', stdout: p?.stdout ?? '', stderr: p?.stderr ?? '' },
@@ -80,30 +82,38 @@ export class TasksService {
   /** @internal Built by `ContainerdClient` over its raw gRPC clients, which are not public. */
   constructor(private readonly rpc: Pick<RpcClients, 'tasks'>) {}
 
-  /** Creates the task of container `containerId` (runc create through the shim); returns its pid. */
+  /**
+   * Creates the task of container `containerId` (runc create through the shim); returns its pid.
+   * @throws ERR_CONTAINER_COMMAND_NOT_FOUND / ERR_CONTAINER_COMMAND_NOT_EXECUTABLE when runc cannot exec the command.
+   */
   async create(containerId: string, options: ContainerdCreateTaskOptions = {}): Promise<{ pid: number }> {
     const { rootfs = [], stdio = {}, terminal = false, options: runtimeOptions, runtimePath = '', ...call } = options;
-    const r = await this.rpc.tasks.create(
-      {
-        containerId,
-        rootfs: rootfs.map(fromMount),
-        stdin: stdio.stdin ?? '',
-        stdout: stdio.stdout ?? '',
-        stderr: stdio.stderr ?? '',
-        terminal,
-        checkpoint: undefined,
-        options: fromAny(runtimeOptions),
-        runtimePath,
-      },
-      call,
-    );
+    const request = {
+      containerId,
+      rootfs: rootfs.map(fromMount),
+      stdin: stdio.stdin ?? '',
+      stdout: stdio.stdout ?? '',
+      stderr: stdio.stderr ?? '',
+      terminal,
+      checkpoint: undefined,
+      options: fromAny(runtimeOptions),
+      runtimePath,
+    };
+    const r = await this.rpc.tasks.create(request, call).catch((err: unknown) => {
+      throw commandError(err);
+    });
     return { pid: r.pid };
   }
 
-  /** Starts the task's init process (or exec `execId`); returns its pid. */
+  /**
+   * Starts the task's init process (or exec `execId`); returns its pid.
+   * @throws ERR_CONTAINER_COMMAND_NOT_FOUND / ERR_CONTAINER_COMMAND_NOT_EXECUTABLE when runc cannot exec the command.
+   */
   async start(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<{ pid: number }> {
     const { execId = '', ...call } = options;
-    const r = await this.rpc.tasks.start({ containerId, execId }, call);
+    const r = await this.rpc.tasks.start({ containerId, execId }, call).catch((err: unknown) => {
+      throw commandError(err);
+    });
     return { pid: r.pid };
   }
 
@@ -153,13 +163,13 @@ export class TasksService {
   async get(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<ContainerdProcessState> {
     const { execId = '', ...call } = options;
     const r = await this.rpc.tasks.get({ containerId, execId }, call);
-    return toProcess(r.process, containerId);
+    return toProcess(r.process, containerId, execId);
   }
 
   /** Every task of the namespace. */
   async list(options: ContainerdCallOptions = {}): Promise<ContainerdProcessState[]> {
     const r = await this.rpc.tasks.list({ filter: '' }, options);
-    return r.tasks.map((t) => toProcess(t, ''));
+    return r.tasks.map((t) => toProcess(t, t.id, ''));
   }
 
   /** Adds exec process `execId` running `process` (an OCI process spec) to the task; start it with `start`. */

@@ -183,6 +183,10 @@ export const ERROR_CODES = {
   ERR_CONTAINERD_CONFLICT: 'Conflict',
   /** containerd failed internally or answered UNKNOWN/INTERNAL/DATA_LOSS. `details` holds grpcCode, grpcMessage and method. */
   ERR_CONTAINERD_INTERNAL: 'Internal',
+  /** A container's command does not exist in its rootfs or `$PATH` (runc: "executable file not found", "no such file or directory"); a CLI exits 127 for it, as docker. `details.command` names it. */
+  ERR_CONTAINER_COMMAND_NOT_FOUND: 'NotFound',
+  /** A container's command exists but cannot be executed (runc: "permission denied"); a CLI exits 126 for it, as docker. `details.command` names it. */
+  ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 'PermissionDenied',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */

@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { resolveImage, type ContainerdClient } from '../../containerd/index.js';
+import { resolveImage, type ContainerdClient, type ContainerdTask } from '../../containerd/index.js';
+import { ContainerkitError, isAbortError } from '../../errors/index.js';
 import { normalizeReference } from '../../oci/index.js';
 import { generateSpec, withHostname, withImageConfig } from '../../runtime/index.js';
+import { logger, redact } from '../../util/debug.js';
 import type { CliContext } from '../command.js';
+import { signalExitCode, SignalProxy } from './containerd-signals.js';
+
+const log = logger('cli:containerd-run');
 
 /** Options of {@link runInContainerd}. */
 export interface ContainerdRunOptions {
-  /** Delete the container and its snapshot after the exit (`--rm`). */
+  /** Delete the container and its snapshot after the exit, whatever ended the run (`--rm`). */
   remove: boolean;
+  /** Pass `ctx.stdin` through to the container's stdin (ended when it ends). */
+  stdin: boolean;
   /** Default: 12 random hex digits. */
   id?: string;
   platform?: string;
@@ -17,6 +24,9 @@ export interface ContainerdRunOptions {
 
 // After the exit, how long the shim may take to flush and close the stdio FIFOs.
 const DRAIN_TIMEOUT_MS = 5000;
+
+// docker's exit codes for a command that cannot be run (translateContainerdStartErr).
+const EXIT_OF_CODE: Partial<Record<string, number>> = { ERR_CONTAINER_COMMAND_NOT_FOUND: 127, ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 126 };
 
 async function drained(stream: Socket): Promise<void> {
   if (stream.readableEnded || stream.destroyed) return;
@@ -26,40 +36,85 @@ async function drained(stream: Socket): Promise<void> {
 
 /**
  * `containerd run`: the image's config as the spec (CMD replaced by `command` when given), a container with its
- * snapshot, a task with FIFO stdio streamed to the CLI's stdout/stderr; returns the container's exit code. SIGINT
- * or SIGTERM to the CLI sends SIGTERM to the container. The task is always deleted; the container with `remove`.
+ * snapshot, a task with FIFO stdio streamed to the CLI's stdout/stderr (and `ctx.stdin` to its stdin with `stdin`);
+ * returns the container's exit code. Signals: see {@link SignalProxy} (forwarded; a second SIGINT/SIGTERM kills the
+ * container and the CLI exits 128 + that signal, as does a signal before the container started). A command that
+ * cannot be run exits 127 (not found) or 126 (not executable), as docker. The task is deleted on every path, the
+ * container and its snapshot with `remove`.
  */
 export async function runInContainerd(ctx: CliContext, client: ContainerdClient, ref: string, command: string[], options: ContainerdRunOptions): Promise<number> {
   const id = options.id ?? randomBytes(6).toString('hex');
-  const name = normalizeReference(ref).toString();
-  const { config } = await resolveImage(client, name, { signal: ctx.signal, ...(options.platform ? { platform: options.platform } : {}) });
-  const spec = await generateSpec([withImageConfig(config, command.length > 0 ? { args: command } : {}), withHostname(id)], { id, namespace: client.namespace });
-  const container = await client.createContainer(id, { spec, image: name, signal: ctx.signal });
+  using proxy = new SignalProxy(ctx.signal, ctx.stderr, id);
   try {
-    const task = await container.newTask();
+    const code = await createAndRun(ctx, client, ref, command, id, options, proxy);
+    if (proxy.cancelled) throw ctx.signal.reason;
+    return code;
+  } catch (err) {
+    // A signal before the start: the setup stopped (and what it made is gone); exit as if that signal ended the CLI.
+    if (proxy.endedBy !== undefined && !proxy.cancelled && isAbortError(err)) return signalExitCode(proxy.endedBy);
+    const exit = err instanceof ContainerkitError ? EXIT_OF_CODE[err.code] : undefined;
+    if (exit === undefined) throw err;
+    ctx.stderr.write(`containerkit: ${redact((err as ContainerkitError).message)} (${(err as ContainerkitError).code})\n`);
+    return exit;
+  }
+}
+
+async function createAndRun(
+  ctx: CliContext,
+  client: ContainerdClient,
+  ref: string,
+  command: string[],
+  id: string,
+  options: ContainerdRunOptions,
+  proxy: SignalProxy,
+): Promise<number> {
+  const signal = proxy.signal;
+  const name = normalizeReference(ref).toString();
+  const { config } = await resolveImage(client, name, { signal, ...(options.platform ? { platform: options.platform } : {}) });
+  const spec = await generateSpec([withImageConfig(config, command.length > 0 ? { args: command } : {}), withHostname(id)], { id, namespace: client.namespace });
+  const container = await client.createContainer(id, { spec, image: name, signal });
+  try {
+    // No signal from here on: an aborted create or start could leave a task behind; the cleanup below needs none.
+    const task = await container.newTask({ stdin: options.stdin });
     try {
-      const io = task.io!;
-      io.stdout.pipe(ctx.stdout, { end: false });
-      io.stderr.pipe(ctx.stderr, { end: false });
-      const exited = task.wait();
-      await task.start();
-      const stop = (): void => void task.kill(15).catch(() => undefined);
-      ctx.signal.addEventListener('abort', stop, { once: true });
-      try {
-        const { exitStatus } = await exited;
-        await Promise.all([drained(io.stdout), drained(io.stderr)]);
-        return exitStatus;
-      } finally {
-        ctx.signal.removeEventListener('abort', stop);
-      }
+      return await runTask(ctx, task, options, proxy);
     } finally {
-      await task.delete().catch(async () => {
-        await task.kill(9).catch(() => undefined);
-        await task.wait();
-        await task.delete();
-      });
+      proxy.exited();
+      await task.delete({ force: true });
     }
   } finally {
     if (options.remove) await container.delete();
+  }
+}
+
+async function runTask(ctx: CliContext, task: ContainerdTask, options: ContainerdRunOptions, proxy: SignalProxy): Promise<number> {
+  const io = task.io!;
+  io.stdout.pipe(ctx.stdout, { end: false });
+  io.stderr.pipe(ctx.stderr, { end: false });
+  const exited = task.wait();
+  exited.catch(() => undefined); // awaited below, unless the start fails first
+  let stdin: Socket | undefined;
+  try {
+    if (options.stdin) {
+      stdin = await io.openStdin({ signal: proxy.signal });
+      // EPIPE once the process is gone and stdin still has data: the container no longer reads, nothing to report.
+      stdin.on('error', (err) => log('stdin: %O', err));
+      // The shim holds the stdin FIFO open itself (for later attaches): the process sees EOF only after CloseIO.
+      stdin.once('finish', () => void task.closeStdin().catch((err: unknown) => log('closing stdin: %O', err)));
+      ctx.stdin.pipe(stdin);
+    }
+    proxy.signal.throwIfAborted();
+    proxy.starting(task);
+    await task.start();
+    proxy.started();
+    const { exitStatus } = await exited;
+    await Promise.all([drained(io.stdout), drained(io.stderr)]);
+    return proxy.endedBy === undefined ? exitStatus : signalExitCode(proxy.endedBy);
+  } finally {
+    if (stdin !== undefined) {
+      ctx.stdin.unpipe(stdin);
+      // Stop reading the CLI's stdin (a terminal or a pipe that stays open must not keep the process alive).
+      (ctx.stdin as { pause?: () => void }).pause?.();
+    }
   }
 }

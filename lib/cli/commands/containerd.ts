@@ -8,6 +8,7 @@ import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
 import { humanSize, listFormat, renderList } from '../output.js';
 import { runInContainerd } from './containerd-run.js';
+import { removeContainers, runTaskVerb, TASK_USAGE } from './containerd-task.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,8 +16,16 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 interface SubVerb {
   usage: string;
   options: Options;
-  /** How many positionals end the options: everything after them is passed through untouched (a command line). */
+  /**
+   * How many positionals end the options: everything after them is passed through untouched (a command line). 0: the
+   * verb parses all its arguments itself.
+   */
   passThroughAfter?: number;
+  /**
+   * The verb reacts to the CLI's signal itself and still needs the client after it aborted (to clean up), so the
+   * client is not closed on abort.
+   */
+  handlesAbort?: boolean;
   run(ctx: CliContext, client: ContainerdClient, values: Record<string, unknown>, positionals: string[]): Promise<number | void>;
 }
 
@@ -26,6 +35,7 @@ interface SubVerb {
  */
 function splitPassThrough(args: readonly string[], options: Options, count: number | undefined): { head: string[]; tail: string[] } {
   if (count === undefined) return { head: [...args], tail: [] };
+  if (count === 0) return { head: [], tail: [...args] };
   let seen = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -103,13 +113,16 @@ const VERBS: Record<string, SubVerb> = {
     },
   },
   run: {
-    usage: 'run [--rm] [--id ID] [--platform P] REF [CMD...]',
-    options: { rm: { type: 'boolean' }, id: { type: 'string' }, platform: { type: 'string' } },
+    usage: 'run [--rm] [-i] [--id ID] [--platform P] REF [CMD...]',
+    options: { rm: { type: 'boolean' }, interactive: { type: 'boolean', short: 'i' }, id: { type: 'string' }, platform: { type: 'string' } },
     passThroughAfter: 1,
+    handlesAbort: true,
     run: (ctx, client, values, [ref, ...command]) => {
       if (ref === undefined) throw newError('ERR_INVALID_ARGUMENT', 'containerd run takes REF [CMD...]');
       return runInContainerd(ctx, client, ref, command, {
         remove: values['rm'] === true,
+        // As ctr, a pipe or file on stdin is passed through; a terminal only with -i, as docker (no TTY mode here).
+        stdin: values['interactive'] === true || (ctx.stdin as { isTTY?: boolean }).isTTY !== true,
         ...(typeof values['id'] === 'string' ? { id: values['id'] } : {}),
         ...(typeof values['platform'] === 'string' ? { platform: values['platform'] } : {}),
       });
@@ -137,15 +150,19 @@ const VERBS: Record<string, SubVerb> = {
     },
   },
   rm: {
-    usage: 'rm ID...',
-    options: {},
-    async run(ctx, client, _values, ids) {
+    usage: 'rm [-f] ID...',
+    options: { force: { type: 'boolean', short: 'f' } },
+    async run(ctx, client, values, ids) {
       if (ids.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd rm takes at least one ID');
-      for (const id of ids) {
-        await (await client.loadContainer(id, { signal: ctx.signal })).delete({ signal: ctx.signal });
-        ctx.stdout.write(`${id}\n`);
-      }
+      await removeContainers(ctx, client, ids, { force: values['force'] === true });
     },
+  },
+  task: {
+    usage: TASK_USAGE.join('\n  '),
+    options: {},
+    // The task verb parses its own options.
+    passThroughAfter: 0,
+    run: (ctx, client, _values, args) => runTaskVerb(ctx, client, args),
   },
   import: {
     usage: 'import [--name REPO] [--no-unpack] FILE',
@@ -173,7 +190,7 @@ const LEADING: Options = { address: { type: 'string' }, namespace: { type: 'stri
 
 /**
  * `containerkit containerd [--address SOCK] [-n NS] VERB …`: ctr's everyday verbs through ContainerdClient against a
- * running containerd — version, pull, images, rmi, run, containers, rm, import, export. The socket defaults to
+ * running containerd — version, pull, images, rmi, run, containers, rm, task, import, export. The socket defaults to
  * `$CONTAINERD_ADDRESS` or `/run/containerd/containerd.sock`, the namespace to `$CONTAINERD_NAMESPACE` or `default`.
  */
 export const containerdCommand: Command = {
@@ -200,7 +217,7 @@ export const containerdCommand: Command = {
     const client = new ContainerdClient({
       address: (globals['address'] as string | undefined) ?? ctx.env.CONTAINERD_ADDRESS ?? DEFAULT_ADDRESS,
       namespace: (globals['namespace'] as string | undefined) ?? ctx.env.CONTAINERD_NAMESPACE ?? DEFAULT_NAMESPACE,
-      signal: ctx.signal,
+      ...(verb.handlesAbort ? {} : { signal: ctx.signal }),
     });
     try {
       return await verb.run(ctx, client, parsed.values, [...parsed.positionals, ...passed]);

@@ -76,6 +76,17 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     expect((err as Error).name).to.equal('TimeoutError');
   });
 
+  it('fails a call on a closed client with a coded Unavailable error, not grpc-js\'s bare "Channel has been shut down"', async () => {
+    const other = new ContainerdClient({ address: fixture.address, namespace: fixture.namespace });
+    expect((await other.version()).version).to.be.a('string');
+    await other.close();
+    const err = await other.tasks.kill('any-task', 9).catch((e: unknown) => e);
+    expect(err, String(err)).to.be.instanceOf(UnavailableError);
+    expect((err as UnavailableError).code).to.equal('ERR_CONTAINERD_UNAVAILABLE');
+    expect((err as UnavailableError).message).to.equal(`containerd /containerd.services.tasks.v1.Tasks/Kill: the client for ${fixture.address} is closed`);
+    expect((err as UnavailableError).cause).to.have.property('message', 'Channel has been shut down');
+  });
+
   it('gives a clear Unavailable error when the socket does not exist', async () => {
     const missing = join(fixture.dir, 'no-such.sock');
     const other = new ContainerdClient({ address: missing });
