@@ -15,3 +15,4 @@ export * from './fs-error.js';
 export * from './proc.js';
 export * from './fs-tools.js';
 export * from './mount.js';
+export { escapeControl } from './escape-control.js';

@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { newError } from '../../errors/index.js';
-import { exportArchive } from '../../images/index.js';
+import { exportArchive } from '../../images/archive.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit save [-o FILE] [--format oci|docker] REF...`: writes images as a tarball (stdout without -o). */
 export const saveCommand: Command = {
@@ -19,7 +19,8 @@ export const saveCommand: Command = {
     if (refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'save needs at least one REF');
     const output = args.values['output'];
     const platform = args.values['platform'];
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
+    if (store === undefined) throw imageNotFound(refs[0]!);
     const options = { format, signal: ctx.signal, ...(typeof platform === 'string' ? { platform } : {}) } as const;
     if (typeof output !== 'string') {
       await exportArchive(store, refs, ctx.stdout as unknown as Writable, options);
