@@ -6,7 +6,9 @@ import { printable } from './output.js';
 function parseArgsError(err: Error & { code: string }, verb: string | undefined): ContainerkitError {
   const where = verb === undefined ? '' : ` for "${verb}"`;
   const hint = verb === undefined ? "see 'containerkit help'" : `see 'containerkit help ${verb}'`;
-  const option = /'([^']+)'/.exec(err.message)?.[1];
+  const quoted = /'([^']+)'/.exec(err.message)?.[1];
+  // "-o, --output <value>" names the option by its long form.
+  const option = quoted === undefined ? undefined : (/--[\w-]+/.exec(quoted)?.[0] ?? quoted);
   let message: string;
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') message = `unknown option ${option ?? ''}${where}`;
   else if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') message = `option ${option ?? ''}${where} ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`;

@@ -5,9 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { importLayout } from '../../../lib/images/import-layout.js';
-import { ImageStore } from '../../../lib/images/image-store.js';
-import { buildBusyboxImage } from '../../fixtures/images.js';
+import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..');
@@ -44,10 +42,7 @@ describe('cli: start-up loads only what the verb needs', function () {
   before(async () => {
     dir = await makeTempDir('cli-startup');
     root = join(dir, 'root');
-    const layout = join(dir, 'layout');
-    await buildBusyboxImage(layout);
-    const store = await ImageStore.open(join(root, 'content'));
-    await importLayout(store.content, layout, { name: 'example.com/startup/busybox' });
+    await seedCliStore(root, 2, 'example.com/startup/busybox');
   });
   after(async () => {
     await removeTempDir(dir);
@@ -63,7 +58,7 @@ describe('cli: start-up loads only what the verb needs', function () {
 
   it('images lists the store without loading gRPC, protobuf or HTTP client code', async () => {
     const { stdout, modules } = await modulesOf(dir, ['--root', root, 'images']);
-    expect(stdout).to.match(/\nexample\.com\/startup\/busybox\s+latest\s+[0-9a-f]{12}\s/);
+    expect(stdout).to.match(/\nexample\.com\/startup\/busybox\s+v1\s+[0-9a-f]{12}\s/);
     expect(modules.some((m) => m.endsWith('/lib/images/image-store.ts')), 'the recorder saw the store').to.equal(true);
     expect(heavyIn(modules)).to.deep.equal([]);
   });
