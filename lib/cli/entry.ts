@@ -1,8 +1,5 @@
 import { runCli } from './main.js';
 
-// 128 + the signal's number, the exit status shells report for a process killed by it.
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
 /**
  * The `containerkit` process: runs {@link runCli} on `argv` and sets the exit code. The first SIGINT or SIGTERM
  * aborts the running operation through its AbortSignal, so it can clean up (ingests, temporary files, containers);
@@ -12,8 +9,12 @@ export async function runMain(argv: readonly string[] = process.argv.slice(2)): 
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
+      // Dies of the signal itself, at once: process.exit() would first join libuv's threads, and one blocked in a
+      // read of a FIFO or a stalled mount never returns. The shell still sees 128+n.
       process.stderr.write(`containerkit: ${sig} again, exiting now\n`);
-      process.exit(SIGNAL_EXIT[sig] ?? 1);
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+      return;
     }
     controller.abort(new DOMException(`received ${sig}`, 'AbortError'));
   };

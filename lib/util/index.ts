@@ -16,3 +16,4 @@ export * from './proc.js';
 export * from './fs-tools.js';
 export * from './mount.js';
 export { escapeControl } from './escape-control.js';
+export { makeDirs } from './make-dirs.js';
