@@ -190,9 +190,10 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
   try {
     await readEntries(extract, store, files, meta, signal);
   } catch (err) {
-    input.unpipe(extract);
-    input.destroy();
+    // Both ends go (streamx streams, tar-stream's own, have no unpipe): an input left flowing would keep the
+    // process reading into nothing.
     extract.destroy();
+    input.destroy();
     throw archiveError(err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
