@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import { newError } from '../errors/index.js';
-import { enableDebug } from '../util/debug.js';
+import { newError } from '../errors/containerkit-error.js';
 import type { CliContext, Command } from './command.js';
 import { COMMANDS, findCommand } from './command-table.js';
-import { reportError } from './report-error.js';
 import { packageVersion } from './version.js';
 
 /** The default engine root when neither `--root` nor `$CONTAINERKIT_ROOT` is given. */
@@ -102,7 +100,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   let verb: string | undefined;
   try {
     const globals = parseGlobals(argv);
-    if (globals.debug) enableDebug();
+    // Loaded on demand, as is the error report: `containerkit version` pays for neither (see command-table.ts).
+    if (globals.debug) (await import('../util/debug.js')).enableDebug();
     if (globals.version) {
       stdout.write(`containerkit version ${packageVersion()}\n`);
       return 0;
@@ -136,6 +135,6 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     };
     return (await command.run(ctx, parsed)) ?? 0;
   } catch (err) {
-    return reportError(err, stderr, verb);
+    return (await import('./report-error.js')).reportError(err, stderr, verb);
   }
 }

@@ -54,6 +54,8 @@ describe('cli: start-up loads only what the verb needs', function () {
     expect(modules.some((m) => m.endsWith('/lib/cli/commands/version.ts')), 'the recorder saw the verb').to.equal(true);
     expect(heavyIn(modules)).to.deep.equal([]);
     expect(modules.filter((m) => /\/lib\/(images|content|cli\/commands\/(?!version))/.test(m))).to.deep.equal([]);
+    // Not even the debug package: it loads with --debug or an error to report.
+    expect(modules.filter((m) => m.includes('/node_modules/'))).to.deep.equal([]);
   });
 
   it('images lists the store without loading gRPC, protobuf or HTTP client code', async () => {
