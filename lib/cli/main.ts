@@ -83,7 +83,7 @@ function parseGlobals(argv: readonly string[]): GlobalOptions {
       if (value === undefined) throw newError('ERR_INVALID_ARGUMENT', '--root needs a directory');
       out.root = value;
     } else if (arg.startsWith('--root=')) out.root = arg.slice('--root='.length);
-    else throw newError('ERR_INVALID_ARGUMENT', `unknown global option ${arg}`);
+    else throw newError('ERR_INVALID_ARGUMENT', `unknown global option ${arg}; see 'containerkit help'`);
   }
   out.rest = argv.slice(i);
   return out;
