@@ -152,7 +152,10 @@ function archiveError(err: unknown): unknown {
 
 /**
  * Reads an image tarball from `input` into `store` and names its images (see the module comment).
- * @throws ERR_DIGEST_MISMATCH (a `blobs/` entry that does not hash to its name); ERR_INVALID_ARGUMENT for an archive
+ * A failed import leaves no ingest behind (blobs already stored stay until GC).
+ * @throws ERR_INVALID_TAR for input that is not a tar or ends early; ERR_INVALID_MANIFEST for a `manifest.json` that is
+ *   not a JSON list; ERR_IO when the input fails; `signal.reason` on abort, also while waiting for input;
+ *   ERR_DIGEST_MISMATCH (a `blobs/` entry that does not hash to its name); ERR_INVALID_ARGUMENT for an archive
  *   with neither `index.json` nor `manifest.json`, or metadata above 4 MiB; ERR_NOT_FOUND for content a manifest.json
  *   names but the archive lacks; the parsers' codes.
  */
@@ -198,7 +201,6 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-
   const result: ImportArchiveResult = { imported: [], unnamed: [] };
   const indexJson = meta.get('index.json');
   const manifestJson = meta.get('manifest.json');

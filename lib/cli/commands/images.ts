@@ -21,11 +21,12 @@ export const imagesCommand: Command = {
   usage: 'images [OPTIONS]',
   options: { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } },
   async run(ctx, args) {
+    // No store yet is an empty listing, as docker's on a fresh host.
     const store = await openExistingStore(ctx);
     const rows: Array<{ Repository: string; Tag: string; ID: string; Digest: string; CreatedAt: string; CreatedSince: string; Size: string; Name: string }> = [];
     for (const record of (await store?.list({ signal: ctx.signal })) ?? []) {
       const ref = parseCanonicalReference(record.target.annotations?.[ANNOTATIONS.REF_NAME] ?? record.name);
-      const details = await store!.get(record.name, { signal: ctx.signal }).catch(() => undefined);
+      const details = await store?.get(record.name, { signal: ctx.signal }).catch(() => undefined);
       rows.push({
         Repository: familiarName(ref),
         Tag: ref.tag ?? '<none>',
