@@ -51,4 +51,9 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     summary: 'run-to-exit of /bin/true on containerd: ContainerdClient in-process (container, FIFO task, delete) vs ctr run --rm',
     load: async () => (await import('./scenarios/containerd-run.js')).createContainerdRunScenario(),
   },
+  {
+    name: 'cli-start',
+    summary: 'start-up of the CLI as a cold process: containerkit version, and images on a 10-image store, vs node -e 0 (and skopeo --version)',
+    load: async () => (await import('./scenarios/cli-start.js')).createCliStartScenario(),
+  },
 ];

@@ -1,23 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ContainerkitError, isAbortError, newError } from '../errors/index.js';
-import { enableDebug, redact } from '../util/debug.js';
+import { newError } from '../errors/containerkit-error.js';
 import type { CliContext, Command } from './command.js';
-import { loginCommand } from './commands/login.js';
-import { logoutCommand } from './commands/logout.js';
-import { versionCommand } from './commands/version.js';
-import { applyLayerCommand } from './commands/apply-layer.js';
-import { unpackCommand } from './commands/unpack.js';
-import { containerdCommand } from './commands/containerd.js';
-import { gcCommand } from './commands/gc.js';
-import { loadCommand } from './commands/load.js';
-import { saveCommand } from './commands/save.js';
-import { imageCommand } from './commands/image.js';
-import { imagesCommand } from './commands/images.js';
-import { pullCommand } from './commands/pull.js';
-import { pushCommand } from './commands/push.js';
-import { rmiCommand } from './commands/rmi.js';
-import { tagCommand } from './commands/tag.js';
-import { verifyCommand } from './commands/verify.js';
+import { COMMANDS, findCommand } from './command-table.js';
 import { packageVersion } from './version.js';
 
 /** The default engine root when neither `--root` nor `$CONTAINERKIT_ROOT` is given. */
@@ -31,26 +15,6 @@ export interface CliIo {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
-
-// In the order `containerkit help` lists them.
-const COMMANDS: Command[] = [
-  pullCommand,
-  pushCommand,
-  imagesCommand,
-  imageCommand,
-  tagCommand,
-  rmiCommand,
-  saveCommand,
-  loadCommand,
-  unpackCommand,
-  applyLayerCommand,
-  verifyCommand,
-  gcCommand,
-  containerdCommand,
-  loginCommand,
-  logoutCommand,
-  versionCommand,
-];
 
 function commandList(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4) + 3;
@@ -119,7 +83,7 @@ function parseGlobals(argv: readonly string[]): GlobalOptions {
       if (value === undefined) throw newError('ERR_INVALID_ARGUMENT', '--root needs a directory');
       out.root = value;
     } else if (arg.startsWith('--root=')) out.root = arg.slice('--root='.length);
-    else throw newError('ERR_INVALID_ARGUMENT', `unknown global option ${arg}`);
+    else throw newError('ERR_INVALID_ARGUMENT', `unknown global option ${arg}; see 'containerkit help'`);
   }
   out.rest = argv.slice(i);
   return out;
@@ -127,29 +91,33 @@ function parseGlobals(argv: readonly string[]): GlobalOptions {
 
 /**
  * Runs the `containerkit` command line and returns its exit code. Errors print one line to stderr (with the
- * error code) and give exit code 1; usage errors give 2, as docker does.
+ * error code) and give exit code 1; usage errors give 2, as docker does. Only the verb that runs is loaded.
  */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
+  let verb: string | undefined;
   try {
     const globals = parseGlobals(argv);
-    if (globals.debug) enableDebug();
+    // Loaded on demand, as is the error report: `containerkit version` pays for neither (see command-table.ts).
+    if (globals.debug) (await import('../util/debug.js')).enableDebug();
     if (globals.version) {
       stdout.write(`containerkit version ${packageVersion()}\n`);
       return 0;
     }
-    const [verb, ...rest] = globals.rest;
-    if (globals.help || verb === undefined || verb === 'help') {
-      const topic = verb === 'help' ? rest[0] : undefined;
-      const command = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
-      if (topic !== undefined && command === undefined) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${topic}"`);
-      stdout.write(command ? commandUsage(command) : mainUsage());
-      return verb === undefined && !globals.help ? 2 : 0;
+    const [first, ...rest] = globals.rest;
+    if (globals.help || first === undefined || first === 'help') {
+      const topic = first === 'help' ? rest[0] : undefined;
+      const entry = topic === undefined ? undefined : findCommand(topic);
+      if (topic !== undefined && entry === undefined) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${topic}"; see 'containerkit help'`);
+      stdout.write(entry ? commandUsage(await entry.load()) : mainUsage());
+      return first === undefined && !globals.help ? 2 : 0;
     }
-    const command = COMMANDS.find((c) => c.name === verb);
-    if (!command) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${verb}"; see 'containerkit help'`);
+    const entry = findCommand(first);
+    if (!entry) throw newError('ERR_INVALID_ARGUMENT', `unknown command "${first}"; see 'containerkit help'`);
+    verb = entry.name;
+    const command = await entry.load();
     const parsed = command.rawArgs
       ? { values: { help: rest[0] === '--help' || rest[0] === '-h' }, positionals: rest }
       : parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -167,25 +135,6 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     };
     return (await command.run(ctx, parsed)) ?? 0;
   } catch (err) {
-    return reportError(err, stderr);
+    return (await import('./report-error.js')).reportError(err, stderr, verb);
   }
-}
-
-function reportError(err: unknown, stderr: NodeJS.WritableStream): number {
-  if (isAbortError(err)) {
-    stderr.write('containerkit: cancelled\n');
-    return 130;
-  }
-  if (err instanceof ContainerkitError) {
-    stderr.write(`containerkit: ${redact(err.message)} (${err.code})\n`);
-    return err.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
-  }
-  // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION: a usage error.
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    stderr.write(`containerkit: ${(err as Error).message}\n`);
-    return 2;
-  }
-  stderr.write(`containerkit: ${redact(err instanceof Error ? err.message : String(err))}\n`);
-  return 1;
 }

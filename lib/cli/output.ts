@@ -1,7 +1,23 @@
 import { newError } from '../errors/index.js';
+import { escapeControl } from '../util/escape-control.js';
 
 /** How a listing is printed: docker's columns, one JSON object per line, or ids only. */
 export type ListFormat = 'table' | 'json' | 'quiet';
+
+/**
+ * Text for the terminal: control characters (ESC, CR, C1…) from a registry, an archive or containerd are shown as
+ * visible escapes instead of being acted on. Everything the CLI prints that it did not write itself goes through
+ * this, {@link printableJson} or {@link renderList}.
+ */
+export const printable = escapeControl;
+
+/**
+ * `JSON.stringify` for the terminal: JSON already escapes C0 controls in strings; this also escapes DEL and the C1
+ * controls (still valid JSON, the same value when parsed).
+ */
+export function printableJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** A column of a listing: its header and how to get the cell from a row. */
 export interface Column<Row> {
@@ -19,7 +35,7 @@ export function listFormat(format: unknown, quiet: unknown): ListFormat {
 
 /**
  * Renders a listing the way docker does: upper-case headers, columns padded to the widest cell and separated by
- * three spaces; `json` prints each row's JSON form on its own line; `quiet` prints only ids.
+ * three spaces; `json` prints each row's JSON form on its own line; `quiet` prints only ids. Cells are {@link printable}.
  */
 export function renderList<Row>(
   rows: readonly Row[],
@@ -28,9 +44,9 @@ export function renderList<Row>(
   toJson: (row: Row) => unknown,
   id: (row: Row) => string,
 ): string {
-  if (format === 'quiet') return rows.map((row) => `${id(row)}\n`).join('');
-  if (format === 'json') return rows.map((row) => `${JSON.stringify(toJson(row))}\n`).join('');
-  const cells = [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => c.value(row)))];
+  if (format === 'quiet') return rows.map((row) => `${printable(id(row))}\n`).join('');
+  if (format === 'json') return rows.map((row) => `${printableJson(toJson(row))}\n`).join('');
+  const cells = [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => printable(c.value(row))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
   return cells
     .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n')

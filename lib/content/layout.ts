@@ -4,11 +4,12 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import { parseDigest, splitDigest, type Digest } from '../oci/digest.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 /** The `imageLayoutVersion` this store writes. */
 export const IMAGE_LAYOUT_VERSION = '1.0.0';
@@ -45,12 +46,9 @@ async function createIfMissing(path: string, content: string): Promise<void> {
  * @throws ERR_INVALID_LAYOUT for an unreadable `oci-layout`; ERR_IO.
  */
 export async function initLayout(root: string): Promise<void> {
-  try {
-    await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-    await mkdir(join(root, 'ingest'), { recursive: true });
-  } catch (err) {
-    throw fsError(err, 'create layout', root);
-  }
+  // Not mkdir's own recursive mode: it never returns for a root under /proc (see makeDirs).
+  await makeDirs(join(root, 'blobs', 'sha256'));
+  await makeDirs(join(root, 'ingest'));
   await createIfMissing(join(root, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION })}\n`);
   await createIfMissing(join(root, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX_MEDIA_TYPE, manifests: [] })}\n`);
   const path = join(root, 'oci-layout');

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { extract as tarExtract } from 'tar-stream';
+import { extract as tarExtract, type Extract } from 'tar-stream';
 import type { ContentStore, LocalContentStore } from '../content/index.js';
-import { AlreadyExistsError, newError } from '../errors/index.js';
+import { AlreadyExistsError, ContainerkitError, isAbortError, newError } from '../errors/index.js';
 import { ANNOTATIONS, isDigest, normalizeReference, parseIndex, parseImageConfig, type Descriptor, type Digest } from '../oci/index.js';
-import { digestBuffer } from '../util/index.js';
+import { digestBuffer, errnoOf, fsError } from '../util/index.js';
 import { LayoutIndex } from './image-index.js';
 import { imageNameFor } from './import-layout.js';
 
@@ -62,6 +62,9 @@ async function storeEntry(store: ContentStore, path: string, body: AsyncIterable
   const writer = await store.writer({ ref: `load-${randomBytes(8).toString('hex')}`, signal });
   let size = 0;
   let head: Buffer | undefined;
+  // The ingest's ref is random, so nothing would ever resume it: a failed entry (a truncated archive, a bad
+  // digest, an abort) removes it.
+  let stored = false;
   try {
     for await (const chunk of body) {
       head ??= chunk.subarray(0, 4);
@@ -79,17 +82,15 @@ async function storeEntry(store: ContentStore, path: string, body: AsyncIterable
       digest = await writer.commit(0, expected, { signal });
     } catch (err) {
       // Either store's "already there" (ERR_ALREADY_EXISTS, ERR_CONTAINERD_ALREADY_EXISTS) is an AlreadyExistsError.
-      if (!(err instanceof AlreadyExistsError)) {
-        await writer.close();
-        await store.abort(writer.ref).catch(() => undefined);
-        throw err;
-      }
+      if (!(err instanceof AlreadyExistsError)) throw err;
       digest = (err as { details?: { digest?: Digest } }).details?.digest ?? expected ?? writer.digest();
     }
+    stored = true;
     const starts = (magic: number[]): boolean => head !== undefined && magic.every((b, i) => head![i] === b);
     return { digest, size, mediaTypeHint: starts(GZIP_MAGIC) ? 'gzip' : starts(ZSTD_MAGIC) ? 'zstd' : 'tar' };
   } finally {
     await writer.close();
+    if (!stored) await store.abort(writer.ref).catch(() => undefined);
   }
 }
 
@@ -110,9 +111,51 @@ async function writeJsonBlob(store: ContentStore, mediaType: string, value: unkn
   return { mediaType, digest, size: bytes.length };
 }
 
+// Reads every entry: blobs into the store, metadata files into `meta`.
+async function readEntries(extract: Extract, store: ContentStore, files: Map<string, Stored>, meta: Map<string, Buffer>, signal?: AbortSignal): Promise<void> {
+  for await (const entry of extract) {
+    signal?.throwIfAborted();
+    const path = normalizePath(entry.header.name);
+    if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
+      entry.resume();
+      continue;
+    }
+    if (META.has(path)) {
+      if ((entry.header.size ?? 0) > MAX_META) throw newError('ERR_INVALID_ARGUMENT', `${path} in the archive is larger than ${MAX_META} bytes`);
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      meta.set(path, Buffer.concat(chunks));
+      continue;
+    }
+    files.set(path, await storeEntry(store, path, entry as AsyncIterable<Buffer>, signal));
+  }
+}
+
+// docker's manifest.json: a list of images. Its fields are checked where they are used.
+function manifestList<T>(bytes: Buffer): T[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw newError('ERR_INVALID_MANIFEST', 'manifest.json in the archive is not valid JSON', { cause: err });
+  }
+  if (!Array.isArray(doc)) throw newError('ERR_INVALID_MANIFEST', 'manifest.json in the archive is not a list');
+  return doc as T[];
+}
+
+// tar-stream's and the input's failures, coded: not a tar (or cut short) is ERR_INVALID_TAR, a failed read ERR_IO.
+function archiveError(err: unknown): unknown {
+  if (err instanceof ContainerkitError || isAbortError(err)) return err;
+  if (errnoOf(err) !== undefined) return fsError(err, 'read', 'the archive');
+  return newError('ERR_INVALID_TAR', `the archive is not a valid tar: ${(err as Error).message}`, { cause: err });
+}
+
 /**
  * Reads an image tarball from `input` into `store` and names its images (see the module comment).
- * @throws ERR_DIGEST_MISMATCH (a `blobs/` entry that does not hash to its name); ERR_INVALID_ARGUMENT for an archive
+ * A failed import leaves no ingest behind (blobs already stored stay until GC).
+ * @throws ERR_INVALID_TAR for input that is not a tar or ends early; ERR_INVALID_MANIFEST for a `manifest.json` that is
+ *   not a JSON list; ERR_IO when the input fails; `signal.reason` on abort, also while waiting for input;
+ *   ERR_DIGEST_MISMATCH (a `blobs/` entry that does not hash to its name); ERR_INVALID_ARGUMENT for an archive
  *   with neither `index.json` nor `manifest.json`, or metadata above 4 MiB; ERR_NOT_FOUND for content a manifest.json
  *   names but the archive lacks; the parsers' codes.
  */
@@ -144,28 +187,26 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
   const extract = tarExtract();
   input.pipe(extract);
   input.once('error', (err) => extract.destroy(err));
-  for await (const entry of extract) {
-    signal?.throwIfAborted();
-    const path = normalizePath(entry.header.name);
-    if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
-      entry.resume();
-      continue;
-    }
-    if (META.has(path)) {
-      if ((entry.header.size ?? 0) > MAX_META) throw newError('ERR_INVALID_ARGUMENT', `${path} in the archive is larger than ${MAX_META} bytes`);
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      meta.set(path, Buffer.concat(chunks));
-      continue;
-    }
-    files.set(path, await storeEntry(store, path, entry as AsyncIterable<Buffer>, signal));
+  // A read that waits on a silent input (a pipe, stdin) must end on abort too, not only between entries.
+  const onAbort = (): void => void extract.destroy(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await readEntries(extract, store, files, meta, signal);
+  } catch (err) {
+    // Both ends go (streamx streams, tar-stream's own, have no unpipe): an input left flowing would keep the
+    // process reading into nothing.
+    extract.destroy();
+    input.destroy();
+    throw archiveError(err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   const result: ImportArchiveResult = { imported: [], unnamed: [] };
   const indexJson = meta.get('index.json');
   const manifestJson = meta.get('manifest.json');
   if (indexJson !== undefined) {
     const parsed = parseIndex(indexJson, { strictMediaTypes: false });
-    const docker = manifestJson ? (JSON.parse(manifestJson.toString('utf8')) as Array<{ RepoTags?: string[] }>) : [];
+    const docker = manifestJson ? manifestList<{ RepoTags?: string[] }>(manifestJson) : [];
     for (const entry of parsed.manifests) {
       await store.info(entry.digest, { signal });
       const refName = entry.annotations?.[ANNOTATIONS.CONTAINERD_IMAGE_NAME] ?? entry.annotations?.[ANNOTATIONS.REF_NAME];
@@ -184,7 +225,7 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
   }
   if (manifestJson === undefined) throw newError('ERR_INVALID_ARGUMENT', 'the archive has neither index.json nor manifest.json');
   // Legacy docker save: build a Docker schema 2 manifest per image from manifest.json.
-  const items = JSON.parse(manifestJson.toString('utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
+  const items = manifestList<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>(manifestJson);
   for (const item of items) {
     const need = (path: string): Stored => {
       const f = files.get(normalizePath(path));

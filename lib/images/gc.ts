@@ -5,7 +5,9 @@
  * @module
  */
 import type { LocalContentStore } from '../content/index.js';
-import { digestFile, withLock } from '../util/index.js';
+// Single util files, not the barrel: `containerkit images` loads this module and nothing it does not need.
+import { digestFile } from '../util/digest-stream.js';
+import { withLock } from '../util/lock.js';
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
 import { childrenOf, hasChildren, readBlob } from './children.js';
 import type { LayoutIndex } from './image-index.js';

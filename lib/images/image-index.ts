@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import { ANNOTATIONS, parseCanonicalReference, parseIndex, type Descriptor, type ImageIndex } from '../oci/index.js';
-import { errnoOf, fsError, withLock, writeJsonAtomic } from '../util/index.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
+import { errnoOf, fsError } from '../util/fs-error.js';
+import { withLock } from '../util/lock.js';
 import { OCI_INDEX_MEDIA_TYPE } from '../content/index.js';
 
 /** One named image: its normalised reference and the manifest or index it points at. */

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { errnoOf, fsError, readJsonFile, withLock, writeJsonAtomic } from '../util/index.js';
+import { readJsonFile, writeJsonAtomic } from '../util/atomic-file.js';
+import { errnoOf, fsError } from '../util/fs-error.js';
+import { withLock } from '../util/lock.js';
 
 /** Default lifetime of a lease: 24 hours. */
 export const DEFAULT_LEASE_TTL_MS = 24 * 60 * 60 * 1000;

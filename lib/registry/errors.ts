@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ContainerkitError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import { redact, scrubSecrets } from '../util/debug.js';
+import { escapeControl } from '../util/escape-control.js';
 
 // Error bodies are read only this far: a hostile or broken registry cannot make us buffer an unbounded error page.
 const MAX_ERROR_BODY = 64 * 1024;
@@ -223,7 +224,8 @@ export function errorFromResponse(res: ErrorResponse, body: Buffer | undefined, 
   const errors = (body === undefined ? [] : parseErrorBody(body)).map((e) => scrubEntry(e, secrets));
   const code = codeForStatus(res.status, errors[0]?.code);
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-  const said = errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+  // The registry's own words, with control characters escaped: whoever prints the message prints them on a terminal.
+  const said = escapeControl(errors.map((e) => `${e.code}: ${e.message}`).join('; '));
   const message = `${what ?? `${res.method} ${redactUrl(res.url)}`}: HTTP ${res.status}${said === '' ? '' : ` (${said})`}`;
   const temporary = isTemporaryStatus(res.status) || errors.some((e) => e.code === 'TOOMANYREQUESTS' || e.code === 'UNAVAILABLE');
   return new RegistryError(code, message, { status: res.status, method: res.method, url: res.url, errors, temporary, retryAfterMs });

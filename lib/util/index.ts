@@ -17,3 +17,5 @@ export * from './proc.js';
 export * from './fs-tools.js';
 export * from './mount.js';
 export * from './mountinfo.js';
+export { escapeControl } from './escape-control.js';
+export { makeDirs } from './make-dirs.js';

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { newError } from '../../errors/index.js';
 import { applyLayer, type ApplyLayerOptions } from '../../unpack/index.js';
 import type { Command } from '../command.js';
+import { printable } from '../output.js';
 
 /** Reads at 1 MiB a chunk: smaller chunks slow hashing and inflating (see PERFORMANCE.md). */
 const CHUNK = 1 << 20;
@@ -48,6 +49,6 @@ export const applyLayerCommand: Command = {
     };
     const result = await applyLayer(dest, await opened(layer), options);
     ctx.stdout.write(`${result.diffId} ${result.compression} ${result.uncompressedSize}\n`);
-    for (const skipped of result.skipped) ctx.stderr.write(`containerkit: skipped ${JSON.stringify(skipped.path)}: ${skipped.reason}\n`);
+    for (const skipped of result.skipped) ctx.stderr.write(`containerkit: skipped ${printable(`${JSON.stringify(skipped.path)}: ${skipped.reason}`)}\n`);
   },
 };

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { openExistingStore } from '../store.js';
 
 /** `containerkit gc [--dry-run]`: removes blobs no image, lease or root references, and stale ingests. */
 export const gcCommand: Command = {
@@ -8,8 +8,8 @@ export const gcCommand: Command = {
   usage: 'gc [--dry-run]',
   options: { 'dry-run': { type: 'boolean' } },
   async run(ctx, args) {
-    const store = await openCliStore(ctx, false);
-    const result = await store.gc({ dryRun: args.values['dry-run'] === true, signal: ctx.signal });
+    const store = await openExistingStore(ctx);
+    const result = store === undefined ? { removed: [], freedBytes: 0, ingests: [] } : await store.gc({ dryRun: args.values['dry-run'] === true, signal: ctx.signal });
     for (const d of result.removed) ctx.stdout.write(`${args.values['dry-run'] === true ? 'would remove' : 'removed'}: ${d}\n`);
     ctx.stdout.write(`${result.removed.length} blobs, ${result.freedBytes} bytes; ${result.ingests.length} ingests\n`);
   },

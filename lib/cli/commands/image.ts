@@ -1,6 +1,7 @@
 import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { printableJson } from '../output.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit image inspect REF...`: prints a JSON array describing each image, like docker. */
 export const imageCommand: Command = {
@@ -11,9 +12,10 @@ export const imageCommand: Command = {
   async run(ctx, args) {
     const [sub, ...refs] = args.positionals;
     if (sub !== 'inspect' || refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'usage: image inspect REF [REF...]');
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
     const out = [];
     for (const ref of refs) {
+      if (store === undefined) throw imageNotFound(ref);
       const d = await store.get(ref, { signal: ctx.signal });
       out.push({
         Id: d.manifest.config.digest,
@@ -30,6 +32,6 @@ export const imageCommand: Command = {
         Manifest: d.manifestDescriptor,
       });
     }
-    ctx.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    ctx.stdout.write(`${printableJson(out, 4)}\n`);
   },
 };

@@ -1,8 +1,9 @@
-import { ANNOTATIONS, familiarName, parseCanonicalReference } from '../../oci/index.js';
-import { shortDigest } from '../../images/index.js';
+import { shortDigest } from '../../images/fetch.js';
+import { ANNOTATIONS } from '../../oci/descriptor.js';
+import { familiarName, parseCanonicalReference } from '../../oci/reference.js';
 import type { Command } from '../command.js';
-import { humanSize } from '../output.js';
-import { openCliStore } from './pull.js';
+import { humanSize, printable, printableJson } from '../output.js';
+import { openExistingStore } from '../store.js';
 
 function ago(created: string | undefined): string {
   if (created === undefined) return 'N/A';
@@ -20,11 +21,12 @@ export const imagesCommand: Command = {
   usage: 'images [OPTIONS]',
   options: { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } },
   async run(ctx, args) {
-    const store = await openCliStore(ctx, false);
+    // No store yet is an empty listing, as docker's on a fresh host.
+    const store = await openExistingStore(ctx);
     const rows: Array<{ Repository: string; Tag: string; ID: string; Digest: string; CreatedAt: string; CreatedSince: string; Size: string; Name: string }> = [];
-    for (const record of await store.list({ signal: ctx.signal })) {
+    for (const record of (await store?.list({ signal: ctx.signal })) ?? []) {
       const ref = parseCanonicalReference(record.target.annotations?.[ANNOTATIONS.REF_NAME] ?? record.name);
-      const details = await store.get(record.name, { signal: ctx.signal }).catch(() => undefined);
+      const details = await store?.get(record.name, { signal: ctx.signal }).catch(() => undefined);
       rows.push({
         Repository: familiarName(ref),
         Tag: ref.tag ?? '<none>',
@@ -37,14 +39,14 @@ export const imagesCommand: Command = {
       });
     }
     if (args.values['quiet'] === true) {
-      for (const id of new Set(rows.map((r) => r.ID))) ctx.stdout.write(`${id}\n`);
+      for (const id of new Set(rows.map((r) => r.ID))) ctx.stdout.write(`${printable(id)}\n`);
       return;
     }
     if (args.values['format'] === 'json') {
-      for (const row of rows) ctx.stdout.write(`${JSON.stringify(row)}\n`);
+      for (const row of rows) ctx.stdout.write(`${printableJson(row)}\n`);
       return;
     }
-    const table = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])];
+    const table = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size].map(printable))];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) ctx.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')}\n`);
   },

@@ -1,8 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { importArchive } from '../../images/index.js';
+import { importArchive } from '../../images/archive-import.js';
+import { fsError } from '../../util/fs-error.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { printable } from '../output.js';
+import { openCliStore } from '../store.js';
 
 /** `containerkit load [-i FILE] [--name REPO]`: loads images from an OCI or docker tarball (stdin without -i). */
 export const loadCommand: Command = {
@@ -13,10 +15,15 @@ export const loadCommand: Command = {
   async run(ctx, args) {
     const file = args.values['input'] ?? args.positionals[0];
     const name = args.values['name'];
-    const store = await openCliStore(ctx, false);
-    const input = typeof file === 'string' ? createReadStream(file, { highWaterMark: 1 << 20 }) : (ctx.stdin as Readable);
+    // Opened before the store, so a missing file is a coded error and creates no store.
+    const handle = typeof file === 'string' ? await open(file).catch((err: unknown) => Promise.reject(fsError(err, 'open', file))) : undefined;
+    const input = handle ? handle.createReadStream({ highWaterMark: 1 << 20 }) : (ctx.stdin as Readable);
+    const store = await openCliStore(ctx).catch((err: unknown) => {
+      input.destroy();
+      throw err;
+    });
     const result = await importArchive(store.content, input, { signal: ctx.signal, ...(typeof name === 'string' ? { name } : {}) });
-    for (const image of result.imported) ctx.stdout.write(`Loaded image: ${image.name}\n`);
-    for (const entry of result.unnamed) ctx.stdout.write(`Loaded image ID (no name): ${entry.digest}${entry.refName ? ` (ref.name ${JSON.stringify(entry.refName)})` : ''}\n`);
+    for (const image of result.imported) ctx.stdout.write(`Loaded image: ${printable(image.name)}\n`);
+    for (const entry of result.unnamed) ctx.stdout.write(`Loaded image ID (no name): ${entry.digest}${entry.refName ? ` (ref.name ${printable(JSON.stringify(entry.refName))})` : ''}\n`);
   },
 };

@@ -1,14 +1,9 @@
-import { join } from 'node:path';
 import { newError } from '../../errors/index.js';
-import { ImageStore, type PullProgress, type PullStatus } from '../../images/index.js';
+import type { PullProgress, PullStatus } from '../../images/index.js';
 import { familiarString, isLayerMediaType, normalizeReference } from '../../oci/index.js';
 import { RegistryClient } from '../../registry/index.js';
-import type { CliContext, Command } from '../command.js';
-
-/** Opens the image store at `<root>/content` with a docker-style registry client. */
-export async function openCliStore(ctx: CliContext, withRegistry = true): Promise<ImageStore> {
-  return ImageStore.open(join(ctx.root, 'content'), { registry: withRegistry ? RegistryClient.create() : undefined, signal: ctx.signal });
-}
+import type { Command } from '../command.js';
+import { openCliStore } from '../store.js';
 
 function bar(complete: number, total: number): string {
   const width = 50;
@@ -55,8 +50,9 @@ export const pullCommand: Command = {
     if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'pull takes exactly one REF');
     const parsed = normalizeReference(ref);
     const quiet = args.values['quiet'] === true;
-    const store = await openCliStore(ctx);
+    const registry = RegistryClient.create();
     try {
+      const store = await openCliStore(ctx, registry);
       if (!quiet) ctx.stdout.write(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.domain === 'docker.io' ? parsed.path : parsed.name}\n`);
       const last = new Map<string, PullStatus>();
       const tty = (ctx.stdout as { isTTY?: boolean }).isTTY === true ? new TtyProgress(ctx.stdout) : undefined;
@@ -77,7 +73,7 @@ export const pullCommand: Command = {
       }
       ctx.stdout.write(`${record.name}\n`);
     } finally {
-      store.registry?.close();
+      registry.close();
     }
   },
 };

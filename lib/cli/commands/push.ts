@@ -1,6 +1,7 @@
 import { newError } from '../../errors/index.js';
+import { RegistryClient } from '../../registry/registry-client.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit push REF`: pushes a stored image to its registry. */
 export const pushCommand: Command = {
@@ -11,12 +12,14 @@ export const pushCommand: Command = {
   async run(ctx, args) {
     const [ref, ...extra] = args.positionals;
     if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'push takes exactly one REF');
-    const store = await openCliStore(ctx);
+    const registry = RegistryClient.create();
     try {
+      const store = await openExistingStore(ctx, registry);
+      if (store === undefined) throw imageNotFound(ref);
       const root = await store.push(ref, undefined, { signal: ctx.signal });
       ctx.stdout.write(`digest: ${root.digest} size: ${root.size}\n`);
     } finally {
-      store.registry?.close();
+      registry.close();
     }
   },
 };

@@ -1,6 +1,6 @@
 import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit rmi REF...`: removes image names, then collects unreferenced content. */
 export const rmiCommand: Command = {
@@ -10,7 +10,8 @@ export const rmiCommand: Command = {
   options: {},
   async run(ctx, args) {
     if (args.positionals.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'rmi needs at least one REF');
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
+    if (store === undefined) throw imageNotFound(args.positionals[0]!);
     for (const ref of args.positionals) {
       await store.untag(ref, { signal: ctx.signal });
       ctx.stdout.write(`Untagged: ${ref}\n`);

@@ -1,10 +1,10 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { newError } from '../../errors/index.js';
-import { exportArchive } from '../../images/index.js';
+import { exportArchive } from '../../images/archive.js';
+import { fsError } from '../../util/fs-error.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit save [-o FILE] [--format oci|docker] REF...`: writes images as a tarball (stdout without -o). */
 export const saveCommand: Command = {
@@ -19,7 +19,8 @@ export const saveCommand: Command = {
     if (refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'save needs at least one REF');
     const output = args.values['output'];
     const platform = args.values['platform'];
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
+    if (store === undefined) throw imageNotFound(refs[0]!);
     const options = { format, signal: ctx.signal, ...(typeof platform === 'string' ? { platform } : {}) } as const;
     if (typeof output !== 'string') {
       await exportArchive(store, refs, ctx.stdout as unknown as Writable, options);
@@ -27,10 +28,19 @@ export const saveCommand: Command = {
     }
     // Written beside the target and renamed, so a failed save leaves no half-written archive.
     const tmp = `${output}.${process.pid}.tmp`;
+    // Opened before the stream is made, so a bad path is a coded error rather than a stream's unhandled 'error'.
+    const file = await open(tmp, 'wx').catch((err: unknown) => {
+      throw fsError(err, 'create', output);
+    });
+    const out = file.createWriteStream();
     try {
-      await exportArchive(store, refs, createWriteStream(tmp), options);
-      await rename(tmp, output);
+      await exportArchive(store, refs, out, options);
+      await rename(tmp, output).catch((err: unknown) => {
+        throw fsError(err, 'create', output);
+      });
     } catch (err) {
+      // The stream owns the handle: destroying it closes the file (once) before the file is removed.
+      if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
       await rm(tmp, { force: true });
       throw err;
     }

@@ -1,6 +1,6 @@
 import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit tag SOURCE TARGET`: names a stored image also as TARGET. */
 export const tagCommand: Command = {
@@ -11,7 +11,8 @@ export const tagCommand: Command = {
   async run(ctx, args) {
     const [source, target, ...extra] = args.positionals;
     if (source === undefined || target === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'tag takes SOURCE and TARGET');
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
+    if (store === undefined) throw imageNotFound(source);
     await store.tag(source, target, { signal: ctx.signal });
   },
 };

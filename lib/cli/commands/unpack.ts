@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { newError } from '../../errors/index.js';
 import { Unpacker } from '../../unpack/index.js';
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { imageNotFound, openExistingStore } from '../store.js';
 
 // DEST must be missing or empty, so that a failed unpack can leave it as it found it.
 async function checkEmpty(dest: string): Promise<void> {
@@ -24,7 +24,8 @@ export const unpackCommand: Command = {
     if (ref === undefined || dest === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'unpack takes REF and DEST');
     const platform = args.values.platform as string | undefined;
     await checkEmpty(dest);
-    const store = await openCliStore(ctx, false);
+    const store = await openExistingStore(ctx);
+    if (store === undefined) throw imageNotFound(ref);
     const image = await store.get(ref, { ...(platform === undefined ? {} : { platform }), signal: ctx.signal });
     const { layers } = image.manifest;
     const diffIds = image.config.rootfs.diff_ids;

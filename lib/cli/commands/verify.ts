@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { openCliStore } from './pull.js';
+import { openExistingStore } from '../store.js';
 
 /** `containerkit verify [--remove-corrupt]`: re-hashes every blob; exits 1 when any is corrupt or missing. */
 export const verifyCommand: Command = {
@@ -8,8 +8,9 @@ export const verifyCommand: Command = {
   usage: 'verify [--remove-corrupt]',
   options: { 'remove-corrupt': { type: 'boolean' } },
   async run(ctx, args) {
-    const store = await openCliStore(ctx, false);
-    const result = await store.verify({ removeCorrupt: args.values['remove-corrupt'] === true, signal: ctx.signal });
+    const store = await openExistingStore(ctx);
+    const empty = { checked: 0, corrupt: [], missing: [], removed: [] };
+    const result = store === undefined ? empty : await store.verify({ removeCorrupt: args.values['remove-corrupt'] === true, signal: ctx.signal });
     for (const d of result.corrupt) ctx.stdout.write(`corrupt: ${d}${result.removed.includes(d) ? ' (removed)' : ''}\n`);
     for (const d of result.missing) ctx.stdout.write(`missing: ${d}\n`);
     ctx.stdout.write(`checked ${result.checked} blobs: ${result.corrupt.length} corrupt, ${result.missing.length} missing\n`);

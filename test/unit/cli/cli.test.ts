@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { captureCli } from '../../fixtures/cli.js';
+import { COMMANDS } from '../../../lib/cli/command-table.js';
 import { humanSize, renderList, listFormat } from '../../../lib/cli/output.js';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => captureCli(args, env);
@@ -30,6 +31,13 @@ describe('cli', () => {
     expect(badOption.err.split('\n').filter(Boolean)).to.have.length(1);
     const badGlobal = await cli(['--root']);
     expect(badGlobal.code).to.equal(2);
+  });
+
+  it('the command table names and summarises each verb as its module does', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect({ name: command.name, summary: command.summary }).to.deep.equal({ name: entry.name, summary: entry.summary });
+    }
   });
 
   it('listings: docker columns, json lines, ids only', () => {
