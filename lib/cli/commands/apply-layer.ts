@@ -1,25 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { newError } from '../../errors/index.js';
 import { applyLayer, type ApplyLayerOptions } from '../../unpack/index.js';
 import type { Command } from '../command.js';
+import { openInputFile } from '../files.js';
 import { printable } from '../output.js';
-
-/** Reads at 1 MiB a chunk: smaller chunks slow hashing and inflating (see PERFORMANCE.md). */
-const CHUNK = 1 << 20;
-
-function opened(path: string): Promise<ReturnType<typeof createReadStream>> {
-  const file = createReadStream(path, { highWaterMark: CHUNK });
-  return new Promise((resolve, reject) => {
-    file.once('open', () => resolve(file));
-    file.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'ENOENT'
-          ? newError('ERR_NOT_FOUND', `layer file ${path} does not exist`, { cause: err, details: { path } })
-          : newError('ERR_IO', `cannot open layer file ${path}: ${err.message}`, { cause: err, details: { path, errno: err.code } }),
-      ),
-    );
-  });
-}
 
 /**
  * `containerkit apply-layer [--diff-id D] [--digest D] [--overlay] LAYER_FILE DEST`: applies one layer blob (gzip,
@@ -47,7 +30,7 @@ export const applyLayerCommand: Command = {
       ...(typeof diffId === 'string' ? { expectedDiffId: diffId } : {}),
       ...(typeof digest === 'string' ? { expectedDigest: digest } : {}),
     };
-    const result = await applyLayer(dest, await opened(layer), options);
+    const result = await applyLayer(dest, await openInputFile(layer), options);
     ctx.stdout.write(`${result.diffId} ${result.compression} ${result.uncompressedSize}\n`);
     for (const skipped of result.skipped) ctx.stderr.write(`containerkit: skipped ${printable(`${JSON.stringify(skipped.path)}: ${skipped.reason}`)}\n`);
   },

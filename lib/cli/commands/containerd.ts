@@ -1,4 +1,3 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ContainerdClient, containerdPull, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
@@ -6,6 +5,7 @@ import { imageContentSize } from '../../oci/index.js';
 import { containerdExport, containerdImport, shortDigest, type ArchiveFormat } from '../../images/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
+import { openInputFile, writeOutputFile } from '../files.js';
 import { humanSize, listFormat, renderList } from '../output.js';
 import { runInContainerd } from './containerd-run.js';
 import { removeContainers, runTaskVerb, TASK_USAGE } from './containerd-task.js';
@@ -170,7 +170,7 @@ const VERBS: Record<string, SubVerb> = {
     async run(ctx, client, values, [file, ...extra]) {
       if (file === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd import takes exactly one FILE');
       const name = values['name'] as string | undefined;
-      const result = await containerdImport(client, createReadStream(file), { unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(name ? { name } : {}) });
+      const result = await containerdImport(client, await openInputFile(file), { unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(name ? { name } : {}) });
       for (const i of result.imported) ctx.stdout.write(`${i.name} ${shortDigest(i.digest)}\n`);
       for (const u of result.unnamed) ctx.stderr.write(`skipped ${u.digest}: no image name (use --name)\n`);
     },
@@ -181,7 +181,7 @@ const VERBS: Record<string, SubVerb> = {
     async run(ctx, client, values, [file, ...refs]) {
       if (file === undefined || refs.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd export takes FILE and at least one REF');
       const format = (values['format'] as ArchiveFormat | undefined) ?? 'oci';
-      await containerdExport(client, refs, createWriteStream(file), { format, signal: ctx.signal });
+      await writeOutputFile(file, (out) => containerdExport(client, refs, out, { format, signal: ctx.signal }));
     },
   },
 };

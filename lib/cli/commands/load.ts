@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { importArchive } from '../../images/archive-import.js';
-import { fsError } from '../../util/fs-error.js';
 import type { Command } from '../command.js';
+import { openInputFile } from '../files.js';
 import { printable } from '../output.js';
 import { openCliStore } from '../store.js';
 
@@ -16,8 +15,7 @@ export const loadCommand: Command = {
     const file = args.values['input'] ?? args.positionals[0];
     const name = args.values['name'];
     // Opened before the store, so a missing file is a coded error and creates no store.
-    const handle = typeof file === 'string' ? await open(file).catch((err: unknown) => Promise.reject(fsError(err, 'open', file))) : undefined;
-    const input = handle ? handle.createReadStream({ highWaterMark: 1 << 20 }) : (ctx.stdin as Readable);
+    const input = typeof file === 'string' ? await openInputFile(file) : (ctx.stdin as Readable);
     const store = await openCliStore(ctx).catch((err: unknown) => {
       input.destroy();
       throw err;

@@ -1,9 +1,8 @@
-import { open, rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { newError } from '../../errors/index.js';
 import { exportArchive } from '../../images/archive.js';
-import { fsError } from '../../util/fs-error.js';
 import type { Command } from '../command.js';
+import { writeOutputFile } from '../files.js';
 import { imageNotFound, openExistingStore } from '../store.js';
 
 /** `containerkit save [-o FILE] [--format oci|docker] REF...`: writes images as a tarball (stdout without -o). */
@@ -27,22 +26,6 @@ export const saveCommand: Command = {
       return;
     }
     // Written beside the target and renamed, so a failed save leaves no half-written archive.
-    const tmp = `${output}.${process.pid}.tmp`;
-    // Opened before the stream is made, so a bad path is a coded error rather than a stream's unhandled 'error'.
-    const file = await open(tmp, 'wx').catch((err: unknown) => {
-      throw fsError(err, 'create', output);
-    });
-    const out = file.createWriteStream();
-    try {
-      await exportArchive(store, refs, out, options);
-      await rename(tmp, output).catch((err: unknown) => {
-        throw fsError(err, 'create', output);
-      });
-    } catch (err) {
-      // The stream owns the handle: destroying it closes the file (once) before the file is removed.
-      if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeOutputFile(output, (out) => exportArchive(store, refs, out, options));
   },
 };

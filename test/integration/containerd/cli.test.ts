@@ -1,5 +1,6 @@
 // `containerkit containerd VERB` (in-process runCli) against a real containerd, with ctr checking each result.
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { captureCli } from '../../fixtures/cli.js';
@@ -97,5 +98,20 @@ describe('CLI: containerkit containerd …', function () {
     const nosock = await cli(['images'], { CONTAINERD_ADDRESS: join(dir, 'absent.sock') });
     expect(nosock.code).to.equal(1);
     expect(nosock.err).to.contain('ERR_CONTAINERD_UNAVAILABLE').and.to.contain('absent.sock');
+  });
+
+  it('import of a missing file and export into a missing directory fail with one coded line, leaving no file', async () => {
+    const imported = await cli(['import', join(dir, 'absent.tar')]);
+    expect(imported.code).to.equal(1);
+    expect(imported.err).to.match(/^containerkit: cannot open .*absent\.tar: no such file or directory \(ERR_NOT_FOUND\)\n$/);
+    const exported = await cli(['export', join(dir, 'no', 'such', 'x.tar'), images.busybox.reference]);
+    expect(exported.code).to.equal(1);
+    expect(exported.err).to.match(/^containerkit: cannot create .*x\.tar: no such file or directory \(ERR_NOT_FOUND\)\n$/);
+    // An export that fails after its file was created (an unknown image) leaves no partial archive.
+    const partial = join(dir, 'partial.tar');
+    const unknown = await cli(['export', partial, 'example.test/none:latest']);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.err).to.contain('ERR_CONTAINERD_NOT_FOUND');
+    expect((await readdir(dir)).filter((f) => f.startsWith('partial.tar'))).to.deep.equal([]);
   });
 });
