@@ -37,6 +37,24 @@ describe('registry: HTTP transport', function () {
     expect(report.undici).to.equal(false);
   });
 
+  it('hands on blob bytes as the socket delivers them (no chunk gathered into a bigger copy), verified', async () => {
+    const client = new RegistryClient({ retry: { baseDelayMs: 1 } });
+    try {
+      const ref = pushed.busybox.reference;
+      const manifest = await client.fetchManifest(ref);
+      if (manifest.parsed.kind !== 'manifest') throw new Error('expected a manifest');
+      const layer = manifest.parsed.manifest.layers[0]!;
+      expect(layer.size).to.be.greaterThan(256 * 1024);
+      const sizes: number[] = [];
+      for await (const chunk of await client.fetchBlob(ref, layer)) sizes.push((chunk as Buffer).length);
+      expect(sizes.reduce((a, b) => a + b, 0)).to.equal(layer.size);
+      // node reads a socket 64 KiB at a time; gathering them into 1 MiB chunks copied every byte once more.
+      expect(Math.max(...sizes)).to.be.at.most(64 * 1024);
+    } finally {
+      client.close();
+    }
+  });
+
   it('sends every request of a pull through the configured HTTP proxy, in absolute form', async () => {
     let proxy: ThrottleProxyFixture | undefined;
     try {
