@@ -8,12 +8,13 @@ import { toDate, toNumber } from './convert.js';
 import type { RpcClients } from './rpc.js';
 import { stagedWriteRequest } from './write-request.js';
 
-// WRITE requests carry 256 KiB each, and up to 8 are sent before containerd's answers to the earlier ones are read:
+// WRITE requests carry 1 MiB each, and up to 4 are sent before containerd's answers to the earlier ones are read:
 // containerd hashes and stores one chunk while the next ones travel and this side prepares more, instead of each
-// side waiting for the other. Measured on a 200 MB ingest: 8 × 256 KiB in flight was at least as fast as 4 × 1 MiB
-// and 16 × 1 MiB, with less memory held.
-const CHUNK = 256 * 1024;
-const WRITES_IN_FLIGHT = 8;
+// side waiting for the other. Per-request costs (framing, an answer to decode, containerd's write call) dominate
+// below that: on a 200 MB ingest fed by a registry stream, 4 × 1 MiB took ~25 % less client CPU (and ~5 % less
+// of containerd's) than 8 × 256 KiB, and less than 8 × 1 MiB.
+const CHUNK = 1024 * 1024;
+const WRITES_IN_FLIGHT = 4;
 
 // Room for a WRITE's fields besides the data (action, offset, a ref of up to ~200 bytes); longer refs allocate.
 const WIRE_HEAD_ROOM = 256;
@@ -198,8 +199,8 @@ export class ContainerdWriter implements Writer {
   }
 
   /**
-   * Appends `data` at the current offset, sent as WRITEs of 256 KiB (small writes are gathered; the last partial
-   * one goes out with the next `status`, `commit`, `truncate` or `close`). Up to 8 chunks stay in flight when it
+   * Appends `data` at the current offset, sent as WRITEs of 1 MiB (small writes are gathered; the last partial
+   * one goes out with the next `status`, `commit`, `truncate` or `close`). Up to 4 chunks stay in flight when it
    * returns: a failure containerd reports for them is thrown by the next call (`write`, `truncate`, `commit`).
    */
   async write(data: Uint8Array, options: ContentCallOptions = {}): Promise<void> {

@@ -46,7 +46,7 @@ describe('ContainerdWriter: Content.Write framing against a real containerd', fu
     };
   }
 
-  it('gathers small writes (a registry stream’s 64 KiB network reads) into full 256 KiB WRITE requests', async () => {
+  it('gathers small writes (a registry stream’s 64 KiB network reads) into full 1 MiB WRITE requests', async () => {
     const data = randomBytes(2 * 1024 * KiB + 5);
     const digest = sha256(data);
     const sent: Array<{ action: WriteAction; offset: number; length: number }> = [];
@@ -55,9 +55,9 @@ describe('ContainerdWriter: Content.Write framing against a real containerd', fu
     expect(await writer.commit(data.length, digest, { labels: { 'containerd.io/gc.root': 'test' } })).to.equal(digest);
 
     const writes = sent.filter((r) => r.action === WriteAction.WRITE);
-    // 8 full requests and the 5 bytes left, sent before the COMMIT: 9, not one per 64 KiB piece (33).
-    expect(writes.map((w) => w.length)).to.deep.equal([...Array(8).fill(256 * KiB), 5]);
-    expect(writes.map((w) => w.offset)).to.deep.equal(writes.map((_, i) => i * 256 * KiB));
+    // 2 full requests and the 5 bytes left, sent before the COMMIT: 3, not one per 64 KiB piece (33).
+    expect(writes.map((w) => w.length)).to.deep.equal([1024 * KiB, 1024 * KiB, 5]);
+    expect(writes.map((w) => w.offset)).to.deep.equal([0, 1024 * KiB, 2048 * KiB]);
     expect((await client.content.readAll(digest)).equals(data)).to.equal(true);
     await client.content.delete(digest);
   });
