@@ -6,14 +6,15 @@ import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from '..
 import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import { toDate, toNumber } from './convert.js';
 import type { RpcClients } from './rpc.js';
-import { encodedWriteRequest } from './write-request.js';
+import { stagedWriteRequest } from './write-request.js';
 
-// WRITE requests carry 256 KiB each, and up to 8 are sent before containerd's answers to the earlier ones are read:
+// WRITE requests carry 1 MiB each, and up to 4 are sent before containerd's answers to the earlier ones are read:
 // containerd hashes and stores one chunk while the next ones travel and this side prepares more, instead of each
-// side waiting for the other. Measured on a 200 MB ingest: 8 × 256 KiB in flight was at least as fast as 4 × 1 MiB
-// and 16 × 1 MiB, with less memory held.
-const CHUNK = 256 * 1024;
-const WRITES_IN_FLIGHT = 8;
+// side waiting for the other. Per-request costs (framing, an answer to decode, containerd's write call) dominate
+// below that: on a 200 MB ingest fed by a registry stream, 4 × 1 MiB took ~25 % less client CPU (and ~5 % less
+// of containerd's) than 8 × 256 KiB, and less than 8 × 1 MiB.
+const CHUNK = 1024 * 1024;
+const WRITES_IN_FLIGHT = 4;
 
 // Room for a WRITE's fields besides the data (action, offset, a ref of up to ~200 bytes); longer refs allocate.
 const WIRE_HEAD_ROOM = 256;
@@ -78,6 +79,11 @@ export class ContainerdWriter implements Writer {
   // itself, without a copy).
   #wires: Buffer[] = [];
   #nextWire = 0;
+  // The wire buffer that write() is filling (data from WIRE_HEAD_ROOM on) and how many bytes it holds: written
+  // bytes go out as full CHUNK requests whatever size the caller's pieces are (a registry blob stream hands on its
+  // ≤ 64 KiB network reads uncopied), the last partial one when an answer is needed (settle) or at close.
+  #stage: Buffer | undefined;
+  #staged = 0;
 
   private constructor(rpc: Pick<RpcClients, 'contentWrite'>, ref: string, signal: AbortSignal | undefined) {
     this.ref = ref;
@@ -132,7 +138,20 @@ export class ContainerdWriter implements Writer {
 
   /** Reads every outstanding answer; the first failed WRITE's error surfaces here. */
   async #settle(signal?: AbortSignal): Promise<void> {
+    this.#flushStage(signal);
     while (this.#inFlight.length > 0) await this.#receive(undefined, signal);
+  }
+
+  /** Sends the staged bytes as one WRITE at the offset where the requests in flight end. */
+  #flushStage(signal?: AbortSignal): void {
+    const stage = this.#stage;
+    if (stage === undefined || this.#staged === 0) return;
+    const offset = this.#inFlight.reduce((sum, n) => sum + n, this.#status.offset);
+    const req = request(this.ref, WriteAction.WRITE, { offset: BigInt(offset) });
+    const staged = stagedWriteRequest(req, stage, WIRE_HEAD_ROOM, this.#staged);
+    this.#stage = undefined;
+    this.#staged = 0;
+    this.#push(staged, signal);
   }
 
   /** Reads the answer to the oldest request in flight (`req`, when the caller still has it) into the status. */
@@ -180,21 +199,32 @@ export class ContainerdWriter implements Writer {
   }
 
   /**
-   * Appends `data` at the current offset, in chunks of at most 256 KiB. Up to 8 chunks stay in flight when it
+   * Appends `data` at the current offset, sent as WRITEs of 1 MiB (small writes are gathered; the last partial
+   * one goes out with the next `status`, `commit`, `truncate` or `close`). Up to 4 chunks stay in flight when it
    * returns: a failure containerd reports for them is thrown by the next call (`write`, `truncate`, `commit`).
    */
   async write(data: Uint8Array, options: ContentCallOptions = {}): Promise<void> {
     const { signal } = options;
-    for (let at = 0; at < data.length; at += CHUNK) {
-      const chunk = data.subarray(at, Math.min(at + CHUNK, data.length));
-      while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#receive(undefined, signal);
-      // The server's offset once the chunks in flight are stored: each WRITE must start where the previous ended.
-      const offset = this.#inFlight.reduce((sum, n) => sum + n, this.#status.offset);
-      // Encoded now, the chunk copied into the wire form: the caller may reuse its buffer once this returns.
-      const req = request(this.ref, WriteAction.WRITE, { offset: BigInt(offset), data: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
-      this.#push(encodedWriteRequest(req, this.#wire()), signal);
-      this.#hash?.update(chunk);
+    if (this.#closed) throw newError('ERR_FAILED_PRECONDITION', `content writer ${this.ref} is closed`);
+    signal?.throwIfAborted();
+    for (let at = 0; at < data.length; ) {
+      if (this.#stage === undefined) {
+        // The next wire buffer is free once at most WRITES_IN_FLIGHT - 1 others are out (one more than can be in flight).
+        while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#receive(undefined, signal);
+        this.#stage = this.#wire();
+      }
+      // Copied into the wire form now: the caller may reuse its buffer once this returns.
+      const n = Math.min(CHUNK - this.#staged, data.length - at);
+      this.#stage.set(data.subarray(at, at + n), WIRE_HEAD_ROOM + this.#staged);
+      this.#staged += n;
+      at += n;
+      if (this.#staged === CHUNK) {
+        // The server's offset once the chunks in flight are stored: each WRITE must start where the previous ended.
+        while (this.#inFlight.length >= WRITES_IN_FLIGHT) await this.#receive(undefined, signal);
+        this.#flushStage(signal);
+      }
     }
+    this.#hash?.update(data);
   }
 
   /**
@@ -241,6 +271,12 @@ export class ContainerdWriter implements Writer {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Bytes written but not sent yet land in the ingest like the ones in flight (a resume starts after them).
+    try {
+      this.#flushStage();
+    } catch {
+      // Aborted: nothing more is sent.
+    }
     this.#closed = true;
     this.#queue.end();
     const timer = setTimeout(() => this.#abort.abort(), 5000);

@@ -7,6 +7,7 @@ import { selectPlatform } from '../oci/platform-matcher.js';
 import { hostPlatform, type Platform } from '../oci/platform.js';
 import { parseNormalizedReference } from '../oci/reference.js';
 import { anySignal } from '../util/abort.js';
+import { chunksOf } from '../util/stream-chunks.js';
 import { logger } from '../util/debug.js';
 import type { Fetcher, Resolver } from '../registry/types.js';
 import type { ContainerdClient } from './containerd-client.js';
@@ -55,8 +56,8 @@ async function fetchBlob(c: ContainerdClient, fetcher: Fetcher, desc: Descriptor
     desc,
     (offset) =>
       (async function* bytes() {
-        const stream = await fetcher.fetch(desc, { offset, signal });
-        for await (const chunk of stream) yield chunk as Uint8Array;
+        // Chunk by chunk: the stream's own iterator would join what queued up while the writer waited (a copy).
+        yield* chunksOf(await fetcher.fetch(desc, { offset, signal }));
       })(),
     { labels, signal, sourceVerified: true }, // the fetcher verifies every byte
   );

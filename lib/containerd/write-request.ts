@@ -16,6 +16,12 @@ function varintLength(n: number): number {
   return length;
 }
 
+function putVarint(buf: Buffer, at: number, n: number): void {
+  let p = at;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) buf[p++] = (n & 0x7f) | 0x80;
+  buf[p] = n;
+}
+
 /**
  * A WRITE request whose wire form is made now, in one buffer, with `data` copied into it once: the generated
  * encoder grows its buffer by doubling and slices the result (three copies of every MiB). The wire form goes into
@@ -30,18 +36,29 @@ export function encodedWriteRequest(request: WriteContentRequest, into?: Buffer)
   const at = head.length + 1 + varintLength(data.length);
   const wire = into !== undefined && into.length >= at + data.length ? into.subarray(0, at + data.length) : Buffer.allocUnsafe(at + data.length);
   wire.set(head, 0);
-  let p = head.length;
-  wire[p++] = DATA_TAG;
-  for (let n = data.length; ; n = Math.floor(n / 0x80)) {
-    if (n < 0x80) {
-      wire[p++] = n;
-      break;
-    }
-    wire[p++] = (n & 0x7f) | 0x80;
-  }
+  wire[head.length] = DATA_TAG;
+  putVarint(wire, head.length + 1, data.length);
   wire.set(data, at);
   const out: PreEncoded = { ...request, data: wire.subarray(at) };
   out[ENCODED] = wire;
+  return out;
+}
+
+/**
+ * A WRITE request whose data the caller already put into `wire` at `[at, at + length)` (gathered from several
+ * writes): its other fields and the data's tag and length are encoded right before `at`, so the data is not copied
+ * again. Falls back to {@link encodedWriteRequest} (one copy) when they do not fit in front of it.
+ */
+export function stagedWriteRequest(request: WriteContentRequest, wire: Buffer, at: number, length: number): WriteContentRequest {
+  const data = wire.subarray(at, at + length);
+  const head = WriteContentRequest.encode({ ...request, data: EMPTY }).finish();
+  const start = at - head.length - 1 - varintLength(length);
+  if (start < 0) return encodedWriteRequest({ ...request, data });
+  wire.set(head, start);
+  wire[start + head.length] = DATA_TAG;
+  putVarint(wire, start + head.length + 1, length);
+  const out: PreEncoded = { ...request, data };
+  out[ENCODED] = wire.subarray(start, at + length);
   return out;
 }
 

@@ -14,18 +14,12 @@ import type { Endpoint } from './request.js';
 const log = logger('registry:blob');
 
 /**
- * Blob streams hand on chunks of at least this size while the network keeps up (PERFORMANCE.md: 64 KiB chunks hash up
- * to 50 % slower); see {@link BLOB_FLUSH_MS} for a slower link.
+ * Buffering of a blob stream, in bytes (each stage may hold this much while its consumer is busy). Chunks are handed
+ * on as the network delivers them (≤ 64 KiB), not gathered: gathering copied every byte once more (a third of the
+ * client's CPU per byte besides hashing on the registry-pull bench), and sinks batch themselves (a file stream writes
+ * what queued up with one writev, the containerd writer fills 256 KiB requests). A crash loses only what is in flight.
  */
 export const BLOB_CHUNK_SIZE = 1024 * 1024;
-
-/**
- * A partial chunk is handed on once its first bytes have waited this long (checked as each network chunk arrives).
- * Bytes held in memory are lost when the process dies, so on a link under ~20 MiB/s (network-bound: chunk size costs
- * nothing there) this bounds a crash's loss to about this much download time, not up to a whole
- * {@link BLOB_CHUNK_SIZE}, and a resumed pull re-fetches only that. A faster link still fills whole chunks first.
- */
-export const BLOB_FLUSH_MS = 50;
 
 /** Options of {@link RegistryClient.fetchBlob}. */
 export interface FetchBlobOptions {
@@ -92,10 +86,9 @@ function opener(ctx: ClientContext, repo: Repository, desc: Descriptor, endpoint
 }
 
 /**
- * The bytes of the blob from `start`, as chunks of ≥ {@link BLOB_CHUNK_SIZE} (smaller once the oldest pending byte
- * waited {@link BLOB_FLUSH_MS}, and at the end); after a dropped connection or a stall it re-opens with
- * `Range: bytes=<received>-` (If-Range on a strong ETag) up to `maxResumes` times, and skips the already-received
- * prefix when the server answers 200 instead of 206.
+ * The bytes of the blob from `start`, chunk by chunk as they arrive; after a dropped connection or a stall it
+ * re-opens with `Range: bytes=<received>-` (If-Range on a strong ETag) up to `maxResumes` times, and skips the
+ * already-received prefix when the server answers 200 instead of 206.
  */
 async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opener, first: HttpResponse, firstSkip: number, start: number, onChunk: (bytes: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
   let res = first;
@@ -103,9 +96,6 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
   let received = start;
   let resumes = 0;
   const etag = header(first, 'etag');
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let pendingSince = 0;
   for (;;) {
     try {
       for await (let chunk of guardStall(res, ctx.stallTimeoutMs)) {
@@ -118,16 +108,8 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
           skip = 0;
         }
         received += chunk.length;
-        if (pendingBytes === 0) pendingSince = Date.now();
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= BLOB_CHUNK_SIZE || Date.now() - pendingSince >= BLOB_FLUSH_MS) {
-          const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-          pending = [];
-          pendingBytes = 0;
-          onChunk(out.length);
-          yield out;
-        }
+        onChunk(chunk.length);
+        yield chunk;
       }
       // A body that ended short without an error (chunked encoding cut cleanly) is resumed like a drop.
       if (received >= desc.size) break;
@@ -139,10 +121,6 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
       log('blob %s: resuming at byte %d (%d of %d): %s', shortId(desc.digest), received, resumes, ctx.maxResumes, (err as Error).message);
       ({ res, skip } = await open(received, etag));
     }
-  }
-  if (pendingBytes > 0) {
-    onChunk(pendingBytes);
-    yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
   }
 }
 

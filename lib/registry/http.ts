@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance, type AxiosProxyConfig } from 'axios';
+import type { AxiosInstance, AxiosProxyConfig } from 'axios';
 import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
@@ -9,6 +9,7 @@ import { loadHostTls, type HostTls } from './certs.js';
 import { networkError, RegistryError, redactUrl } from './errors.js';
 import { isNoProxy, type HostMatcher } from './host-match.js';
 import { KeyedLimiter } from './limiter.js';
+import { sendDirect } from './node-request.js';
 
 const log = logger('registry:http');
 
@@ -83,14 +84,28 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySetting
   return out;
 }
 
+/** The axios instance of proxied requests, loaded on the first one (see {@link sendDirect} for why not before). */
+async function proxyAxios(): Promise<AxiosInstance> {
+  const { default: axios } = await import('axios');
+  return axios.create({
+    maxRedirects: 0,
+    decompress: false,
+    responseType: 'stream',
+    validateStatus: () => true,
+    maxBodyLength: Number.POSITIVE_INFINITY,
+    maxContentLength: -1,
+    transitional: { clarifyTimeoutError: true },
+  });
+}
+
 /**
- * The HTTP layer of one RegistryClient: one axios instance, shared keep-alive agents (one https agent per host that
+ * The HTTP layer of one RegistryClient: node's http client (axios, loaded on first use, for proxied requests), shared keep-alive agents (one https agent per host that
  * has its own TLS material), plain HTTP for the configured hosts, proxies, a connect timeout (until the response
  * headers) and a per-host concurrency limit. Knows nothing of the distribution protocol.
  */
 export class HttpTransport {
   readonly settings: TransportSettings;
-  readonly #axios: AxiosInstance;
+  #axios: Promise<AxiosInstance> | undefined;
   readonly #httpAgent: HttpAgent;
   readonly #httpsAgent: HttpsAgent;
   readonly #hostAgents = new Map<string, Promise<HttpsAgent>>();
@@ -101,15 +116,6 @@ export class HttpTransport {
     this.#httpAgent = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
     this.#httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo' });
     this.#limiter = new KeyedLimiter(settings.maxConcurrencyPerHost);
-    this.#axios = axios.create({
-      maxRedirects: 0,
-      decompress: false,
-      responseType: 'stream',
-      validateStatus: () => true,
-      maxBodyLength: Number.POSITIVE_INFINITY,
-      maxContentLength: -1,
-      transitional: { clarifyTimeoutError: true },
-    });
   }
 
   /** `http` for plain-HTTP hosts, else `https`. */
@@ -148,17 +154,16 @@ export class HttpTransport {
     let res: IncomingMessage;
     try {
       const secure = req.url.protocol === 'https:';
-      const response = await this.#axios.request({
-        url: req.url.toString(),
-        method: req.method,
-        headers: { 'User-Agent': this.settings.userAgent, 'Accept-Encoding': 'identity', ...req.headers },
-        data,
-        signal: combined,
-        proxy: this.#proxyFor(req.url),
-        httpAgent: this.#httpAgent,
-        httpsAgent: secure ? await this.#agentFor(req.url.host) : this.#httpsAgent,
-      });
-      res = response.data as IncomingMessage;
+      const headers = { 'User-Agent': this.settings.userAgent, 'Accept-Encoding': 'identity', ...req.headers };
+      const httpsAgent = secure ? await this.#agentFor(req.url.host) : this.#httpsAgent;
+      const proxy = this.#proxyFor(req.url);
+      if (proxy === false) {
+        res = await sendDirect({ method: req.method, url: req.url, headers, body: data, agent: secure ? httpsAgent : this.#httpAgent, signal: combined });
+      } else {
+        this.#axios ??= proxyAxios();
+        const response = await (await this.#axios).request({ url: req.url.toString(), method: req.method, headers, data, signal: combined, proxy, httpAgent: this.#httpAgent, httpsAgent });
+        res = response.data as IncomingMessage;
+      }
     } catch (err) {
       release();
       if (signal?.aborted) throw signal.reason;

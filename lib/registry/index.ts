@@ -1,6 +1,7 @@
 /**
- * RegistryClient: the OCI distribution protocol over axios (resolve, verified fetch, push, mounts, tags, catalog,
- * referrers, delete), with docker-style credentials and the token auth flow.
+ * RegistryClient: the OCI distribution protocol over node's http client, axios for proxies and token fetches
+ * (resolve, verified fetch, push, mounts, tags, catalog, referrers, delete), with docker-style credentials and the
+ * token auth flow.
  * @module
  */
 export { RegistryClient, type ListOptions } from './registry-client.js';

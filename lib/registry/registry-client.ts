@@ -34,11 +34,12 @@ function repoOf(ref: Reference): Repository {
 }
 
 /**
- * A client for OCI distribution registries (Docker Hub, GHCR, Quay, ECR, Harbor, registry:2…) over axios: resolve,
- * fetch verified manifests and blobs, push blobs, manifests and whole images, list tags and the catalog, referrers,
- * delete. One per program: it keeps keep-alive connections. Implements {@link Resolver}; `fetcher()` and `pusher()`
- * give the {@link Fetcher} and {@link Pusher} roles. References are read like docker's (`busybox` →
- * `docker.io/library/busybox:latest`). Every call takes `signal` and rejects with its reason on abort.
+ * A client for OCI distribution registries (Docker Hub, GHCR, Quay, ECR, Harbor, registry:2…) over node's http
+ * client (axios, loaded on demand, for proxies): resolve, fetch verified manifests and blobs, push blobs, manifests
+ * and whole images, list tags and the catalog, referrers, delete. One per program: it keeps keep-alive connections.
+ * Implements {@link Resolver}; `fetcher()` and `pusher()` give the {@link Fetcher} and {@link Pusher} roles.
+ * References are read like docker's (`busybox` → `docker.io/library/busybox:latest`). Every call takes `signal` and
+ * rejects with its reason on abort.
  *
  * Errors: {@link RegistryError} (ERR_REGISTRY_NOT_FOUND, _DENIED, _UNAUTHORIZED, _UNAVAILABLE, _TOO_MANY_REQUESTS,
  * _INVALID, _UNSUPPORTED, _PROTOCOL, ERR_STALL_TIMEOUT, ERR_CONNECT_TIMEOUT, ERR_REDIRECT_LIMIT), and

@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { isAbortError, newError } from '../../errors/index.js';
 import { redact } from '../../util/debug.js';
 
@@ -45,10 +45,12 @@ export interface AxiosTokenRequestOptions {
  */
 export function axiosTokenRequest(instance?: AxiosInstance, options: AxiosTokenRequestOptions = {}): TokenRequestFunction {
   const { timeoutMs = 30_000, maxBodyBytes = 1 << 20 } = options;
-  const client = instance ?? axios.create();
+  // Loaded on the first token request, not with the client: an anonymous pull never makes one.
+  let client: Promise<AxiosInstance> | undefined = instance === undefined ? undefined : Promise.resolve(instance);
   return async (url, req) => {
     try {
-      const res = await client.request({
+      client ??= import('axios').then(({ default: axios }) => axios.create());
+      const res = await (await client).request({
         url,
         method: req.method,
         headers: req.headers,

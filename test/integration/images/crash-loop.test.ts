@@ -34,8 +34,8 @@ function runChild(root: string, ref: string, mode: string): Promise<{ signal: No
   });
 }
 
-// A crash loses what the child received but had not written yet: bytes in flight plus up to BLOB_FLUSH_MS (50 ms) of
-// download the fetcher holds before handing it on (lib/registry/fetch-blob.ts). 2x a ~1 MB image over 30+ kills leaves
+// A crash loses what the child received but had not written yet: the bytes in flight (the fetcher hands each network
+// read on as it arrives, lib/registry/fetch-blob.ts). 2x a ~1 MB image over 30+ kills leaves
 // ~33 KiB per kill for that, so the kills at byte offsets run over a slow link (128 KiB/s: ~6 KiB per 50 ms); at
 // loopback speed any client loses far more per kill than a 1 MB image can absorb 30 times.
 const SLOW_LINK = 128 * 1024;
