@@ -17,3 +17,4 @@ export * from './proc.js';
 export * from './fs-tools.js';
 export * from './mount.js';
 export * from './mountinfo.js';
+export * from './timestamp.js';
