@@ -8,7 +8,7 @@ import { logger } from '../util/debug.js';
 import { loadHostTls, type HostTls } from './certs.js';
 import { networkError, RegistryError, redactUrl } from './errors.js';
 import { isNoProxy, type HostMatcher } from './host-match.js';
-import { KeyedLimiter } from './limiter.js';
+import { KeyedLimiter } from '../util/limiter.js';
 
 const log = logger('registry:http');
 

@@ -18,3 +18,4 @@ export * from './fs-tools.js';
 export * from './mount.js';
 export * from './mountinfo.js';
 export * from './timestamp.js';
+export * from './limiter.js';
