@@ -19,3 +19,4 @@ export * from './mount.js';
 export * from './mountinfo.js';
 export * from './timestamp.js';
 export * from './limiter.js';
+export * from './event-iterator.js';
