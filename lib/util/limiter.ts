@@ -132,3 +132,26 @@ export class KeyedLimiter {
     if (semaphore.active === 0 && semaphore.waiting === 0 && this.#semaphores.get(key) === semaphore) this.#semaphores.delete(key);
   }
 }
+
+/**
+ * Calls `fn` for every item, at most `limit` at once, in order of starting. After the first failure no new item
+ * starts; the promise rejects with that failure once the started ones have settled (nothing is left running).
+ * @throws ERR_INVALID_ARGUMENT for a `limit` that is not an integer >= 1.
+ */
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw newError('ERR_INVALID_ARGUMENT', `limit must be an integer >= 1, got ${limit}`);
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.err;
+}

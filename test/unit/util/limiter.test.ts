@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KeyedLimiter, Semaphore } from '../../../lib/util/limiter.js';
+import { forEachLimit, KeyedLimiter, Semaphore } from '../../../lib/util/limiter.js';
 
 describe('util/limiter', () => {
   describe('Semaphore', () => {
@@ -100,6 +100,42 @@ describe('util/limiter', () => {
       expect(limiter.size).to.equal(0);
       expect(await limiter.acquire('x', AbortSignal.abort(new Error('early'))).catch((e: Error) => e.message)).to.equal('early');
       expect(limiter.size).to.equal(0);
+    });
+  });
+
+  describe('forEachLimit', () => {
+    it('runs every item, at most limit at once', async () => {
+      let running = 0;
+      let peak = 0;
+      const done: number[] = [];
+      await forEachLimit([0, 1, 2, 3, 4, 5, 6], 2, async (i) => {
+        running++;
+        peak = Math.max(peak, running);
+        for (let k = 0; k < 2 + (i % 3); k++) await Promise.resolve();
+        running--;
+        done.push(i);
+      });
+      expect(peak).to.equal(2);
+      expect([...done].sort()).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+    });
+
+    it('starts nothing after the first failure, and rejects with it once the started ones settle', async () => {
+      const started: number[] = [];
+      let settled = 0;
+      const err = await forEachLimit([0, 1, 2, 3, 4], 2, async (i) => {
+        started.push(i);
+        await Promise.resolve();
+        settled++;
+        if (i === 0) throw new Error('first');
+        if (i === 1) throw new Error('second');
+      }).catch((e: Error) => e);
+      expect((err as Error).message).to.equal('first');
+      expect(started).to.deep.equal([0, 1]);
+      expect(settled).to.equal(2);
+    });
+
+    it('validates limit', async () => {
+      for (const bad of [0, 1.5, Infinity]) expect(await forEachLimit([1], bad, async () => undefined).catch((e: { code: string }) => e.code)).to.equal('ERR_INVALID_ARGUMENT');
     });
   });
 });
