@@ -1,6 +1,7 @@
 import type { Channel } from 'nice-grpc';
 import { newError } from '../errors/index.js';
 import { logger } from '../util/debug.js';
+import { onAbort } from '../util/abort.js';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, openChannel } from './channel.js';
 import { ContainerdContainer, createContainer, type CreateContainerOptions } from './container.js';
 import { ContainersService } from './containers.js';
@@ -75,6 +76,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
   readonly #channel: Channel;
   readonly #http2: Http2Connection;
   readonly #owner: boolean;
+  #stopOnAbort: () => void = () => undefined;
   readonly #options: ContainerdClientOptions;
 
   /** @param internal used by {@link withNamespace}/{@link withLease} to share the connection; not for callers. */
@@ -104,10 +106,8 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
     this.leases = s.leases ?? new LeasesService(rpc);
     this.tasks = s.tasks ?? new TasksService(rpc);
     this.events = s.events ?? new EventsService(rpc);
-    if (this.#owner && options.signal) {
-      if (options.signal.aborted) void this.close();
-      else options.signal.addEventListener('abort', () => void this.close(), { once: true });
-    }
+    // Removed on close(): a long-lived signal must not keep a closed client (and its channel) reachable.
+    if (this.#owner) this.#stopOnAbort = onAbort(options.signal, () => void this.close());
     log('client for %s (namespace %s%s)', address, namespace, this.lease ? `, lease ${this.lease}` : '');
   }
 
@@ -164,6 +164,7 @@ export class ContainerdClient implements ContainerdServices, AsyncDisposable {
   /** Closes the connection (only when this client opened it). Idempotent. */
   async close(): Promise<void> {
     if (!this.#owner) return;
+    this.#stopOnAbort();
     this.#channel.close();
     this.#http2.close();
   }

@@ -3,7 +3,6 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { Mount } from '../oci/mount.js';
 import type { Any } from '../gen/google/protobuf/any.js';
-import type { Timestamp } from '../gen/google/protobuf/timestamp.js';
 import type { Descriptor as PbDescriptor } from '../gen/containerd/types/descriptor.js';
 import type { Mount as PbMount } from '../gen/containerd/types/mount.js';
 
@@ -26,20 +25,11 @@ export function toNumber(value: bigint): number {
   return Number(value);
 }
 
-/** Timestamp → Date; `undefined` for a missing one or Go's zero time (year 1). */
-export function toDate(ts: Timestamp | undefined): Date | undefined {
-  if (ts === undefined) return undefined;
-  // Go's zero time is 0001-01-01, i.e. seconds = -62135596800: treat anything before 1970 as unset.
-  if (ts.seconds < 0n) return undefined;
-  return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6));
-}
-
-/** Date → Timestamp. */
-export function fromDate(date: Date): Timestamp {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1e6 };
-}
+/**
+ * Timestamp ↔ Date, the one conversion in util/timestamp.ts (Go's zero time is `undefined`; times before 1970 are
+ * real times), under the names containerd code uses.
+ */
+export { dateToTimestamp as fromDate, timestampToDate as toDate } from '../util/timestamp.js';
 
 /** Any → {@link AnyValue} (undefined stays undefined). */
 export function toAny(any: Any | undefined): AnyValue | undefined {

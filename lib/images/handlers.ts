@@ -7,6 +7,7 @@
  */
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/index.js';
+import { Semaphore } from '../util/index.js';
 
 /** Returned by a handler to leave a descriptor's subtree out (its children are not visited). */
 export const SKIP: unique symbol = Symbol.for('containerkit.images.skip');
@@ -61,23 +62,6 @@ export async function walk(handler: Handler, roots: readonly Descriptor[], optio
   }
 }
 
-/** A counting semaphore. */
-class Limiter {
-  #active = 0;
-  readonly #queue: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.limit) await new Promise<void>((resolve) => this.#queue.push(resolve));
-    this.#active++;
-    try {
-      return await fn();
-    } finally {
-      this.#active--;
-      this.#queue.shift()?.();
-    }
-  }
-}
-
 /**
  * Visits `roots` and their descendants with up to `concurrency` handler calls at once (siblings in parallel,
  * children as soon as their parent's handler returned). The first error aborts the signal handed to the other
@@ -91,7 +75,7 @@ export async function dispatch(handler: Handler, roots: readonly Descriptor[], o
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(outer!.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
-  const limiter = new Limiter(concurrency);
+  const limiter = new Semaphore(concurrency);
   let firstError: { error: unknown } | undefined;
   const visit = async (descriptors: readonly Descriptor[]): Promise<void> => {
     await Promise.all(

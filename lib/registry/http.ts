@@ -8,7 +8,8 @@ import { logger } from '../util/debug.js';
 import { loadHostTls, type HostTls } from './certs.js';
 import { networkError, RegistryError, redactUrl } from './errors.js';
 import { isNoProxy, type HostMatcher } from './host-match.js';
-import { KeyedLimiter } from './limiter.js';
+import { onAbort } from '../util/abort.js';
+import { KeyedLimiter } from '../util/limiter.js';
 import { sendDirect } from './node-request.js';
 
 const log = logger('registry:http');
@@ -183,11 +184,8 @@ export class HttpTransport {
     }
     // The slot is held while the body is open: a caller holding many unread bodies throttles itself.
     res.once('close', release);
-    if (signal) {
-      const onAbort = (): void => void res.destroy(signal.reason as Error);
-      signal.addEventListener('abort', onAbort, { once: true });
-      res.once('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    // onAbort also covers an abort that landed between the response and here: the body is destroyed at once.
+    res.once('close', onAbort(signal, (reason) => void res.destroy(reason as Error)));
     log('%s %s → %d', req.method, redactUrl(req.url), res.statusCode);
     return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url, method: req.method };
   }

@@ -6,6 +6,7 @@ import { isIndexMediaType, isManifestMediaType, isNonDistributableLayer } from '
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex } from '../oci/parse.js';
 import { digestBuffer } from '../util/digest-stream.js';
 import { logger, shortId } from '../util/debug.js';
+import { forEachLimit } from '../util/limiter.js';
 import { repoName, type ClientContext } from './context.js';
 import { repoPath, repositoryScope, upstreamEndpoint, type Repository } from './endpoints.js';
 import { discard, header } from './http.js';
@@ -89,24 +90,6 @@ export interface PushImageResult {
   blobs: Map<string, PushBlobResult>;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects (the rest are awaited). */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw failed.err;
-}
-
 /**
  * Pushes a whole image or index from `source` to `repo`, children first: for an index its manifests, for a manifest
  * its config and layers (skipping blobs that exist, and non-distributable layers), then the manifest by digest; the
@@ -137,10 +120,10 @@ export async function pushImage(ctx: ClientContext, repo: Repository, tag: strin
     if (digestBuffer(bytes, algorithm).hex !== hex) throw newError('ERR_DIGEST_MISMATCH', `local content for ${desc.digest} has another digest`);
     const parsed = parseManifestOrIndex(bytes, { expected: { mediaType: desc.mediaType, size: desc.size }, strictMediaTypes: false });
     if (parsed.kind === 'index') {
-      await eachLimit(parsed.index.manifests, concurrency, (child) => pushNode(child, false));
+      await forEachLimit(parsed.index.manifests, concurrency, (child) => pushNode(child, false));
     } else {
       const children = [parsed.manifest.config, ...parsed.manifest.layers].filter((d) => !isNonDistributableLayer(d.mediaType));
-      await eachLimit(children, concurrency, pushOneBlob);
+      await forEachLimit(children, concurrency, pushOneBlob);
     }
     const reference = isRoot && tag !== undefined ? tag : desc.digest;
     await pushManifest(ctx, repo, reference, bytes, desc.mediaType, signal);

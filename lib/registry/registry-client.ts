@@ -22,6 +22,7 @@ import { RegistrySession } from './request.js';
 import { resolveReference } from './resolve.js';
 import type { CallOptions, ContentSource, Fetcher, FetchOptions, PushContent, Pusher, PushOptions, Resolved, Resolver } from './types.js';
 import { blobExists, pushBlob, type PushBlobOptions, type PushBlobResult } from './upload.js';
+import { eventIterator } from '../util/event-iterator.js';
 
 /** Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. */
 export interface ListOptions extends CallOptions {
@@ -213,30 +214,18 @@ export class RegistryClient implements Resolver {
     await this.#delete(repoOf(parseRef(ref, { defaultTag: false })), 'blobs', parseDigest(digest), options.signal);
   }
 
-  /** Progress events as an async iterable, from now until `signal` aborts (then it ends quietly). */
-  async *progress(options: CallOptions = {}): AsyncIterable<ProgressEvent> {
-    const { signal } = options;
-    if (signal?.aborted) return;
-    const queue: ProgressEvent[] = [];
-    let wake: (() => void) | undefined;
-    const onEvent = (event: ProgressEvent): void => {
-      queue.push(event);
-      wake?.();
-    };
-    const onAbort = (): void => wake?.();
-    this.events.on('progress', onEvent);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      for (;;) {
-        while (queue.length > 0) yield queue.shift()!;
-        if (signal?.aborted) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      this.events.off('progress', onEvent);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  /**
+   * Progress events as an async iterable, from this call on (events before the first `next()` are kept), until
+   * `signal` aborts (then it ends quietly, after the events already queued).
+   */
+  progress(options: CallOptions = {}): AsyncIterable<ProgressEvent> {
+    return eventIterator<ProgressEvent>(
+      (push) => {
+        this.events.on('progress', push);
+        return () => this.events.off('progress', push);
+      },
+      { signal: options.signal, onAbort: 'end' },
+    );
   }
 
   /** Closes idle keep-alive connections; the client stays usable (new connections are opened as needed). */

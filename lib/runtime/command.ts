@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import { logger } from '../util/debug.js';
+import { onAbort } from '../util/abort.js';
 import { globalArgs } from './args.js';
 import { runcFailure, type RuncError } from './errors.js';
 import type { OCIRuntimeOptions } from './options.js';
@@ -198,8 +199,8 @@ export async function runBuffered(options: OCIRuntimeOptions, call: BufferedCall
       child.stdin?.on('error', () => undefined); // runc may fail before reading; its exit status says why
       child.stdin?.end(call.input);
     }
-    const onAbort = (): void => terminate(child);
-    call.signal?.addEventListener('abort', onAbort, { once: true });
+    // onAbort also covers an abort during Scratch.open, after the check above.
+    const stopListening = onAbort(call.signal, () => terminate(child));
     // Output is complete only once the pipes are closed too; listen before 'close' can fire.
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     let exit: ChildExit;
@@ -207,7 +208,7 @@ export async function runBuffered(options: OCIRuntimeOptions, call: BufferedCall
       exit = await childExit(child, argv);
       await closed;
     } finally {
-      call.signal?.removeEventListener('abort', onAbort);
+      stopListening();
     }
     if (call.signal?.aborted) throw call.signal.reason;
     if (exit.code === 0) return stdout.text();

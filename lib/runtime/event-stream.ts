@@ -9,6 +9,7 @@ import { runcFailure } from './errors.js';
 import { decodeEvents } from './events.js';
 import type { OCIRuntimeOptions } from './options.js';
 import type { RuncEvent } from './types.js';
+import { onAbort } from '../util/abort.js';
 
 /**
  * Runs `runc <verbArgs>` and yields its decoded events. Ends when runc exits 0; throws a `RuncError` when it
@@ -24,7 +25,8 @@ export async function* streamEvents(options: OCIRuntimeOptions, what: string, ve
   const stop = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
-  signal?.addEventListener('abort', stop, { once: true });
+  // onAbort also covers an abort during Scratch.open, after the check above.
+  const stopListening = onAbort(signal, stop);
   try {
     for await (const event of decodeEvents(child.stdout!)) {
       if (signal?.aborted) break;
@@ -34,7 +36,7 @@ export async function* streamEvents(options: OCIRuntimeOptions, what: string, ve
     if (signal?.aborted) throw signal.reason;
     if (exit.code !== 0) throw runcFailure({ argv, what, exitCode: exit.code, signal: exit.signal, logText: await scratch.readLog(), stderr: stderr.text() });
   } finally {
-    signal?.removeEventListener('abort', stop);
+    stopListening();
     stop();
     await exited.catch(() => undefined);
     await scratch.dispose();

@@ -13,6 +13,7 @@ import type { PreparedStdio } from './io.js';
 import type { OCIRuntimeOptions } from './options.js';
 import { RuncProcess, type ForegroundHooks } from './process.js';
 import type { DetachedResult, ExitResult } from './types.js';
+import { onAbort } from '../util/abort.js';
 
 /** Milliseconds to wait, after the process exited, for its output pipes to drain and close. */
 const DRAIN_GRACE_MS = 250;
@@ -95,8 +96,7 @@ export async function startDetached(
   const destroyPipes = (): void => {
     for (const stream of [child.stdin, child.stdout, child.stderr, stdout, stderr]) stream?.destroy();
   };
-  const onAbort = (): void => terminate(child);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const stopListening = onAbort(signal, () => terminate(child));
   try {
     const exit = await childExit(child, argv).catch((err: unknown) => {
       destroyPipes();
@@ -118,7 +118,7 @@ export async function startDetached(
     }
     return { pid, stdout, stderr };
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    stopListening();
     await scratch.dispose();
   }
 }

@@ -4,8 +4,7 @@ import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { createFifo, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
-import { eventIterator } from './event-iterator.js';
+import { createFifo, eventIterator, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
 import { createEventsService, type ShimEvent } from './events.js';
 import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
@@ -162,16 +161,16 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    * with `signal`, it rejects with `signal.reason` on abort.
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShimEvent> {
-    return eventIterator(
-      (push) => {
+    return eventIterator<ShimEvent>(
+      (push, end) => {
         this.on('event', push);
-        return () => this.off('event', push);
+        this.#iterators.add(end);
+        return () => {
+          this.off('event', push);
+          this.#iterators.delete(end);
+        };
       },
-      (finish) => {
-        this.#iterators.add(finish);
-        return () => this.#iterators.delete(finish);
-      },
-      options.signal,
+      { signal: options.signal },
     );
   }
 

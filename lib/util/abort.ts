@@ -60,3 +60,21 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
     );
   });
 }
+
+/**
+ * Calls `fn(signal.reason)` once when `signal` aborts, or right away (synchronously) when it already has, and
+ * returns the function that removes the listener: call it when the guarded work ends (idempotent), so a
+ * long-lived signal does not keep `fn`, and what it closes over, alive. Without a signal, a no-op.
+ * The synchronous call covers a signal that aborted during an `await` between the caller's own check and this
+ * call, which a bare `addEventListener('abort')` would never report.
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: (reason: unknown) => void): () => void {
+  if (signal === undefined) return () => undefined;
+  if (signal.aborted) {
+    fn(signal.reason);
+    return () => undefined;
+  }
+  const listener = (): void => fn(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}

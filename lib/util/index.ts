@@ -1,6 +1,7 @@
 /**
- * Helpers every component shares: cancellation, logging with redaction, spawning Linux tools, digests of
- * streams and files, symlink-safe paths inside a root, FIFOs as sockets, lock files, atomic writes.
+ * Helpers every component shares: cancellation (abort listeners, signals), logging with redaction, spawning Linux
+ * tools and mount(8), digests of streams and files, symlink-safe paths inside a root, FIFOs as sockets, lock files,
+ * atomic writes, concurrency limits, emitter-to-async-iterator adapters, protobuf Timestamp conversion.
  * @module
  */
 export * from './abort.js';
@@ -19,3 +20,6 @@ export * from './mount.js';
 export * from './mountinfo.js';
 export { escapeControl } from './escape-control.js';
 export { makeDirs } from './make-dirs.js';
+export * from './timestamp.js';
+export * from './limiter.js';
+export * from './event-iterator.js';

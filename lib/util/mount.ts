@@ -33,8 +33,10 @@ function text(value: unknown, name: string): string {
 }
 
 /**
- * The `mount(8)` argv for `spec` at `target`. A `bind` type becomes `-o bind,…` (mount(8) has no `bind`
- * filesystem type); an `ro` bind is made read-only by util-linux (it remounts for us).
+ * The `mount(8)` argv for `spec` at `target`, the one builder (`oci`'s `mountArgs` is this). A `bind` type gets
+ * no `-t` and a `bind` option unless it has `bind` or `rbind` (`-t bind -o ro` fails: the kernel has no `bind`
+ * filesystem); `ro` on a bind is applied by util-linux's remount after the bind (MS_REMOUNT|MS_BIND|MS_RDONLY,
+ * as runc does), since the kernel ignores MS_RDONLY on the bind itself.
  *
  * @throws ERR_INVALID_ARGUMENT for an empty field or an option holding a comma or NUL.
  */

@@ -27,8 +27,14 @@ describe('oci/mount', () => {
 
   it('uses mount.target by default, and the target argument wins over it', () => {
     const bind: Mount = { type: 'bind', source: '/srv/a', target: '/srv/b', options: ['rbind', 'ro'] };
-    expect(mountArgs(bind)).to.deep.equal(['-t', 'bind', '-o', 'rbind,ro', '--', '/srv/a', '/srv/b']);
+    expect(mountArgs(bind)).to.deep.equal(['-o', 'rbind,ro', '--', '/srv/a', '/srv/b']);
     expect(mountArgs(bind, '/elsewhere').at(-1)).to.equal('/elsewhere');
+  });
+
+  it('builds a bind as mount(8) takes it: no -t, and a bind option unless bind or rbind is there', () => {
+    expect(mountArgs({ type: 'bind', source: '/s', options: ['ro'] }, '/t')).to.deep.equal(['-o', 'bind,ro', '--', '/s', '/t']);
+    expect(mountArgs({ type: 'bind', source: '/s', options: [] }, '/t')).to.deep.equal(['-o', 'bind', '--', '/s', '/t']);
+    expect(mountArgs({ type: 'bind', source: '/s', options: ['bind', 'rw'] }, '/t')).to.deep.equal(['-o', 'bind,rw', '--', '/s', '/t']);
   });
 
   it('keeps a source that starts with a dash after --, so it is not read as a flag', () => {

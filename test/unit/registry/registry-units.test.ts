@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadHostTls } from '../../../lib/registry/certs.js';
 import { codeForStatus, errorFromResponse, parseErrorBody, parseRetryAfter, RegistryError, redactUrl } from '../../../lib/registry/errors.js';
 import { DEFAULT_PLAIN_HTTP_HOSTS, HostMatcher, isNoProxy } from '../../../lib/registry/host-match.js';
-import { KeyedLimiter } from '../../../lib/registry/limiter.js';
+import { KeyedLimiter } from '../../../lib/util/limiter.js';
 import { resolveClientOptions } from '../../../lib/registry/options.js';
 import { parseLinkNext } from '../../../lib/registry/pagination.js';
 import { backoffDelay, isRetryableRequest, resolveRetryPolicy, retryDelay } from '../../../lib/registry/retry.js';

@@ -1,0 +1,65 @@
+// A signal that aborts while OCIRuntime is still preparing a call (the await on its log file, after the
+// up-front check) must still stop the runtime it then spawns. With real runc every verb used here returns at once,
+// so the effect cannot be seen; a stand-in binary that blocks and records its pid shows it (in addition to the
+// real-runc suite in oci-runtime.test.ts).
+import { expect } from 'chai';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('OCIRuntime: abort while a call is being set up', () => {
+  let dir: string;
+  let runtime: OCIRuntime;
+  let pidFile: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ck-runc-abort-'));
+    pidFile = join(dir, 'pid');
+    const binary = join(dir, 'blocking-runc');
+    // Records its pid, then blocks until killed.
+    writeFileSync(binary, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 1000\n`);
+    chmodSync(binary, 0o755);
+    // With `log`, preparing a call stats the log file: a real await on I/O, during which the abort lands.
+    runtime = new OCIRuntime({ binary, root: join(dir, 'root'), log: join(dir, 'runc-log.json') });
+  });
+  afterEach(() => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a buffered verb (list) rejects with the reason and stops the runtime it spawned', async () => {
+    const controller = new AbortController();
+    const listing = runtime.list({ signal: controller.signal });
+    // Not aborted at the call's own check; aborted before its scratch directory exists.
+    queueMicrotask(() => controller.abort(new Error('cancelled early')));
+    expect(await listing.catch((e: Error) => e.message)).to.equal('cancelled early');
+    let pid: number | undefined;
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8'));
+    } catch {
+      // killed before the shell wrote its pid: stopped all the same
+    }
+    if (pid !== undefined) expect(alive(pid)).to.equal(false);
+  });
+
+  it('events() throws the reason and stops the runtime it spawned', async () => {
+    const controller = new AbortController();
+    const iterator = runtime.events('c1', { signal: controller.signal })[Symbol.asyncIterator]();
+    const first = iterator.next();
+    queueMicrotask(() => controller.abort(new Error('cancelled early')));
+    expect(await first.catch((e: Error) => e.message)).to.equal('cancelled early');
+  });
+});
