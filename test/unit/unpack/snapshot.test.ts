@@ -83,8 +83,14 @@ describe('unpack: overlay snapshot metadata and mounts (no mounting)', function 
         options: [`workdir=${join(root, 'snapshots/3/work')}`, `upperdir=${join(root, 'snapshots/3/fs')}`, `lowerdir=${join(root, 'snapshots/2/fs')}:${join(root, 'snapshots/1/fs')}`],
       },
     ]);
-    expect(await snap.view('v1', A)).to.deep.equal([{ type: 'bind', source: join(root, 'snapshots/1/fs'), options: ['rbind', 'ro'] }]);
-    expect((await snap.view('v2', AB))[0]!.options).to.deep.equal([`lowerdir=${join(root, 'snapshots/2/fs')}:${join(root, 'snapshots/1/fs')}`, 'ro']);
+    // A view's own empty directory is its bottom layer, so each mount names the snapshot it belongs to.
+    expect(await snap.view('v1', A)).to.deep.equal([
+      { type: 'overlay', source: 'overlay', options: [`lowerdir=${join(root, 'snapshots/1/fs')}:${join(root, 'snapshots/4/fs')}`, 'ro'] },
+    ]);
+    expect((await snap.view('v2', AB))[0]!.options).to.deep.equal([
+      `lowerdir=${join(root, 'snapshots/2/fs')}:${join(root, 'snapshots/1/fs')}:${join(root, 'snapshots/5/fs')}`,
+      'ro',
+    ]);
 
     const reopened = new OverlaySnapshotter(root);
     expect(await reopened.mounts('ctr')).to.deep.equal(mounts);
