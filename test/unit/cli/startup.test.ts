@@ -67,6 +67,7 @@ describe('cli: start-up loads only what the verb needs', function () {
 
   it('the recorder sees the heavy graphs where a verb does load them', async () => {
     expect(heavyIn((await modulesOf(dir, ['help', 'containerd'])).modules)).to.include.members(['nice-grpc', 'protobuf', 'containerd client']);
-    expect(heavyIn((await modulesOf(dir, ['help', 'pull'])).modules)).to.include.members(['axios', 'registry client']);
+    // axios itself loads only for a proxied request or a token fetch (see the registry transport test).
+    expect(heavyIn((await modulesOf(dir, ['help', 'pull'])).modules)).to.include.members(['registry client']);
   });
 });
