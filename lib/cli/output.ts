@@ -35,7 +35,7 @@ export function listFormat(format: unknown, quiet: unknown): ListFormat {
 
 /**
  * Renders a listing the way docker does: upper-case headers, columns padded to the widest cell and separated by
- * three spaces; `json` prints each row's JSON form on its own line; `quiet` prints only ids. Cells are {@link printable}.
+ * three spaces; `json` prints each row's JSON form on its own line; `quiet` prints only ids. Cells are printable (control characters escaped).
  */
 export function renderList<Row>(
   rows: readonly Row[],

@@ -13,7 +13,7 @@ export {
   type PulledImage,
   type ImageStoreUnpackOptions,
 } from './image-store.js';
-export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult } from './pull-unpack.js';
+export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult, type WhenStored } from './pull-unpack.js';
 export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
 export { childrenHandler, childrenOf, hasChildren, readBlob } from './children.js';
 export { filterPlatforms, inheritPlatform, limitManifests } from './filters.js';

@@ -24,7 +24,7 @@ export interface AuthHttpResponse {
 /**
  * The transport of the auth flow, injectable so the RegistryClient's own http layer (agents, TLS, proxies) can be
  * used. Must resolve for every HTTP status, 3xx included (it must not follow redirects: the auth flow follows them
- * itself, hop by hop, see {@link requestFollowing}), reject with `signal.reason` on abort and with an Error that
+ * itself, hop by hop, see `requestFollowing`), reject with `signal.reason` on abort and with an Error that
  * holds no credential otherwise.
  */
 export type TokenRequestFunction = (url: string, request: AuthHttpRequest) => Promise<AuthHttpResponse>;
@@ -96,7 +96,7 @@ export const MAX_AUTH_REDIRECTS = 3;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** Options of {@link requestFollowing}. */
+/** Options of `requestFollowing`. */
 export interface RequestFollowingOptions {
   /** Refuses a redirect target by throwing (the realm policy: https, or an allowed plain-HTTP host). Default: none. */
   allowUrl?: (url: URL) => void;

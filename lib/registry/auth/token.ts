@@ -46,7 +46,7 @@ export interface RequestTokenOptions {
   /**
    * Checks each redirect target of a token request against the realm policy, throwing to refuse it (the
    * Authenticator passes its own: https, or an allowed plain-HTTP host). Default: only the built-in checks of
-   * {@link requestFollowing}.
+   * `requestFollowing`.
    */
   allowUrl?: (url: URL) => void;
   signal?: AbortSignal;
