@@ -197,6 +197,8 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
     // process reading into nothing.
     extract.destroy();
     input.destroy();
+    // Destroying the extract on abort fails the entry being read with "stream destroyed": the abort is the cause.
+    if (signal?.aborted) throw signal.reason;
     throw archiveError(err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
