@@ -12,6 +12,9 @@
  *   containerkit. The containerkit child is plain JS over the built dist/.
  * - Verified after every pair: both root filesystems hold the same tree (paths, types, modes, owners, mtimes, link
  *   targets, contents, xattrs), compared with test/fixtures/tree-compare.
+ * - Caches dropped (after a sync) right before each side, as in pull-unpack: each pair deletes the last pair's
+ *   20,000 files, and ext4 then makes every new inode skip the recently deleted ones still cached (see
+ *   `dropCachesBeforeSide`), which had one side's time grow from 2 s to 9 s over seven pairs.
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,7 +40,9 @@ export function createUnpackScenario(): Scenario {
       'same layout for both, built once in setup; rootfs does not exist before either run (empty dest recreated every pair)',
       'both are one fresh process per run, spawned the same way under GNU time',
       'verified after every pair: both root filesystems are the same tree (paths, types, modes, owners, mtimes, targets, contents, xattrs)',
+      'sync and kernel caches dropped right before each side (after its dest was emptied): 20,000 creations right after 20,000 deletions otherwise pay ext4 inode-table scans that grow pair by pair',
     ],
+    dropCachesBeforeSide: true,
 
     async setup(ctx: BenchContext): Promise<void> {
       const built = join(ctx.repoRoot, 'dist', 'unpack', 'apply-layer.js');
