@@ -6,7 +6,7 @@
 // Each step says which containerkit part plays it: the registry client, the image store, the unpacker and its overlay
 // snapshotter, the spec builder, and the shim manager, which runs containerd's own shim (and through it, runc).
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,9 @@ import { buildImage, ImageStore } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 import { ShimManager } from 'containerkit/shim';
-import { OverlaySnapshotter, unpackLayers } from 'containerkit/unpack';
-// The demo borrows one test fixture to stay offline: a private docker-registry on a random 127.0.0.1 port.
-import { startRegistry } from '../test/fixtures/registry.js';
+import { OverlaySnapshotter } from 'containerkit/unpack';
+// Offline: the example starts its own docker-registry on a free 127.0.0.1 port.
+import { startLocalRegistry } from './local-registry.js';
 
 const step = (who: string, what: string): void => console.log(`\n\x1b[1m[${who}]\x1b[0m ${what}`);
 const detail = (text: string): void => console.log(`    ${text}`);
@@ -38,7 +38,7 @@ async function busyboxRoot(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'containerkit-demo-'));
-  const registry = await startRegistry();
+  const registry = await startLocalRegistry();
   let shims: ShimManager | undefined;
   const client = new RegistryClient(); // loopback registries speak plain HTTP, as with dockerd
   const id = `demo-${process.pid}`;
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     step('docker build', 'a directory holding busybox-static becomes an image in an OCI layout, offline (containerkit/images buildImage)');
     const ref = normalizeReference(`${registry.host}/demo/busybox`);
     await busyboxRoot(join(work, 'rootfs'));
-    const built = await ImageStore.open(join(work, 'build'));
+    const built = await ImageStore.open(join(work, 'build'), { registry: client });
     const image = await buildImage(built, ref.toString(), {
       layers: [{ directory: join(work, 'rootfs'), comment: 'busybox-static and its applets' }],
       config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
@@ -54,10 +54,8 @@ async function main(): Promise<void> {
     detail(`manifest ${image.manifestDescriptor.digest}, ${image.layers.length} layer, diff_id ${image.diffIds[0]!.slice(0, 19)}…`);
 
     step('docker push', `to a private docker-registry at ${registry.url}, children first (containerkit/registry)`);
-    const pushed = await client.pushImage(ref, image.manifestDescriptor, {
-      read: (d) => createReadStream(built.content.blobPath(d.digest)),
-    });
-    detail(`pushed ${familiarString(ref)} → ${pushed.descriptor.digest} (${pushed.blobs.size} blobs uploaded)`);
+    const pushed = await built.push(ref.toString());
+    detail(`pushed ${familiarString(ref)} → ${pushed.digest}`);
 
     step('docker pull', 'resolve, then manifest, config and layers into an ImageStore (an OCI image layout) (containerkit/images)');
     const store = await ImageStore.open(join(work, 'content'), { registry: client });
@@ -66,20 +64,12 @@ async function main(): Promise<void> {
         if (e.status === 'done') detail(`${e.descriptor.digest.slice(0, 19)}… ${e.descriptor.size} bytes: digest and size verified while streaming`);
       },
     });
-    const { manifest, config } = await store.get(pulled.name);
+    const { config } = await store.get(pulled.name);
     detail(`${pulled.name} → ${pulled.target.digest}; config: ${config.os}/${config.architecture}, Cmd ${JSON.stringify(config.config?.Cmd)}`);
 
     step('containerd unpack', 'each layer into a committed overlay snapshot named by its chain ID, then a writable one on top (containerkit/unpack)');
     const snapshotter = await OverlaySnapshotter.open(join(work, 'snapshots'));
-    const unpacked = await unpackLayers(
-      snapshotter,
-      manifest.layers.map((layer, i) => ({
-        diffId: config.rootfs.diff_ids[i]!,
-        digest: layer.digest,
-        size: layer.size,
-        open: () => createReadStream(store.content.blobPath(layer.digest), { highWaterMark: 1 << 20 }),
-      })),
-    );
+    const unpacked = await store.unpack(pulled.name, snapshotter); // blobs read through the content store
     const rootfs = await snapshotter.prepare(id, unpacked.chainId);
     detail(`${unpacked.layers.length} layer(s) unpacked, top chain ID ${unpacked.chainId.slice(0, 19)}…; rootfs: ${rootfs[0]!.type} mount`);
 
