@@ -247,8 +247,8 @@ export class ContainerdWriter implements Writer {
   /**
    * Commits the ingest as a blob, checking `size` (when > 0) and `digest` (default: the expected one given at open),
    * with `options.labels`. Closes the writer.
-   * @throws ERR_CONTAINERD_FAILED_PRECONDITION / ERR_CONTAINERD_INVALID_ARGUMENT on a size or digest mismatch;
-   *   ERR_CONTAINERD_ALREADY_EXISTS when that blob exists (callers treat it as success).
+   * @throws ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH when containerd finds the bytes are not the expected blob (its
+   *   content store hashes every byte it is sent); ERR_CONTAINERD_ALREADY_EXISTS when that blob exists (callers treat it as success).
    */
   async commit(size?: number, digest?: Digest | string, options: ContainerdCommitOptions = {}): Promise<Digest> {
     try {
@@ -260,6 +260,8 @@ export class ContainerdWriter implements Writer {
         options.signal,
       );
       return (r.digest || expected) as Digest;
+    } catch (err) {
+      throw commitMismatch(err) ?? err;
     } finally {
       await this.close();
     }
@@ -293,4 +295,19 @@ export class ContainerdWriter implements Writer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// containerd's local content store refuses a commit whose bytes do not match with FailedPrecondition and these words
+// (content/local/writer.go); they are the same failures a verifying stream reports, so they get the same codes.
+const COMMIT_MISMATCH = /unexpected commit (digest|size) (\S+), expected (\S+?)(?=:\s|\s|$)/;
+
+function commitMismatch(err: unknown): ContainerkitError | undefined {
+  if (!(err instanceof ContainerkitError) || err.code !== 'ERR_CONTAINERD_FAILED_PRECONDITION') return undefined;
+  const match = COMMIT_MISMATCH.exec(String(err.details?.['grpcMessage'] ?? ''));
+  if (match === null) return undefined;
+  const [, what, actual, expected] = match;
+  return newError(what === 'digest' ? 'ERR_DIGEST_MISMATCH' : 'ERR_SIZE_MISMATCH', `containerd refused the blob: its ${what} is ${actual}, expected ${expected}`, {
+    cause: err,
+    details: { expected, actual },
+  });
 }

@@ -26,6 +26,8 @@ export interface FetchBlobOptions {
   signal?: AbortSignal;
   /** Start at this byte (the caller holds the ones before and verifies the digest itself). Default 0. */
   offset?: number;
+  /** `size`: check only the byte count (the caller's sink verifies the digest). Default `digest`. */
+  verify?: 'digest' | 'size';
 }
 
 type Opener = (offset: number, etag: string | undefined) => Promise<{ res: HttpResponse; skip: number }>;
@@ -178,7 +180,7 @@ async function openFirst(ctx: ClientContext, repo: Repository, desc: Descriptor,
  *   ERR_FOREIGN_LAYER_DENIED; ERR_SIZE_MISMATCH when Content-Length contradicts the descriptor.
  */
 export async function fetchBlob(ctx: ClientContext, repo: Repository, desc: Descriptor, options: FetchBlobOptions = {}): Promise<Readable> {
-  const { signal, offset = 0 } = options;
+  const { signal, offset = 0, verify = 'digest' } = options;
   const { algorithm, hex } = splitDigest(desc.digest);
   if (!Number.isSafeInteger(desc.size) || desc.size < 0) throw newError('ERR_INVALID_ARGUMENT', `descriptor.size must be a non-negative integer, got ${String(desc.size)}`);
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > desc.size) throw newError('ERR_INVALID_ARGUMENT', `options.offset must be an integer in [0, ${desc.size}]`);
@@ -193,7 +195,7 @@ export async function fetchBlob(ctx: ClientContext, repo: Repository, desc: Desc
   const chunks = resumingChunks(ctx, desc, open, res, skip, offset, onChunk, signal);
   const source = Readable.from(chunks, { objectMode: false, highWaterMark: BLOB_CHUNK_SIZE });
   const verifier =
-    offset === 0
+    offset === 0 && verify === 'digest'
       ? new DigestVerifier({ algorithm, hex, size: desc.size }, { highWaterMark: BLOB_CHUNK_SIZE })
       : new SizeOnly(desc.size - offset);
   pipeline(source, verifier, (err) => {

@@ -57,13 +57,20 @@ export interface Resolver {
 export interface FetchOptions extends CallOptions {
   /** Bytes already held by the caller: the stream starts at this offset (a `Range` request). Default 0. */
   offset?: number;
+  /**
+   * What the stream checks: `digest` (default) the digest and the size; `size` only the byte count, for a caller
+   * whose sink hashes every byte itself and refuses a mismatch before the blob exists (containerd's content store at
+   * commit, as when ctr pulls), so the bytes are not hashed twice on one machine. A Fetcher may verify more.
+   */
+  verify?: 'digest' | 'size';
 }
 
 /** Reads content by descriptor from one repository. */
 export interface Fetcher {
   /**
-   * A stream of the content's bytes, verified byte by byte against `descriptor.digest` and `descriptor.size`: the
-   * stream errors (ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH) instead of ending when the bytes are wrong.
+   * A stream of the content's bytes, verified byte by byte against `descriptor.digest` and `descriptor.size` (only
+   * the size with `verify: 'size'`): the stream errors (ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH) instead of ending
+   * when the bytes are wrong.
    */
   fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { ContainerdClient, containerdPull } from '../../../lib/containerd/index.js';
-import { RegistryClient, StaticCredentials } from '../../../lib/registry/index.js';
+import { RegistryClient, StaticCredentials, type FetchOptions } from '../../../lib/registry/index.js';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
@@ -90,6 +91,47 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     expect(err.code).to.equal('ERR_PLATFORM_MISMATCH');
     expect(err.details).to.deep.include({ field: 'architecture', expected: 'linux/amd64', actual: 'linux/s390x' });
     expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.not.include(`${ref}:latest`);
+    expect(await client.leases.list()).to.deep.equal([]);
+  });
+
+  it('leaves the digest check to containerd: a fetcher that corrupts a layer byte fails the pull with ERR_DIGEST_MISMATCH, nothing kept', async () => {
+    const descOf = (mediaType: string, bytes: Buffer): Descriptor => ({ mediaType, digest: sha256Digest(bytes) as Digest, size: bytes.length });
+    const built = await buildLayer([{ type: 'file', path: 'noise.bin', content: randomBytes(256 * 1024) }]);
+    const layer = descOf(M.OCI_LAYER_GZIP, built.gzip);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [built.diffId] } }));
+    const configDesc = descOf(M.OCI_CONFIG, config);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layer] }));
+    const ref = `${registry.host}/corrupted:latest`;
+    await resolver.pushBlob(ref, layer, built.gzip);
+    await resolver.pushBlob(ref, configDesc, config);
+    await resolver.pushManifest(ref, manifest, M.OCI_MANIFEST);
+
+    const asked: Array<string | undefined> = [];
+    // The real registry's fetcher, with one byte of the layer flipped on the way (a lying mirror, a bad disk).
+    const corrupting = {
+      resolve: (r: string, o?: { signal?: AbortSignal }) => resolver.resolve(r, o),
+      pusher: (r: string) => resolver.pusher(r),
+      fetcher: (r: string) => {
+        const real = resolver.fetcher(r);
+        return {
+          async fetch(d: Descriptor, o: FetchOptions = {}) {
+            asked.push(o.verify);
+            const stream = await real.fetch(d, o);
+            if (d.digest !== layer.digest) return stream;
+            const bytes = Buffer.concat(await stream.toArray());
+            bytes[bytes.length >> 1]! ^= 0xff;
+            return Readable.from([bytes]);
+          },
+        };
+      },
+    };
+    const err = await codedRejection(containerdPull(client, ref, { resolver: corrupting }));
+    expect(err.code).to.equal('ERR_DIGEST_MISMATCH');
+    expect(err.details).to.deep.include({ expected: layer.digest });
+    // It asked the fetcher for a size check only: containerd hashed the bytes.
+    expect(asked).to.include('size');
+    expect(await client.content.info(layer.digest).then(() => 'stored', (e: { code?: string }) => e.code)).to.equal('ERR_CONTAINERD_NOT_FOUND');
+    expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.not.include(ref);
     expect(await client.leases.list()).to.deep.equal([]);
   });
 });
