@@ -33,6 +33,16 @@ export class Semaphore {
   }
 
   /**
+   * Takes a free slot without waiting (no promise, no tick, for a hot path), or returns `undefined` when all are
+   * held or callers are waiting (they come first).
+   */
+  tryAcquire(): Release | undefined {
+    if (this.#active >= this.#max || this.#queue.length > 0) return undefined;
+    this.#active++;
+    return this.#releaser();
+  }
+
+  /**
    * Waits for a slot and returns the function that gives it back. Rejects with `signal.reason` when the signal is
    * aborted before a slot was granted (and then holds none).
    */

@@ -37,6 +37,22 @@ describe('util/limiter', () => {
       expect(sem.active).to.equal(0);
     });
 
+    it('tryAcquire takes a free slot at once, and none while all are held or a caller waits', async () => {
+      const sem = new Semaphore(1);
+      const first = sem.tryAcquire();
+      expect(first).to.be.a('function');
+      expect(sem.tryAcquire()).to.equal(undefined);
+      const waiter = sem.acquire();
+      first!();
+      // The slot went to the waiter, so it is not free for tryAcquire.
+      expect(sem.tryAcquire()).to.equal(undefined);
+      (await waiter)();
+      const again = sem.tryAcquire();
+      expect(sem.active).to.equal(1);
+      again!();
+      expect(sem.active).to.equal(0);
+    });
+
     it('never runs more than max at once under run()', async () => {
       const sem = new Semaphore(3);
       let running = 0;
