@@ -164,13 +164,17 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     await client.content.delete(digest);
   });
 
-  it('maps a write refused by containerd to a typed error naming Content/Write, and stores no blob under the wrong digest', async () => {
+  it('maps a commit containerd refuses for its digest to ERR_DIGEST_MISMATCH (its Content/Write answer as cause), and stores no blob under the wrong digest', async () => {
     const data = randomBytes(1000);
     const ref = `wrong-${randomBytes(4).toString('hex')}`;
     const wrong = sha256(Buffer.from('something else'));
     const err = await client.content.writeBlob(ref, { digest: wrong, size: data.length }, () => data).catch((e: unknown) => e);
-    expect(err).to.include({ code: 'ERR_CONTAINERD_FAILED_PRECONDITION' });
-    expect((err as { details: Record<string, unknown> }).details).to.include({ grpcCode: 9, method: '/containerd.services.content.v1.Content/Write' });
+    // containerd's FailedPrecondition ("unexpected commit digest") is the digest mismatch it is, with containerd's answer kept.
+    expect(err).to.include({ code: 'ERR_DIGEST_MISMATCH' });
+    expect((err as { details: Record<string, unknown> }).details).to.include({ expected: wrong, actual: sha256(data) });
+    const cause = (err as { cause: { code: string; details: Record<string, unknown> } }).cause;
+    expect(cause.code).to.equal('ERR_CONTAINERD_FAILED_PRECONDITION');
+    expect(cause.details).to.include({ grpcCode: 9, method: '/containerd.services.content.v1.Content/Write' });
     expect(await client.content.info(wrong).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
     // The refused bytes stay in their ingest (as containerd keeps them) until aborted.
     expect((await client.content.status(ref)).offset).to.equal(data.length);
