@@ -28,6 +28,8 @@ export async function writeProcessSpec(path: string, spec: SpecProcess, tty: boo
 
 /** Sends `sig` to `pid`; false when there is no such process. */
 export function signalPid(pid: number, sig: NodeJS.Signals): boolean {
+  // 0 and negative pids address process groups (an empty pid file read as a number is 0): never this one.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, sig);
     return true;

@@ -8,6 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 
+/**
+ * The pid the stand-in recorded, or undefined when it has not (yet) written one: the shell creates the file before
+ * it writes, and an empty file must never become pid 0, which `process.kill` takes as this whole process group.
+ */
+function recordedPid(pidFile: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return /^[1-9][0-9]*$/.test(text) ? Number(text) : undefined;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -32,8 +46,9 @@ describe('OCIRuntime: abort while a call is being set up', () => {
     runtime = new OCIRuntime({ binary, root: join(dir, 'root'), log: join(dir, 'runc-log.json') });
   });
   afterEach(() => {
+    const pid = recordedPid(pidFile);
     try {
-      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
@@ -46,12 +61,8 @@ describe('OCIRuntime: abort while a call is being set up', () => {
     // Not aborted at the call's own check; aborted before its scratch directory exists.
     queueMicrotask(() => controller.abort(new Error('cancelled early')));
     expect(await listing.catch((e: Error) => e.message)).to.equal('cancelled early');
-    let pid: number | undefined;
-    try {
-      pid = Number(readFileSync(pidFile, 'utf8'));
-    } catch {
-      // killed before the shell wrote its pid: stopped all the same
-    }
+    // Undefined when it was killed before the shell wrote its pid: stopped all the same.
+    const pid = recordedPid(pidFile);
     if (pid !== undefined) expect(alive(pid)).to.equal(false);
   });
 
