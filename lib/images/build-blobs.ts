@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { IngestManager, Ingester, Writer } from '../content/index.js';
+import { AlreadyExistsError } from '../errors/index.js';
 import type { Descriptor, Digest } from '../oci/index.js';
 import { digestBuffer } from '../util/digest-stream.js';
 import { diffDirectories } from '../unpack/index.js';
@@ -25,8 +26,9 @@ export interface WrittenLayer {
   diffId: Digest;
 }
 
+// Any store's "already there" (local ERR_ALREADY_EXISTS, containerd's ERR_CONTAINERD_ALREADY_EXISTS) is one category.
 function isAlreadyExists(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ERR_ALREADY_EXISTS';
+  return err instanceof AlreadyExistsError;
 }
 
 /** Commits `writer`; a blob committed meanwhile (by another build of the same bytes) is success. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ContentStore } from '../content/index.js';
-import { newError } from '../errors/index.js';
+import { AlreadyExistsError, newError } from '../errors/index.js';
 import { isConfigMediaType, MAX_IMAGE_CONFIG_SIZE, parseImageConfig, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
 import type { Fetcher } from '../registry/index.js';
 import { hasChildren } from './children.js';
@@ -48,7 +48,7 @@ export function shortDigest(digest: string): string {
 }
 
 function isExists(err: unknown): boolean {
-  return (err as { code?: string }).code === 'ERR_ALREADY_EXISTS';
+  return err instanceof AlreadyExistsError; // any store's "already there", containerd's included
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { LocalContentStore } from '../content/index.js';
-import { newError } from '../errors/index.js';
+import { AlreadyExistsError, newError } from '../errors/index.js';
 import { ANNOTATIONS, normalizeReference, withTag, type Descriptor, type Reference } from '../oci/index.js';
 import { childrenOf } from './children.js';
 import { walk } from './handlers.js';
@@ -47,7 +47,7 @@ async function copyBlob(from: LocalContentStore, to: LocalContentStore, d: Descr
   const reader = await from.readerAt(d.digest, { signal });
   try {
     const writer = await to.writer({ ref: `import-${d.digest}`, expected: { digest: d.digest, size: d.size }, lockTimeoutMs: Infinity, signal }).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'ERR_ALREADY_EXISTS') return undefined;
+      if (err instanceof AlreadyExistsError) return undefined;
       throw err;
     });
     if (writer === undefined) return;
@@ -55,7 +55,7 @@ async function copyBlob(from: LocalContentStore, to: LocalContentStore, d: Descr
       await writer.truncate(0);
       for await (const chunk of reader.stream(0, { signal }) as AsyncIterable<Buffer>) await writer.write(chunk, { signal });
       await writer.commit(d.size, d.digest, { signal }).catch((err: unknown) => {
-        if ((err as { code?: string }).code !== 'ERR_ALREADY_EXISTS') throw err;
+        if (!(err instanceof AlreadyExistsError)) throw err;
       });
     } finally {
       await writer.close();

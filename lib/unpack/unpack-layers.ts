@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ContainerkitError, newError } from '../errors/index.js';
+import { AlreadyExistsError, newError, NotFoundError } from '../errors/index.js';
 import { logger, shortId } from '../util/debug.js';
 import { applyLayer, type ApplyLayerOptions } from './apply-layer.js';
 import type { CompressionOption } from './decompress.js';
@@ -90,7 +90,7 @@ export async function unpackLayers(snapshotter: Snapshotter, layers: readonly La
         await snapshotter.commit(chain, key, { ...(labels ? { labels } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
         // Another unpack committed the same layer first: theirs is as good as ours.
-        if (!(err instanceof ContainerkitError && err.code === 'ERR_ALREADY_EXISTS')) throw err;
+        if (!(err instanceof AlreadyExistsError)) throw err;
         await snapshotter.remove(key);
       }
     } catch (err) {
@@ -108,7 +108,7 @@ async function exists(snapshotter: Snapshotter, name: string, signal: AbortSigna
     const info = await snapshotter.stat(name, { signal });
     return info.kind === 'committed';
   } catch (err) {
-    if (err instanceof ContainerkitError && err.code === 'ERR_NOT_FOUND') return false;
+    if (err instanceof NotFoundError) return false; // whatever the snapshotter's own code
     throw err;
   }
 }

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerkitError, FailedPreconditionError } from '../../../lib/errors/index.js';
+import { AlreadyExistsError, ContainerkitError, FailedPreconditionError, newError, NotFoundError } from '../../../lib/errors/index.js';
 import type { Mount } from '../../../lib/oci/mount.js';
 import { NativeSnapshotter, OverlaySnapshotter, unpackLayers, type LayerSource, type Snapshotter } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
@@ -93,6 +93,30 @@ describe('unpack: snapshotters on the three-layer image', function () {
     { name: 'overlay', make: (root) => OverlaySnapshotter.open(root) },
     { name: 'native', make: async (root) => new NativeSnapshotter(root) },
   ];
+
+  it("unpackLayers reads a snapshotter's errors by category, not by one part's code (a containerd-style NotFound)", async () => {
+    const native = new NativeSnapshotter(join(work, 'foreign-codes'));
+    // The same snapshotter, reporting a missing snapshot and a commit race under containerd's codes.
+    const foreign = new Proxy(native, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (err) {
+            if (err instanceof NotFoundError) throw newError('ERR_CONTAINERD_NOT_FOUND', (err as Error).message);
+            if (err instanceof AlreadyExistsError) throw newError('ERR_CONTAINERD_ALREADY_EXISTS', (err as Error).message);
+            throw err;
+          }
+        };
+      },
+    }) as Snapshotter;
+    const opened: number[] = [];
+    const result = await unpackLayers(foreign, sources(opened));
+    expect(result.layers.map((l) => l.applied)).to.deep.equal([true, true, true]);
+    expect(opened).to.deep.equal([0, 1, 2]);
+  });
 
   for (const kind of kinds) {
     describe(kind.name, () => {
