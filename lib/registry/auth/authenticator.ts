@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { newError } from '../../errors/index.js';
 import type { RegistryAuth } from '../types.js';
+import { onAbort, raceSignal } from '../../util/abort.js';
 import { logger } from '../../util/debug.js';
 import { basicAuthorization } from './basic.js';
 import { findChallenge, parseWwwAuthenticate } from './challenge.js';
@@ -272,22 +273,9 @@ function wait(flight: Flight, signal: AbortSignal | undefined): Promise<string> 
   if (signal?.aborted) return Promise.reject(signal.reason);
   flight.waiters++;
   if (!signal) return flight.promise;
-  return new Promise<string>((resolve, reject) => {
-    const onAbort = (): void => {
-      flight.waiters--;
-      if (flight.waiters === 0) flight.controller.abort(signal.reason);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    flight.promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
+  const leave = onAbort(signal, () => {
+    flight.waiters--;
+    if (flight.waiters === 0) flight.controller.abort(signal.reason);
   });
+  return raceSignal(flight.promise, signal).finally(leave);
 }

@@ -6,32 +6,22 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { useRegistryWithImages } from '../../fixtures/images.js';
 import { startThrottleProxy, type ThrottleProxyFixture } from '../../fixtures/throttle-proxy.js';
 
 const run = promisify(execFile);
 
 describe('registry: HTTP transport', function () {
   this.timeout(60_000);
-  let registry: RegistryFixture;
-  let pushed: PushedImages;
-
-  before(async () => {
-    registry = await startRegistry();
-    pushed = await withPushedImages(registry);
-  });
-  after(async () => {
-    await registry?.stop();
-  });
+  const served = useRegistryWithImages();
 
   it('pulls an image in a fresh process without loading the axios http adapter (form-data, follow-redirects, mime-types) or undici', async () => {
     const child = join(import.meta.dirname, '..', '..', 'fixtures', 'registry-pull-imports-child.ts');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', child, pushed.layered.reference]);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', child, served.images.layered.reference]);
     const report = JSON.parse(stdout) as { digest: string; blobs: number; packages: string[]; undici: boolean };
-    expect(report.digest).to.equal(pushed.layered.digest);
+    expect(report.digest).to.equal(served.images.layered.digest);
     // The config and every layer, each verified by the client as it streamed.
-    expect(report.blobs).to.equal(1 + pushed.layered.image.layers.length);
+    expect(report.blobs).to.equal(1 + served.images.layered.image.layers.length);
     // A fresh process pays for every module it loads before its first byte (registry-pull bench: ~60 % of the import).
     expect(report.packages.filter((p) => ['form-data', 'follow-redirects', 'proxy-from-env', 'mime-types'].includes(p))).to.deep.equal([]);
     expect(report.undici).to.equal(false);
@@ -40,7 +30,7 @@ describe('registry: HTTP transport', function () {
   it('hands on blob bytes as the socket delivers them (no chunk gathered into a bigger copy), verified', async () => {
     const client = new RegistryClient({ retry: { baseDelayMs: 1 } });
     try {
-      const ref = pushed.busybox.reference;
+      const ref = served.images.busybox.reference;
       const manifest = await client.fetchManifest(ref);
       if (manifest.parsed.kind !== 'manifest') throw new Error('expected a manifest');
       const layer = manifest.parsed.manifest.layers[0]!;
@@ -58,12 +48,12 @@ describe('registry: HTTP transport', function () {
   it('sends every request of a pull through the configured HTTP proxy, in absolute form', async () => {
     let proxy: ThrottleProxyFixture | undefined;
     try {
-      proxy = await startThrottleProxy(registry.url, { chunkSize: 1 << 20, bytesPerSecond: 1 << 30 });
+      proxy = await startThrottleProxy(served.registry.url, { chunkSize: 1 << 20, bytesPerSecond: 1 << 30 });
       const proxied = new RegistryClient({ proxy: { httpProxy: proxy.url }, retry: { baseDelayMs: 1 } });
       try {
-        const ref = pushed.layered.reference;
+        const ref = served.images.layered.reference;
         const manifest = await proxied.fetchManifest(ref);
-        expect(manifest.descriptor.digest).to.equal(pushed.layered.digest);
+        expect(manifest.descriptor.digest).to.equal(served.images.layered.digest);
         if (manifest.parsed.kind !== 'manifest') throw new Error('expected a manifest');
         const layer = manifest.parsed.manifest.layers[0]!;
         const got = await buffer(await proxied.fetchBlob(ref, layer));
@@ -73,7 +63,7 @@ describe('registry: HTTP transport', function () {
       }
       const uris = proxy.requests.map((r) => r.uri);
       expect(uris.length).to.be.greaterThan(0);
-      for (const uri of uris) expect(uri.startsWith(`http://${registry.host}/v2/`), uri).to.equal(true);
+      for (const uri of uris) expect(uri.startsWith(`http://${served.registry.host}/v2/`), uri).to.equal(true);
     } finally {
       await proxy?.stop();
     }
