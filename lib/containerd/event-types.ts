@@ -5,13 +5,9 @@ import type { AnyValue } from './convert.js';
 // Timestamps as Dates, Anys as AnyValue and wire mounts as OCI mounts. No field is an int64, so nothing is
 // narrowed. A string field containerd leaves unset arrives as ''.
 
-/** The stdio a task was created with (the `io` of {@link TaskCreateEvent}; also decodable as `containerd.events.TaskIO`). */
-export interface TaskEventIO {
-  stdin: string;
-  stdout: string;
-  stderr: string;
-  terminal: boolean;
-}
+import type { TaskEventIO } from '../oci/task.js';
+
+export type { TaskEventIO };
 
 /** `/tasks/create`: a task was created. */
 export interface TaskCreateEvent {

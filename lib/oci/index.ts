@@ -15,3 +15,4 @@ export * from './parse.js';
 export * from './runtime-spec.js';
 export * from './mount.js';
 export * from './chain-id.js';
+export * from './task.js';
