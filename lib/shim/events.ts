@@ -1,5 +1,5 @@
 import { newError } from '../errors/index.js';
-import type { Mount } from '../oci/index.js';
+import type { TaskEvent, TaskEventBase } from '../oci/index.js';
 import {
   TaskCheckpointed,
   TaskCreate,
@@ -17,41 +17,10 @@ import { mountFromWire, timestampToDate, typeNameOf } from './convert.js';
 import type { TtrpcCallContext, TtrpcService } from './ttrpc/service.js';
 import { createTtrpcService } from './ttrpc/service.js';
 
-/** What every shim event carries besides its payload. */
-export interface ShimEventBase {
-  /** The topic, e.g. `/tasks/exit`. */
-  topic: string;
-  /** The namespace the shim runs in (`-namespace`). */
-  namespace: string;
-  /** When the shim published it. */
-  timestamp: Date | undefined;
-}
-
-/** A task event forwarded by a shim, decoded by the type URL of its payload. */
-export type ShimEvent = ShimEventBase &
-  (
-    | { type: 'create'; containerId: string; bundle: string; pid: number; rootfs: Mount[]; io: { stdin: string; stdout: string; stderr: string; terminal: boolean }; checkpoint: string }
-    | { type: 'start'; containerId: string; pid: number }
-    /** `execId` is undefined for the container's init process. `exitedAt` is undefined when the shim sent none. */
-    | { type: 'exit'; containerId: string; execId: string | undefined; pid: number; exitStatus: number; exitedAt: Date | undefined }
-    | { type: 'delete'; containerId: string; execId: string | undefined; pid: number; exitStatus: number; exitedAt: Date | undefined }
-    | { type: 'oom'; containerId: string }
-    | { type: 'exec-added'; containerId: string; execId: string }
-    | { type: 'exec-started'; containerId: string; execId: string; pid: number }
-    | { type: 'paused'; containerId: string }
-    | { type: 'resumed'; containerId: string }
-    | { type: 'checkpointed'; containerId: string; checkpoint: string }
-    /** A payload type this decoder does not know; kept raw. */
-    | { type: 'unknown'; typeUrl: string; value: Uint8Array }
-  );
-
-/** The `type` of a {@link ShimEvent}. */
-export type ShimEventType = ShimEvent['type'];
-
 // exit and delete name the process by `id`, which is the container id for init.
 const execOf = (containerId: string, id: string): string | undefined => (id === '' || id === containerId ? undefined : id);
 
-type Payload = ShimEvent extends infer E ? (E extends ShimEventBase ? Omit<E, keyof ShimEventBase> : never) : never;
+type Payload = TaskEvent extends infer E ? (E extends TaskEventBase ? Omit<E, keyof TaskEventBase> : never) : never;
 
 // A Map, not an object: the key is the peer's type URL, and `constructor` or `__proto__` must find nothing.
 const DECODERS = new Map<string, (value: Uint8Array) => Payload>(Object.entries({
@@ -66,11 +35,11 @@ const DECODERS = new Map<string, (value: Uint8Array) => Payload>(Object.entries(
   },
   'containerd.events.TaskExit': (v) => {
     const m = TaskExit.decode(v);
-    return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, exitStatus: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
+    return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
   },
   'containerd.events.TaskDelete': (v) => {
     const m = TaskDelete.decode(v);
-    return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, exitStatus: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
+    return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
   },
   'containerd.events.TaskOOM': (v) => ({ type: 'oom', containerId: TaskOOM.decode(v).containerId }),
   'containerd.events.TaskExecAdded': (v) => {
@@ -90,12 +59,13 @@ const DECODERS = new Map<string, (value: Uint8Array) => Payload>(Object.entries(
 } satisfies Record<string, (value: Uint8Array) => Payload>));
 
 /**
- * Decodes a serialized `containerd.services.events.ttrpc.v1.Envelope` into a typed event. The payload type comes
+ * Decodes a serialized `containerd.services.events.ttrpc.v1.Envelope` into the shared {@link TaskEvent} (an exit's
+ * or delete's `exitedAt` is undefined when the shim sent none; `execId` is undefined for the init process). The payload type comes
  * from the Any's type URL (with or without a `…/` prefix); unknown types give `{ type: 'unknown' }`.
  *
  * @throws ERR_TTRPC_INVALID_ARGUMENT when the envelope or a known payload cannot be decoded.
  */
-export function decodeShimEvent(envelopeBytes: Uint8Array): ShimEvent {
+export function decodeShimEvent(envelopeBytes: Uint8Array): TaskEvent {
   let envelope: Envelope;
   try {
     envelope = Envelope.decode(envelopeBytes);
@@ -105,21 +75,21 @@ export function decodeShimEvent(envelopeBytes: Uint8Array): ShimEvent {
   return fromEnvelope(envelope);
 }
 
-function fromEnvelope(envelope: Envelope): ShimEvent {
-  const base: ShimEventBase = { topic: envelope.topic, namespace: envelope.namespace, timestamp: timestampToDate(envelope.timestamp) };
+function fromEnvelope(envelope: Envelope): TaskEvent {
+  const base: TaskEventBase = { topic: envelope.topic, namespace: envelope.namespace, timestamp: timestampToDate(envelope.timestamp) };
   const typeUrl = envelope.event?.typeUrl ?? '';
   const value = envelope.event?.value ?? new Uint8Array(0);
   const decode = DECODERS.get(typeNameOf(typeUrl));
   if (decode === undefined) return { ...base, type: 'unknown', typeUrl, value };
   try {
-    return { ...base, ...decode(value) } as ShimEvent;
+    return { ...base, ...decode(value) } as TaskEvent;
   } catch (err) {
     throw newError('ERR_TTRPC_INVALID_ARGUMENT', `undecodable ${typeUrl} event on ${envelope.topic}`, { cause: err, details: { typeUrl, topic: envelope.topic } });
   }
 }
 
 /** Receives each forwarded event; the shim's `Forward` call answers once this returns (an error is sent back). */
-export type ShimEventHandler = (event: ShimEvent, context: TtrpcCallContext) => void | Promise<void>;
+export type ShimEventHandler = (event: TaskEvent, context: TtrpcCallContext) => void | Promise<void>;
 
 /**
  * The `containerd.services.events.ttrpc.v1.Events` service shims call (on the socket named by their

@@ -17,7 +17,7 @@ export * from './task-types.js';
 export * from './task-client.js';
 export { parseShimStartOutput, shimSocketPath, SHIM_SOCKET_DIR, type ShimBootstrap } from './start-output.js';
 export * from './manager-types.js';
-export { ShimContainer, ShimExec, type ShimExecOptions, type ShimOpOptions } from './shim-container.js';
+export { ShimContainer, ShimExec } from './shim-container.js';
 export { ShimManager } from './shim-manager.js';
 export { buildShimLogger, shimLoggerSource, type BuildShimLoggerOptions } from './logger-build.js';
 export { parseContainerLogLine, type ContainerLogRecord } from './container-log.js';

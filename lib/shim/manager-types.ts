@@ -1,5 +1,4 @@
-import type { Mount } from '../oci/index.js';
-import type { ShimEvent, ShimEventType } from './events.js';
+import type { ExitStatus, Mount, OutputTarget, StdioOptions, TaskEvent, TaskEventType } from '../oci/index.js';
 import type { RuncShimOptions } from './runc-options.js';
 import type { TtrpcServerOptions } from './ttrpc/server.js';
 
@@ -41,40 +40,22 @@ export interface ShimManagerOptions {
   eventsServer?: TtrpcServerOptions;
 }
 
-/**
- * Where a container's output goes:
- * - `'pipe'`: a FIFO this process reads (`container.stdout`); while no manager reads it, the container blocks once
- *   the pipe's 64 KiB buffer is full.
- * - `'file'`: the shim appends stdout and stderr, merged and unstamped, to `<containerDir>/output.log` (`file://`).
- * - `'log'`: the shipped logger writes `<containerDir>/container.log`, JSON lines with stream and timestamp apart.
- * - `'null'`: discarded.
- * `'file'` and `'log'` carry both streams, so `stderr` must then be left out or be the same.
- */
-export type ShimOutputMode = 'pipe' | 'file' | 'log' | 'null';
-
-/** The stdio of a container or exec without a TTY. */
-export interface ShimStdioOptions {
-  /** Give it a stdin FIFO (`container.stdin`; ending it sends EOF through `closeIO`). Default false. */
-  stdin?: boolean;
-  /** Default `'pipe'`. */
-  stdout?: ShimOutputMode;
-  /** Default: the same as `stdout`. */
-  stderr?: ShimOutputMode;
-  terminal?: false;
-}
-
-/** The stdio of a TTY process: its output (stdout and stderr merged by the terminal) comes on `stdout`. */
-export interface ShimTerminalOptions {
-  terminal: true;
-  stdin?: boolean;
-  /** Default `'pipe'`. */
-  stdout?: ShimOutputMode;
-}
-
 /** Options of `ShimManager.start`. */
 export interface ShimStartOptions {
-  /** Default `{ stdout: 'pipe', stderr: 'pipe' }`. The bundle's `process.terminal` must match `terminal`. */
-  stdio?: ShimStdioOptions | ShimTerminalOptions;
+  /**
+   * Default `{ stdout: 'pipe', stderr: 'pipe' }`. The bundle's `process.terminal` must match `terminal`. How the
+   * shim treats each output target:
+   * - `'pipe'`: a FIFO under `<containerDir>`, read through `container.stdout`/`stderr`; while no manager reads it,
+   *   the container blocks once the pipe's 64 KiB buffer is full.
+   * - `'log'`: the logger (see `ShimManagerOptions.loggerBinary`) writes `<containerDir>/container.log`, JSON lines
+   *   with stream and timestamp apart (`container.logPath`); removed with the container.
+   * - `'null'`: discarded.
+   * - `{ uri }`: handed to the shim as is: an absolute FIFO path the caller made, `file:///<path>` (the shim
+   *   appends stdout and stderr, merged and unstamped; the file is the caller's and stays after `remove()`) or
+   *   `binary:///<path>?<args>` (a logger of the caller's, run with fds 3/4/5).
+   * `'log'`, `file://` and `binary://` carry both streams, so `stderr` must then be left out or be the same.
+   */
+  stdio?: StdioOptions;
   /** Extra runc options (the runc root and binary come from the manager unless set here). */
   runcOptions?: RuncShimOptions;
   /**
@@ -86,15 +67,15 @@ export interface ShimStartOptions {
   signal?: AbortSignal;
 }
 
-/** The stdio a container or exec was given, as recorded (paths of FIFOs or files; absent = none). */
+/** The stdio a container or exec was given, as recorded (the FIFOs this side made; absent = none). */
 export interface ShimStdioRecord {
   terminal: boolean;
   stdin?: string;
   stdout?: string;
   stderr?: string;
-  stdoutMode: ShimOutputMode;
-  stderrMode: ShimOutputMode;
-  /** Where `'file'` or `'log'` output is written. */
+  stdoutMode: OutputTarget;
+  stderrMode: OutputTarget;
+  /** Where `'log'` output is written. */
   logPath?: string;
 }
 
@@ -121,12 +102,11 @@ export interface ShimRecord {
 }
 
 /** A container whose shim was found dead when a manager opened its root, and what cleaning it up gave. */
-export interface DeadShimReport {
+export interface DeadShimReport extends ExitStatus {
   id: string;
   bundle: string;
   /** From the shim's `delete` subcommand: always 137 for the runc shim (it kills what is left), or 255 when it failed. */
-  exitStatus: number;
-  exitedAt: Date | undefined;
+  code: number;
 }
 
 /** What `ShimManager.init` found in its root. */
@@ -138,4 +118,4 @@ export interface ReattachReport {
 }
 
 /** The events a `ShimManager` emits: each shim event under its type, and every one under `event`. */
-export type ShimManagerEvents = { [K in ShimEventType]: [Extract<ShimEvent, { type: K }>] } & { event: [ShimEvent] };
+export type ShimManagerEvents = { [K in TaskEventType]: [Extract<TaskEvent, { type: K }>] } & { event: [TaskEvent] };

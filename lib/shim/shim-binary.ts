@@ -4,7 +4,7 @@ import { newError } from '../errors/index.js';
 import { logger } from '../util/index.js';
 import { DeleteResponse } from '../gen/containerd/runtime/task/v2/shim.js';
 import { timestampToDate } from './convert.js';
-import type { DeletedProcess } from './task-types.js';
+import type { ExitStatus } from '../oci/index.js';
 
 const log = logger('shim:binary');
 
@@ -93,28 +93,28 @@ export async function runShimStart(call: ShimBinaryCall, options: Uint8Array | u
 
 /**
  * Runs the shim's `delete` subcommand (`… -id <id> -bundle <bundle> delete`, cwd = bundle): the runc shim runs
- * `runc delete --force` (killing what is left), unmounts the rootfs and prints a DeleteResponse, whose exit status
- * is always a synthetic 137. Resolves with it, or with exit status 255 when the subcommand failed (as containerd does).
+ * `runc delete --force` (killing what is left), unmounts the rootfs and prints a DeleteResponse, whose exit code
+ * is always a synthetic 137. Resolves with it, or with exit code 255 when the subcommand failed (as containerd does).
  * Rejects only with `signal.reason`.
  */
-export async function runShimDelete(call: ShimBinaryCall): Promise<DeletedProcess> {
+export async function runShimDelete(call: ShimBinaryCall): Promise<ExitStatus & { pid: number }> {
   let r: BinaryResult;
   try {
     r = await run(call, [...baseArgs(call), '-bundle', call.bundle, 'delete'], undefined);
   } catch (err) {
     if (call.signal?.aborted) throw call.signal.reason;
     log('delete of %s could not run: %s', call.id, (err as Error).message);
-    return { pid: 0, exitStatus: 255, exitedAt: new Date() };
+    return { pid: 0, code: 255, exitedAt: new Date() };
   }
   if (r.code !== 0) {
     log('delete of %s exited %s: %s', call.id, r.code, r.stderr.trim());
-    return { pid: 0, exitStatus: 255, exitedAt: new Date() };
+    return { pid: 0, code: 255, exitedAt: new Date() };
   }
   try {
     const m = DeleteResponse.decode(r.stdout);
-    return { pid: m.pid, exitStatus: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
+    return { pid: m.pid, code: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
   } catch {
-    return { pid: 0, exitStatus: 255, exitedAt: new Date() };
+    return { pid: 0, code: 255, exitedAt: new Date() };
   }
 }
 

@@ -15,20 +15,20 @@ const log = logger('shim:manager');
  * record. `eventsSocket` is the manager's (the shims' `-address`).
  */
 export async function cleanupDeadShim(record: ShimRecord, dir: string, eventsSocket: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
-  let exitStatus = 255;
+  let code = 255;
   let exitedAt: Date | undefined = new Date();
   // Alive but not answering (hung): it must not keep the container. Only the very process recorded is killed:
   // after a reboot or pid reuse, the pid is someone else's.
   if (await killRecordedShim(record)) log('killed hung shim %d of %s', record.shimPid, record.id);
   if (existsSync(record.bundle)) {
     const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: eventsSocket, id: record.id, bundle: record.bundle, signal });
-    exitStatus = r.exitStatus;
+    code = r.code;
     exitedAt = r.exitedAt;
   }
   const socket = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
   await removeContainerFiles({ ...record, address: socket }, dir);
-  log('cleaned up dead shim of %s (exit %d)', record.id, exitStatus);
-  return { id: record.id, bundle: record.bundle, exitStatus, exitedAt };
+  log('cleaned up dead shim of %s (exit %d)', record.id, code);
+  return { id: record.id, bundle: record.bundle, code, exitedAt };
 }
 
 /** Undoes a `start` that failed or was aborted after the shim binary ran: stops the shim, whatever state it got to. */

@@ -2,23 +2,31 @@ import { rm, rmdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
-import type { LinuxResources, SpecProcess } from '../oci/index.js';
+import type {
+  ConsoleSize,
+  ExitStatus,
+  LinuxResources,
+  Process,
+  ProcessInfo,
+  ProcessState,
+  SpecProcess,
+  Task,
+  TaskCallOptions,
+  TaskExecOptions,
+  TaskKillOptions,
+  TaskMetrics,
+} from '../oci/index.js';
 import { logger, raceSignal, removeFifo, sleep } from '../util/index.js';
-import type { ShimRecord, ShimStdioOptions, ShimStdioRecord, ShimTerminalOptions } from './manager-types.js';
+import type { ShimRecord, ShimStdioRecord } from './manager-types.js';
 import { runShimDelete } from './shim-binary.js';
 import type { ShimLogSink } from './shim-log.js';
 import { isRecordedShimAlive, killRecordedShim } from './shim-process.js';
 import { closeStdio, createStdio, openStdin, planStdio, removeStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
 import type { ShimTaskClient } from './task-client.js';
-import type { DeletedProcess, ExitInfo, ShimCallOptions, TaskProcess, TaskState } from './task-types.js';
+import type { ShimCallOptions, TaskState } from './task-types.js';
 import { socketPathOf } from './ttrpc/client.js';
 
 const log = logger('shim:container');
-
-/** Per-call options of the container's methods. */
-export interface ShimOpOptions {
-  signal?: AbortSignal;
-}
 
 /** What a container needs from its manager. */
 export interface ShimContainerContext {
@@ -36,27 +44,38 @@ export interface ShimContainerContext {
   forget(id: string): void;
 }
 
-const call = (options: ShimOpOptions): ShimCallOptions => (options.signal === undefined ? {} : { signal: options.signal });
+const call = (options: TaskCallOptions): ShimCallOptions => (options.signal === undefined ? {} : { signal: options.signal });
 
-function attachCloseIO(stdin: Socket | undefined, closeIO: () => Promise<void>): void {
+function attachCloseStdin(stdin: Socket | undefined, closeStdin: () => Promise<void>): void {
   // Ending our write end is EOF already; CloseIO also tells the shim to close the process's side.
-  stdin?.once('finish', () => void closeIO().catch((err: Error) => log('closeIO: %s', err.message)));
+  stdin?.once('finish', () => void closeStdin().catch((err: Error) => log('closeStdin: %s', err.message)));
   stdin?.on('error', (err) => log('stdin: %s', err.message));
 }
 
-/** Stdio and options of `ShimContainer.exec`. */
-export interface ShimExecOptions {
-  /** Default `{ stdout: 'pipe', stderr: 'pipe' }`; `'file'` and `'log'` are for containers only. */
-  stdio?: ShimStdioOptions | ShimTerminalOptions;
-  signal?: AbortSignal;
+// The shared state of what the shim reports (its stdio paths and bundle stay with ShimTaskClient.state).
+const processState = (s: TaskState): ProcessState => ({ id: s.id, execId: s.execId, pid: s.pid, status: s.status, terminal: s.terminal, exit: s.exit });
+
+// The shim refuses to delete a live process with an UNKNOWN status; the shared vocabulary calls that a
+// FailedPrecondition, as containerd's client does. Only a failed delete costs the extra State call.
+async function deleteStopped(task: ShimTaskClient, id: string, options: ShimCallOptions & { execId?: string }): Promise<ExitStatus & { pid: number }> {
+  try {
+    return await task.delete(id, options);
+  } catch (err) {
+    if (options.signal?.aborted) throw err;
+    const state = await task.state(id, options).catch(() => undefined);
+    if (state === undefined || state.status === 'stopped' || state.status === 'created') throw err;
+    const what = options.execId === undefined ? `container ${id}` : `exec ${options.execId} of ${id}`;
+    throw newError('ERR_FAILED_PRECONDITION', `${what} is ${state.status}; it must be stopped before it is deleted`, { cause: err, details: { id, execId: options.execId, status: state.status } });
+  }
 }
 
 /**
  * An extra process in a container (`exec`): registered, not yet started. Its FIFOs live in the container's dir
  * and are removed by `delete()`.
  */
-export class ShimExec {
-  readonly containerId: string;
+export class ShimExec implements Process {
+  /** The container id. */
+  readonly id: string;
   readonly execId: string;
   /** Write side of its stdin FIFO (after `start`), when asked for; ending it closes stdin in the process. */
   stdin: Socket | undefined;
@@ -65,12 +84,12 @@ export class ShimExec {
   readonly #task: ShimTaskClient;
   readonly #record: ShimStdioRecord;
   readonly #ends: StdioEnds;
-  #exit: Promise<ExitInfo> | undefined;
+  #exit: Promise<ExitStatus> | undefined;
 
   /** @internal made by `ShimContainer.exec`. */
   constructor(task: ShimTaskClient, containerId: string, execId: string, record: ShimStdioRecord, ends: StdioEnds) {
     this.#task = task;
-    this.containerId = containerId;
+    this.id = containerId;
     this.execId = execId;
     this.#record = record;
     this.#ends = ends;
@@ -79,45 +98,48 @@ export class ShimExec {
   }
 
   /** Starts it; resolves with its pid. @throws ERR_TTRPC_FAILED_PRECONDITION when the container has stopped. */
-  async start(options: ShimOpOptions = {}): Promise<number> {
-    const pid = await this.#task.start(this.containerId, { ...call(options), execId: this.execId });
+  async start(options: TaskCallOptions = {}): Promise<number> {
+    const pid = await this.#task.start(this.id, { ...call(options), execId: this.execId });
     this.stdin = await openStdin(this.#record, 5000, options.signal);
-    attachCloseIO(this.stdin, () => this.closeIO());
+    attachCloseStdin(this.stdin, () => this.closeStdin());
     return pid;
   }
 
   /** Resolves when it exits, with its status. One Wait call is shared by every caller; `signal` only stops this wait. */
-  wait(options: ShimOpOptions = {}): Promise<ExitInfo> {
-    this.#exit ??= this.#task.wait(this.containerId, { execId: this.execId }).catch((err: unknown) => {
+  wait(options: TaskCallOptions = {}): Promise<ExitStatus> {
+    this.#exit ??= this.#task.wait(this.id, { execId: this.execId }).catch((err: unknown) => {
       this.#exit = undefined;
       throw err;
     });
     return raceSignal(this.#exit, options.signal);
   }
 
-  /** Sends a signal (default SIGTERM). */
-  async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: ShimOpOptions = {}): Promise<void> {
-    await this.#task.kill(this.containerId, signal, { ...call(options), execId: this.execId });
+  /** Sends a signal (default SIGTERM); `all` does not apply to an exec. */
+  async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: TaskKillOptions = {}): Promise<void> {
+    await this.#task.kill(this.id, signal, { ...call(options), execId: this.execId });
   }
 
   /** Sets its terminal size. */
-  async resizePty(width: number, height: number, options: ShimOpOptions = {}): Promise<void> {
-    await this.#task.resizePty(this.containerId, { width, height }, { ...call(options), execId: this.execId });
+  async resize(size: ConsoleSize, options: TaskCallOptions = {}): Promise<void> {
+    await this.#task.resizePty(this.id, size, { ...call(options), execId: this.execId });
   }
 
   /** Closes its stdin (EOF). */
-  async closeIO(options: ShimOpOptions = {}): Promise<void> {
-    await this.#task.closeIO(this.containerId, { ...call(options), execId: this.execId });
+  async closeStdin(options: TaskCallOptions = {}): Promise<void> {
+    await this.#task.closeIO(this.id, { ...call(options), execId: this.execId });
   }
 
   /** Its state. */
-  async state(options: ShimOpOptions = {}): Promise<TaskState> {
-    return this.#task.state(this.containerId, { ...call(options), execId: this.execId });
+  async status(options: TaskCallOptions = {}): Promise<ProcessState> {
+    return processState(await this.#task.state(this.id, { ...call(options), execId: this.execId }));
   }
 
-  /** Forgets it in the shim (after it exited) and removes its FIFOs. */
-  async delete(options: ShimOpOptions = {}): Promise<DeletedProcess> {
-    const deleted = await this.#task.delete(this.containerId, { ...call(options), execId: this.execId });
+  /**
+   * Forgets it in the shim (after it exited) and removes its FIFOs.
+   * @throws ERR_FAILED_PRECONDITION while it runs.
+   */
+  async delete(options: TaskCallOptions = {}): Promise<ExitStatus & { pid: number }> {
+    const deleted = await deleteStopped(this.#task, this.id, { ...call(options), execId: this.execId });
     closeStdio({ ...this.#ends, stdin: this.stdin });
     await removeStdio(this.#record);
     return deleted;
@@ -125,15 +147,18 @@ export class ShimExec {
 }
 
 /**
- * A container run by its own shim, created (not yet started) or reattached. Output comes on `stdout`/`stderr`
- * (`'pipe'` mode; each a FIFO read through a non-blocking fd) or in `logPath` (`'file'`/`'log'`). Closing the
- * manager leaves it running; `remove()` tears it down completely.
+ * A container run by its own shim, created (not yet started) or reattached: the shim backend's {@link Task}.
+ * Output comes on `stdout`/`stderr` (`'pipe'`; each a FIFO read through a non-blocking fd), in `logPath`
+ * (`'log'`), or where a `{ uri }` target sends it. Closing the manager leaves it running; `remove()` tears it down
+ * completely, `detach()` lets go of it.
  */
-export class ShimContainer {
+export class ShimContainer implements Task {
   readonly id: string;
+  /** Always undefined: the container is its init process. */
+  readonly execId = undefined;
   readonly bundle: string;
   readonly namespace: string;
-  /** `<stateDir>/containers/<id>`: record, FIFOs, `shim.log`, output logs. */
+  /** `<stateDir>/containers/<id>`: record, FIFOs, `shim.log`, the container log. */
   readonly dir: string;
   readonly address: string;
   readonly shimPid: number;
@@ -147,7 +172,7 @@ export class ShimContainer {
   /** The shim task client (for what this class does not wrap). */
   readonly task: ShimTaskClient;
   readonly #ctx: ShimContainerContext;
-  #exit: Promise<ExitInfo> | undefined;
+  #exit: Promise<ExitStatus> | undefined;
   #removed = false;
 
   /** @internal made by `ShimManager`. */
@@ -166,10 +191,10 @@ export class ShimContainer {
     this.stdin = ctx.stdio.stdin;
     this.stdout = ctx.stdio.stdout;
     this.stderr = ctx.stdio.stderr;
-    attachCloseIO(this.stdin, () => this.closeIO());
+    attachCloseStdin(this.stdin, () => this.closeStdin());
   }
 
-  /** Where `'file'` or `'log'` output is written, if that is the mode. */
+  /** Where `'log'` output is written, if that is the target (a `{ uri }` target is the caller's to know). */
   get logPath(): string | undefined {
     return this.#ctx.record.stdio.logPath;
   }
@@ -180,20 +205,20 @@ export class ShimContainer {
   }
 
   /** Starts the init process; resolves with its pid. */
-  async start(options: ShimOpOptions = {}): Promise<number> {
+  async start(options: TaskCallOptions = {}): Promise<number> {
     const pid = await this.task.start(this.id, call(options));
     if (this.stdin === undefined && this.stdio.stdin !== undefined) {
       this.stdin = await openStdin(this.#ctx.record.stdio, 5000, options.signal);
-      attachCloseIO(this.stdin, () => this.closeIO());
+      attachCloseStdin(this.stdin, () => this.closeStdin());
     }
     return pid;
   }
 
   /**
    * Resolves when the init process exits (at once when it exited already, even while no manager ran), with its
-   * status and the shim's exit time. One Wait call is shared by every caller; `signal` only stops this wait.
+   * exit code and the shim's exit time. One Wait call is shared by every caller; `signal` only stops this wait.
    */
-  wait(options: ShimOpOptions = {}): Promise<ExitInfo> {
+  wait(options: TaskCallOptions = {}): Promise<ExitStatus> {
     this.#exit ??= this.task.wait(this.id).catch((err: unknown) => {
       this.#exit = undefined;
       throw err;
@@ -202,25 +227,33 @@ export class ShimContainer {
   }
 
   /** Sends a signal (default SIGTERM) to init, or with `all` to every process. @throws ERR_TTRPC_NOT_FOUND once it exited. */
-  async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: ShimOpOptions & { all?: boolean } = {}): Promise<void> {
+  async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: TaskKillOptions = {}): Promise<void> {
     await this.task.kill(this.id, signal, { ...call(options), all: options.all ?? false });
   }
 
-  /** `runc delete` of the stopped (or created) container in the shim; resolves with how it ended. The shim stays up. */
-  async delete(options: ShimOpOptions = {}): Promise<DeletedProcess> {
-    return this.task.delete(this.id, call(options));
+  /**
+   * `runc delete` of the stopped (or created) container in the shim; resolves with how it ended. The shim stays up:
+   * `remove()` ends it.
+   * @throws ERR_FAILED_PRECONDITION while it runs or is paused.
+   */
+  async delete(options: TaskCallOptions = {}): Promise<ExitStatus & { pid: number }> {
+    return deleteStopped(this.task, this.id, call(options));
   }
 
-  /** Its state as the shim knows it (status, pid, exit status and time). */
-  async state(options: ShimOpOptions = {}): Promise<TaskState> {
-    return this.task.state(this.id, call(options));
+  /** Its state as the shim knows it (status, pid, and its exit once it stopped). */
+  async status(options: TaskCallOptions = {}): Promise<ProcessState> {
+    return processState(await this.task.state(this.id, call(options)));
   }
 
-  /** Registers `process` as exec `execId` with its own stdio; call `start()` on the result. */
-  async exec(execId: string, process: SpecProcess, options: ShimExecOptions = {}): Promise<ShimExec> {
+  /**
+   * Registers `process` as exec `execId` with its own stdio (default `{ stdout: 'pipe', stderr: 'pipe' }`; `'log'` is
+   * for containers only); call `start()` on the result.
+   * @throws ERR_INVALID_ARGUMENT for a bad id or stdio; ERR_TTRPC_ALREADY_EXISTS for an id in use.
+   */
+  async exec(execId: string, process: SpecProcess, options: TaskExecOptions = {}): Promise<ShimExec> {
     if (typeof execId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(execId)) throw newError('ERR_INVALID_ARGUMENT', 'execId must be 1–64 letters, digits, _ . -');
     const plan = planStdio(this.dir, `exec-${execId}-`, options.stdio ?? {});
-    if (plan.stdoutMode === 'file' || plan.stdoutMode === 'log') throw newError('ERR_INVALID_ARGUMENT', `options.stdio.stdout '${plan.stdoutMode}' is for containers, not execs`);
+    if (plan.stdoutMode === 'log') throw newError('ERR_INVALID_ARGUMENT', "options.stdio.stdout 'log' is for containers, not execs");
     const ends = await createStdio(plan, options.signal);
     try {
       const uris = stdioUris(plan, this.#ctx.loggerConfig);
@@ -234,56 +267,56 @@ export class ShimContainer {
   }
 
   /** Sets init's terminal size. */
-  async resizePty(width: number, height: number, options: ShimOpOptions = {}): Promise<void> {
-    await this.task.resizePty(this.id, { width, height }, call(options));
+  async resize(size: ConsoleSize, options: TaskCallOptions = {}): Promise<void> {
+    await this.task.resizePty(this.id, size, call(options));
   }
 
   /** Closes init's stdin (EOF inside the container). */
-  async closeIO(options: ShimOpOptions = {}): Promise<void> {
+  async closeStdin(options: TaskCallOptions = {}): Promise<void> {
     await this.task.closeIO(this.id, call(options));
   }
 
   /** Every process of the container. */
-  async pids(options: ShimOpOptions = {}): Promise<TaskProcess[]> {
+  async pids(options: TaskCallOptions = {}): Promise<ProcessInfo[]> {
     return this.task.pids(this.id, call(options));
   }
 
-  /** Cgroup metrics as the shim sends them (type URL and protobuf bytes). */
-  async stats(options: ShimOpOptions = {}): Promise<{ typeUrl: string; value: Uint8Array } | undefined> {
+  /** Cgroup metrics as the shim sends them (type URL and protobuf bytes; no timestamp). */
+  async metrics(options: TaskCallOptions = {}): Promise<TaskMetrics | undefined> {
     return this.task.stats(this.id, call(options));
   }
 
   /** Freezes it. */
-  async pause(options: ShimOpOptions = {}): Promise<void> {
+  async pause(options: TaskCallOptions = {}): Promise<void> {
     await this.task.pause(this.id, call(options));
   }
 
   /** Thaws it. */
-  async resume(options: ShimOpOptions = {}): Promise<void> {
+  async resume(options: TaskCallOptions = {}): Promise<void> {
     await this.task.resume(this.id, call(options));
   }
 
   /** Changes its resources (runc update). */
-  async update(resources: LinuxResources, options: ShimOpOptions = {}): Promise<void> {
+  async update(resources: LinuxResources, options: TaskCallOptions = {}): Promise<void> {
     await this.task.update(this.id, resources, call(options));
   }
 
   /**
    * Tears it down completely: `Delete` in the shim (with `force`, a running container is SIGKILLed first),
    * `Shutdown`, waits for the shim to exit, then removes its socket, FIFOs (stdio and the bundle's `log`), the
-   * container dir (record, `shim.log`, output logs) and runc's namespace dir when empty. The bundle is the
+   * container dir (record, `shim.log`, the container log) and runc's namespace dir when empty. The bundle is the
    * caller's to remove. Resolves with how init ended (undefined when the shim had deleted it already).
    *
    * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set.
    */
-  async remove(options: ShimOpOptions & { force?: boolean } = {}): Promise<DeletedProcess | undefined> {
+  async remove(options: TaskCallOptions & { force?: boolean } = {}): Promise<(ExitStatus & { pid: number }) | undefined> {
     const { signal, force = false } = options;
     signal?.throwIfAborted();
     if (this.#removed) return undefined;
-    let deleted: DeletedProcess | undefined;
+    let deleted: (ExitStatus & { pid: number }) | undefined;
     // NOT_FOUND: deleted in the shim already (the shim still runs); a closed connection: the shim is gone.
     let reachable = true;
-    const state = await this.state({ signal }).catch((err: unknown) => {
+    const state = await this.status({ signal }).catch((err: unknown) => {
       if (hasCode(err, 'ERR_TTRPC_NOT_FOUND')) return undefined;
       if (hasCode(err, 'ERR_TTRPC_CONNECTION_CLOSED') || hasCode(err, 'ERR_TTRPC_UNAVAILABLE')) {
         reachable = false;

@@ -5,7 +5,8 @@ import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
 import { createFifo, eventIterator, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
-import { createEventsService, type ShimEvent } from './events.js';
+import type { TaskEvent } from '../oci/index.js';
+import { createEventsService } from './events.js';
 import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
 import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
@@ -157,11 +158,11 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   }
 
   /**
-   * Events forwarded by this root's shims from now on, as an async iterator. It ends on `close()` or `return()`;
-   * with `signal`, it rejects with `signal.reason` on abort.
+   * Events forwarded by this root's shims from now on, as an endless async iterator. It ends quietly on `close()`,
+   * `return()` (a `break`) or when `signal` aborts (events queued before the abort are still read).
    */
-  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShimEvent> {
-    return eventIterator<ShimEvent>(
+  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TaskEvent> {
+    return eventIterator<TaskEvent>(
       (push, end) => {
         this.on('event', push);
         this.#iterators.add(end);
@@ -170,7 +171,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
           this.#iterators.delete(end);
         };
       },
-      { signal: options.signal },
+      { signal: options.signal, onAbort: 'end' },
     );
   }
 
@@ -305,10 +306,10 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     this.#loggerConfig.binary = binary;
   }
 
-  #onEvent(event: ShimEvent): void {
+  #onEvent(event: TaskEvent): void {
     if (event.namespace !== this.namespace) return;
     this.emit('event', event);
-    (this.emit as (type: string, e: ShimEvent) => boolean)(event.type, event);
+    (this.emit as (type: string, e: TaskEvent) => boolean)(event.type, event);
   }
 
   async #reattach(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<ShimContainer | undefined> {

@@ -3,11 +3,14 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import { createFifos, logger, openFifo, removeFifo } from '../util/index.js';
-import type { ShimOutputMode, ShimStdioOptions, ShimStdioRecord, ShimTerminalOptions } from './manager-types.js';
+import type { OutputTarget, StdioOptions } from '../oci/index.js';
+import type { ShimStdioRecord } from './manager-types.js';
 
 const log = logger('shim:stdio');
 
-const MODES: readonly ShimOutputMode[] = ['pipe', 'file', 'log', 'null'];
+const MODES = ['pipe', 'log', 'null'] as const;
+// What the 1.6 shim takes: an absolute FIFO path (no scheme), `file:///…` or `binary:///…`.
+const URI = /^(?:\/|file:\/\/\/|binary:\/\/\/)./;
 
 /** How the shim launches the logger for `'log'` output. */
 export interface LoggerConfig {
@@ -32,51 +35,61 @@ export interface StdioUris {
   terminal: boolean;
 }
 
+function checkTarget(target: unknown, name: string): OutputTarget {
+  if (typeof target === 'object' && target !== null) {
+    const { uri } = target as { uri?: unknown };
+    if (typeof uri !== 'string' || !URI.test(uri)) throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name}.uri must be an absolute FIFO path, a file:/// or a binary:/// URI`);
+    return { uri };
+  }
+  if (!MODES.includes(target as (typeof MODES)[number])) throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name} must be one of ${MODES.join(', ')} or { uri }`);
+  return target as OutputTarget;
+}
+
+// The shim picks the kind of stdio by stdout alone: a file:// or binary:// stdout (and our 'log', a binary://)
+// takes stderr with it, anything else makes both FIFO paths.
+const carriesBoth = (t: OutputTarget): boolean => t === 'log' || (typeof t === 'object' && !t.uri.startsWith('/'));
+const isFifo = (t: OutputTarget): boolean => t === 'pipe' || (typeof t === 'object' && t.uri.startsWith('/'));
+const sameTarget = (a: OutputTarget, b: OutputTarget): boolean => (typeof a === 'object' && typeof b === 'object' ? a.uri === b.uri : a === b);
+
 /**
  * Checks stdio options and turns them into a record of paths under `dir` (file names prefixed by `prefix`). Pure.
- * @throws ERR_INVALID_ARGUMENT for unknown modes, or a `stderr` that differs from a `'file'`/`'log'` `stdout`.
+ * @throws ERR_INVALID_ARGUMENT for unknown targets, or a `stderr` that differs from a stdout that carries both
+ *   streams (`'log'`, `file://`, `binary://`).
  */
-export function planStdio(dir: string, prefix: string, options: ShimStdioOptions | ShimTerminalOptions = {}): ShimStdioRecord {
+export function planStdio(dir: string, prefix: string, options: StdioOptions = {}): ShimStdioRecord {
   if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options.stdio must be an object');
   const terminal = options.terminal === true;
-  const stdoutMode = options.stdout ?? 'pipe';
-  const stderrMode = terminal ? 'null' : ((options as ShimStdioOptions).stderr ?? stdoutMode);
-  for (const [name, mode] of [['stdout', stdoutMode], ['stderr', stderrMode]] as const) {
-    if (!MODES.includes(mode)) throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name} must be one of ${MODES.join(', ')}`);
+  const stdoutMode = checkTarget(options.stdout ?? 'pipe', 'stdout');
+  // With a terminal there is one output stream: stderr is ignored.
+  const stderrMode = terminal ? 'null' : checkTarget(options.stderr ?? stdoutMode, 'stderr');
+  const merged = carriesBoth(stdoutMode);
+  if (merged && !terminal && !sameTarget(stderrMode, stdoutMode)) {
+    throw newError('ERR_INVALID_ARGUMENT', 'options.stdio.stderr must be the same as stdout or left out when stdout is \'log\', file:// or binary://: the shim writes both streams there');
   }
-  const merged = stdoutMode === 'file' || stdoutMode === 'log';
-  if (merged && !terminal && stderrMode !== stdoutMode) {
-    throw newError('ERR_INVALID_ARGUMENT', `options.stdio.stderr must be '${stdoutMode}' or left out when stdout is '${stdoutMode}': the shim writes both streams there`);
-  }
-  if (!merged && (stderrMode === 'file' || stderrMode === 'log')) {
-    throw newError('ERR_INVALID_ARGUMENT', `options.stdio.stderr may be '${stderrMode}' only when stdout is too`);
+  if (!merged && carriesBoth(stderrMode)) {
+    throw newError('ERR_INVALID_ARGUMENT', 'options.stdio.stderr may be \'log\', file:// or binary:// only when stdout is the same');
   }
   const record: ShimStdioRecord = { terminal, stdoutMode, stderrMode };
   if (options.stdin === true) record.stdin = join(dir, `${prefix}stdin`);
   // With FIFO stdio the 1.6 shim opens every output path it is given or not ("" fails), so a 'null' stream beside
   // a FIFO one still gets a FIFO, which this side drains and drops.
-  const fifos = !terminal && (stdoutMode === 'pipe' || stderrMode === 'pipe' || options.stdin === true) && !merged;
+  const fifos = !terminal && !merged && (isFifo(stdoutMode) || isFifo(stderrMode) || options.stdin === true);
   if (stdoutMode === 'pipe' || (fifos && stdoutMode === 'null')) record.stdout = join(dir, `${prefix}stdout`);
   if (stderrMode === 'pipe' || (fifos && stderrMode === 'null')) record.stderr = join(dir, `${prefix}stderr`);
-  if (stdoutMode === 'file') record.logPath = join(dir, `${prefix}output.log`);
   if (stdoutMode === 'log') record.logPath = join(dir, `${prefix}container.log`);
   return record;
 }
 
 /** The URIs for the shim of a planned stdio. Pure. */
 export function stdioUris(record: ShimStdioRecord, loggerConfig: LoggerConfig): StdioUris {
-  let stdout = record.stdout ?? '';
-  let stderr = record.stderr ?? '';
-  if (record.stdoutMode === 'file') {
-    stdout = `file://${record.logPath!}`;
-    stderr = stdout;
-  } else if (record.stdoutMode === 'log') {
+  const uri = (target: OutputTarget, fifo: string | undefined): string => {
+    if (typeof target === 'object') return target.uri;
+    if (target !== 'log') return fifo ?? '';
     // The shim passes each query pair as two arguments (in no set order).
     const query = new URLSearchParams({ path: record.logPath!, max: String(loggerConfig.maxBytes) });
-    stdout = `binary://${loggerConfig.binary}?${query.toString()}`;
-    stderr = stdout;
-  }
-  return { stdin: record.stdin ?? '', stdout, stderr: record.terminal ? '' : stderr, terminal: record.terminal };
+    return `binary://${loggerConfig.binary}?${query.toString()}`;
+  };
+  return { stdin: record.stdin ?? '', stdout: uri(record.stdoutMode, record.stdout), stderr: record.terminal ? '' : uri(record.stderrMode, record.stderr), terminal: record.terminal };
 }
 
 // Opens the output FIFOs for reading; a 'null' stream's FIFO is drained and not exposed.
@@ -142,7 +155,7 @@ export function closeStdio(ends: StdioEnds): void {
   for (const s of [ends.stdin, ends.stdout, ends.stderr, ...(ends.drained ?? [])]) s?.destroy();
 }
 
-/** Removes the FIFOs (and a `'file'`/`'log'` output with its rotations) of a planned stdio. */
+/** Removes the FIFOs this side made (and a `'log'` output with its rotation) of a planned stdio; `{ uri }` targets are the caller's. */
 export async function removeStdio(record: ShimStdioRecord): Promise<void> {
   for (const key of ['stdin', 'stdout', 'stderr'] as const) {
     const path = record[key];

@@ -1,23 +1,12 @@
 import { constants } from 'node:os';
 import { hasCode, newError } from '../errors/index.js';
-import type { LinuxResources } from '../oci/index.js';
+import type { ExitStatus, LinuxResources, ProcessInfo, ProcessStatus, TaskMetrics } from '../oci/index.js';
 import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
 import { TaskDefinition } from '../gen/containerd/runtime/task/v2/shim.js';
 import { Status } from '../gen/containerd/types/task/task.js';
 import { jsonAny, mountToWire, timestampToDate, typeNameOf } from './convert.js';
 import { runcOptionsAny } from './runc-options.js';
-import type {
-  CreateTaskRequest,
-  DeletedProcess,
-  ExecProcessRequest,
-  ExitInfo,
-  ShimCallOptions,
-  ShimConnectInfo,
-  ShimTaskClientOptions,
-  TaskProcess,
-  TaskState,
-  TaskStatus,
-} from './task-types.js';
+import type { CreateTaskRequest, ExecProcessRequest, ShimCallOptions, ShimConnectInfo, ShimTaskClientOptions, TaskState } from './task-types.js';
 import { TtrpcClient, type TtrpcConnectOptions } from './ttrpc/client.js';
 import { createTtrpcClient, type TtrpcServiceClient } from './ttrpc/service.js';
 
@@ -28,7 +17,7 @@ export const TASK_SERVICE_V2 = 'containerd.task.v2.Task';
 export const OCI_PROCESS_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 export const OCI_LINUX_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 
-const STATUS: Record<number, TaskStatus> = {
+const STATUS: Record<number, ProcessStatus> = {
   [Status.UNKNOWN]: 'unknown',
   [Status.CREATED]: 'created',
   [Status.RUNNING]: 'running',
@@ -119,10 +108,10 @@ export class ShimTaskClient implements AsyncDisposable {
   }
 
   /** `Wait`: resolves when the process exits (or has exited). No default deadline: pass `signal` to stop waiting. */
-  async wait(id: string, options: ShimCallOptions & { execId?: string } = {}): Promise<ExitInfo> {
+  async wait(id: string, options: ShimCallOptions & { execId?: string } = {}): Promise<ExitStatus> {
     requireId(id, 'id');
     const r = await this.#run('wait', { id, execId: options.execId ?? '' }, options, false);
-    return { exitStatus: r.exitStatus, exitedAt: timestampToDate(r.exitedAt) };
+    return { code: r.exitStatus, exitedAt: timestampToDate(r.exitedAt) };
   }
 
   /** `Kill`: sends `signal` (number or name) to the process, or with `all` to every process of the container. */
@@ -132,28 +121,29 @@ export class ShimTaskClient implements AsyncDisposable {
   }
 
   /** `Delete`: removes the exec `execId`, or the container (runc delete); resolves with how it ended. */
-  async delete(id: string, options: ShimCallOptions & { execId?: string } = {}): Promise<DeletedProcess> {
+  async delete(id: string, options: ShimCallOptions & { execId?: string } = {}): Promise<ExitStatus & { pid: number }> {
     requireId(id, 'id');
     const r = await this.#run('delete', { id, execId: options.execId ?? '' }, options);
-    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: timestampToDate(r.exitedAt) };
+    return { pid: r.pid, code: r.exitStatus, exitedAt: timestampToDate(r.exitedAt) };
   }
 
-  /** `State`: the process's status, pid, stdio and exit. */
+  /** `State`: the process's status, pid, stdio and, once it stopped, its exit. */
   async state(id: string, options: ShimCallOptions & { execId?: string } = {}): Promise<TaskState> {
     requireId(id, 'id');
     const r = await this.#run('state', { id, execId: options.execId ?? '' }, options);
+    const status = STATUS[r.status] ?? 'unknown';
     return {
       id: r.id,
       execId: r.execId === '' ? undefined : r.execId,
       bundle: r.bundle,
       pid: r.pid,
-      status: STATUS[r.status] ?? 'unknown',
+      status,
       stdin: r.stdin,
       stdout: r.stdout,
       stderr: r.stderr,
       terminal: r.terminal,
-      exitStatus: r.exitStatus,
-      exitedAt: timestampToDate(r.exitedAt),
+      // The shim sends 0 and Go's zero time until the process stopped.
+      exit: status === 'stopped' ? { code: r.exitStatus, exitedAt: timestampToDate(r.exitedAt) } : undefined,
     };
   }
 
@@ -190,7 +180,7 @@ export class ShimTaskClient implements AsyncDisposable {
   }
 
   /** `Pids`: every process of the container, with the exec each belongs to. */
-  async pids(id: string, options: ShimCallOptions = {}): Promise<TaskProcess[]> {
+  async pids(id: string, options: ShimCallOptions = {}): Promise<ProcessInfo[]> {
     requireId(id, 'id');
     const r = await this.#run('pids', { id }, options);
     return r.processes.map((p) => {
@@ -221,11 +211,14 @@ export class ShimTaskClient implements AsyncDisposable {
     await this.#run('update', { id, resources: jsonAny(OCI_LINUX_RESOURCES_TYPE_URL, resources), annotations: options.annotations ?? {} }, options);
   }
 
-  /** `Stats`: the cgroup metrics as the shim sends them (an Any: type URL and protobuf bytes), or undefined. */
-  async stats(id: string, options: ShimCallOptions = {}): Promise<{ typeUrl: string; value: Uint8Array } | undefined> {
+  /**
+   * `Stats`: the cgroup metrics as the shim sends them (an Any: type URL and protobuf bytes), or undefined. The shim
+   * sends no time with them: `timestamp` is undefined.
+   */
+  async stats(id: string, options: ShimCallOptions = {}): Promise<TaskMetrics | undefined> {
     requireId(id, 'id');
     const r = await this.#run('stats', { id }, options);
-    return r.stats === undefined ? undefined : { typeUrl: r.stats.typeUrl, value: r.stats.value };
+    return r.stats === undefined ? undefined : { timestamp: undefined, typeUrl: r.stats.typeUrl, value: r.stats.value };
   }
 
   /**

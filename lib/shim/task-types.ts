@@ -1,4 +1,4 @@
-import type { Mount, SpecProcess } from '../oci/index.js';
+import type { Mount, ProcessState, SpecProcess } from '../oci/index.js';
 import type { RuncShimOptions } from './runc-options.js';
 
 // The domain types of ShimTaskClient: what callers pass and get back, free of generated protobuf types.
@@ -18,9 +18,6 @@ export interface ShimTaskClientOptions {
   /** Default deadline of every call except `wait`, in ms. Default none. */
   callTimeoutMs?: number;
 }
-
-/** A process's lifecycle status, as a shim reports it. */
-export type TaskStatus = 'unknown' | 'created' | 'running' | 'stopped' | 'paused' | 'pausing';
 
 /** What `create` needs. Stdio entries are FIFO paths, `file://` or `binary://` URIs; empty or absent means none. */
 export interface CreateTaskRequest {
@@ -50,29 +47,15 @@ export interface ExecProcessRequest {
   stderr?: string;
 }
 
-/** How a process ended. `exitedAt` is undefined when the shim has no exit time (Go's zero time). */
-export interface ExitInfo {
-  exitStatus: number;
-  exitedAt: Date | undefined;
-}
-
-/** The answer of `delete`. */
-export interface DeletedProcess extends ExitInfo {
-  pid: number;
-}
-
-/** The answer of `state`. */
-export interface TaskState extends ExitInfo {
-  id: string;
-  /** Undefined for the init process. */
-  execId: string | undefined;
+/**
+ * The answer of `state`: the shared process state (its `exit` set once it stopped) and what the shim holds of the
+ * process's bundle and stdio (FIFO paths or URIs; '' for none).
+ */
+export interface TaskState extends ProcessState {
   bundle: string;
-  pid: number;
-  status: TaskStatus;
   stdin: string;
   stdout: string;
   stderr: string;
-  terminal: boolean;
 }
 
 /** The answer of `connect`. */
@@ -83,11 +66,4 @@ export interface ShimConnectInfo {
   taskPid: number;
   /** Empty for the 1.6 runc shim. */
   version: string;
-}
-
-/** One entry of `pids`. */
-export interface TaskProcess {
-  pid: number;
-  /** The exec the pid was started for; undefined for init's processes. */
-  execId: string | undefined;
 }
