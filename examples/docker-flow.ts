@@ -90,10 +90,10 @@ async function main(): Promise<void> {
     container.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = container.wait();
     await container.start();
-    const { exitStatus } = await exited;
+    const { code } = await exited;
     await container.remove();
     for (const line of output.trimEnd().split('\n')) detail(`| ${line}`);
-    detail(`exit code ${exitStatus} (the script's own "exit 3", reported by the shim after runc had gone)`);
+    detail(`exit code ${code} (the script's own "exit 3", reported by the shim after runc had gone)`);
     await snapshotter.remove(id);
   } finally {
     await shims?.close();

@@ -88,12 +88,12 @@ async function main(): Promise<void> {
     const report = await manager.init();
     console.log(`reattached: ${report.reattached.join(', ')}`);
     const container = manager.get(ID)!;
-    console.log(`state: ${(await container.state()).status}, shim pid ${container.shimPid}`);
+    console.log(`state: ${(await container.status()).status}, shim pid ${container.shimPid}`);
 
     // 4. Stop it and read the exit code, then tear everything down (shim, runc state, FIFOs, records).
     await container.kill('SIGKILL');
     const exit = await container.wait();
-    console.log(`exit code ${exit.exitStatus} at ${exit.exitedAt?.toISOString()}`);
+    console.log(`exit code ${exit.code} at ${exit.exitedAt?.toISOString()}`);
     const lastLines = (await readFile(started.logPath, 'utf8')).trim().split('\n').slice(-3);
     console.log(`last log lines (${started.logPath}):\n  ${lastLines.join('\n  ')}`);
     await container.remove();

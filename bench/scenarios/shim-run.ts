@@ -71,7 +71,7 @@ export function createShimRunScenario(): Scenario {
     await c.remove({ signal });
     await rm(bundle, { recursive: true, force: true });
     await rm(snap, { recursive: true, force: true });
-    return `exit ${exit.exitStatus}`;
+    return `exit ${exit.code}`;
   }
 
   return {

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode } from '../../../lib/errors/index.js';
-import type { ShimEvent, ShimManager } from '../../../lib/shim/index.js';
+import type { TaskEvent } from '../../../lib/oci/index.js';
+import type { ShimManager } from '../../../lib/shim/index.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { ManagerFixture, readAll, until } from './manager-fixture.js';
 
@@ -31,9 +32,9 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
   });
 
   it('keeps stdout and stderr apart, reports the exit code, emits typed events and tears down completely', async () => {
-    const events: ShimEvent[] = [];
+    const events: TaskEvent[] = [];
     manager.on('event', (e) => events.push(e));
-    const exits: ShimEvent[] = [];
+    const exits: TaskEvent[] = [];
     manager.on('exit', (e) => exits.push(e));
     const bundle = await fx.bundle('echo1', ['sh', '-c', 'echo hello-out; echo oops-err >&2; exit 3']);
     const c = await manager.start('echo1', bundle);
@@ -45,20 +46,20 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     const err = readAll(c.stderr);
     const pid = await c.start();
     const exit = await c.wait();
-    expect(exit.exitStatus).to.equal(3);
+    expect(exit.code).to.equal(3);
     expect(exit.exitedAt).to.be.instanceOf(Date);
     expect(await out).to.equal('hello-out\n');
     expect(await err).to.equal('oops-err\n');
-    expect((await c.state()).status).to.equal('stopped');
+    expect((await c.status()).status).to.equal('stopped');
     // runc state lives under the manager's own runc root, with the namespace appended by the shim.
     expect(existsSync(join(fx.stateDir, 'runc', fx.namespace, 'echo1'))).to.equal(true);
     const deleted = await c.remove();
-    expect(deleted).to.deep.include({ pid, exitStatus: 3 });
+    expect(deleted).to.deep.include({ pid, code: 3 });
     expect(manager.get('echo1')).to.equal(undefined);
     await until(() => events.some((e) => e.type === 'delete'), 5000, 'delete event');
     expect(events.map((e) => e.type)).to.deep.equal(['create', 'start', 'exit', 'delete']);
     expect(exits).to.have.length(1);
-    expect(exits[0]).to.deep.include({ containerId: 'echo1', exitStatus: 3, pid });
+    expect(exits[0]).to.deep.include({ containerId: 'echo1', code: 3, pid });
     expect(fx.leftovers()).to.deep.equal([]);
   });
 
@@ -72,7 +73,7 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     expect(hasCode(await rejection(manager.start('code0', join(fx.dir, 'bundles', 'code0'))), 'ERR_ALREADY_EXISTS')).to.equal(true);
     expect(hasCode(await rejection(manager.start('other', join(fx.dir, 'bundles', 'code0'))), 'ERR_INVALID_ARGUMENT')).to.equal(true);
     for (const c of containers) await c.start();
-    expect((await Promise.all(containers.map((c) => c.wait()))).map((e) => e.exitStatus)).to.deep.equal(codes);
+    expect((await Promise.all(containers.map((c) => c.wait()))).map((e) => e.code)).to.deep.equal(codes);
     expect(manager.list().map((c) => c.id).sort()).to.deep.equal(['code0', 'code1', 'code42']);
     for (const c of containers) await c.remove();
     expect(manager.list()).to.deep.equal([]);
@@ -85,12 +86,12 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     const out = readAll(ex.stdout);
     const wait = ex.wait();
     expect(await ex.start()).to.be.greaterThan(1);
-    expect((await wait).exitStatus).to.equal(5);
+    expect((await wait).code).to.equal(5);
     expect(await out).to.equal('from-exec\n');
     await ex.delete();
     expect(existsSync(join(c.dir, 'exec-x1-stdout'))).to.equal(false);
     await c.kill('SIGKILL');
-    expect((await c.wait()).exitStatus).to.equal(137);
+    expect((await c.wait()).code).to.equal(137);
     await c.remove();
   });
 
@@ -101,7 +102,7 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     expect(c.stdin).to.not.equal(undefined);
     c.stdin!.write('line one\n');
     c.stdin!.end('line two\n');
-    expect((await c.wait()).exitStatus).to.equal(0);
+    expect((await c.wait()).code).to.equal(0);
     expect(await out).to.equal('line one\nline two\n');
     await c.remove();
   });
@@ -112,15 +113,15 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     await c.start();
     expect(hasCode(await rejection(c.remove()), 'ERR_FAILED_PRECONDITION')).to.equal(true);
     await c.pause();
-    expect((await c.state()).status).to.equal('paused');
+    expect((await c.status()).status).to.equal('paused');
     await c.resume();
-    expect((await c.state()).status).to.equal('running');
+    expect((await c.status()).status).to.equal('running');
     expect((await c.pids()).length).to.be.greaterThan(0);
     await c.kill('SIGTERM');
-    expect((await c.wait()).exitStatus).to.equal(143);
+    expect((await c.wait()).code).to.equal(143);
     const forced = await manager.start('force1', await fx.bundle('force1', ['sleep', '60']), { stdio: { stdout: 'null' } });
     await forced.start();
-    expect((await forced.remove({ force: true }))?.exitStatus).to.equal(137);
+    expect((await forced.remove({ force: true }))?.code).to.equal(137);
     await c.remove();
   });
 
@@ -148,7 +149,7 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     }
   });
 
-  it('delivers events through the async iterator until aborted', async () => {
+  it('delivers events through the async iterator until aborted, then ends quietly', async () => {
     const ac = new AbortController();
     const seen: string[] = [];
     const iterate = (async () => {
@@ -160,12 +161,16 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
       } catch (err) {
         return err;
       }
-      return undefined;
+      return 'ended';
     })();
     const c = await manager.start('iter1', await fx.bundle('iter1', ['true']), { stdio: { stdout: 'null' } });
     await c.start();
-    expect(String(await iterate)).to.contain('enough');
+    expect(await iterate).to.equal('ended');
     expect(seen).to.deep.equal(['create', 'start', 'exit']);
+    // An already-aborted signal: the iteration ends before it yields anything.
+    const none: unknown[] = [];
+    for await (const e of manager.events({ signal: AbortSignal.abort(new Error('never')) })) none.push(e);
+    expect(none).to.deep.equal([]);
     await c.remove();
   });
 });
@@ -205,7 +210,7 @@ describe('ShimManager: many FIFO-attached containers', function () {
     expect(ioMs, 'file I/O beside five waiting FIFOs').to.be.lessThan(15_000);
     await rm(big);
     const exits = await Promise.all(containers.map((c) => c.wait()));
-    expect(exits.map((e) => e.exitStatus)).to.deep.equal([0, 0, 0, 0, 0]);
+    expect(exits.map((e) => e.code)).to.deep.equal([0, 0, 0, 0, 0]);
     const texts = await Promise.all(outputs);
     texts.forEach((text, i) => {
       const got = text.split('\n').filter(Boolean);

@@ -30,7 +30,7 @@ describe('ShimManager: the logger writes valid JSON in valid UTF-8, whatever the
     const c = await manager.start(id, await fx.bundle(id, ['sh', '-c', script]), { stdio: { stdout: 'log' } });
     try {
       await c.start();
-      expect((await c.wait()).exitStatus).to.equal(0);
+      expect((await c.wait()).code).to.equal(0);
       // The logger sees EOF (and writes what is left) once the shim lets go of the pipes, at Delete.
       await c.delete();
       const path = c.logPath!;

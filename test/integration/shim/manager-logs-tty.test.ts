@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { ShimEvent, ShimManager } from '../../../lib/shim/index.js';
+import type { TaskEvent } from '../../../lib/oci/index.js';
+import type { ShimManager } from '../../../lib/shim/index.js';
 import { ManagerFixture, readAll, until } from './manager-fixture.js';
 
 interface LogRecord {
@@ -35,10 +36,10 @@ describe('ShimManager: the logger, TTY and OOM', function () {
     const script = 'i=0; while [ $i -lt 150 ]; do echo "out \\"$i\\""; echo "err $i" >&2; i=$((i+1)); done; printf "no newline"';
     const c = await manager.start('logs1', await fx.bundle('logs1', ['sh', '-c', script]), { stdio: { stdout: 'log' } });
     await c.start();
-    expect((await c.wait()).exitStatus).to.equal(0);
+    expect((await c.wait()).code).to.equal(0);
     // The shim holds the pipes' write ends until Delete: only then does the logger see EOF and write the
     // unterminated last line.
-    expect((await c.delete()).exitStatus).to.equal(0);
+    expect((await c.delete()).code).to.equal(0);
     const path = c.logPath!;
     await until(() => existsSync(path) && readFileSync(path, 'utf8').includes('no newline'), 5000, 'the last record');
     expect(existsSync(`${path}.1`), 'rotated file').to.equal(true);
@@ -72,7 +73,7 @@ describe('ShimManager: the logger, TTY and OOM', function () {
     await until(() => fx.loggerPids().length === 0, 15_000, 'the logger to exit');
   });
 
-  it('runs a TTY process whose size, set through resizePty, stty sees', async () => {
+  it('runs a TTY process whose size, set through resize, stty sees', async () => {
     const bundle = await fx.bundle('tty1', ['sh', '-c', 'sleep 0.5; stty size'], (spec) => {
       spec.process!.terminal = true;
     });
@@ -80,14 +81,14 @@ describe('ShimManager: the logger, TTY and OOM', function () {
     expect(c.stderr).to.equal(undefined);
     const out = readAll(c.stdout);
     await c.start();
-    await c.resizePty(123, 45);
-    expect((await c.wait()).exitStatus).to.equal(0);
+    await c.resize({ width: 123, height: 45 });
+    expect((await c.wait()).code).to.equal(0);
     expect((await out).trim()).to.equal('45 123');
     await c.remove();
   });
 
   it('reports an OOM event for a container over its memory limit', async () => {
-    const oom: ShimEvent[] = [];
+    const oom: TaskEvent[] = [];
     manager.on('oom', (e) => oom.push(e));
     const bundle = await fx.bundle('oom1', ['sh', '-c', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived'], (spec) => {
       spec.linux!.resources = { ...spec.linux!.resources, memory: { limit: 8 * 1024 * 1024, swap: 8 * 1024 * 1024 } };
@@ -95,7 +96,7 @@ describe('ShimManager: the logger, TTY and OOM', function () {
     const c = await manager.start('oom1', bundle, { stdio: { stdout: 'null' } });
     await c.start();
     const exit = await c.wait();
-    expect(exit.exitStatus).to.not.equal(0);
+    expect(exit.code).to.not.equal(0);
     await until(() => oom.length > 0, 10_000, 'an oom event');
     expect(oom[0]).to.deep.include({ type: 'oom', containerId: 'oom1' });
     await c.remove();

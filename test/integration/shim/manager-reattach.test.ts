@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasCode } from '../../../lib/errors/index.js';
-import type { ShimOutputMode } from '../../../lib/shim/index.js';
+import type { OutputTarget } from '../../../lib/oci/index.js';
 import { trackChild } from '../../fixtures/safety-net.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { ManagerFixture, until } from './manager-fixture.js';
@@ -16,7 +16,7 @@ interface ChildReport {
 }
 
 /** Runs the child engine on the fixture's root, waits for its ready line, SIGKILLs it. */
-async function runAndKillEngine(fx: ManagerFixture, containers: Array<{ id: string; bundle: string; stdout: ShimOutputMode }>): Promise<ChildReport> {
+async function runAndKillEngine(fx: ManagerFixture, containers: Array<{ id: string; bundle: string; stdout: OutputTarget }>): Promise<ChildReport> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ stateDir: fx.stateDir, namespace: fx.namespace, containers })], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -75,15 +75,16 @@ describe('ShimManager: containers outlive the engine', function () {
     expect(tick, 'ticker reattached').to.not.equal(undefined);
     expect(manager.list().map((c) => c.id).sort()).to.deep.equal(['exit7', 'ticker']);
 
-    const state = await exit7.state();
+    const state = await exit7.status();
     expect(state.status).to.equal('stopped');
     const exit = await exit7.wait();
-    expect(exit.exitStatus).to.equal(7);
+    expect(exit.code).to.equal(7);
     expect(exit.exitedAt!.getTime()).to.be.lessThan(reattachedAt);
     expect(exit.exitedAt!.getTime()).to.be.greaterThan(exit7.createdAt.getTime());
-    expect(state.exitedAt?.getTime()).to.equal(exit.exitedAt!.getTime());
+    expect(state.exit?.code).to.equal(7);
+    expect(state.exit?.exitedAt?.getTime()).to.equal(exit.exitedAt!.getTime());
 
-    expect((await tick.state()).status).to.equal('running');
+    expect((await tick.status()).status).to.equal('running');
     // The logger kept writing while no manager ran: stdout and stderr apart, each line stamped.
     const records = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; stream: string; log: string });
     const late = records.filter((r) => Date.parse(r.time) > killedAt + 500);
@@ -92,9 +93,9 @@ describe('ShimManager: containers outlive the engine', function () {
     for (const r of records) expect(r.log).to.match(r.stream === 'stdout' ? /^tick \d+\n$/ : /^err \d+\n$/);
     expect(records[0]!.time).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     await tick.kill('SIGKILL');
-    expect((await tick.wait()).exitStatus).to.equal(137);
-    expect((await exit7.remove())?.exitStatus).to.equal(7);
-    expect((await tick.remove())?.exitStatus).to.equal(137);
+    expect((await tick.wait()).code).to.equal(137);
+    expect((await exit7.remove())?.code).to.equal(7);
+    expect((await tick.remove())?.code).to.equal(137);
     await manager.close();
     expect(fx.leftovers()).to.deep.equal([]);
   });
@@ -104,7 +105,7 @@ describe('ShimManager: containers outlive the engine', function () {
     const c = await first.start('orphan', await fx.bundle('orphan', ['sleep', '600']), { stdio: { stdout: 'pipe', stderr: 'pipe' } });
     await c.start();
     const shimPid = c.shimPid;
-    const containerPid = (await c.state()).pid;
+    const containerPid = (await c.status()).pid;
     await first.close();
     process.kill(shimPid, 'SIGKILL');
     await until(() => !isAlive(shimPid), 5000, 'shim death');
@@ -115,7 +116,7 @@ describe('ShimManager: containers outlive the engine', function () {
     expect(Date.now() - before, 'init with a dead shim').to.be.lessThan(3000);
     expect(second.list()).to.deep.equal([]);
     expect(fx.lastReport?.reattached).to.deep.equal([]);
-    expect(fx.lastReport?.dead.map((d) => [d.id, d.exitStatus])).to.deep.equal([['orphan', 137]]);
+    expect(fx.lastReport?.dead.map((d) => [d.id, d.code])).to.deep.equal([['orphan', 137]]);
     await until(() => !isAlive(containerPid), 5000, 'container death');
     expect(fx.leftovers()).to.deep.equal([]);
   });

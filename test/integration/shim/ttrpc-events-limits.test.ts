@@ -28,7 +28,7 @@ describe('shim events server limits against containerd-shim-runc-v2', function (
     const before = harness.events.length;
     await shim.task.kill(shim.id, 'SIGKILL');
     const exit = await harness.waitForEvent((e) => e.type === 'exit');
-    expect(exit).to.deep.include({ containerId: shim.id, exitStatus: 137 });
+    expect(exit).to.deep.include({ containerId: shim.id, code: 137 });
     expect(harness.events.length).to.be.greaterThan(before);
     await shim.task.delete(shim.id);
     await shim.task.shutdown(shim.id);

@@ -4,8 +4,8 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:f
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Spec } from '../../../lib/oci/index.js';
-import { createEventsService, ShimTaskClient, TtrpcServer, type ShimEvent, type TtrpcCallContext, type TtrpcServerOptions } from '../../../lib/shim/index.js';
+import type { Spec, TaskEvent } from '../../../lib/oci/index.js';
+import { createEventsService, ShimTaskClient, TtrpcServer, type TtrpcCallContext, type TtrpcServerOptions } from '../../../lib/shim/index.js';
 import { createFifo, openFifo } from '../../../lib/util/fifo.js';
 import { writeBusyboxBundle } from '../../fixtures/bundle.js';
 import { trackCleanup } from '../../fixtures/safety-net.js';
@@ -24,7 +24,7 @@ const RUNC_DEFAULT_ROOT = '/run/containerd/runc';
 
 /** A received event and the namespace metadata of its Forward call. */
 export interface ReceivedEvent {
-  event: ShimEvent;
+  event: TaskEvent;
   metadataNamespace: string | undefined;
 }
 
@@ -66,7 +66,7 @@ export class ShimHarness {
     const server = new TtrpcServer(serverOptions);
     const harness = new ShimHarness(base, eventsSocket, server);
     server.register(
-      createEventsService((event: ShimEvent, context: TtrpcCallContext) => {
+      createEventsService((event: TaskEvent, context: TtrpcCallContext) => {
         harness.events.push({ event, metadataNamespace: context.namespace });
         for (const w of harness.#eventWaiters.splice(0)) w();
       }),
@@ -77,7 +77,7 @@ export class ShimHarness {
   }
 
   /** Waits until an event matching `predicate` has arrived (or `timeoutMs` passes). */
-  async waitForEvent(predicate: (e: ShimEvent) => boolean, timeoutMs = 10_000): Promise<ShimEvent> {
+  async waitForEvent(predicate: (e: TaskEvent) => boolean, timeoutMs = 10_000): Promise<TaskEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.find((r) => predicate(r.event));

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Spec } from '../../../lib/oci/index.js';
+import type { Spec, TaskEvent } from '../../../lib/oci/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { hasCode } from '../../../lib/errors/index.js';
-import type { ShimEvent } from '../../../lib/shim/index.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { addressFile, ShimHarness } from './ttrpc-harness.js';
 import { rejection } from '../../fixtures/assert.js';
@@ -39,12 +38,12 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     const { pid } = await shim.task.create({ id: shim.id, bundle: shim.bundle, stdout: shim.stdoutPath, stderr: shim.stderrPath });
     expect(pid).to.be.greaterThan(1);
     const created = await shim.task.state(shim.id);
-    expect(created).to.deep.include({ id: shim.id, status: 'created', pid, bundle: shim.bundle, exitedAt: undefined });
+    expect(created).to.deep.include({ id: shim.id, status: 'created', pid, bundle: shim.bundle, exit: undefined });
 
     const wait = shim.task.wait(shim.id);
     expect(await shim.task.start(shim.id)).to.equal(pid);
     const exit = await wait;
-    expect(exit.exitStatus).to.equal(7);
+    expect(exit.code).to.equal(7);
     expect(exit.exitedAt).to.be.instanceOf(Date);
     expect(Math.abs(exit.exitedAt!.getTime() - Date.now())).to.be.lessThan(30_000);
 
@@ -53,11 +52,12 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     expect(shim.stderr()).to.equal('err-line\n');
 
     const stopped = await shim.task.state(shim.id);
-    expect(stopped).to.deep.include({ status: 'stopped', exitStatus: 7 });
-    expect(stopped.exitedAt?.getTime()).to.equal(exit.exitedAt!.getTime());
+    expect(stopped).to.deep.include({ status: 'stopped' });
+    expect(stopped.exit?.code).to.equal(7);
+    expect(stopped.exit?.exitedAt?.getTime()).to.equal(exit.exitedAt!.getTime());
 
     const deleted = await shim.task.delete(shim.id);
-    expect(deleted).to.deep.include({ pid, exitStatus: 7 });
+    expect(deleted).to.deep.include({ pid, code: 7 });
     await harness.waitForEvent((e) => e.type === 'delete');
 
     // Gone from the shim: Kill is NOT_FOUND.
@@ -74,14 +74,14 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
       expect(r.event.namespace).to.equal(harness.namespace);
       expect(r.event.timestamp).to.be.instanceOf(Date);
     }
-    const byType = <T extends ShimEvent['type']>(type: T): Extract<ShimEvent, { type: T }> =>
-      harness.events.find((r) => r.event.type === type)!.event as Extract<ShimEvent, { type: T }>;
+    const byType = <T extends TaskEvent['type']>(type: T): Extract<TaskEvent, { type: T }> =>
+      harness.events.find((r) => r.event.type === type)!.event as Extract<TaskEvent, { type: T }>;
     expect(byType('create')).to.deep.include({ containerId: shim.id, bundle: shim.bundle, pid });
     expect(byType('create').io).to.deep.equal({ stdin: '', stdout: shim.stdoutPath, stderr: shim.stderrPath, terminal: false });
     expect(byType('start')).to.deep.include({ containerId: shim.id, pid });
-    expect(byType('exit')).to.deep.include({ containerId: shim.id, execId: undefined, pid, exitStatus: 7 });
+    expect(byType('exit')).to.deep.include({ containerId: shim.id, execId: undefined, pid, code: 7 });
     expect(byType('exit').exitedAt?.getTime()).to.equal(exit.exitedAt!.getTime());
-    expect(byType('delete')).to.deep.include({ containerId: shim.id, pid, exitStatus: 7 });
+    expect(byType('delete')).to.deep.include({ containerId: shim.id, pid, code: 7 });
 
     // The normal path alone leaves nothing: shim gone, its socket removed, runc state removed.
     expect(harness.leftovers()).to.deep.equal([]);
@@ -96,14 +96,14 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     const wait = shim.task.wait(shim.id).finally(() => (settled = true));
     for (let i = 0; i < 5; i++) {
       const [state, pids] = await Promise.all([shim.task.state(shim.id), shim.task.pids(shim.id), shim.task.state(shim.id)]);
-      expect(state).to.deep.include({ status: 'running', pid, exitedAt: undefined });
+      expect(state).to.deep.include({ status: 'running', pid, exit: undefined });
       expect(pids.map((p) => p.pid)).to.include(pid);
     }
     expect(settled).to.equal(false);
     expect(shim.task.ttrpc.pendingCalls).to.equal(1);
 
     await shim.task.kill(shim.id, 'SIGKILL');
-    expect((await wait).exitStatus).to.equal(137);
+    expect((await wait).code).to.equal(137);
     await harness.waitForEvent((e) => e.type === 'exit');
     await shim.task.delete(shim.id);
     await shim.task.shutdown(shim.id);
@@ -126,7 +126,7 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     const execWait = shim.task.wait(shim.id, { execId: 'x1' });
     const execPid = await shim.task.start(shim.id, { execId: 'x1' });
     expect(execPid).to.be.greaterThan(1);
-    expect((await execWait).exitStatus).to.equal(3);
+    expect((await execWait).code).to.equal(3);
     expect(hasCode(await rejection(shim.task.exec(shim.id, 'x1', { process: spec.process! })), 'ERR_TTRPC_ALREADY_EXISTS')).to.equal(true);
     await shim.task.delete(shim.id, { execId: 'x1' });
 
@@ -136,7 +136,7 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     expect((await shim.task.state(shim.id)).status).to.equal('running');
 
     await shim.task.kill(shim.id, 'SIGKILL');
-    expect((await shim.task.wait(shim.id)).exitStatus).to.equal(137);
+    expect((await shim.task.wait(shim.id)).code).to.equal(137);
     await shim.task.delete(shim.id);
     await harness.waitForEvent((e) => e.type === 'delete' && e.execId === undefined);
     const types = harness.events.map((r) => r.event.type);
@@ -144,7 +144,7 @@ describe('shim ttrpc against containerd-shim-runc-v2', function () {
     const started = harness.events.find((r) => r.event.type === 'exec-started')!.event;
     expect(started).to.deep.include({ containerId: shim.id, execId: 'x1', pid: execPid });
     const execExit = harness.events.find((r) => r.event.type === 'exit' && r.event.execId === 'x1')!.event;
-    expect(execExit).to.deep.include({ exitStatus: 3, pid: execPid });
+    expect(execExit).to.deep.include({ code: 3, pid: execPid });
     expect(pid).to.not.equal(execPid);
     await shim.task.shutdown(shim.id);
     await harness.waitForNoShims();

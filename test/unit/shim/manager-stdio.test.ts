@@ -26,8 +26,9 @@ describe('ShimManager stdio planning', () => {
     expect(planStdio('/s/c1', '', { stdout: 'null' })).to.deep.equal({ terminal: false, stdoutMode: 'null', stderrMode: 'null' });
   });
 
-  it("sends both streams to one file:// for 'file', and to the logger through binary:// for 'log'", () => {
-    const file = planStdio('/s/c1', '', { stdout: 'file' });
+  it("sends both streams to one file:// for a file uri, and to the logger through binary:// for 'log'", () => {
+    const file = planStdio('/s/c1', '', { stdout: { uri: 'file:///s/c1/output.log' } });
+    expect(file).to.deep.equal({ terminal: false, stdoutMode: { uri: 'file:///s/c1/output.log' }, stderrMode: { uri: 'file:///s/c1/output.log' } });
     expect(stdioUris(file, LOGGER)).to.deep.equal({ stdin: '', stdout: 'file:///s/c1/output.log', stderr: 'file:///s/c1/output.log', terminal: false });
     const log = planStdio('/s/c1', '', { stdout: 'log' });
     const uris = stdioUris(log, LOGGER);
@@ -43,9 +44,21 @@ describe('ShimManager stdio planning', () => {
     expect(stdioUris(plan, LOGGER)).to.deep.equal({ stdin: '/s/t/stdin', stdout: '/s/t/stdout', stderr: '', terminal: true });
   });
 
-  it('refuses unknown modes and a stderr apart from a file or log stdout', () => {
+  it('hands a caller-made FIFO path to the shim as is, draining a null stream beside it', () => {
+    const plan = planStdio('/s/c1', '', { stdout: { uri: '/run/mine/out' }, stderr: 'null' });
+    expect(plan).to.deep.equal({ terminal: false, stdoutMode: { uri: '/run/mine/out' }, stderrMode: 'null', stderr: '/s/c1/stderr' });
+    expect(stdioUris(plan, LOGGER)).to.deep.equal({ stdin: '', stdout: '/run/mine/out', stderr: '/s/c1/stderr', terminal: false });
+  });
+
+  it('refuses unknown targets and a stderr apart from a file or log stdout', () => {
     expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'tty' as never })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'file', stderr: 'pipe' })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'file' as never })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    for (const uri of ['', 'relative/fifo', 'http://x/y', 'file://relative']) {
+      expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri } })), 'ERR_INVALID_ARGUMENT'), uri).to.equal(true);
+    }
+    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: 'pipe' })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: { uri: 'file:///s/e.log' } })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: { uri: 'binary:///bin/logger' } })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
     expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: 'log' })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
   });
 });

@@ -8,10 +8,10 @@ import {
   decodeShimEvent,
   GrpcCode,
   TtrpcServer,
-  type ShimEvent,
   type TtrpcCallContext,
   type TtrpcRawHandler,
 } from '../../../lib/shim/index.js';
+import type { TaskEvent } from '../../../lib/oci/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { CrashGuard } from './crash-guard.js';
 import { RawClient } from './raw-client.js';
@@ -25,7 +25,7 @@ describe('shim/ttrpc server: hostile frames answer on their stream and never rea
   let guard: CrashGuard;
   let raw: RawClient | undefined;
   const contexts: TtrpcCallContext[] = [];
-  const events: ShimEvent[] = [];
+  const events: TaskEvent[] = [];
   let handler: TtrpcRawHandler;
 
   beforeEach(async () => {

@@ -24,7 +24,8 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     server = new TtrpcServer();
     server.register(
       createTtrpcService(TaskDefinition, {
-        state: () => ({ id: 'c', pid: 42, status: 2, exitStatus: 0, exitedAt: { seconds: -62135596800n, nanos: 0 } }),
+        // 'c' runs; 's' stopped with Go's zero time as its exit time.
+        state: (req) => ({ id: req.id, pid: 42, status: req.id === 's' ? 3 : 2, exitStatus: req.id === 's' ? 9 : 0, exitedAt: { seconds: -62135596800n, nanos: 0 } }),
         wait: () => ({ exitStatus: 137, exitedAt: { seconds: -1n, nanos: 250_000_000 } }),
         delete: () => ({ pid: 42, exitStatus: 7, exitedAt: { seconds: 1_700_000_000n, nanos: 999_999_999 } }),
         kill: (req) => void (seen.kill = req),
@@ -51,10 +52,11 @@ describe('shim: ShimTaskClient against a fake task service', () => {
   });
 
   it('returns domain types: status names, Dates, no exit time for Go zero time', async () => {
-    expect(await task.state('c')).to.deep.include({ id: 'c', pid: 42, status: 'running', exitedAt: undefined, execId: undefined });
+    expect(await task.state('c')).to.deep.include({ id: 'c', pid: 42, status: 'running', exit: undefined, execId: undefined });
+    expect((await task.state('s')).exit).to.deep.equal({ code: 9, exitedAt: undefined });
     expect((await task.wait('c')).exitedAt!.getTime()).to.equal(-750);
     const deleted = await task.delete('c');
-    expect(deleted).to.deep.include({ pid: 42, exitStatus: 7 });
+    expect(deleted).to.deep.include({ pid: 42, code: 7 });
     expect(deleted.exitedAt!.getTime()).to.equal(1_700_000_000_999);
     expect(await task.pids('c')).to.deep.equal([{ pid: 42, execId: undefined }, { pid: 43, execId: 'e1' }]);
   });

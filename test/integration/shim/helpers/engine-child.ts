@@ -3,12 +3,13 @@
  * `{ stateDir, namespace, containers: [{ id, bundle, stdout }] }`), starts each container, prints one JSON line
  * `{ ready: true, containers: [{ id, shimPid, logPath }] }` and then idles until it is killed.
  */
-import { ShimManager, type ShimOutputMode } from '../../../../lib/shim/index.js';
+import type { OutputTarget } from '../../../../lib/oci/index.js';
+import { ShimManager } from '../../../../lib/shim/index.js';
 
 interface Plan {
   stateDir: string;
   namespace: string;
-  containers: Array<{ id: string; bundle: string; stdout: ShimOutputMode }>;
+  containers: Array<{ id: string; bundle: string; stdout: OutputTarget }>;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as Plan;
