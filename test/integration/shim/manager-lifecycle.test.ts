@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode } from '../../../lib/errors/index.js';
+import { createFifo, openFifo, removeFifo } from '../../../lib/util/fifo.js';
 import type { TaskEvent } from '../../../lib/oci/index.js';
 import type { ShimManager } from '../../../lib/shim/index.js';
 import { isAlive } from '../../fixtures/shims.js';
@@ -105,6 +106,30 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     expect((await c.wait()).code).to.equal(0);
     expect(await out).to.equal('line one\nline two\n');
     await c.remove();
+  });
+
+  it('sends output where a { uri } target says: a file:// of the caller (both streams, kept after remove), a FIFO the caller made', async () => {
+    const file = join(fx.dir, 'out', 'merged.log');
+    const c = await manager.start('uri1', await fx.bundle('uri1', ['sh', '-c', 'echo to-out; echo to-err >&2']), { stdio: { stdout: { uri: `file://${file}` } } });
+    expect(c.stdout).to.equal(undefined);
+    expect(c.stderr).to.equal(undefined);
+    expect(c.logPath).to.equal(undefined);
+    await c.start();
+    expect((await c.wait()).code).to.equal(0);
+    await c.remove();
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean).sort()).to.deep.equal(['to-err', 'to-out']);
+
+    const fifo = join(fx.dir, 'my-stdout');
+    await createFifo(fifo);
+    const out = readAll(await openFifo(fifo, 'r'));
+    const f = await manager.start('uri2', await fx.bundle('uri2', ['sh', '-c', 'echo via-fifo; echo dropped >&2']), { stdio: { stdout: { uri: fifo }, stderr: 'null' } });
+    expect(f.stdout).to.equal(undefined);
+    await f.start();
+    expect((await f.wait()).code).to.equal(0);
+    expect(await out).to.equal('via-fifo\n');
+    await f.remove();
+    expect(existsSync(fifo), 'the caller\'s FIFO stays').to.equal(true);
+    await removeFifo(fifo);
   });
 
   it('kills, pauses and resumes, and refuses to remove a running container without force', async () => {
