@@ -48,6 +48,7 @@ export function parseByteSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
+/** A boolean field's value; a key given without `=value` means true. */
 function parseBool(text: string | undefined, flag: string, value: string, key: string): boolean {
   if (text === undefined) return true;
   const t = text.toLowerCase();
@@ -87,7 +88,7 @@ export function parseMountFlag(value: string): ContainerMount {
   const target = fields.get('target');
   if (target === undefined) flagError(flag, value, 'target is required');
   if (!isAbsolute(target)) flagError(flag, value, `target "${target}" must be an absolute path`);
-  const readonly = parseBool(fields.get('readonly'), flag, value, 'readonly');
+  const readonly = fields.has('readonly') && parseBool(fields.get('readonly'), flag, value, 'readonly');
   if (type === 'bind') {
     const source = fields.get('source');
     if (source === undefined) flagError(flag, value, 'source is required for type=bind');
