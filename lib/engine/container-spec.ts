@@ -248,7 +248,8 @@ export async function buildContainerSpec(image: ImageConfig, options: CreateOpti
   signal?.throwIfAborted();
   const o = { ...CREATE_DEFAULTS, ...options };
   const hostname = containerHostname(o, id);
-  const run = mergeRunConfig(image, o, hostname);
+  // The options themselves, not `o`: the image's StopSignal must win over the default one.
+  const run = mergeRunConfig(image, options, hostname);
 
   const opts: SpecOpt[] = [
     withRootPath(context.rootPath ?? rootfs),

@@ -1,10 +1,13 @@
 import { constants, promises as fsp } from 'node:fs';
+import { relative } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
 import { errnoOf } from './fs-error.js';
 import { openInRoot } from './open-in-root.js';
+import { resolveInRoot } from './safe-path.js';
 
-// `mkdir -p` inside a root that may be hostile (an image's rootfs), with openInRoot's guarantee: each level is
-// opened through openInRoot (symlinks resolved inside the root, swaps during the walk cannot lead out) and the
+// `mkdir -p` inside a root that may be hostile (an image's rootfs), with openInRoot's guarantee. Symlinks on the
+// way are first resolved inside the root (so a dangling `/link -> /data` makes `/data` in the root, as docker's
+// securejoin does); then each level is opened through openInRoot (symlinks resolved inside the root, swaps during the walk cannot lead out) and the
 // missing child is created by name in the directory that fd holds (`/proc/self/fd/<fd>/<name>`), so mkdir never
 // follows a symlink and never lands outside the root.
 
@@ -19,11 +22,12 @@ export interface MkdirInRootOptions {
 }
 
 /**
- * Creates the directory `path` inside `root` and its missing parents, as if `root` were `/`. Existing levels
- * (symlinks to directories included, resolved inside the root) are kept; created ones are owned by the caller.
+ * Creates the directory `path` inside `root` and its missing parents, as if `root` were `/`. Symlinks on the way
+ * are followed inside the root, dangling ones included (their targets are created); created directories are
+ * owned by the caller.
  *
  * @returns whether any level was created.
- * @throws ERR_INVALID_ARGUMENT for a bad argument; ERR_FAILED_PRECONDITION when a level exists and is not a
+ * @throws ERR_INVALID_ARGUMENT for a bad argument or a root that is not a directory; ERR_FAILED_PRECONDITION when a level exists and is not a
  *   directory (`details.path`); the errors of `openInRoot` (ERR_NOT_FOUND for a missing root, ERR_SYMLINK_LOOP…);
  *   ERR_IO when mkdir fails otherwise (EROFS, EACCES…). Rejects with `signal.reason` on abort.
  */
@@ -31,12 +35,12 @@ export async function mkdirAllInRoot(root: string, path: string, options: MkdirI
   const { mode = 0o755, signal } = options;
   if (typeof path !== 'string' || path.includes('\0')) throw newError('ERR_INVALID_ARGUMENT', 'path must be a string without NUL bytes');
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw newError('ERR_INVALID_ARGUMENT', 'options.mode must be a file mode (0..0o7777)');
-  // `..` is clamped at the root by openInRoot; dropping `.` and empty parts keeps the prefixes canonical.
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  // The resolved path has no symlinks, `.` or `..` (at this moment; the walk below stays inside the root anyway).
+  const resolved = await resolveInRoot(root, path, { signal });
+  const parts = relative(await fsp.realpath(root), resolved).split('/').filter((p) => p !== '');
   let created = false;
   for (let i = 0; i < parts.length; i++) {
     signal?.throwIfAborted();
-    if (parts[i] === '..') continue;
     const prefix = parts.slice(0, i + 1).join('/');
     if (await isDirInRoot(root, prefix, signal)) continue;
     const parent = await openInRoot(root, parts.slice(0, i).join('/'), O_RDONLY | O_DIRECTORY, { signal });

@@ -11,7 +11,7 @@ import { parseMountFlag, parseVolumeFlag } from '../../../lib/engine/flags.js';
 import { hasCode } from '../../../lib/errors/index.js';
 import type { ImageConfig } from '../../../lib/oci/image-config.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
-import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES } from '../../../lib/runtime/spec/capabilities.js';
+import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES, readPermittedCapabilities } from '../../../lib/runtime/spec/capabilities.js';
 import type { ExitResult } from '../../../lib/runtime/types.js';
 import { createBusyboxBundle, type BusyboxBundle } from '../../fixtures/bundle.js';
 
@@ -163,6 +163,16 @@ describe('engine/container-spec with real runc', function () {
     expect(await capEff({ capDrop: ['ALL'], capAdd: ['NET_ADMIN'] })).to.equal(mask(['CAP_NET_ADMIN']));
     const chown = await run('touch /tmp/o && chown 1 /tmp/o', { capDrop: ['CHOWN'] });
     expect(chown.stderr).to.include('Operation not permitted');
+  });
+
+  it('privileged: every capability the engine holds, no seccomp, no masked paths; no_new_privs only when asked', async () => {
+    const script = 'grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status | tr -s "\\t" " "; grep -c " /proc/keys " /proc/self/mountinfo';
+    const confined = await run(script);
+    expect(confined.stdout!.trim().split('\n')).to.deep.equal([`CapEff: ${mask(DEFAULT_CAPABILITIES)}`, 'NoNewPrivs: 0', 'Seccomp: 2', '1']);
+    const privileged = await run(script, { privileged: true });
+    expect(privileged.stdout!.trim().split('\n')).to.deep.equal([`CapEff: ${mask(await readPermittedCapabilities())}`, 'NoNewPrivs: 0', 'Seccomp: 0', '0']);
+    const noNewPrivs = await run(script, { noNewPrivileges: true });
+    expect(noNewPrivs.stdout!.trim().split('\n')[1]).to.equal('NoNewPrivs: 1');
   });
 
   it('network none: only lo, and it is up; resolv.conf without loopback nameservers', async () => {
