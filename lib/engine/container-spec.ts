@@ -6,6 +6,7 @@ import type { ImageConfig } from '../oci/image-config.js';
 import type { Spec, SpecMount } from '../oci/runtime-spec.js';
 import {
   bindMount,
+  composeSpecOpts,
   DEFAULT_CAPABILITIES,
   generateSpec,
   readPermittedCapabilities,
@@ -40,6 +41,7 @@ import { errnoOf, logger, makeDirs, mkdirAllInRoot } from '../util/index.js';
 import type { ContainerFiles } from './container-files.js';
 import { containerHostname } from './container-files.js';
 import { CREATE_DEFAULTS, validateCreateOptions, type ContainerMount, type ContainerResources, type CreateOptions } from './create-options.js';
+import { withHostDevices } from './host-devices.js';
 import { mergeRunConfig } from './run-config.js';
 
 const log = logger('engine:spec');
@@ -223,7 +225,8 @@ const withInheritedRlimits: SpecOpt = (_ctx, spec) => {
  * - the user resolved in the rootfs's /etc/passwd and /etc/group (through symlink-safe reads), with its
  *   supplementary groups; the workdir created in the rootfs when missing (inside it only);
  * - docker's default capabilities with `capAdd`/`capDrop` (`ALL` allowed), its seccomp profile, no_new_privs
- *   off; `privileged`: every capability the engine holds, no seccomp, no masked or read-only paths, all devices;
+ *   off; `privileged`: every capability the engine holds, no seccomp, no masked or read-only paths, the host's
+ *   devices in the container's /dev and all devices allowed;
  * - bind mounts (`rbind`, ro/rw, propagation) and tmpfs mounts (`noexec,nosuid,nodev`, size, mode), the
  *   container files at /etc/hosts, /etc/hostname and /etc/resolv.conf; no /run tmpfs; readonly rootfs;
  * - cgroup limits; rlimits inherited from the engine, `ulimits` clamped to the engine's own;
@@ -268,7 +271,7 @@ export async function buildContainerSpec(image: ImageConfig, options: CreateOpti
   if (context.files) opts.push(withContainerFiles(context.files, o.readonlyRootfs));
   if (o.mounts && o.mounts.length > 0) opts.push(withUserMounts(o.mounts));
   if (o.readonlyRootfs) opts.push(withReadonlyRootfs());
-  opts.push(o.privileged ? withPrivileged() : withDockerCapabilities(o.capAdd ?? [], o.capDrop ?? []));
+  opts.push(o.privileged ? composeSpecOpts(withPrivileged(), withHostDevices()) : withDockerCapabilities(o.capAdd ?? [], o.capDrop ?? []));
   opts.push(...resourceOpts(o.resources ?? {}, () => context.swapAccounting ?? detectSwapAccounting()));
   if (o.ulimits && o.ulimits.length > 0) opts.push(withRlimits(o.ulimits));
   if (o.init) opts.push(withInit({ hostPath: context.initBinary ?? DEFAULT_INIT_BINARY, path: DOCKER_INIT_PATH }));

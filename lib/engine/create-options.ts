@@ -72,7 +72,8 @@ export type NetworkMode = 'none' | 'host';
 
 /**
  * Options of a new container, with docker's meaning and defaults, so a docker user is not surprised. Only the
- * image is required; everything here is optional.
+ * image is required; everything here is optional. `name`, `labels`, `stdin`, `stopTimeout`, `autoRemove`, `pull`
+ * and `platform` are for the engine (its record, pull and lifecycle); the rest shape the runtime spec.
  */
 export interface CreateOptions {
   /** The container's name: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`. Default: one the engine makes up. */
@@ -109,7 +110,7 @@ export interface CreateOptions {
   capAdd?: string[];
   /** Capabilities removed from docker's default set (`ALL`: all; then only `capAdd` is kept). */
   capDrop?: string[];
-  /** All capabilities the engine holds, no seccomp, no masked or read-only paths, all devices allowed. Default `false`. */
+  /** All capabilities the engine holds, no seccomp, no masked or read-only paths, the host's devices. Default `false`. */
   privileged?: boolean;
   /** Mount the root filesystem read-only. Default `false`. */
   readonlyRootfs?: boolean;

@@ -32,3 +32,4 @@ export {
   tweakCapabilities,
   type ContainerSpecContext,
 } from './container-spec.js';
+export { readHostDevices, withHostDevices } from './host-devices.js';

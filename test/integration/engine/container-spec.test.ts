@@ -8,6 +8,7 @@ import { buildContainerSpec, DEFAULT_INIT_BINARY } from '../../../lib/engine/con
 import { containerHostname, writeContainerFiles } from '../../../lib/engine/container-files.js';
 import type { CreateOptions } from '../../../lib/engine/create-options.js';
 import { parseMountFlag, parseVolumeFlag } from '../../../lib/engine/flags.js';
+import { readHostDevices } from '../../../lib/engine/host-devices.js';
 import { hasCode } from '../../../lib/errors/index.js';
 import type { ImageConfig } from '../../../lib/oci/image-config.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
@@ -171,6 +172,15 @@ describe('engine/container-spec with real runc', function () {
     expect(confined.stdout!.trim().split('\n')).to.deep.equal([`CapEff: ${mask(DEFAULT_CAPABILITIES)}`, 'NoNewPrivs: 0', 'Seccomp: 2', '1']);
     const privileged = await run(script, { privileged: true });
     expect(privileged.stdout!.trim().split('\n')).to.deep.equal([`CapEff: ${mask(await readPermittedCapabilities())}`, 'NoNewPrivs: 0', 'Seccomp: 0', '0']);
+    // A host device runc does not create by default appears only in the privileged container.
+    const runcDefaults = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx'];
+    const device = (await readHostDevices()).find((d) => !runcDefaults.includes(d.path));
+    if (device) {
+      const probe = `[ -${device.type} ${device.path} ] && stat -c "%t:%T" ${device.path} || echo absent`;
+      expect((await run(probe)).stdout).to.equal('absent\n');
+      const seen = await run(probe, { privileged: true });
+      expect(seen.stdout, seen.stderr).to.equal(`${device.major!.toString(16)}:${device.minor!.toString(16)}\n`);
+    }
     const noNewPrivs = await run(script, { noNewPrivileges: true });
     expect(noNewPrivs.stdout!.trim().split('\n')[1]).to.equal('NoNewPrivs: 1');
   });

@@ -130,6 +130,9 @@ describe('engine/container-spec: the spec built from image and options', () => {
     expect(privileged.linux!.readonlyPaths).to.equal(undefined);
     expect(privileged.linux!.seccomp).to.equal(undefined);
     expect(privileged.linux!.resources!.devices).to.deep.equal([{ allow: true, access: 'rwm' }]);
+    expect(privileged.linux!.devices).to.deep.include({ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 });
+    expect(privileged.linux!.devices!.map((d) => d.path)).to.not.include.members(['/dev/console', '/dev/pts/ptmx']);
+    expect(allSpec.linux!.devices).to.equal(undefined);
   });
 
   it('sets cgroup limits; swap defaults to twice the memory where it is accounted', async () => {
