@@ -40,7 +40,7 @@ import {
 import { errnoOf, logger, makeDirs, mkdirAllInRoot } from '../util/index.js';
 import type { ContainerFiles } from './container-files.js';
 import { containerHostname } from './container-files.js';
-import { CREATE_DEFAULTS, validateCreateOptions, type ContainerMount, type ContainerResources, type CreateOptions } from './create-options.js';
+import { applyCreateDefaults, validateCreateOptions, type ContainerMount, type ContainerResources, type CreateOptions } from './create-options.js';
 import { withHostDevices } from './host-devices.js';
 import { mergeRunConfig } from './run-config.js';
 
@@ -214,6 +214,15 @@ const withoutRunTmpfs: SpecOpt = (_ctx, spec) => {
   spec.mounts = (spec.mounts ?? []).filter((m) => !(m.destination === '/run' && m.type === 'tmpfs'));
 };
 
+/**
+ * dockerd's sysctls for a container in its own network namespace (since 20.10): any user may bind ports below
+ * 1024 and send ICMP echo without CAP_NET_RAW.
+ */
+const withDockerNetworkSysctls: SpecOpt = (_ctx, spec) => {
+  spec.linux ??= {};
+  spec.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647', ...spec.linux.sysctl };
+};
+
 /** No rlimits of its own: the process inherits the engine's, as docker's inherit dockerd's; `ulimits` go on top. */
 const withInheritedRlimits: SpecOpt = (_ctx, spec) => {
   if (spec.process) spec.process.rlimits = [];
@@ -230,7 +239,8 @@ const withInheritedRlimits: SpecOpt = (_ctx, spec) => {
  * - bind mounts (`rbind`, ro/rw, propagation) and tmpfs mounts (`noexec,nosuid,nodev`, size, mode), the
  *   container files at /etc/hosts, /etc/hostname and /etc/resolv.conf; no /run tmpfs; readonly rootfs;
  * - cgroup limits; rlimits inherited from the engine, `ulimits` clamped to the engine's own;
- * - `network: 'none'`: its own network namespace (runc brings up `lo`); `'host'`: the host's;
+ * - `network: 'none'`: its own network namespace (runc brings up `lo`) with dockerd's sysctls (unprivileged
+ *   ports from 0, ping for every group); `'host'`: the host's;
  * - `init`: tini bind-mounted read-only at /sbin/docker-init and run as pid 1 (`/sbin/docker-init -- argv…`);
  * - the stop signal in the annotation `org.opencontainers.image.stopSignal`.
  *
@@ -249,10 +259,9 @@ export async function buildContainerSpec(image: ImageConfig, options: CreateOpti
   validateContext(context);
   const { rootfs, id, signal } = context;
   signal?.throwIfAborted();
-  const o = { ...CREATE_DEFAULTS, ...options };
+  const o = applyCreateDefaults(options);
   const hostname = containerHostname(o, id);
-  // The options themselves, not `o`: the image's StopSignal must win over the default one.
-  const run = mergeRunConfig(image, options, hostname);
+  const run = mergeRunConfig(image, o, hostname);
 
   const opts: SpecOpt[] = [
     withRootPath(context.rootPath ?? rootfs),
@@ -267,7 +276,7 @@ export async function buildContainerSpec(image: ImageConfig, options: CreateOpti
     withHostname(hostname),
     withAnnotations({ [STOP_SIGNAL_ANNOTATION]: run.stopSignal }),
   ];
-  if (o.network === 'host') opts.push(withHostNetwork());
+  opts.push(o.network === 'host' ? withHostNetwork() : withDockerNetworkSysctls);
   if (context.files) opts.push(withContainerFiles(context.files, o.readonlyRootfs));
   if (o.mounts && o.mounts.length > 0) opts.push(withUserMounts(o.mounts));
   if (o.readonlyRootfs) opts.push(withReadonlyRootfs());

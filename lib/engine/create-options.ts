@@ -134,7 +134,10 @@ export interface CreateOptions {
   ulimits?: RlimitRequest[];
 }
 
-/** Every default of {@link CreateOptions} that is a plain value, in one place. */
+/** The stop signal when neither the options nor the image's `StopSignal` name one. */
+export const DEFAULT_STOP_SIGNAL = 'SIGTERM';
+
+/** Every default of {@link CreateOptions} that is a plain value, in one place (the others come from the image). */
 export const CREATE_DEFAULTS = {
   tty: false,
   stdin: false,
@@ -142,12 +145,32 @@ export const CREATE_DEFAULTS = {
   readonlyRootfs: false,
   init: false,
   network: 'none',
-  stopSignal: 'SIGTERM',
   stopTimeout: 10,
   autoRemove: false,
   pull: 'missing',
   noNewPrivileges: false,
 } as const satisfies Partial<CreateOptions>;
+
+/** Create options with every {@link CREATE_DEFAULTS} key set. */
+export type CreateOptionsWithDefaults = CreateOptions & Required<Pick<CreateOptions, keyof typeof CREATE_DEFAULTS>>;
+
+/** `options` with every {@link CREATE_DEFAULTS} value filled in where the option is missing or `undefined`. Pure. */
+export function applyCreateDefaults(options: CreateOptions): CreateOptionsWithDefaults {
+  const d = CREATE_DEFAULTS;
+  return {
+    ...options,
+    tty: options.tty ?? d.tty,
+    stdin: options.stdin ?? d.stdin,
+    privileged: options.privileged ?? d.privileged,
+    readonlyRootfs: options.readonlyRootfs ?? d.readonlyRootfs,
+    init: options.init ?? d.init,
+    network: options.network ?? d.network,
+    stopTimeout: options.stopTimeout ?? d.stopTimeout,
+    autoRemove: options.autoRemove ?? d.autoRemove,
+    pull: options.pull ?? d.pull,
+    noNewPrivileges: options.noNewPrivileges ?? d.noNewPrivileges,
+  };
+}
 
 const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const HOSTNAME_PATTERN = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;

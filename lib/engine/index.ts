@@ -3,7 +3,9 @@
  * @module
  */
 export {
+  applyCreateDefaults,
   CREATE_DEFAULTS,
+  DEFAULT_STOP_SIGNAL,
   MIN_MEMORY_BYTES,
   isSignalName,
   validateCreateOptions,
@@ -12,6 +14,7 @@ export {
   type ContainerMount,
   type ContainerResources,
   type CreateOptions,
+  type CreateOptionsWithDefaults,
   type NetworkMode,
   type PullPolicy,
   type TmpfsContainerMount,

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig } from '../oci/image-config.js';
 import { DEFAULT_PATH_ENV } from '../runtime/spec/index.js';
-import { CREATE_DEFAULTS, type CreateOptions } from './create-options.js';
+import { DEFAULT_STOP_SIGNAL, type CreateOptions } from './create-options.js';
 
 // How an image's run config and the create options combine into what the container runs, by dockerd's rules
 // (daemon/commit.go `merge`, container/env.go `ReplaceOrAppendEnvValues`, `CreateDaemonEnvironment`). Pure.
@@ -96,6 +96,6 @@ export function mergeRunConfig(image: ImageConfig, options: CreateOptions, hostn
     workdir: posix.resolve('/', options.workdir ?? (config.WorkingDir || '/')),
     user: options.user ?? config.User ?? '',
     labels: { ...(config.Labels ?? {}), ...(options.labels ?? {}) },
-    stopSignal: options.stopSignal ?? (config.StopSignal || CREATE_DEFAULTS.stopSignal),
+    stopSignal: options.stopSignal ?? (config.StopSignal || DEFAULT_STOP_SIGNAL),
   };
 }

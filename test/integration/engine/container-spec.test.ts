@@ -185,12 +185,14 @@ describe('engine/container-spec with real runc', function () {
     expect(noNewPrivs.stdout!.trim().split('\n')[1]).to.equal('NoNewPrivs: 1');
   });
 
-  it('network none: only lo, and it is up; resolv.conf without loopback nameservers', async () => {
-    const res = await run('ls /sys/class/net; ip -o link show up | cut -d: -f2 | tr -d " "; grep -c nameserver /etc/resolv.conf');
-    expect(res.exitCode, res.stderr).to.equal(0);
-    const lines = res.stdout!.trim().split('\n');
-    expect(lines.slice(0, 2)).to.deep.equal(['lo', 'lo']);
-    expect(Number(lines[2])).to.be.greaterThan(0);
+  it('network none: only lo, and it is up; resolv.conf without loopback nameservers; a user may bind port 80', async () => {
+    const res = await run('ls /sys/class/net; ip -o link show up | cut -d: -f2 | tr -d " "; grep -c nameserver /etc/resolv.conf; grep -c "^nameserver 127\\." /etc/resolv.conf');
+    expect(res.stdout!.trim().split('\n').slice(0, 2)).to.deep.equal(['lo', 'lo']);
+    const [servers, loopback] = res.stdout!.trim().split('\n').slice(2);
+    expect(Number(servers)).to.be.greaterThan(0);
+    expect(loopback).to.equal('0');
+    const bind = await run('nc -l -p 80 & sleep 0.3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -c ":0050 "; kill $!', { user: 'app' });
+    expect(bind.stdout, bind.stderr).to.equal('1\n');
   });
 
   it('network host: sees the host’s interfaces and gets the host’s name', async () => {

@@ -70,11 +70,19 @@ describe('engine/container-spec: the spec built from image and options', () => {
     expect(spec.linux!.cgroupsPath).to.equal(`/containerkit/${ID}`);
     expect(spec.linux!.seccomp?.defaultAction).to.equal('SCMP_ACT_ERRNO');
     expect(spec.linux!.maskedPaths).to.include('/proc/kcore');
+    expect(spec.linux!.sysctl).to.deep.equal({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
+  });
+
+  it('treats an option given as undefined as not given', async () => {
+    const spec = await build({ tty: undefined, init: undefined, network: undefined, privileged: undefined });
+    expect(spec.process!.terminal).to.equal(false);
+    expect(spec.process!.args).to.deep.equal(['sh']);
   });
 
   it('host network: no network namespace, the host’s name', async () => {
     const spec = await build({ network: 'host' });
     expect(spec.linux!.namespaces!.map((n) => n.type)).to.not.include('network');
+    expect(spec.linux!.sysctl, 'the host’s sysctls are not the container’s to change').to.equal(undefined);
     expect(spec.hostname).to.equal(hostHostname());
     expect(spec.process!.env).to.include(`HOSTNAME=${hostHostname()}`);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CREATE_DEFAULTS, isSignalName, validateCreateOptions, type CreateOptions } from '../../../lib/engine/create-options.js';
+import { applyCreateDefaults, CREATE_DEFAULTS, isSignalName, validateCreateOptions, type CreateOptions } from '../../../lib/engine/create-options.js';
 import { parseByteSize, parseEnvFlag, parseMountFlag, parseVolumeFlag } from '../../../lib/engine/flags.js';
 import { hasCode } from '../../../lib/errors/index.js';
 
@@ -108,6 +108,12 @@ describe('engine/create-options: validation', () => {
     for (const s of ['0', '65', 'SIGNOPE', '', 'SIG']) expect(isSignalName(s), s).to.equal(false);
   });
 
+  it('fills in defaults where an option is missing or undefined', () => {
+    const o = applyCreateDefaults({ tty: undefined, init: true, network: 'host' });
+    expect(o).to.deep.include({ tty: false, init: true, network: 'host', pull: 'missing', stopTimeout: 10 });
+    expect(o.stopSignal, 'the image’s StopSignal comes first').to.equal(undefined);
+  });
+
   it('states its defaults in one place', () => {
     expect(CREATE_DEFAULTS).to.deep.equal({
       tty: false,
@@ -116,7 +122,6 @@ describe('engine/create-options: validation', () => {
       readonlyRootfs: false,
       init: false,
       network: 'none',
-      stopSignal: 'SIGTERM',
       stopTimeout: 10,
       autoRemove: false,
       pull: 'missing',
