@@ -155,43 +155,51 @@ function specMountOf(m: ContainerMount): SpecMount {
 }
 
 /** Checks (or, for `createSource`, creates) every bind source on the host: docker's `--mount` refuses a missing one. */
-function withUserMounts(mounts: readonly ContainerMount[]): SpecOpt {
-  // Parents before children, as dockerd sorts mounts by the depth of their target.
-  const depth = (m: ContainerMount): number => posix.normalize(m.target).split('/').filter(Boolean).length;
-  const sorted = [...mounts].sort((a, b) => depth(a) - depth(b));
-  return async (ctx, spec) => {
-    for (const [i, m] of mounts.entries()) {
-      if (m.type !== 'bind') continue;
-      ctx.signal?.throwIfAborted();
-      try {
-        await stat(m.source);
-      } catch (err) {
-        if (errnoOf(err) !== 'ENOENT') throw newError('ERR_IO', `cannot stat bind source ${m.source}: ${(err as Error).message}`, { cause: err });
-        if (!m.createSource) {
-          throw newError('ERR_INVALID_ARGUMENT', `options.mounts[${i}].source: bind source path does not exist: ${m.source}`, {
-            cause: err,
-            details: { option: `mounts[${i}].source` },
-          });
-        }
-        await makeDirs(m.source, 0o755);
+async function checkBindSources(mounts: readonly ContainerMount[], signal: AbortSignal | undefined): Promise<void> {
+  for (const [i, m] of mounts.entries()) {
+    if (m.type !== 'bind') continue;
+    signal?.throwIfAborted();
+    try {
+      await stat(m.source);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw newError('ERR_IO', `cannot stat bind source ${m.source}: ${(err as Error).message}`, { cause: err });
+      if (!m.createSource) {
+        throw newError('ERR_INVALID_ARGUMENT', `options.mounts[${i}].source: bind source path does not exist: ${m.source}`, {
+          cause: err,
+          details: { option: `mounts[${i}].source` },
+        });
       }
+      await makeDirs(m.source, 0o755);
     }
-    await withMounts(sorted.map(specMountOf))(ctx, spec);
+  }
+}
+
+/**
+ * The container files and the user's mounts, as dockerd adds them: the files writable unless the rootfs is
+ * read-only (container.NetworkMounts), a user mount on the same target replacing a file, and all of them sorted by
+ * the depth of their target so a parent (`/etc`) is mounted before a child (`/etc/hosts`).
+ */
+function withContainerMounts(files: ContainerFiles | undefined, readonlyRootfs: boolean, mounts: readonly ContainerMount[]): SpecOpt {
+  const fileOpts = { readonly: readonlyRootfs, propagation: 'rprivate' as const };
+  const fileMounts = files
+    ? [
+        bindMount(files.resolvConfPath, '/etc/resolv.conf', fileOpts),
+        bindMount(files.hostnamePath, '/etc/hostname', fileOpts),
+        bindMount(files.hostsPath, '/etc/hosts', fileOpts),
+      ]
+    : [];
+  const userMounts = mounts.map(specMountOf);
+  const userTargets = new Set(userMounts.map((m) => posix.normalize(m.destination)));
+  const depth = (m: SpecMount): number => posix.normalize(m.destination).split('/').filter(Boolean).length;
+  const list = [...fileMounts.filter((m) => !userTargets.has(m.destination)), ...userMounts].sort((a, b) => depth(a) - depth(b));
+  return async (ctx, spec) => {
+    await checkBindSources(mounts, ctx.signal);
+    await withMounts(list)(ctx, spec);
     // A shared or slave bind needs the container's root to propagate that way too (dockerd's rootfs propagation).
     const props = mounts.flatMap((m) => (m.type === 'bind' && m.propagation ? [m.propagation] : []));
     if (props.some((p) => p.endsWith('shared'))) spec.linux!.rootfsPropagation = 'rshared';
     else if (props.some((p) => p.endsWith('slave'))) spec.linux!.rootfsPropagation = 'rslave';
   };
-}
-
-function withContainerFiles(files: ContainerFiles, readonly: boolean): SpecOpt {
-  // dockerd mounts them writable unless the rootfs is read-only (container.NetworkMounts).
-  const opts = { readonly, propagation: 'rprivate' as const };
-  return withMounts([
-    bindMount(files.resolvConfPath, '/etc/resolv.conf', opts),
-    bindMount(files.hostnamePath, '/etc/hostname', opts),
-    bindMount(files.hostsPath, '/etc/hosts', opts),
-  ]);
 }
 
 /** Runs the process as the user, root by default, with the supplementary groups the rootfs lists for it. */
@@ -277,13 +285,13 @@ export async function buildContainerSpec(image: ImageConfig, options: CreateOpti
     withAnnotations({ [STOP_SIGNAL_ANNOTATION]: run.stopSignal }),
   ];
   opts.push(o.network === 'host' ? withHostNetwork() : withDockerNetworkSysctls);
-  if (context.files) opts.push(withContainerFiles(context.files, o.readonlyRootfs));
-  if (o.mounts && o.mounts.length > 0) opts.push(withUserMounts(o.mounts));
+  // Before the mounts: a missing tini fails before any bind source is created.
+  if (o.init) opts.push(withInit({ hostPath: context.initBinary ?? DEFAULT_INIT_BINARY, path: DOCKER_INIT_PATH }));
+  opts.push(withContainerMounts(context.files, o.readonlyRootfs, o.mounts ?? []));
   if (o.readonlyRootfs) opts.push(withReadonlyRootfs());
   opts.push(o.privileged ? composeSpecOpts(withPrivileged(), withHostDevices()) : withDockerCapabilities(o.capAdd ?? [], o.capDrop ?? []));
   opts.push(...resourceOpts(o.resources ?? {}, () => context.swapAccounting ?? detectSwapAccounting()));
   if (o.ulimits && o.ulimits.length > 0) opts.push(withRlimits(o.ulimits));
-  if (o.init) opts.push(withInit({ hostPath: context.initBinary ?? DEFAULT_INIT_BINARY, path: DOCKER_INIT_PATH }));
   // Last, so nothing is created in the rootfs when an earlier step (user lookup, init) fails.
   opts.push(withWorkdirCreated(rootfs, run.workdir));
 

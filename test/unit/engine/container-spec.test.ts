@@ -119,6 +119,13 @@ describe('engine/container-spec: the spec built from image and options', () => {
     expect(own.mounts!.filter((m) => m.destination === '/etc/hosts')).to.deep.equal([
       { destination: '/etc/hosts', type: 'bind', source: files.hostsPath, options: ['rbind', 'ro', 'rprivate'] },
     ]);
+    const etc = await build({ mounts: [{ type: 'bind', source: dir, target: '/etc' }] }, { files });
+    expect(etc.mounts!.slice(7).map((m) => m.destination), 'a parent before its children').to.deep.equal([
+      '/etc',
+      '/etc/resolv.conf',
+      '/etc/hostname',
+      '/etc/hosts',
+    ]);
   });
 
   it('applies docker’s capability rules; privileged takes every held capability and drops the confinement', async () => {
