@@ -197,8 +197,8 @@ function withContainerMounts(files: ContainerFiles | undefined, readonlyRootfs: 
     await withMounts(list)(ctx, spec);
     // A shared or slave bind needs the container's root to propagate that way too (dockerd's rootfs propagation).
     const props = mounts.flatMap((m) => (m.type === 'bind' && m.propagation ? [m.propagation] : []));
-    if (props.some((p) => p.endsWith('shared'))) spec.linux!.rootfsPropagation = 'rshared';
-    else if (props.some((p) => p.endsWith('slave'))) spec.linux!.rootfsPropagation = 'rslave';
+    if (props.some((p) => p.endsWith('shared'))) spec.linux!.rootfsPropagation = 'shared';
+    else if (props.some((p) => p.endsWith('slave'))) spec.linux!.rootfsPropagation = 'slave';
   };
 }
 

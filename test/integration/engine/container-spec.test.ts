@@ -138,6 +138,15 @@ describe('engine/container-spec with real runc', function () {
     expect(existsSync(join(host, 'new'))).to.equal(false);
   });
 
+  it('runs with shared and slave bind propagation (the root made shared or slave to match)', async () => {
+    const host = join(fixture.dir, 'propagated');
+    await mkdir(host, { recursive: true });
+    for (const propagation of ['rshared', 'rslave'] as const) {
+      const res = await run('grep " /p " /proc/self/mountinfo', { mounts: [{ type: 'bind', source: host, target: '/p', propagation }] });
+      expect(res.exitCode, `${propagation}: ${res.stderr}`).to.equal(0);
+    }
+  });
+
   it('refuses a missing --mount bind source, creates a missing -v one', async () => {
     const missing = join(fixture.dir, 'missing-src');
     const err = await buildContainerSpec(IMAGE, { mounts: [parseMountFlag(`type=bind,src=${missing},dst=/m`)] }, { rootfs, id: 'x1' }).catch((e: unknown) => e);

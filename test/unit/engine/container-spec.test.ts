@@ -10,6 +10,7 @@ import { hasCode } from '../../../lib/errors/index.js';
 import type { ImageConfig } from '../../../lib/oci/image-config.js';
 import type { Spec } from '../../../lib/oci/runtime-spec.js';
 import { DEFAULT_CAPABILITIES, readPermittedCapabilities } from '../../../lib/runtime/spec/capabilities.js';
+import { describeErrors, loadConfigValidator } from '../../fixtures/runtime-spec-schema/schema.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const IMAGE: ImageConfig = {
@@ -87,7 +88,7 @@ describe('engine/container-spec: the spec built from image and options', () => {
     expect(spec.process!.env).to.include(`HOSTNAME=${hostHostname()}`);
   });
 
-  it('mounts binds (rbind, ro, propagation) and tmpfs as docker, parents first; shared propagation makes the root rshared', async () => {
+  it('mounts binds (rbind, ro, propagation) and tmpfs as docker, parents first; shared propagation makes the root shared', async () => {
     const src = join(dir, 'src');
     await mkdir(src, { recursive: true });
     const spec = await build({
@@ -103,7 +104,7 @@ describe('engine/container-spec: the spec built from image and options', () => {
       { destination: '/other', type: 'bind', source: src, options: ['rbind', 'rw', 'rprivate'] },
       { destination: '/data/cache', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=700', `size=${1 << 20}`, 'ro'] },
     ]);
-    expect(spec.linux!.rootfsPropagation).to.equal('rshared');
+    expect(spec.linux!.rootfsPropagation).to.equal('shared');
   });
 
   it('bind-mounts the container files, read-only with a read-only rootfs; a user mount on the same target wins', async () => {
@@ -209,6 +210,29 @@ describe('engine/container-spec: the spec built from image and options', () => {
     const controller = new AbortController();
     controller.abort();
     expect(await failure(build({}, { signal: controller.signal }))).to.equal(controller.signal.reason);
+  });
+
+  it('builds config.json documents valid against the OCI runtime-spec schema', async () => {
+    const validate = loadConfigValidator();
+    const src = join(dir, 'schema-src');
+    await mkdir(src, { recursive: true });
+    const files = await writeContainerFiles(join(dir, 'schema-files'), { hostname: 'h' });
+    const everything: CreateOptions = {
+      user: 'app',
+      env: ['A=1'],
+      workdir: '/w',
+      tty: true,
+      mounts: [{ type: 'bind', source: src, target: '/src', propagation: 'rslave' }, { type: 'tmpfs', target: '/t', size: 4096 }],
+      resources: { memory: 64 << 20, cpus: 1, cpuShares: 100, cpusetCpus: '0', pidsLimit: 10 },
+      capAdd: ['NET_ADMIN'],
+      readonlyRootfs: true,
+      init: true,
+      ulimits: [{ type: 'nproc', soft: 10, hard: 20 }],
+    };
+    for (const options of [{}, everything, { privileged: true }, { network: 'host' as const }]) {
+      const doc: unknown = JSON.parse(JSON.stringify(await build(options, { files })));
+      expect(validate(doc), `${JSON.stringify(options)}: ${describeErrors(validate.errors)}`).to.equal(true);
+    }
   });
 });
 
