@@ -200,8 +200,10 @@ describe('engine/container-spec with real runc', function () {
     const [servers, loopback] = res.stdout!.trim().split('\n').slice(2);
     expect(Number(servers)).to.be.greaterThan(0);
     expect(loopback).to.equal('0');
-    const bind = await run('nc -l -p 80 & sleep 0.3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -c ":0050 "; kill $!', { user: 'app' });
-    expect(bind.stdout, bind.stderr).to.equal('1\n');
+    // Polls for the listening socket (port 80 is 0050 in /proc/net/tcp*); without the sysctl nc fails with EACCES.
+    const listen = 'nc -l -p 80 & for i in $(seq 1 25); do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q ":0050 " && { echo bound; break; }; sleep 0.2; done; kill $!';
+    const bind = await run(listen, { user: 'app' });
+    expect(bind.stdout, bind.stderr).to.equal('bound\n');
   });
 
   it('network host: sees the host’s interfaces and gets the host’s name', async () => {
