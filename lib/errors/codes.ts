@@ -187,6 +187,8 @@ export const ERROR_CODES = {
   ERR_CONTAINER_COMMAND_NOT_FOUND: 'NotFound',
   /** A container's command exists but cannot be executed (runc: "permission denied"); a CLI exits 126 for it, as docker. `details.command` names it. */
   ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 'PermissionDenied',
+  /** A container would have no command: neither the create options nor the image give an entrypoint or a cmd (docker's "no command specified"). */
+  ERR_NO_COMMAND: 'InvalidArgument',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */
