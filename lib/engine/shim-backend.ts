@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { newError } from '../errors/index.js';
-import type { ExitStatus, Task, TaskCallOptions, TaskEvent } from '../oci/index.js';
+import type { ExitStatus, TaskCallOptions, TaskEvent } from '../oci/index.js';
 import { ShimManager, type ShimContainer, type ShimManagerOptions } from '../shim/index.js';
 import { logger, mountsUnder, unmount } from '../util/index.js';
 import type { BackendRecovery, CreateTaskRequest, EngineBackend, RemoveTaskOptions } from './backend.js';
@@ -93,7 +93,7 @@ export class ShimBackend implements EngineBackend {
    * @throws ERR_INVALID_ARGUMENT; ERR_ALREADY_EXISTS for a task that exists; ERR_FAILED_PRECONDITION when the
    *   bundle of an earlier task is still mounted; ShimManager.start's errors; `signal.reason` on abort.
    */
-  async createTask(request: CreateTaskRequest): Promise<Task> {
+  async createTask(request: CreateTaskRequest): Promise<ShimContainer> {
     const { id, spec, rootfs, stdio, signal } = request;
     const bundle = this.bundlePath(id);
     if (this.manager.get(id) !== undefined) throw newError('ERR_ALREADY_EXISTS', `container ${id} has a task`, { details: { id } });
