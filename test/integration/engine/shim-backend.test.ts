@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeBundle } from '../../../lib/engine/bundle.js';
 import { ImageService, type RunnableImage } from '../../../lib/engine/image-service.js';
 import { ShimBackend } from '../../../lib/engine/shim-backend.js';
 import { FailedPreconditionError } from '../../../lib/errors/index.js';
@@ -88,12 +90,15 @@ describe('engine: ShimBackend (real shims, a real image)', function () {
     const runcState = join(root, 'runc', namespace, id);
     if (existsSync(runcState)) out.push(`runc state ${runcState}`);
     const dir = join(root, 'containers', id);
-    for (const name of existsSync(dir) ? readdirSync(dir) : []) if (name !== 'container.log') out.push(`file ${name}`);
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) if (name !== 'container.log' && name !== 'record.json') out.push(`file ${name}`);
     return out;
   }
 
   it('runs a task on a snapshot of a pulled image: C-logger log, exit code, removal leaves only the log', async () => {
     const backend = await open();
+    // The Engine's record sits beside the shim's: the backend never touches it.
+    await mkdir(join(root, 'containers', 'echo1'), { recursive: true });
+    await writeFile(join(root, 'containers', 'echo1', 'record.json'), '{"engine":true}');
     const task = await create(backend, 'echo1', ['sh', '-c', 'echo out; echo err >&2; cat /etc/passwd >/dev/null; exit 3']);
     const bundle = backend.bundlePath('echo1');
     expect(bundle).to.equal(join(root, 'containers', 'echo1', 'bundle', 'echo1'));
@@ -114,6 +119,7 @@ describe('engine: ShimBackend (real shims, a real image)', function () {
 
     // The snapshot is in use while the task exists: neither it nor the bundle can go.
     expect((await codedRejection(images.releaseRootfs('echo1'))).code).to.equal('ERR_SNAPSHOT_MOUNTED');
+    expect((await codedRejection(removeBundle(bundle))).code).to.equal('ERR_FAILED_PRECONDITION');
     expect((await codedRejection(backend.createTask({ id: 'echo1', spec: config, rootfs: [], stdio: {} }))).code).to.equal('ERR_ALREADY_EXISTS');
 
     const removed = await backend.removeTask('echo1');
@@ -125,6 +131,12 @@ describe('engine: ShimBackend (real shims, a real image)', function () {
     expect(existsSync(backend.logPath('echo1')), 'the log stays for `logs` of a removed task').to.equal(true);
     await images.releaseRootfs('echo1');
     expect((await images.snapshotter.walk()).map((s) => s.kind)).to.deep.equal(['committed']);
+    expect(readdirSync(join(root, 'containers', 'echo1')).sort()).to.deep.equal(['container.log', 'record.json']);
+    // A container with no task: a new backend leaves its dir alone.
+    await backend.close();
+    const next = await open();
+    expect(next.recovery).to.deep.equal({ running: [], exited: [], lost: [] });
+    expect(readFileSync(join(root, 'containers', 'echo1', 'record.json'), 'utf8')).to.equal('{"engine":true}');
   });
 
   it('a new backend on the root reattaches: running, exited meanwhile (real code), lost (shim killed)', async () => {
