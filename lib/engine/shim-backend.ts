@@ -55,7 +55,12 @@ export class ShimBackend implements EngineBackend {
     try {
       const report = await manager.init({ signal });
       for (const id of report.reattached) {
-        const state = await manager.get(id)?.status({ signal });
+        // A shim that answered Connect but not State is still there: its task counts as running (loadTask has it).
+        const state = await manager.get(id)?.status({ signal }).catch((err: Error) => {
+          if (signal?.aborted) throw signal.reason;
+          log('state of %s: %s', id, err.message);
+          return undefined;
+        });
         if (state?.status === 'stopped') recovery.exited.push({ id, code: state.exit?.code ?? 255, exitedAt: state.exit?.exitedAt });
         else recovery.running.push(id);
       }

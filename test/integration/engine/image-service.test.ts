@@ -76,6 +76,14 @@ describe('engine: ImageService (real registry, real snapshotter)', function () {
     served.registry.clearAccessLog();
   });
 
+  it('an already-aborted ensureImage rejects with the reason before asking the registry', async () => {
+    const images = await fresh();
+    await requests();
+    const reason = new Error('stop');
+    expect(await images.ensureImage(busybox(), { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e)).to.equal(reason);
+    expect(await requests()).to.equal(0);
+  });
+
   it('normalises names as docker: busybox is docker.io/library/busybox:latest', async () => {
     const images = await fresh();
     await images.ensureImage(busybox());

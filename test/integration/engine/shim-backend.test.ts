@@ -183,6 +183,32 @@ describe('engine: ShimBackend (real shims, a real image)', function () {
     for (const id of ['runner', 'exit7']) await images.releaseRootfs(id);
   });
 
+  it('an aborted createTask rejects with the reason and leaves no shim, bundle or mount', async () => {
+    const backend = await open();
+    const rootfs = await images.prepareRootfs('ab1', image.chainId);
+    const spec = await specOf('ab1', ['true']);
+    const reason = new Error('stop');
+    const aborted = AbortSignal.abort(reason);
+    expect(await backend.createTask({ id: 'ab1', spec, rootfs, stdio: { stdout: 'log' }, signal: aborted }).catch((e: unknown) => e)).to.equal(reason);
+    // Aborted while the shim starts.
+    const controller = new AbortController();
+    const creating = backend.createTask({ id: 'ab1', spec, rootfs, stdio: { stdout: 'log' }, signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 30);
+    const outcome = await creating.then(
+      (task) => task,
+      (e: unknown) => e,
+    );
+    if (outcome === reason) {
+      expect(await backend.loadTask('ab1')).to.equal(undefined);
+    } else {
+      await backend.removeTask('ab1'); // it finished before the abort
+    }
+    expect(leftovers('ab1')).to.deep.equal([]);
+    expect(existsSync(backend.bundlePath('ab1'))).to.equal(false);
+    expect(await mountsUnder(root)).to.deep.equal([]);
+    await images.releaseRootfs('ab1');
+  });
+
   it('events of its tasks arrive typed, and the stream ends on abort', async () => {
     const backend = await open();
     const controller = new AbortController();
