@@ -39,10 +39,14 @@ export interface EnsureImageOptions {
   signal?: AbortSignal;
 }
 
-/** An image ready to run: its manifest and config, and the chain ID of its unpacked layers (a rootfs's parent). */
-export interface RunnableImage extends ImageDetails {
-  /** The chain ID of the whole layer stack, committed in the snapshotter. */
+/** An image with its manifest and config, and the chain ID of its layers (a container rootfs's parent once unpacked). */
+export interface InspectedImage extends ImageDetails {
+  /** The chain ID of the whole layer stack. */
   chainId: string;
+}
+
+/** An image ready to run: its layers are committed in the snapshotter under `chainId`. */
+export interface RunnableImage extends InspectedImage {
   /** Whether this call pulled it. */
   pulled: boolean;
 }
@@ -134,7 +138,7 @@ export class ImageService {
    * The image `ref` with its manifest, config and chain ID (not unpacked by this call).
    * @throws ERR_IMAGE_NOT_FOUND; ERR_NOT_FOUND for missing content; ERR_NO_MATCHING_PLATFORM.
    */
-  async inspect(ref: string, options: { platform?: Platform | string; signal?: AbortSignal } = {}): Promise<Omit<RunnableImage, 'pulled'>> {
+  async inspect(ref: string, options: { platform?: Platform | string; signal?: AbortSignal } = {}): Promise<InspectedImage> {
     const details = await this.store.get(ref, options);
     const chain = chainIds(details.config.rootfs.diff_ids);
     const top = chain.at(-1);
@@ -158,12 +162,12 @@ export class ImageService {
   }
 
   /** Reads an image archive (`docker save` or OCI) into the store (`docker load`). */
-  import(input: Readable, options: ImportArchiveOptions = {}): Promise<ImportArchiveResult> {
+  load(input: Readable, options: ImportArchiveOptions = {}): Promise<ImportArchiveResult> {
     return importArchive(this.store.content, input, options);
   }
 
-  /** Writes images `refs` as an archive to `out` (`docker save`). */
-  export(refs: readonly string[], out: Writable, options: ExportArchiveOptions = {}): Promise<void> {
+  /** Writes images `refs` as an archive to `out` (`docker save`; `format: 'docker'` for docker's layout). */
+  save(refs: readonly string[], out: Writable, options: ExportArchiveOptions = {}): Promise<void> {
     return exportArchive(this.store, refs, out, options);
   }
 

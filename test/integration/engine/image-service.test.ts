@@ -1,6 +1,7 @@
 // The Engine's image side against a real docker-registry and a real snapshotter: docker's --pull policies, docker's
 // name normalisation, unpacking once, and image removal that never takes a snapshot from under a container.
 import { expect } from 'chai';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ImageService } from '../../../lib/engine/image-service.js';
 import { CONTAINER_LABEL } from '../../../lib/engine/rootfs.js';
@@ -133,6 +134,21 @@ describe('engine: ImageService (real registry, real snapshotter)', function () {
     const pruned = await images.prune();
     expect(pruned.snapshots).to.deep.equal([image.chainId]);
     expect(await images.snapshotter.walk()).to.deep.equal([]);
+  });
+
+  it('saves an image to an archive and loads it into another root, where it runs without a pull', async () => {
+    const source = await fresh();
+    await source.ensureImage(busybox());
+    const archive = join(work, `busybox-${seq}.tar`);
+    await source.save([busybox()], createWriteStream(archive));
+    const target = await fresh();
+    const loaded = await target.load(createReadStream(archive));
+    expect(loaded.imported.map((i) => i.name)).to.deep.equal([busybox()]);
+    await requests();
+    const image = await target.ensureImage(busybox(), { pull: 'never' });
+    expect(image.pulled).to.equal(false);
+    expect((await target.snapshotter.stat(image.chainId)).kind, 'unpacked on first use').to.equal('committed');
+    expect(await requests()).to.equal(0);
   });
 
   it('removing an image removes its own layer snapshots and keeps the ones another image shares', async () => {
