@@ -7,9 +7,9 @@ import type { TtrpcServerOptions } from './ttrpc/server.js';
 /** Options of a `ShimManager`. */
 export interface ShimManagerOptions {
   /**
-   * The root this manager owns (absolute): `events.sock`, `runc/` and `containers/<id>/` live here (a container dir
-   * may also hold a caller's files, which the manager leaves alone, and a dir with no `shim.json` is not its own). Two roots never
-   * meet: the shims' `-address` is this root's events socket, so their sockets hash differently.
+   * The root this manager owns (absolute): `events.sock`, `runc/` and `containers/<id>/` live here. A container dir
+   * may also hold a caller's files, which the manager leaves alone; a dir with no `shim.json` is not its own. Two
+   * roots never meet: the shims' `-address` is this root's events socket, so their sockets hash differently.
    */
   stateDir: string;
   /** The shims' `-namespace`. Default `containerkit`. */

@@ -310,7 +310,8 @@ export class ShimContainer implements Task {
    * Tears it down completely: `Delete` in the shim (with `force`, a running container is SIGKILLed first),
    * `Shutdown`, waits for the shim to exit, then removes its socket, FIFOs (stdio and the bundle's `log`), the
    * manager's files in the container dir (record, `shim.log`, the container log unless the manager keeps logs),
-   * that dir once empty, and runc's namespace dir when empty. The bundle is the caller's to remove. Resolves with how init ended (undefined when the shim had deleted it already).
+   * that dir once empty, and runc's namespace dir when empty. The bundle is the caller's to remove. Resolves with
+   * how init ended (undefined when the shim had deleted it already).
    *
    * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set.
    */
