@@ -165,6 +165,8 @@ export const ERROR_CODES = {
   ERR_SNAPSHOT_MOUNTED: 'FailedPrecondition',
   /** No image of that name is recorded in the image store. `details.name` holds the normalised reference. */
   ERR_IMAGE_NOT_FOUND: 'NotFound',
+  /** An image cannot be removed while a container's snapshot is built on it (docker's "conflict: … is using its referenced image"); `details.containers` names them. Remove them or pass `force`. */
+  ERR_IMAGE_IN_USE: 'Conflict',
   /** containerd answered NOT_FOUND (a container, image, blob, snapshot… that does not exist). `details` holds grpcCode, grpcMessage and method. */
   ERR_CONTAINERD_NOT_FOUND: 'NotFound',
   /** containerd answered ALREADY_EXISTS. `details` holds grpcCode, grpcMessage and method. */

@@ -7,8 +7,9 @@ import type { TtrpcServerOptions } from './ttrpc/server.js';
 /** Options of a `ShimManager`. */
 export interface ShimManagerOptions {
   /**
-   * The root this manager owns (absolute): `events.sock`, `runc/` and `containers/<id>/` live here. Two roots never
-   * meet: the shims' `-address` is this root's events socket, so their sockets hash differently.
+   * The root this manager owns (absolute): `events.sock`, `runc/` and `containers/<id>/` live here. A container dir
+   * may also hold a caller's files, which the manager leaves alone; a dir with no `shim.json` is not its own. Two
+   * roots never meet: the shims' `-address` is this root's events socket, so their sockets hash differently.
    */
   stateDir: string;
   /** The shims' `-namespace`. Default `containerkit`. */
@@ -33,6 +34,12 @@ export interface ShimManagerOptions {
   loggerBinary?: string;
   /** Size at which the logger rotates `container.log` to `container.log.1`, in bytes. Default 10 MiB. */
   logMaxBytes?: number;
+  /**
+   * Leave `container.log` (and `container.log.1`) in place when a container is removed or found dead, for a caller
+   * that keeps a container's log beyond its task (an engine whose restarted container appends to the same log, and
+   * whose `logs` still reads it after the exit). The log is then the caller's to remove. Default false.
+   */
+  keepLogs?: boolean;
   /**
    * Limits of the events server on `events.sock` (connections, bytes held per connection, idle timeout); see
    * `TtrpcServerOptions` for the defaults.

@@ -14,7 +14,7 @@ const log = logger('shim:manager');
  * is the recorded process, then the shim's `delete` (runc delete --force, unmount), then its socket, FIFOs and
  * record. `eventsSocket` is the manager's (the shims' `-address`).
  */
-export async function cleanupDeadShim(record: ShimRecord, dir: string, eventsSocket: string, signal: AbortSignal | undefined): Promise<DeadShimReport> {
+export async function cleanupDeadShim(record: ShimRecord, dir: string, eventsSocket: string, signal: AbortSignal | undefined, keepLog = false): Promise<DeadShimReport> {
   let code = 255;
   let exitedAt: Date | undefined = new Date();
   // Alive but not answering (hung): it must not keep the container. Only the very process recorded is killed:
@@ -26,13 +26,13 @@ export async function cleanupDeadShim(record: ShimRecord, dir: string, eventsSoc
     exitedAt = r.exitedAt;
   }
   const socket = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
-  await removeContainerFiles({ ...record, address: socket }, dir);
+  await removeContainerFiles({ ...record, address: socket }, dir, { keepLog });
   log('cleaned up dead shim of %s (exit %d)', record.id, code);
   return { id: record.id, bundle: record.bundle, code, exitedAt };
 }
 
 /** Undoes a `start` that failed or was aborted after the shim binary ran: stops the shim, whatever state it got to. */
-export async function undoShimStart(record: ShimRecord, dir: string, task: ShimTaskClient | undefined, eventsSocket: string): Promise<void> {
+export async function undoShimStart(record: ShimRecord, dir: string, task: ShimTaskClient | undefined, eventsSocket: string, keepLog = false): Promise<void> {
   if (task === undefined && record.shimPid === 0) {
     // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
     const address = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
@@ -59,5 +59,5 @@ export async function undoShimStart(record: ShimRecord, dir: string, task: ShimT
     await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: eventsSocket, id: record.id, bundle: record.bundle });
   }
   const address = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
-  await removeContainerFiles({ ...record, address }, dir);
+  await removeContainerFiles({ ...record, address }, dir, { keepLog });
 }

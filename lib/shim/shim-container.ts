@@ -1,4 +1,4 @@
-import { rm, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
@@ -28,6 +28,9 @@ import { socketPathOf } from './ttrpc/client.js';
 
 const log = logger('shim:container');
 
+/** A container's record in its dir (see `ShimRecord`). */
+export const RECORD_FILE = 'shim.json';
+
 /** What a container needs from its manager. */
 export interface ShimContainerContext {
   record: ShimRecord;
@@ -40,6 +43,8 @@ export interface ShimContainerContext {
   logSocket: Socket;
   logSink: ShimLogSink;
   loggerConfig: LoggerConfig;
+  /** Leave the `'log'` output in place when the container is removed (`ShimManagerOptions.keepLogs`). */
+  keepLogs: boolean;
   /** Called once the container is removed. */
   forget(id: string): void;
 }
@@ -304,8 +309,9 @@ export class ShimContainer implements Task {
   /**
    * Tears it down completely: `Delete` in the shim (with `force`, a running container is SIGKILLed first),
    * `Shutdown`, waits for the shim to exit, then removes its socket, FIFOs (stdio and the bundle's `log`), the
-   * container dir (record, `shim.log`, the container log) and runc's namespace dir when empty. The bundle is the
-   * caller's to remove. Resolves with how init ended (undefined when the shim had deleted it already).
+   * manager's files in the container dir (record, `shim.log`, the container log unless the manager keeps logs),
+   * that dir once empty, and runc's namespace dir when empty. The bundle is the caller's to remove. Resolves with
+   * how init ended (undefined when the shim had deleted it already).
    *
    * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set.
    */
@@ -366,20 +372,29 @@ export class ShimContainer implements Task {
     closeStdio({ ...this.#ctx.stdio, stdin: this.stdin });
     this.#ctx.logSocket.destroy();
     await this.#ctx.logSink.flush();
-    await removeContainerFiles(record, dir);
+    await removeContainerFiles(record, dir, { keepLog: this.#ctx.keepLogs });
     this.#ctx.forget(this.id);
   }
 }
 
 /**
  * Removes what a manager and a shim leave for a container outside its bundle's own files: the shim socket, the
- * bundle's `log` FIFO, stdio FIFOs and output logs, the container dir and runc's namespace dir when empty.
+ * bundle's `log` FIFO, stdio FIFOs (the container's and its execs'), the `'log'` output unless `keepLog`, the
+ * record and `shim.log`; then the container dir once it is empty (it may hold a caller's files, such as an
+ * engine's record, which stay) and runc's namespace dir when empty.
  */
-export async function removeContainerFiles(record: ShimRecord, dir: string): Promise<void> {
+export async function removeContainerFiles(record: ShimRecord, dir: string, options: { keepLog?: boolean } = {}): Promise<void> {
   const quiet = (err: Error): void => log('cleanup of %s: %s', record.id, err.message);
   if (record.address !== '') await rm(socketPathOf(record.address), { force: true }).catch(quiet);
   await removeFifo(join(record.bundle, 'log')).catch(quiet);
-  await removeStdio(record.stdio).catch(quiet);
-  await rm(dir, { recursive: true, force: true }).catch(quiet);
+  await removeStdio(record.stdio, options).catch(quiet);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  // Exec FIFOs of execs never deleted (`exec-<id>-stdin`…), then the record last: while it exists, the next
+  // manager still finds the container to clean up.
+  for (const name of names.filter((n) => n.startsWith('exec-'))) await rm(join(dir, name), { force: true }).catch(quiet);
+  for (const name of ['shim.log', 'shim.log.1', RECORD_FILE]) await rm(join(dir, name), { force: true }).catch(quiet);
+  await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') quiet(err);
+  });
   await rmdir(join(record.runcRoot, record.namespace)).catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
@@ -13,7 +13,7 @@ import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord,
 import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
 import { runShimStart } from './shim-binary.js';
 import { cleanupDeadShim, undoShimStart } from './shim-cleanup.js';
-import { ShimContainer, type ShimContainerContext } from './shim-container.js';
+import { RECORD_FILE, ShimContainer, type ShimContainerContext } from './shim-container.js';
 import { ShimLogSink } from './shim-log.js';
 import { shimIdentityOf } from './shim-process.js';
 import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
@@ -25,7 +25,6 @@ const log = logger('shim:manager');
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
-const RECORD_FILE = 'shim.json';
 // close() waits on detaching and on the events server's connections at most this long, in all.
 const CLOSE_BOUND_MS = 5000;
 
@@ -126,13 +125,16 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     for (const id of (await readdir(join(this.stateDir, 'containers'))).sort()) {
       signal?.throwIfAborted();
       const dir = join(this.stateDir, 'containers', id);
+      // A dir without a record holds only a caller's files (an engine's container that has no task).
+      if (!existsSync(join(dir, RECORD_FILE))) continue;
       const record = await readJsonFile<ShimRecord>(join(dir, RECORD_FILE), { signal }).catch((err: Error) => {
         log('unreadable record in %s: %s', dir, err.message);
         return undefined;
       });
       if (record === undefined || record.id !== id) {
         log('no usable record in %s; removing it', dir);
-        await rm(dir, { recursive: true, force: true });
+        await rm(join(dir, RECORD_FILE), { force: true });
+        await rmdir(dir).catch(() => undefined);
         continue;
       }
       const container = await this.#reattach(record, dir, signal);
@@ -140,7 +142,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
         this.#containers.set(id, container);
         report.reattached.push(id);
       } else {
-        report.dead.push(await cleanupDeadShim(record, dir, this.eventsSocket, signal));
+        report.dead.push(await cleanupDeadShim(record, dir, this.eventsSocket, signal, this.#options.keepLogs === true));
       }
     }
     log('root %s: reattached %o, cleaned up %o', this.stateDir, report.reattached, report.dead.map((d) => d.id));
@@ -221,10 +223,13 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     let logSocket: Socket | undefined;
     let task: ShimTaskClient | undefined;
     try {
-      await mkdir(dir, { mode: 0o700 });
+      // The dir may exist with a caller's files in it (an engine's record); a shim record in it is a container.
+      await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      if (existsSync(join(dir, RECORD_FILE))) throw newError('ERR_ALREADY_EXISTS', `container ${id} has a record in this root`, { details: { id, dir } });
     } catch (err) {
       this.#starting.delete(id);
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw newError('ERR_ALREADY_EXISTS', `container ${id} has a record in this root`, { details: { id, dir } });
       throw err;
     }
     try {
@@ -260,7 +265,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       log('start of %s failed: %s', id, (err as Error).message);
       // The log FIFO keeps its reader until the shim is gone: a shim daemon opens it blocking, and would hang
       // in that open, unkillable by Shutdown, if the reader went first.
-      await undoShimStart(record, dir, task, this.eventsSocket);
+      await undoShimStart(record, dir, task, this.eventsSocket, this.#options.keepLogs === true);
       closeStdio(ends);
       logSocket?.destroy();
       throw err;
@@ -368,6 +373,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       ...parts,
       managerAddress: this.eventsSocket,
       loggerConfig: this.#loggerConfig,
+      keepLogs: this.#options.keepLogs === true,
       forget: (gone) => this.#containers.delete(gone),
     });
   }

@@ -156,12 +156,12 @@ export function closeStdio(ends: StdioEnds): void {
 }
 
 /** Removes the FIFOs this side made (and a `'log'` output with its rotation) of a planned stdio; `{ uri }` targets are the caller's. */
-export async function removeStdio(record: ShimStdioRecord): Promise<void> {
+export async function removeStdio(record: ShimStdioRecord, options: { keepLog?: boolean } = {}): Promise<void> {
   for (const key of ['stdin', 'stdout', 'stderr'] as const) {
     const path = record[key];
     if (path !== undefined) await removeFifo(path).catch((err: Error) => log('cannot remove %s: %s', path, err.message));
   }
-  if (record.logPath !== undefined) {
+  if (record.logPath !== undefined && options.keepLog !== true) {
     for (const p of [record.logPath, `${record.logPath}.1`]) await rm(p, { force: true });
   }
 }
