@@ -17,12 +17,10 @@ import { chainIds, hostPlatform, normalizeReference, type Descriptor, type Mount
 import type { RegistryClient } from '../registry/index.js';
 import type { SnapshotInfo, Snapshotter } from '../unpack/index.js';
 import { logger } from '../util/index.js';
+import type { PullPolicy } from './create-options.js';
 import { containerSnapshots, openSnapshotter, prepareRootfs, releaseRootfs, type RootfsCallOptions, type SnapshotterChoice } from './rootfs.js';
 
 const log = logger('engine:images');
-
-/** docker's `--pull`: pull when the image is missing (default), always, or never (then a missing image is an error). */
-export type PullPolicy = 'missing' | 'always' | 'never';
 
 const POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 

@@ -1,5 +1,7 @@
 /**
- * The Engine's parts: create options in docker's terms, and the OCI spec a container runs with.
+ * The Engine's parts: create options in docker's terms, the OCI spec a container runs with, the backends that run
+ * tasks (`EngineBackend`, daemonless `ShimBackend`), and the image side (`ImageService`, container rootfs snapshots,
+ * bundles).
  * @module
  */
 export {
@@ -36,3 +38,25 @@ export {
   type ContainerSpecContext,
 } from './container-spec.js';
 export { readHostDevices, withHostDevices } from './host-devices.js';
+export type { BackendRecovery, CreateTaskRequest, EndedTask, EngineBackend, RemoveTaskOptions } from './backend.js';
+export { ShimBackend, type ShimBackendOptions } from './shim-backend.js';
+export {
+  ImageService,
+  type EnsureImageOptions,
+  type ImageRemoval,
+  type InspectedImage,
+  type OpenImageServiceOptions,
+  type RemoveImageOptions,
+  type RunnableImage,
+} from './image-service.js';
+export {
+  CONTAINER_LABEL,
+  containerSnapshots,
+  openSnapshotter,
+  prepareRootfs,
+  releaseRootfs,
+  type OpenSnapshotterOptions,
+  type RootfsCallOptions,
+  type SnapshotterChoice,
+} from './rootfs.js';
+export { removeBundle, writeBundle, type BundleOptions } from './bundle.js';
