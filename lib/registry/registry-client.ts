@@ -1,8 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
-import { Authenticator } from './auth/authenticator.js';
-import { DockerConfigCredentials, type CredentialSource } from './auth/credentials.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image-config.js';
@@ -56,25 +54,11 @@ export class RegistryClient implements Resolver {
   readonly #ctx: ClientContext;
 
   /**
-   * A client that authenticates like the docker CLI: credentials from `~/.docker/config.json` (or
-   * `$DOCKER_CONFIG`), its `credsStore` and `credHelpers`, answering token and basic challenges. Pass
-   * `credentials` to use another source, or `options.auth` to bring a whole {@link RegistryAuth}.
+   * A client that authenticates like the docker CLI unless `options.credentials` or `options.auth` say otherwise
+   * (see {@link RegistryClientOptions}). Does no I/O.
    *
    * @throws ERR_INVALID_ARGUMENT naming the bad option.
    */
-  static create(options: RegistryClientOptions & { credentials?: CredentialSource } = {}): RegistryClient {
-    const { credentials, ...rest } = options;
-    const auth =
-      rest.auth ??
-      new Authenticator({
-        credentials: credentials ?? new DockerConfigCredentials(),
-        userAgent: rest.userAgent,
-        plainHttpHosts: rest.plainHttpHosts,
-      });
-    return new RegistryClient({ ...rest, auth });
-  }
-
-  /** Anonymous unless `options.auth` is given; see {@link RegistryClient.create} for docker-style credentials. @throws ERR_INVALID_ARGUMENT naming the bad option. */
   constructor(options: RegistryClientOptions = {}) {
     const resolved = resolveClientOptions(options);
     const mirrors = parseMirrors(resolved.mirrors);

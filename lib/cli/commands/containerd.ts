@@ -64,7 +64,7 @@ const VERBS: Record<string, SubVerb> = {
     options: { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } },
     async run(ctx, client, values, [ref, ...extra]) {
       if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd pull takes exactly one REF');
-      const resolver = RegistryClient.create();
+      const resolver = new RegistryClient();
       try {
         const platform = values['platform'] as string | undefined;
         const result = await containerdPull(client, ref, { resolver, unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(platform ? { platform } : {}) });

@@ -14,7 +14,7 @@ export type TtrpcMetadata = Record<string, string | readonly string[]>;
 /** The metadata key containerd uses for the namespace on ttrpc calls. */
 export const NAMESPACE_METADATA_KEY = 'containerd-namespace-ttrpc';
 
-/** Options of {@link TtrpcClient.connect}. */
+/** Options of {@link TtrpcClient.open}. */
 export interface TtrpcConnectOptions {
   /** Longest wait for the connection, in ms. Default 1000: a live shim accepts at once, a dead one must not cost seconds. */
   connectTimeoutMs?: number;
@@ -82,7 +82,7 @@ export class TtrpcClient implements AsyncDisposable {
   readonly #closed: Promise<ContainerkitError | undefined>;
 
   /**
-   * Wraps an already connected socket (the client owns it from now on). Use {@link TtrpcClient.connect} to dial a
+   * Wraps an already connected socket (the client owns it from now on). Use {@link TtrpcClient.open} to dial a
    * path.
    */
   constructor(socket: Socket) {
@@ -111,7 +111,7 @@ export class TtrpcClient implements AsyncDisposable {
    *   ERR_TTRPC_PERMISSION_DENIED on EACCES/EPERM; ERR_INVALID_ARGUMENT for a bad address or option.
    * Rejects with `signal.reason` on abort.
    */
-  static async connect(address: string, options: TtrpcConnectOptions = {}): Promise<TtrpcClient> {
+  static async open(address: string, options: TtrpcConnectOptions = {}): Promise<TtrpcClient> {
     const path = socketPathOf(address);
     const { connectTimeoutMs = 1000, signal } = options;
     validateTimeout(connectTimeoutMs, 'options.connectTimeoutMs');

@@ -17,7 +17,7 @@ describe('shim/ttrpc client', () => {
 
   beforeEach(async () => {
     peer = await RawPeer.start();
-    client = await TtrpcClient.connect(`unix://${peer.path}`);
+    client = await TtrpcClient.open(`unix://${peer.path}`);
   });
   afterEach(async () => {
     await client.close();
@@ -181,7 +181,7 @@ describe('shim/ttrpc client: connecting', () => {
 
   it('fails at once with ERR_TTRPC_UNAVAILABLE when no socket file exists (ENOENT)', async () => {
     const started = Date.now();
-    const err = await rejection(TtrpcClient.connect(join(dir, 'missing.sock')));
+    const err = await rejection(TtrpcClient.open(join(dir, 'missing.sock')));
     expect(hasCode(err, 'ERR_TTRPC_UNAVAILABLE')).to.equal(true);
     expect((err as UnavailableError).details.errno).to.equal('ENOENT');
     expect(Date.now() - started).to.be.lessThan(200);
@@ -196,18 +196,18 @@ describe('shim/ttrpc client: connecting', () => {
     await new Promise((resolve) => server.close(resolve));
     await rename(`${path}.keep`, path);
     const started = Date.now();
-    const err = await rejection(TtrpcClient.connect(`unix://${path}`));
+    const err = await rejection(TtrpcClient.open(`unix://${path}`));
     expect(hasCode(err, 'ERR_TTRPC_UNAVAILABLE')).to.equal(true);
     expect((err as UnavailableError).details.errno).to.equal('ECONNREFUSED');
     expect(Date.now() - started).to.be.lessThan(200);
   });
 
   it('rejects addresses that are not unix sockets', async () => {
-    expect(hasCode(await rejection(TtrpcClient.connect('tcp://127.0.0.1:1')), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(hasCode(await rejection(TtrpcClient.open('tcp://127.0.0.1:1')), 'ERR_INVALID_ARGUMENT')).to.equal(true);
   });
 
   it('honours an already aborted signal', async () => {
     const reason = new Error('no');
-    expect(await rejection(TtrpcClient.connect(join(dir, 'x.sock'), { signal: AbortSignal.abort(reason) }))).to.equal(reason);
+    expect(await rejection(TtrpcClient.open(join(dir, 'x.sock'), { signal: AbortSignal.abort(reason) }))).to.equal(reason);
   });
 });
