@@ -182,6 +182,23 @@ describe('registry: faults from a fake registry', function () {
     expect(fake.matching('GET', `/v2/test/repo/blobs/${blobDesc.digest}`)).to.have.length(3);
   });
 
+  it('fails a request whose response headers do not come within connectTimeoutMs with ERR_DEADLINE_EXCEEDED', async () => {
+    const slow = new RegistryClient({ auth, connectTimeoutMs: 200, retry: { maxAttempts: 1 } });
+    try {
+      fake.route('GET', '/v2/test/repo/manifests/v1', () => undefined); // never answers
+      const started = Date.now();
+      const err = await rejection<RegistryError>(slow.fetchManifest(`${repo}:v1`));
+      expect(err).to.be.instanceOf(RegistryError);
+      expect(err.code).to.equal('ERR_DEADLINE_EXCEEDED');
+      expect(err.category).to.equal('Unavailable');
+      expect(err.temporary).to.equal(true);
+      expect(err.details).to.include({ transport: 'http', timeoutMs: 200, method: 'GET' });
+      expect(Date.now() - started).to.be.within(150, 3000);
+    } finally {
+      slow.close();
+    }
+  });
+
   it('stops a redirect loop and a redirect chain longer than 5 with ERR_REDIRECT_LIMIT', async () => {
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 307, '', { Location: '/loop/a' }));
     fake.route('GET', '/loop/a', (_req, res) => sendBody(res, 307, '', { Location: '/loop/b' }));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConnectResponse, TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
+import { hasCode, NotFoundError, UnavailableError, type ContainerkitError } from '../../../lib/errors/index.js';
 import { createTtrpcClient, encodeFrame, FrameType, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
 import { CrashGuard } from './crash-guard.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -72,7 +72,8 @@ describe('shim/ttrpc client', () => {
   it('enforces the timeout locally, drops the late answer, and keeps the connection usable', async () => {
     const started = Date.now();
     const err = await rejection(client.call('svc', 'Slow', new Uint8Array(0), { timeoutMs: 50 }));
-    expect(hasCode(err, 'ERR_TTRPC_DEADLINE_EXCEEDED')).to.equal(true);
+    expect(hasCode(err, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+    expect((err as ContainerkitError).details).to.include({ transport: 'ttrpc', timeoutMs: 50 });
     expect(Date.now() - started).to.be.lessThan(1000);
     peer.answer(1, connectAnswer(1)); // late: must be ignored
     const next = client.call('svc', 'Fast', new Uint8Array(0));

@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Response } from '../../../lib/gen/ttrpc/request.js';
 import { TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, newError } from '../../../lib/errors/index.js';
+import { hasCode, newError, type ContainerkitError } from '../../../lib/errors/index.js';
 import {
   createTtrpcClient,
   createTtrpcService,
@@ -48,7 +48,7 @@ describe('shim/ttrpc server', () => {
         kill: () => {
           throw newError('ERR_NOT_FOUND', 'process already finished');
         },
-        pause: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_TTRPC_DEADLINE_EXCEEDED', 'handler deadline')))),
+        pause: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_DEADLINE_EXCEEDED', 'handler deadline')))),
       }),
     );
     await server.listen(path);
@@ -122,7 +122,8 @@ describe('shim/ttrpc server', () => {
   it('aborts the handler when the caller deadline (timeout_nano) passes', async () => {
     client = await TtrpcClient.open(path);
     const err = await rejection(createTtrpcClient(TaskDefinition, client).pause({ id: 'c' }, { timeoutMs: 30 }));
-    expect(hasCode(err, 'ERR_TTRPC_DEADLINE_EXCEEDED')).to.equal(true);
+    expect(hasCode(err, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+    expect((err as ContainerkitError).details).to.include({ transport: 'ttrpc' });
   });
 
   it('answers RESOURCE_EXHAUSTED to a request over 4 MiB and keeps serving the connection', async () => {

@@ -59,7 +59,7 @@ describe('unpack: mount(8) arguments', () => {
   });
 });
 
-describe('unpack: overlay snapshot metadata and mounts (no mounting)', function () {
+describe('unpack: overlay snapshot metadata and mounts (no mount but the probe of open)', function () {
   this.timeout(60_000);
   let root: string;
   beforeEach(async () => {
