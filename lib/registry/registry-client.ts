@@ -22,7 +22,10 @@ import type { CallOptions, ContentSource, Fetcher, FetchOptions, PushContent, Pu
 import { blobExists, pushBlob, type PushBlobOptions, type PushBlobResult } from './upload.js';
 import { eventIterator } from '../util/event-iterator.js';
 
-/** Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. */
+/**
+ * Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. `signal` ends the listing quietly,
+ * after the names already yielded (no rejection).
+ */
 export interface ListOptions extends CallOptions {
   /** Entries per page (`?n=`). Default: the registry's own page size. */
   pageSize?: number;
@@ -159,7 +162,7 @@ export class RegistryClient implements Resolver {
     return pushImage(this.#ctx, repoOf(parsed), parsed.digest === undefined ? parsed.tag : undefined, root, source, options);
   }
 
-  /** The tags of `ref`'s repository, page by page (`Link` pagination) as one async iterable. */
+  /** The tags of `ref`'s repository, page by page (`Link` pagination) as one async iterable; ends quietly on abort. */
   async *tags(ref: string | Reference, options: ListOptions = {}): AsyncIterable<string> {
     const repo = repoOf(parseRef(ref, { defaultTag: false }));
     const query = pageQuery(options.pageSize);
@@ -171,7 +174,7 @@ export class RegistryClient implements Resolver {
     for await (const page of pages) yield* page;
   }
 
-  /** The repositories of the registry `domain` (`host[:port]`), page by page, as one async iterable. */
+  /** The repositories of the registry `domain` (`host[:port]`), page by page, as one async iterable; ends quietly on abort. */
   async *catalog(domain: string, options: ListOptions = {}): AsyncIterable<string> {
     if (typeof domain !== 'string' || domain === '' || domain.includes('/')) throw newError('ERR_INVALID_ARGUMENT', 'domain must be a registry host[:port]');
     const pages = paginate(this.#ctx, upstreamEndpoint(domain, this.#transport), `/v2/_catalog${pageQuery(options.pageSize)}`, 'repositories', {
