@@ -1,13 +1,13 @@
 /**
  * RegistryClient: the OCI distribution protocol over node's http client, axios for proxies and token fetches
  * (resolve, verified fetch, push, mounts, tags, catalog, referrers, delete), with docker-style credentials and the
- * token auth flow.
+ * token auth flow. The protocol's parsers (challenges, Link headers) and the token exchange stay internal.
  * @module
  */
 export { RegistryClient, type ListOptions } from './registry-client.js';
 export type { RegistryAuth, CallOptions as RegistryCallOptions, Resolved, Resolver, FetchOptions, Fetcher, PushContent, PushOptions, Pusher, ContentSource } from './types.js';
 export type { RegistryClientOptions } from './options.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy } from './retry.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 export type { ProxySettings } from './http.js';
 export { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
 export { DEFAULT_PLAIN_HTTP_HOSTS } from './host-match.js';
@@ -17,11 +17,8 @@ export type { FetchedManifest } from './fetch-manifest.js';
 export type { FetchBlobOptions } from './fetch-blob.js';
 export type { PushBlobOptions, PushBlobResult } from './upload.js';
 export type { PushImageOptions, PushImageResult } from './push-image.js';
-export { referrersTag, type ReferrersOptions } from './referrers.js';
-export { parseLinkNext } from './pagination.js';
+export type { ReferrersOptions } from './referrers.js';
 export { Authenticator, type AuthenticatorOptions, type AuthorizationOptions, type ChallengeOptions } from './auth/authenticator.js';
-export { parseWwwAuthenticate, findChallenge, MAX_WWW_AUTHENTICATE_LENGTH, type AuthChallenge } from './auth/challenge.js';
-export { requestToken, DEFAULT_TOKEN_EXPIRES_IN_SECONDS, type TokenEndpoint, type IssuedToken, type RequestTokenOptions } from './auth/token.js';
 export { axiosTokenRequest, type AxiosTokenRequestOptions, type TokenRequestFunction, type AuthHttpRequest, type AuthHttpResponse } from './auth/request.js';
 export {
   StaticCredentials,
