@@ -7,7 +7,7 @@
 export { RegistryClient, type ListOptions } from './registry-client.js';
 export type { RegistryAuth, CallOptions as RegistryCallOptions, Resolved, Resolver, FetchOptions, Fetcher, PushContent, PushOptions, Pusher, ContentSource } from './types.js';
 export type { RegistryClientOptions } from './options.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy } from './retry.js';
 export type { ProxySettings } from './http.js';
 export { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
 export { DEFAULT_PLAIN_HTTP_HOSTS } from './host-match.js';

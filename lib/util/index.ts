@@ -19,8 +19,8 @@ export {
   type DigestStreamOptions,
   type DigestFileOptions,
 } from './digest-stream.js';
-export { resolveInRoot, resolveInRootSync, isInside, assertInside, type ResolveInRootOptions } from './safe-path.js';
-export { openInRoot, readFileInRoot, writeFileInRoot, type OpenInRootOptions, type ReadFileInRootOptions, type WriteFileInRootOptions } from './open-in-root.js';
+export { resolveInRoot, resolveInRootSync, isInside, assertInside, MAX_SYMLINK_FOLLOWS, type ResolveInRootOptions } from './safe-path.js';
+export { openInRoot, readFileInRoot, writeFileInRoot, MAX_IN_ROOT_SYMLINKS, type OpenInRootOptions, type ReadFileInRootOptions, type WriteFileInRootOptions } from './open-in-root.js';
 export { createFifo, createFifos, openFifo, removeFifo, type FifoMode, type CreateFifoOptions, type OpenFifoOptions } from './fifo.js';
 export { acquireLock, withLock, type Lock, type LockOptions, type LockOwner } from './lock.js';
 export { writeFileAtomic, writeJsonAtomic, readJsonFile, type WriteFileAtomicOptions, type WriteJsonAtomicOptions, type ReadJsonFileOptions } from './atomic-file.js';
