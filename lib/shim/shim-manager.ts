@@ -98,7 +98,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   }
 
   /**
-   * Opens the root `options.stateDir`: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
+   * Opens the root: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
    * every recorded container: live shims are connected (short timeouts: a dead socket fails at once), dead ones
    * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported. A shim
    * that runs but does not answer is SIGKILLed only while its pid still names the recorded process (start time and
