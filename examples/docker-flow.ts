@@ -82,8 +82,7 @@ async function main(): Promise<void> {
     detail(`${spec.mounts?.length} mounts, ${spec.process?.capabilities?.bounding?.length} capabilities, seccomp ${spec.linux?.seccomp ? 'on' : 'off'}`);
 
     step('containerd-shim → runc', 'a containerd-shim-runc-v2 per container mounts the rootfs and runs runc create; runc exits, the shim stays (containerkit/shim)');
-    shims = new ShimManager({ stateDir: join(work, 'engine') });
-    await shims.init();
+    shims = await ShimManager.open({ stateDir: join(work, 'engine') });
     const container = await shims.start(id, bundle, { rootfs, stdio: { stdout: 'pipe', stderr: 'pipe' } });
     detail(`shim pid ${container.shimPid}, talking ttrpc; container created, not started`);
     let output = '';

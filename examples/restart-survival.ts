@@ -43,8 +43,7 @@ async function makeBundle(bundle: string): Promise<void> {
  * the shim runs: JSON lines, stdout and stderr apart, one timestamp per line), then idle.
  */
 async function engine(stateDir: string, bundle: string): Promise<void> {
-  const manager = new ShimManager({ stateDir, namespace: NAMESPACE });
-  await manager.init();
+  const manager = await ShimManager.open({ stateDir, namespace: NAMESPACE });
   const container = await manager.start(ID, bundle, { stdio: { stdout: 'log' } });
   await container.start();
   process.stdout.write(`${JSON.stringify({ shimPid: container.shimPid, logPath: container.logPath })}\n`);
@@ -84,9 +83,8 @@ async function main(): Promise<void> {
     console.log(`1.5 s later, with no engine running: ${after} lines (${after > before ? 'still growing' : 'NOT growing'})`);
 
     // 3. A new manager on the same root reattaches.
-    manager = new ShimManager({ stateDir, namespace: NAMESPACE });
-    const report = await manager.init();
-    console.log(`reattached: ${report.reattached.join(', ')}`);
+    manager = await ShimManager.open({ stateDir, namespace: NAMESPACE });
+    console.log(`reattached: ${manager.reattachReport.reattached.join(', ')}`);
     const container = manager.get(ID)!;
     console.log(`state: ${(await container.status()).status}, shim pid ${container.shimPid}`);
 

@@ -53,11 +53,11 @@ async function main(): Promise<void> {
     // 2. Foreground runs: output and the real exit status of the container's process.
     await setArgs(bundle, spec, 'echo', 'hello from runc');
     const hello = await runtime.run('hello', bundle);
-    console.log(`echo: exit ${hello.exitCode}, stdout ${JSON.stringify(hello.stdout)}`);
+    console.log(`echo: exit ${hello.code}, stdout ${JSON.stringify(hello.stdout)}`);
 
     await setArgs(bundle, spec, 'sh', '-c', 'echo "I am pid $$ on $(hostname)"; echo "to stderr" >&2; exit 3');
     const shell = await runtime.run('shell', bundle);
-    console.log(`sh -c: exit ${shell.exitCode}, stdout ${JSON.stringify(shell.stdout)}, stderr ${JSON.stringify(shell.stderr)}`);
+    console.log(`sh -c: exit ${shell.code}, stdout ${JSON.stringify(shell.stdout)}, stderr ${JSON.stringify(shell.stderr)}`);
 
     // 3. A failure carries runc's own message, not just an exit code.
     await setArgs(bundle, spec, 'nosuch');
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     console.log(`created "life", init pid ${pid}: ${(await runtime.state('life')).status}`);
     await runtime.start('life');
     const ps = await runtime.exec('life', { args: ['ps'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } });
-    console.log(`ps in "life" (exit ${ps.exitCode}):\n${ps.stdout}`);
+    console.log(`ps in "life" (exit ${ps.code}):\n${ps.stdout}`);
     await runtime.pause('life');
     console.log(`after pause: ${(await runtime.state('life')).status}`);
     await runtime.resume('life');

@@ -103,7 +103,7 @@ export function createContainerdPullScenario(): Scenario {
     name: 'containerd-pull',
     description: 'pull (fetch + unpack) the 200 MB + 20,000-file image into an emptied containerd: containerdPull in-process vs ctr images pull --plain-http',
     fairness: [
-      'containerkit: containerdPull(client, REF, { resolver: RegistryClient.create(...) }) in the harness process (gRPC connection to its containerd already open; the RegistryClient is created and closed inside the timed call): lease, fetch every blob through Content.Write with GC labels, Diff.Apply each layer once it and the layers below are in, commit chain-ID snapshots, label, record the image',
+      'containerkit: containerdPull(client, REF, { resolver: new RegistryClient(...) }) in the harness process (gRPC connection to its containerd already open; the RegistryClient is created and closed inside the timed call): lease, fetch every blob through Content.Write with GC labels, Diff.Apply each layer once it and the layers below are in, commit chain-ID snapshots, label, record the image',
       `peer: ctr --address <its containerd> --namespace ${NAMESPACE} images pull --plain-http REF, a fresh ctr 1.6 process under GNU time (fetch all blobs, then unpack each layer with Diff.Apply, record the image)`,
       'same image for both, built once in setup and pushed to one private docker-registry on 127.0.0.1, pulled over plain HTTP',
       'one containerd per side, same binary and config (containerd shares blobs across namespaces, so one daemon would let the second side skip the transfer)',
@@ -149,7 +149,7 @@ export function createContainerdPullScenario(): Scenario {
       return {
         kind: 'in-process',
         async run(signal: AbortSignal): Promise<string> {
-          const resolver = RegistryClient.create({ credentials: new StaticCredentials({}) });
+          const resolver = new RegistryClient({ credentials: new StaticCredentials({}) });
           try {
             const result = await containerdPull(clients.containerkit!, reference, { resolver, signal });
             return `${result.image.target.digest} ${result.chainId ?? 'not unpacked'}`;

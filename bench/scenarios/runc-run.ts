@@ -83,7 +83,7 @@ export function createRuncRunScenario(): Scenario {
         run: (signal: AbortSignal) =>
           repeat(async (k) => {
             const result = await runtime!.run(id('containerkit', pair, k), bundle, { signal });
-            return `exit ${result.exitCode}${result.stdout ?? ''}`;
+            return `exit ${result.code}${result.stdout ?? ''}`;
           }),
       };
     },

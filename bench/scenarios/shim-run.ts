@@ -97,8 +97,7 @@ export function createShimRunScenario(): Scenario {
       runs = join(ctx.workDir, 'runs');
       await mkdir(runs);
       stateDir = join(ctx.workDir, 'state');
-      manager = new ShimManager({ stateDir, namespace: 'bench-shim-run' });
-      await manager.init({ signal: ctx.signal });
+      manager = await ShimManager.open({ stateDir, namespace: 'bench-shim-run' }, { signal: ctx.signal });
 
       // RSS of one running container's helpers on each side.
       const sleeper = join(runs, 'rss-probe');

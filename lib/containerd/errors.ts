@@ -6,7 +6,7 @@ const CODE_OF_GRPC: Record<number, ErrorCode> = {
   1: 'ERR_CONTAINERD_UNAVAILABLE', // CANCELLED by the server side
   2: 'ERR_CONTAINERD_INTERNAL', // UNKNOWN
   3: 'ERR_CONTAINERD_INVALID_ARGUMENT',
-  4: 'ERR_CONTAINERD_UNAVAILABLE', // DEADLINE_EXCEEDED (server-side deadline)
+  4: 'ERR_DEADLINE_EXCEEDED', // the server saw the call's deadline pass
   5: 'ERR_CONTAINERD_NOT_FOUND',
   6: 'ERR_CONTAINERD_ALREADY_EXISTS',
   7: 'ERR_CONTAINERD_PERMISSION_DENIED',
@@ -41,7 +41,7 @@ export function grpcStatusToError(failure: GrpcFailure, extra: Record<string, un
   const text = failure.message === '' ? `gRPC code ${failure.code}` : failure.message;
   return newError(code, `containerd ${failure.method}: ${text}`, {
     cause,
-    details: { grpcCode: failure.code, grpcMessage: failure.message, method: failure.method, ...extra },
+    details: { ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'grpc' } : {}), grpcCode: failure.code, grpcMessage: failure.message, method: failure.method, ...extra },
   });
 }
 

@@ -1,4 +1,5 @@
 import { Metadata, type ClientMiddleware } from 'nice-grpc';
+import { newError } from '../errors/index.js';
 import { anySignal } from '../util/abort.js';
 
 /** The metadata key carrying the namespace of a call (containerd rejects namespaced calls without one). */
@@ -10,7 +11,7 @@ export const LEASE_HEADER = 'containerd-lease';
 export interface ContainerdCallOptions {
   /** Cancels the call; it rejects with `signal.reason`. */
   signal?: AbortSignal;
-  /** Aborts the call after this many ms (rejects with a `TimeoutError` DOMException). */
+  /** Aborts the call after this many ms (rejects with ERR_DEADLINE_EXCEEDED). */
   timeoutMs?: number;
   /** Aborts the call at this time. */
   deadline?: Date;
@@ -31,7 +32,7 @@ export function headersMiddleware(namespace: string, lease?: string): ClientMidd
 
 /**
  * Turns the per-call `timeoutMs`/`deadline` options into an abort of the call's signal. When the deadline is what
- * ended the call, it rejects with the timer's reason (a `TimeoutError` DOMException).
+ * ended the call, it rejects with ERR_DEADLINE_EXCEEDED (`details`: transport `grpc`, timeoutMs, method).
  */
 export const deadlineMiddleware: ClientMiddleware<Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>> = async function* deadline(
   call,
@@ -49,7 +50,12 @@ export const deadlineMiddleware: ClientMiddleware<Pick<ContainerdCallOptions, 't
   try {
     return yield* call.next(call.request, { ...rest, signal });
   } catch (err) {
-    if (timer.aborted && !rest.signal?.aborted) throw timer.reason;
+    if (timer.aborted && !rest.signal?.aborted) {
+      throw newError('ERR_DEADLINE_EXCEEDED', `containerd ${call.method.path}: no answer within ${ms} ms`, {
+        cause: timer.reason,
+        details: { transport: 'grpc', timeoutMs: ms, method: call.method.path },
+      });
+    }
     throw err;
   }
 };

@@ -5,4 +5,4 @@
  */
 export type { BlobInfo, ContentCallOptions, ContentStore, IngestManager, IngestStatus, Ingester, Manager, Provider, ReaderAt, Writer, WriterOptions } from './types.js';
 export { LocalContentStore } from './local-store.js';
-export { IMAGE_LAYOUT_VERSION, OCI_INDEX_MEDIA_TYPE, blobPath, ingestDir, initLayout } from './layout.js';
+export { OCI_INDEX_MEDIA_TYPE } from './layout.js';

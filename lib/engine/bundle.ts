@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { Spec } from '../oci/index.js';
-import { fsError, mountsUnder, writeJsonAtomic } from '../util/index.js';
+import { fsError } from '../util/fs-error.js';
+import { mountsUnder, writeJsonAtomic } from '../util/index.js';
 
 // An OCI bundle as the Engine hands it to a runner: `<bundle>/config.json` and `<bundle>/rootfs/`, the mount
 // point of the container's snapshot (the runner mounts it there and undoes it).

@@ -4,40 +4,18 @@ import { isAbsolute, posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig } from '../oci/image-config.js';
 import type { Spec, SpecMount } from '../oci/runtime-spec.js';
-import {
-  bindMount,
-  composeSpecOpts,
-  DEFAULT_CAPABILITIES,
-  generateSpec,
-  readPermittedCapabilities,
-  normalizeCapability,
-  STOP_SIGNAL_ANNOTATION,
-  tmpfsMount,
-  withAdditionalGids,
-  withAnnotations,
-  withCapabilities,
-  withCPUs,
-  withCPUShares,
-  withCwd,
-  withEnv,
-  withHostname,
-  withHostNetwork,
-  withInit,
-  withMemoryLimit,
-  withMounts,
-  withNoNewPrivileges,
-  withPidsLimit,
-  withPrivileged,
-  withProcessArgs,
-  withReadonlyRootfs,
-  withRlimits,
-  withRootPath,
-  withTTY,
-  withUser,
-  type HostRlimits,
-  type SpecOpt,
-} from '../runtime/spec/index.js';
-import { errnoOf, logger, makeDirs, mkdirAllInRoot } from '../util/index.js';
+import { bindMount, tmpfsMount, withInit, withMounts, withReadonlyRootfs, withRootPath } from '../runtime/spec/opts-mounts.js';
+import { composeSpecOpts, type SpecOpt } from '../runtime/spec/spec-opt.js';
+import { DEFAULT_CAPABILITIES, readPermittedCapabilities, normalizeCapability } from '../runtime/spec/capabilities.js';
+import { generateSpec } from '../runtime/spec/generate.js';
+import { STOP_SIGNAL_ANNOTATION } from '../runtime/spec/opts-image.js';
+import { withAdditionalGids, withCwd, withEnv, withNoNewPrivileges, withProcessArgs, withRlimits, withTTY, withUser } from '../runtime/spec/opts-process.js';
+import { withAnnotations, withCPUs, withCPUShares, withHostname, withHostNetwork, withMemoryLimit, withPidsLimit } from '../runtime/spec/opts-linux.js';
+import { withCapabilities, withPrivileged } from '../runtime/spec/opts-security.js';
+import { type HostRlimits } from '../runtime/spec/rlimits.js';
+import { errnoOf } from '../util/fs-error.js';
+import { makeDirs } from '../util/make-dirs.js';
+import { logger, mkdirAllInRoot } from '../util/index.js';
 import type { ContainerFiles } from './container-files.js';
 import { containerHostname } from './container-files.js';
 import { applyCreateDefaults, validateCreateOptions, type ContainerMount, type ContainerResources, type CreateOptions } from './create-options.js';

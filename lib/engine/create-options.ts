@@ -2,7 +2,9 @@ import { isAbsolute, posix } from 'node:path';
 import { cpus as hostCpus, constants as osConstants } from 'node:os';
 import { newError } from '../errors/index.js';
 import { parsePlatform } from '../oci/platform.js';
-import { normalizeCapability, normalizeRlimitType, type RlimitRequest } from '../runtime/spec/index.js';
+import { normalizeCapability } from '../runtime/spec/capabilities.js';
+import { normalizeRlimitType } from '../runtime/spec/rlimits.js';
+import { type RlimitRequest } from '../runtime/spec/opts-process.js';
 
 // What a user asks of a new container, in docker's terms (`docker create` flags and the Engine API's
 // ContainerConfig/HostConfig), validated before any work. How they combine with the image is in run-config.ts,

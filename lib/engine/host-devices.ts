@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { LinuxDevice, Spec } from '../oci/runtime-spec.js';
-import type { SpecOpt } from '../runtime/spec/index.js';
+import type { SpecOpt } from '../runtime/spec/spec-opt.js';
 
 // A privileged docker container sees the host's devices: dockerd lists /dev as runc's `devices.HostDevices` does
 // and puts every character and block device into `linux.devices`, which runc then creates in the container's /dev

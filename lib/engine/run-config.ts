@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig } from '../oci/image-config.js';
-import { DEFAULT_PATH_ENV } from '../runtime/spec/index.js';
+import { DEFAULT_PATH_ENV } from '../runtime/spec/defaults.js';
 import { DEFAULT_STOP_SIGNAL, type CreateOptions } from './create-options.js';
 
 // How an image's run config and the create options combine into what the container runs, by dockerd's rules

@@ -50,10 +50,10 @@ export class ShimBackend implements EngineBackend {
   static async open(root: string, options: ShimBackendOptions = {}): Promise<ShimBackend> {
     const { signal, ...rest } = options;
     if (typeof root !== 'string' || !isAbsolute(root)) throw newError('ERR_INVALID_ARGUMENT', 'root must be an absolute path');
-    const manager = new ShimManager({ ...rest, stateDir: root, keepLogs: true });
+    const manager = await ShimManager.open({ ...rest, stateDir: root, keepLogs: true }, { signal });
     const recovery: BackendRecovery = { running: [], exited: [], lost: [] };
     try {
-      const report = await manager.init({ signal });
+      const report = manager.reattachReport;
       for (const id of report.reattached) {
         // A shim that answered Connect but not State is still there: its task counts as running (loadTask has it).
         const state = await manager.get(id)?.status({ signal }).catch((err: Error) => {

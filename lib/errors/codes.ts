@@ -51,7 +51,18 @@ export const ERROR_CODES = {
   ERR_PATH_ESCAPE: 'PermissionDenied',
   /** Too many symlinks while resolving a path (a loop). */
   ERR_SYMLINK_LOOP: 'InvalidArgument',
-  /** A lock is held by a live process and could not be taken in time. */
+  /**
+   * A call to a peer got no answer before its deadline, whatever the transport: a ttrpc call (a shim) past its
+   * `timeoutMs` or answered DEADLINE_EXCEEDED (4) by the peer, a containerd gRPC call past its `timeoutMs`/`deadline`
+   * or answered DEADLINE_EXCEEDED, a registry request whose response headers did not come within `connectTimeoutMs`.
+   * `details.transport` is `ttrpc`, `grpc` or `http`; `details.timeoutMs` when the deadline was ours,
+   * `details.grpcCode` when the peer reported it; and the call (`service`/`method`, or `method`/`url`). A retry may help.
+   */
+  ERR_DEADLINE_EXCEEDED: 'Unavailable',
+  /**
+   * A lock is held by a live process and could not be taken in time. Not a call deadline (no peer was asked):
+   * another holder kept a local resource.
+   */
   ERR_LOCK_TIMEOUT: 'Unavailable',
   /** A required Linux program is not installed. */
   ERR_TOOL_MISSING: 'FailedPrecondition',
@@ -109,10 +120,12 @@ export const ERROR_CODES = {
   ERR_INSECURE_REDIRECT: 'PermissionDenied',
   /** More than the allowed number of HTTP redirects (5), or a redirect loop. */
   ERR_REDIRECT_LIMIT: 'Unavailable',
-  /** An HTTP response body stopped delivering bytes for longer than the stall timeout while the reader was waiting. */
+  /**
+   * An HTTP response body stopped delivering bytes for longer than the stall timeout while the reader was waiting.
+   * Not a call deadline: the call had answered and may run as long as bytes keep coming; a blob download resumes
+   * after it with a Range request.
+   */
   ERR_STALL_TIMEOUT: 'Unavailable',
-  /** Connecting to a registry and receiving the response headers took longer than the connect timeout. */
-  ERR_CONNECT_TIMEOUT: 'Unavailable',
   /** A foreign (non-distributable) layer lists `urls` on a host the caller did not allow, so it is not fetched from there. */
   ERR_FOREIGN_LAYER_DENIED: 'PermissionDenied',
   /** A ttrpc peer answered NOT_FOUND (gRPC code 5), e.g. a shim asked about a process it no longer has; `details` holds `grpcCode`, `grpcMessage`, `service` and `method`. */
@@ -127,11 +140,9 @@ export const ERROR_CODES = {
   ERR_TTRPC_PERMISSION_DENIED: 'PermissionDenied',
   /** A ttrpc peer does not serve the service or method (UNIMPLEMENTED, 12); `details` as for ERR_TTRPC_NOT_FOUND. */
   ERR_TTRPC_UNIMPLEMENTED: 'FailedPrecondition',
-  /** A ttrpc call ran past its timeout: enforced locally, or answered DEADLINE_EXCEEDED (4) by the peer; `details.timeoutMs` or `details.grpcCode`. */
-  ERR_TTRPC_DEADLINE_EXCEEDED: 'Unavailable',
   /** A ttrpc peer answered ABORTED (10): a concurrent change got there first; `details` as for ERR_TTRPC_NOT_FOUND. */
   ERR_TTRPC_ABORTED: 'Conflict',
-  /** A ttrpc peer is unreachable (ENOENT, ECONNREFUSED, connect timeout; `details.errno`) or answered UNAVAILABLE (14), CANCELLED (1) or RESOURCE_EXHAUSTED (8). A retry may help. */
+  /** A ttrpc peer is unreachable (ENOENT, ECONNREFUSED, a connect timeout — no call was made yet, so not ERR_DEADLINE_EXCEEDED; `details.errno`) or answered UNAVAILABLE (14), CANCELLED (1) or RESOURCE_EXHAUSTED (8). A retry may help. */
   ERR_TTRPC_UNAVAILABLE: 'Unavailable',
   /** The ttrpc connection closed (by either side) while the call was pending or before it was sent. */
   ERR_TTRPC_CONNECTION_CLOSED: 'Unavailable',
@@ -177,7 +188,7 @@ export const ERROR_CODES = {
   ERR_CONTAINERD_FAILED_PRECONDITION: 'FailedPrecondition',
   /** containerd does not implement the method (an older daemon, a disabled plugin). `details` holds grpcCode, grpcMessage and method. */
   ERR_CONTAINERD_UNIMPLEMENTED: 'FailedPrecondition',
-  /** containerd is unreachable (no socket, daemon down), busy (a locked ingest) or its deadline passed. `details` holds grpcCode, grpcMessage, method and address. */
+  /** containerd is unreachable (no socket, daemon down) or busy (a locked ingest); a passed deadline is ERR_DEADLINE_EXCEEDED. `details` holds grpcCode, grpcMessage, method and address. */
   ERR_CONTAINERD_UNAVAILABLE: 'Unavailable',
   /** containerd answered PERMISSION_DENIED or UNAUTHENTICATED. `details` holds grpcCode, grpcMessage and method. */
   ERR_CONTAINERD_PERMISSION_DENIED: 'PermissionDenied',

@@ -11,7 +11,8 @@ import { extract as tarExtract, type Extract } from 'tar-stream';
 import type { ContentStore, LocalContentStore } from '../content/index.js';
 import { AlreadyExistsError, ContainerkitError, isAbortError, newError } from '../errors/index.js';
 import { ANNOTATIONS, isDigest, normalizeReference, parseIndex, parseImageConfig, type Descriptor, type Digest } from '../oci/index.js';
-import { digestBuffer, errnoOf, fsError } from '../util/index.js';
+import { digestBuffer } from '../util/index.js';
+import { errnoOf, fsError } from '../util/fs-error.js';
 import { LayoutIndex } from './image-index.js';
 import { imageNameFor } from './import-layout.js';
 

@@ -15,17 +15,16 @@ export {
 } from './image-store.js';
 export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult, type WhenStored } from './pull-unpack.js';
 export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
-export { childrenHandler, childrenOf, hasChildren, readBlob } from './children.js';
+export { childrenHandler, childrenOf } from './children.js';
 export { filterPlatforms, inheritPlatform, limitManifests } from './filters.js';
-export { fetchHandler, fetchInto, shortDigest, type FetchHandlerOptions, type PullProgress, type PullStatus } from './fetch.js';
-export { LayoutIndex, isCanonicalName, type NamedImage, type IndexCallOptions } from './image-index.js';
-export { Lease, createLease, activeLeases, pruneLeases, gcLockPath, DEFAULT_LEASE_TTL_MS, type StoreLeaseRecord } from './leases.js';
+export { fetchHandler, fetchInto, type FetchHandlerOptions, type PullProgress, type PullStatus } from './fetch.js';
+export { LayoutIndex, type NamedImage, type IndexCallOptions } from './image-index.js';
+export { Lease, createLease, activeLeases, pruneLeases, DEFAULT_LEASE_TTL_MS, type StoreLeaseRecord } from './leases.js';
 export { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
 export { importLayout, type ImportLayoutOptions, type ImportLayoutResult } from './import-layout.js';
 export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type ExportSource } from './archive.js';
 export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
 export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
-export { imageNameFor } from './import-layout.js';
 export { readImage, type ReadImageOptions } from './read-image.js';
 export {
   buildImage,

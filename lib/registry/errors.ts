@@ -29,12 +29,14 @@ export interface RegistryErrorInit {
   /** Delay asked for by Retry-After, in ms. */
   retryAfterMs?: number;
   cause?: unknown;
+  /** More `details` (e.g. a deadline's `transport` and `timeoutMs`). */
+  details?: Record<string, unknown>;
 }
 
 /**
  * A failure reported by (or while talking to) a registry. Keeps the HTTP status, the distribution error codes and
  * messages from the body, the redacted URL, and {@link RegistryError.temporary}: whether retrying could help.
- * Its `code` is one of ERR_REGISTRY_* (and ERR_STALL_TIMEOUT, ERR_CONNECT_TIMEOUT, ERR_REDIRECT_LIMIT), so
+ * Its `code` is one of ERR_REGISTRY_* (and ERR_STALL_TIMEOUT, ERR_DEADLINE_EXCEEDED, ERR_REDIRECT_LIMIT), so
  * `instanceof NotFoundError` and friends work as for every containerkit error.
  */
 export class RegistryError extends ContainerkitError {
@@ -55,6 +57,7 @@ export class RegistryError extends ContainerkitError {
     super(code, redact(message), {
       cause: init.cause,
       details: {
+        ...init.details,
         status: init.status,
         method: init.method,
         url,
@@ -239,5 +242,5 @@ export function networkError(method: string, url: URL, cause: unknown): Registry
 
 /** Every code a RegistryError may carry, for documentation and tests. */
 export const REGISTRY_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
-  (c) => c.startsWith('ERR_REGISTRY_') || c === 'ERR_STALL_TIMEOUT' || c === 'ERR_CONNECT_TIMEOUT' || c === 'ERR_REDIRECT_LIMIT',
+  (c) => c.startsWith('ERR_REGISTRY_') || c === 'ERR_STALL_TIMEOUT' || c === 'ERR_DEADLINE_EXCEEDED' || c === 'ERR_REDIRECT_LIMIT',
 );

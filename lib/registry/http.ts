@@ -126,7 +126,7 @@ export class HttpTransport {
 
   /**
    * Sends one request (no redirects followed, every status returned).
-   * @throws RegistryError ERR_REGISTRY_UNAVAILABLE (temporary) on network errors, ERR_CONNECT_TIMEOUT when no
+   * @throws RegistryError ERR_REGISTRY_UNAVAILABLE (temporary) on network errors, ERR_DEADLINE_EXCEEDED when no
    *   response headers came within the connect timeout; `signal.reason` on abort.
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
@@ -169,11 +169,12 @@ export class HttpTransport {
       release();
       if (signal?.aborted) throw signal.reason;
       if (connect.signal.aborted) {
-        throw new RegistryError('ERR_CONNECT_TIMEOUT', `${req.method} ${redactUrl(req.url)}: no response within ${this.settings.connectTimeoutMs} ms`, {
+        throw new RegistryError('ERR_DEADLINE_EXCEEDED', `${req.method} ${redactUrl(req.url)}: no response within ${this.settings.connectTimeoutMs} ms`, {
           method: req.method,
           url: req.url,
           temporary: true,
           cause: err,
+          details: { transport: 'http', timeoutMs: this.settings.connectTimeoutMs },
         });
       }
       if (err instanceof RegistryError || isAbortError(err)) throw err;

@@ -1,7 +1,7 @@
 /**
  * RegistryClient: the OCI distribution protocol over node's http client, axios for proxies and token fetches
  * (resolve, verified fetch, push, mounts, tags, catalog, referrers, delete), with docker-style credentials and the
- * token auth flow.
+ * token auth flow. The protocol's parsers (challenges, Link headers) and the token exchange stay internal.
  * @module
  */
 export { RegistryClient, type ListOptions } from './registry-client.js';
@@ -17,11 +17,8 @@ export type { FetchedManifest } from './fetch-manifest.js';
 export type { FetchBlobOptions } from './fetch-blob.js';
 export type { PushBlobOptions, PushBlobResult } from './upload.js';
 export type { PushImageOptions, PushImageResult } from './push-image.js';
-export { referrersTag, type ReferrersOptions } from './referrers.js';
-export { parseLinkNext } from './pagination.js';
+export type { ReferrersOptions } from './referrers.js';
 export { Authenticator, type AuthenticatorOptions, type AuthorizationOptions, type ChallengeOptions } from './auth/authenticator.js';
-export { parseWwwAuthenticate, findChallenge, MAX_WWW_AUTHENTICATE_LENGTH, type AuthChallenge } from './auth/challenge.js';
-export { requestToken, DEFAULT_TOKEN_EXPIRES_IN_SECONDS, type TokenEndpoint, type IssuedToken, type RequestTokenOptions } from './auth/token.js';
 export { axiosTokenRequest, type AxiosTokenRequestOptions, type TokenRequestFunction, type AuthHttpRequest, type AuthHttpResponse } from './auth/request.js';
 export {
   StaticCredentials,

@@ -1,4 +1,6 @@
 import { newError } from '../errors/index.js';
+import { Authenticator } from './auth/authenticator.js';
+import { DockerConfigCredentials, type CredentialSource } from './auth/credentials.js';
 import { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
 import { DEFAULT_PLAIN_HTTP_HOSTS, HostMatcher } from './host-match.js';
 import { proxyFromEnv, type ProxySettings, type TransportSettings } from './http.js';
@@ -7,7 +9,13 @@ import type { RegistryAuth } from './types.js';
 
 /** Options of `new RegistryClient(options)`; every field is optional and its default stated. */
 export interface RegistryClientOptions {
-  /** Credentials: answers 401 challenges (token or basic). Default: none, anonymous. */
+  /**
+   * Where credentials come from; the client answers token and basic challenges with them (anonymous tokens when a
+   * host has none). Default: the docker CLI's (`~/.docker/config.json` or `$DOCKER_CONFIG`, its `credsStore` and
+   * `credHelpers`, read on every challenge); `new StaticCredentials({})` for none. Not together with `auth`.
+   */
+  credentials?: CredentialSource;
+  /** The whole challenge/authorization flow, replacing the default one built over `credentials`. Not together with `credentials`. */
   auth?: RegistryAuth;
   /** `User-Agent` header. Default `containerkit (node <version>)`. */
   userAgent?: string;
@@ -40,7 +48,7 @@ export interface RegistryClientOptions {
 
 /** The options with defaults applied. @internal */
 export interface ResolvedClientOptions {
-  auth: RegistryAuth | undefined;
+  auth: RegistryAuth;
   transport: TransportSettings;
   retry: ResolvedRetryPolicy;
   mirrors: Record<string, readonly string[]> | undefined;
@@ -68,10 +76,12 @@ function stringList(value: unknown, name: string): string[] | undefined {
  */
 export function resolveClientOptions(options: RegistryClientOptions): ResolvedClientOptions {
   if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
-  const { auth } = options;
+  const { auth, credentials } = options;
   if (auth !== undefined && (typeof auth.authorization !== 'function' || typeof auth.challenge !== 'function')) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.auth must have authorization() and challenge() methods');
   }
+  if (credentials !== undefined && typeof credentials.get !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.credentials must have a get() method');
+  if (auth !== undefined && credentials !== undefined) throw newError('ERR_INVALID_ARGUMENT', 'options.auth and options.credentials exclude each other');
   if (options.userAgent !== undefined && (typeof options.userAgent !== 'string' || /[\r\n]/.test(options.userAgent))) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.userAgent must be a one-line string');
   }
@@ -91,7 +101,13 @@ export function resolveClientOptions(options: RegistryClientOptions): ResolvedCl
   }
   const foreign = stringList(options.allowedForeignHosts, 'options.allowedForeignHosts') ?? [];
   return {
-    auth,
+    auth:
+      auth ??
+      new Authenticator({
+        credentials: credentials ?? new DockerConfigCredentials(),
+        userAgent: options.userAgent,
+        plainHttpHosts: options.plainHttpHosts,
+      }),
     transport: {
       userAgent: options.userAgent ?? `containerkit (node ${process.version})`,
       plainHttp: new HostMatcher(stringList(options.plainHttpHosts, 'options.plainHttpHosts') ?? DEFAULT_PLAIN_HTTP_HOSTS, 'options.plainHttpHosts'),

@@ -49,7 +49,8 @@ export async function readJson(res: HttpResponse, stallMs: number): Promise<unkn
 /**
  * Follows `Link: <…>; rel="next"` from `first`, yielding the string array found under `key` in each page
  * (`tags` for tag lists, `repositories` for the catalog). A next link may be relative to the registry; it must
- * stay on the same host. Ends when a page has no next link.
+ * stay on the same host. Ends when a page has no next link, and quietly (after the pages already yielded) when
+ * `signal` aborts: a listing is a stream the caller stops, not a result that fails (STYLE §16).
  * @throws RegistryErrors; ERR_REGISTRY_PROTOCOL for a malformed page or a next link to another host or a loop.
  */
 export async function* paginate(
@@ -62,8 +63,16 @@ export async function* paginate(
   let target: string | URL = first;
   const seen = new Set<string>();
   for (;;) {
-    const res = await ctx.session.call({ method: 'GET', endpoint, target, headers: { Accept: 'application/json' }, ...base });
-    const doc = await readJson(res, ctx.stallTimeoutMs);
+    if (base.signal?.aborted) return;
+    let res: HttpResponse;
+    let doc: unknown;
+    try {
+      res = await ctx.session.call({ method: 'GET', endpoint, target, headers: { Accept: 'application/json' }, ...base });
+      doc = await readJson(res, ctx.stallTimeoutMs);
+    } catch (err) {
+      if (base.signal?.aborted) return;
+      throw err;
+    }
     const list = (doc as Record<string, unknown> | null)?.[key];
     if (list !== null && list !== undefined && (!Array.isArray(list) || list.some((t) => typeof t !== 'string'))) {
       throw newError('ERR_REGISTRY_PROTOCOL', `page from ${res.url.host}: "${key}" is not a list of strings`);
@@ -75,6 +84,5 @@ export async function* paginate(
     if (url.host !== res.url.host || seen.has(url.href)) throw newError('ERR_REGISTRY_PROTOCOL', `bad next page link ${JSON.stringify(next)}`);
     seen.add(url.href);
     target = url;
-    base.signal?.throwIfAborted();
   }
 }

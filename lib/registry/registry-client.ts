@@ -1,8 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
-import { Authenticator } from './auth/authenticator.js';
-import { DockerConfigCredentials, type CredentialSource } from './auth/credentials.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image-config.js';
@@ -24,7 +22,10 @@ import type { CallOptions, ContentSource, Fetcher, FetchOptions, PushContent, Pu
 import { blobExists, pushBlob, type PushBlobOptions, type PushBlobResult } from './upload.js';
 import { eventIterator } from '../util/event-iterator.js';
 
-/** Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. */
+/**
+ * Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. `signal` ends the listing quietly,
+ * after the names already yielded (no rejection).
+ */
 export interface ListOptions extends CallOptions {
   /** Entries per page (`?n=`). Default: the registry's own page size. */
   pageSize?: number;
@@ -43,7 +44,7 @@ function repoOf(ref: Reference): Repository {
  * rejects with its reason on abort.
  *
  * Errors: {@link RegistryError} (ERR_REGISTRY_NOT_FOUND, _DENIED, _UNAUTHORIZED, _UNAVAILABLE, _TOO_MANY_REQUESTS,
- * _INVALID, _UNSUPPORTED, _PROTOCOL, ERR_STALL_TIMEOUT, ERR_CONNECT_TIMEOUT, ERR_REDIRECT_LIMIT), and
+ * _INVALID, _UNSUPPORTED, _PROTOCOL, ERR_STALL_TIMEOUT, ERR_DEADLINE_EXCEEDED, ERR_REDIRECT_LIMIT), and
  * ERR_DIGEST_MISMATCH, ERR_SIZE_MISMATCH, ERR_MANIFEST_TOO_LARGE, ERR_FOREIGN_LAYER_DENIED, ERR_INVALID_REFERENCE,
  * ERR_INSECURE_REDIRECT (a redirect or upload Location from https to http), ERR_MEDIA_TYPE_MISMATCH (a Content-Type,
  * descriptor and body that disagree),
@@ -56,25 +57,11 @@ export class RegistryClient implements Resolver {
   readonly #ctx: ClientContext;
 
   /**
-   * A client that authenticates like the docker CLI: credentials from `~/.docker/config.json` (or
-   * `$DOCKER_CONFIG`), its `credsStore` and `credHelpers`, answering token and basic challenges. Pass
-   * `credentials` to use another source, or `options.auth` to bring a whole {@link RegistryAuth}.
+   * A client that authenticates like the docker CLI unless `options.credentials` or `options.auth` say otherwise
+   * (see {@link RegistryClientOptions}). Does no I/O.
    *
    * @throws ERR_INVALID_ARGUMENT naming the bad option.
    */
-  static create(options: RegistryClientOptions & { credentials?: CredentialSource } = {}): RegistryClient {
-    const { credentials, ...rest } = options;
-    const auth =
-      rest.auth ??
-      new Authenticator({
-        credentials: credentials ?? new DockerConfigCredentials(),
-        userAgent: rest.userAgent,
-        plainHttpHosts: rest.plainHttpHosts,
-      });
-    return new RegistryClient({ ...rest, auth });
-  }
-
-  /** Anonymous unless `options.auth` is given; see {@link RegistryClient.create} for docker-style credentials. @throws ERR_INVALID_ARGUMENT naming the bad option. */
   constructor(options: RegistryClientOptions = {}) {
     const resolved = resolveClientOptions(options);
     const mirrors = parseMirrors(resolved.mirrors);
@@ -175,7 +162,7 @@ export class RegistryClient implements Resolver {
     return pushImage(this.#ctx, repoOf(parsed), parsed.digest === undefined ? parsed.tag : undefined, root, source, options);
   }
 
-  /** The tags of `ref`'s repository, page by page (`Link` pagination) as one async iterable. */
+  /** The tags of `ref`'s repository, page by page (`Link` pagination) as one async iterable; ends quietly on abort. */
   async *tags(ref: string | Reference, options: ListOptions = {}): AsyncIterable<string> {
     const repo = repoOf(parseRef(ref, { defaultTag: false }));
     const query = pageQuery(options.pageSize);
@@ -187,7 +174,7 @@ export class RegistryClient implements Resolver {
     for await (const page of pages) yield* page;
   }
 
-  /** The repositories of the registry `domain` (`host[:port]`), page by page, as one async iterable. */
+  /** The repositories of the registry `domain` (`host[:port]`), page by page, as one async iterable; ends quietly on abort. */
   async *catalog(domain: string, options: ListOptions = {}): AsyncIterable<string> {
     if (typeof domain !== 'string' || domain === '' || domain.includes('/')) throw newError('ERR_INVALID_ARGUMENT', 'domain must be a registry host[:port]');
     const pages = paginate(this.#ctx, upstreamEndpoint(domain, this.#transport), `/v2/_catalog${pageQuery(options.pageSize)}`, 'repositories', {

@@ -24,7 +24,7 @@ export interface RuncErrorDetails {
 }
 
 /**
- * A runc call failed. `code` says how (see {@link classifyRuncMessage}), so `instanceof NotFoundError` and the
+ * A runc call failed. `code` says how (classified from runc's own message), so `instanceof NotFoundError` and the
  * other category classes work; `instanceof RuncError` holds across duplicate installs of containerkit.
  */
 export class RuncError extends ContainerkitError {

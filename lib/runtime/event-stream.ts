@@ -12,11 +12,12 @@ import type { RuncEvent } from './types.js';
 import { onAbort } from '../util/abort.js';
 
 /**
- * Runs `runc <verbArgs>` and yields its decoded events. Ends when runc exits 0; throws a `RuncError` when it
- * fails and `signal.reason` when cancelled. Leaving the loop early SIGTERMs runc.
+ * Runs `runc <verbArgs>` and yields its decoded events. Ends when runc exits 0, and quietly when `signal` aborts
+ * (an endless stream has no result to fail: STYLE §16); throws a `RuncError` when runc fails. Leaving the loop
+ * early, or the abort, SIGTERMs runc.
  */
 export async function* streamEvents(options: OCIRuntimeOptions, what: string, verbArgs: string[], signal?: AbortSignal): AsyncGenerator<RuncEvent, void, undefined> {
-  signal?.throwIfAborted();
+  if (signal?.aborted) return;
   const scratch = await Scratch.open(options);
   const { child, argv } = spawnRunc(options, scratch.logPath, verbArgs, ['ignore', 'pipe', 'pipe']);
   const stderr = collect(child.stderr);
@@ -33,7 +34,7 @@ export async function* streamEvents(options: OCIRuntimeOptions, what: string, ve
       yield event;
     }
     const exit = await exited;
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) return;
     if (exit.code !== 0) throw runcFailure({ argv, what, exitCode: exit.code, signal: exit.signal, logText: await scratch.readLog(), stderr: stderr.text() });
   } finally {
     stopListening();

@@ -222,8 +222,9 @@ export class OCIRuntime {
 
   /**
    * `runc events`: stats every `interval` ms (default 5000) and OOM notices, decoded lazily. Endless while runc
-   * runs (also after the container stops); leaving the loop stops runc, cancelling throws `signal.reason`. A line
-   * that does not decode yields an `error` event and the stream goes on.
+   * runs (also after the container stops); leaving the loop stops runc, and so does `signal`: the iteration then
+   * ends quietly (no rejection), an already-aborted signal yields nothing and starts no runc. A line that does not
+   * decode yields an `error` event and the stream goes on. @throws RuncError when runc fails (no such container).
    */
   events(id: string, options: EventsOptions = {}): AsyncIterable<RuncEvent> {
     const verbArgs = args.eventsArgs(id, { interval: options.interval });

@@ -45,10 +45,13 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
 );
 
-/** The result for an exit status runc reported: 128 + N is read as death by signal N (see {@link ExitResult.signal}). */
-export function exitResult(exitCode: number): ExitResult {
-  const signal = exitCode > 128 ? SIGNAL_NAMES.get(exitCode - 128) : undefined;
-  return signal === undefined ? { exitCode } : { exitCode, signal };
+/**
+ * The result for an exit status runc reported, observed at `exitedAt`: 128 + N is read as death by signal N (see
+ * {@link ExitResult.signal}).
+ */
+export function exitResult(code: number, exitedAt: Date): ExitResult {
+  const signal = code > 128 ? SIGNAL_NAMES.get(code - 128) : undefined;
+  return signal === undefined ? { code, exitedAt } : { code, exitedAt, signal };
 }
 
 function toNodeSignal(signal: string | number): NodeJS.Signals | number {
@@ -142,19 +145,20 @@ export class RuncProcess {
     else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const exit = await childExit(child, argv);
+      const exitedAt = new Date();
       if (signal?.aborted) {
         await hooks.afterAbort();
         throw signal.reason;
       }
       const stderr = this.#init.stderrText?.() ?? '';
-      if (exit.code === 0) return exitResult(0);
+      if (exit.code === 0) return exitResult(0, exitedAt);
       const logText = await scratch.readLog();
       // Non-zero is the process's own status unless runc logged an error: then the process never ran (or runc
       // lost it), and the status is runc's.
       if (exit.code === null || lastRuncError(logText) !== undefined) {
         throw runcFailure({ argv, what, exitCode: exit.code, signal: exit.signal, logText, stderr });
       }
-      return exitResult(exit.code);
+      return exitResult(exit.code, exitedAt);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Readable } from 'node:stream';
+import type { ExitStatus } from '../oci/task.js';
 
 /** The lifecycle states runc reports (runtime-spec "state" plus runc's `paused`). */
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -32,14 +33,16 @@ export interface ContainerState {
 export type ContainerInfo = ContainerState;
 
 /**
- * How a foreground process (`run`, attached `exec`, foreground `restore`) ended: the real exit status of the
- * container's process, as runc reports it. runc reports death by signal N as 128 + N (137 for SIGKILL).
+ * How a foreground process (`run`, attached `exec`, foreground `restore`) ended: the shared {@link ExitStatus}
+ * (`code`, the real exit status of the container's process as runc reports it, 128 + N for death by signal N, 137
+ * for SIGKILL; `exitedAt`, when runc was seen to exit, which it does as soon as the process has), plus the signal
+ * and the piped output.
  */
-export interface ExitResult {
-  /** The exit status; 128 + N when the process was killed by signal N. */
-  exitCode: number;
+export interface ExitResult extends ExitStatus {
+  /** When the process was observed to have exited (runc, its parent, exits with it). */
+  exitedAt: Date;
   /**
-   * The signal 128 + N names, when `exitCode` is above 128. runc reports a killed process that way, so a process
+   * The signal 128 + N names, when `code` is above 128. runc reports a killed process that way, so a process
    * that itself calls `exit(137)` looks the same: this is the reading shells use, not extra evidence.
    */
   signal?: NodeJS.Signals;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoOf, isProcessAlive, logger, raceSignal } from '../util/index.js';
+import { isProcessAlive, logger, raceSignal } from '../util/index.js';
+import { errnoOf } from '../util/fs-error.js';
 
 const log = logger('shim:manager');
 

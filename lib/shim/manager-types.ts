@@ -116,7 +116,7 @@ export interface DeadShimReport extends ExitStatus {
   code: number;
 }
 
-/** What `ShimManager.init` found in its root. */
+/** What `ShimManager.open` found in its root. */
 export interface ReattachReport {
   /** Ids of the containers whose shims answered: `manager.get(id)` has them. */
   reattached: string[];

@@ -36,7 +36,7 @@ export async function undoShimStart(record: ShimRecord, dir: string, task: ShimT
   if (task === undefined && record.shimPid === 0) {
     // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
     const address = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
-    task = await ShimTaskClient.connect(address, { namespace: record.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
+    task = await ShimTaskClient.open(address, { namespace: record.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
     if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
     if (record.shimPid > 0) record.shimIdentity = await shimIdentityOf(record.shimPid);
   }

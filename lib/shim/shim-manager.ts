@@ -44,7 +44,8 @@ function nonEmpty(value: unknown, name: string): void {
  *
  * Identity per root: namespace (default `containerkit`), runc root `<stateDir>/runc`, and the events socket
  * `<stateDir>/events.sock` as the shims' `-address` and `TTRPC_ADDRESS` (so two roots never share a shim socket).
- * One live manager per root at a time: `init` fails with ERR_ALREADY_EXISTS while another one listens there.
+ * One live manager per root at a time: {@link ShimManager.open} fails with ERR_ALREADY_EXISTS while another one
+ * listens there.
  *
  * Events the shims forward arrive typed on this emitter (`manager.on('exit', …)`, every one on `'event'`) and
  * through {@link ShimManager.events}. `close()` leaves every container running.
@@ -64,12 +65,10 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   #loggerBuild: Promise<string> | undefined;
   #server: TtrpcServer | undefined;
   #closed = false;
+  #reattachReport: ReattachReport = { reattached: [], dead: [] };
 
-  /**
-   * Checks the options; `init()` (or {@link ShimManager.open}) then opens the root.
-   * @throws ERR_INVALID_ARGUMENT naming a bad option.
-   */
-  constructor(options: ShimManagerOptions) {
+  /** Checks the options; {@link ShimManager.open} then opens the root. */
+  private constructor(options: ShimManagerOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
     const { stateDir, namespace = 'containerkit', shimBinary = 'containerd-shim-runc-v2', runcRoot, runcBinary } = options;
@@ -93,11 +92,9 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     this.#loggerConfig = { binary: options.loggerBinary ?? '', maxBytes: options.logMaxBytes ?? 10 * 1024 * 1024 };
   }
 
-  /** `new ShimManager(options)` then `init()`. Resolves with the manager and what reattaching found. */
-  static async open(options: ShimManagerOptions, init: { signal?: AbortSignal } = {}): Promise<{ manager: ShimManager; report: ReattachReport }> {
-    const manager = new ShimManager(options);
-    const report = await manager.init(init);
-    return { manager, report };
+  /** What opening the root found: the containers reattached and the dead ones cleaned up. */
+  get reattachReport(): ReattachReport {
+    return this.#reattachReport;
   }
 
   /**
@@ -108,13 +105,24 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    * boot id, see `ShimRecord.shimIdentity`); a pid that is someone else's now, or cannot be verified, is never
    * signalled.
    *
-   * @throws ERR_ALREADY_EXISTS when another manager listens on this root; ERR_FAILED_PRECONDITION when called
-   *   twice; ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
+   * What it found is {@link ShimManager.reattachReport}. A failed open stops listening again (containers keep running).
+   *
+   * @throws ERR_INVALID_ARGUMENT naming a bad option; ERR_ALREADY_EXISTS when another manager listens on this root;
+   *   ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
    */
-  async init(options: { signal?: AbortSignal } = {}): Promise<ReattachReport> {
-    const { signal } = options;
+  static async open(options: ShimManagerOptions, { signal }: { signal?: AbortSignal } = {}): Promise<ShimManager> {
     signal?.throwIfAborted();
-    if (this.#server !== undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager.init was called already');
+    const manager = new ShimManager(options);
+    try {
+      manager.#reattachReport = await manager.#open(signal);
+    } catch (err) {
+      await manager.close().catch((closeErr: unknown) => log('closing after a failed open: %O', closeErr));
+      throw err;
+    }
+    return manager;
+  }
+
+  async #open(signal: AbortSignal | undefined): Promise<ReattachReport> {
     await mkdir(join(this.stateDir, 'containers'), { recursive: true, mode: 0o711 });
     const server = new TtrpcServer(this.#options.eventsServer);
     server.register(createEventsService((event) => this.#onEvent(event)));
@@ -195,7 +203,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     if (basename(bundle) !== id) throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
     const plan = planStdio(join(this.stateDir, 'containers', id), '', options.stdio ?? {});
     signal?.throwIfAborted();
-    if (this.#server === undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is not open: call init() first');
+    if (this.#server === undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
     if (this.#containers.has(id) || this.#starting.has(id)) throw newError('ERR_ALREADY_EXISTS', `container ${id} exists in this root`, { details: { id } });
     if (!existsSync(join(bundle, 'config.json'))) throw newError('ERR_INVALID_ARGUMENT', `bundle ${bundle} has no config.json`);
     const dir = join(this.stateDir, 'containers', id);
@@ -245,7 +253,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       // From here a shim runs: record where, so that a crash before the end still lets the next manager clean up.
       record.address = parseShimStartOutput(output).address;
       await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal });
-      task = await ShimTaskClient.connect(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
+      task = await ShimTaskClient.open(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
       record.shimPid = (await task.connect(id, { signal })).shimPid;
       record.shimIdentity = await shimIdentityOf(record.shimPid, signal);
       const uris = stdioUris(plan, this.#loggerConfig);
@@ -321,7 +329,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     if (record.address === '') return undefined;
     let task: ShimTaskClient | undefined;
     try {
-      task = await ShimTaskClient.connect(record.address, {
+      task = await ShimTaskClient.open(record.address, {
         namespace: this.namespace,
         callTimeoutMs: this.#options.callTimeoutMs ?? 30_000,
         connectTimeoutMs: this.#options.connectTimeoutMs ?? 500,

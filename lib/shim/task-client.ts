@@ -62,11 +62,11 @@ export class ShimTaskClient implements AsyncDisposable {
 
   /**
    * Connects to a shim's socket address (`unix:///run/containerd/s/<hash>` as its `start` printed it).
-   * @throws what `TtrpcClient.connect` throws (ERR_TTRPC_UNAVAILABLE at once for a dead socket).
+   * @throws what `TtrpcClient.open` throws (ERR_TTRPC_UNAVAILABLE at once for a dead socket).
    */
-  static async connect(address: string, options: ShimTaskClientOptions & TtrpcConnectOptions = {}): Promise<ShimTaskClient> {
+  static async open(address: string, options: ShimTaskClientOptions & TtrpcConnectOptions = {}): Promise<ShimTaskClient> {
     const { connectTimeoutMs, signal, ...rest } = options;
-    const client = await TtrpcClient.connect(address, { ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }), ...(signal === undefined ? {} : { signal }) });
+    const client = await TtrpcClient.open(address, { ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }), ...(signal === undefined ? {} : { signal }) });
     try {
       return new ShimTaskClient(client, rest);
     } catch (err) {

@@ -89,6 +89,10 @@ export async function checkOverlaySupport(dir: string, options: OverlaySnapshott
 export class OverlaySnapshotter extends SnapshotStore {
   readonly name = 'overlay';
 
+  private constructor(root: string) {
+    super(root);
+  }
+
   /**
    * Makes `root` and probes overlay support there ({@link checkOverlaySupport}) once: a successful probe is
    * recorded in `<root>/overlay-supported.json` with the kernel's boot id and the root's device, and later opens

@@ -2,7 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ContainerdClient, containerdPull, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
 import { imageContentSize } from '../../oci/index.js';
-import { containerdExport, containerdImport, shortDigest, type ArchiveFormat } from '../../images/index.js';
+import { containerdExport, containerdImport, type ArchiveFormat } from '../../images/index.js';
+import { shortDigest } from '../../images/fetch.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
 import { openInputFile, writeOutputFile } from '../files.js';
@@ -64,7 +65,7 @@ const VERBS: Record<string, SubVerb> = {
     options: { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } },
     async run(ctx, client, values, [ref, ...extra]) {
       if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd pull takes exactly one REF');
-      const resolver = RegistryClient.create();
+      const resolver = new RegistryClient();
       try {
         const platform = values['platform'] as string | undefined;
         const result = await containerdPull(client, ref, { resolver, unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(platform ? { platform } : {}) });

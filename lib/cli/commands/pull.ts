@@ -50,7 +50,7 @@ export const pullCommand: Command = {
     if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'pull takes exactly one REF');
     const parsed = normalizeReference(ref);
     const quiet = args.values['quiet'] === true;
-    const registry = RegistryClient.create();
+    const registry = new RegistryClient();
     try {
       const store = await openCliStore(ctx, registry);
       if (!quiet) ctx.stdout.write(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.domain === 'docker.io' ? parsed.path : parsed.name}\n`);

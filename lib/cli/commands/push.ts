@@ -12,7 +12,7 @@ export const pushCommand: Command = {
   async run(ctx, args) {
     const [ref, ...extra] = args.positionals;
     if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'push takes exactly one REF');
-    const registry = RegistryClient.create();
+    const registry = new RegistryClient();
     try {
       const store = await openExistingStore(ctx, registry);
       if (store === undefined) throw imageNotFound(ref);

@@ -31,7 +31,7 @@ export type TokenRequestFunction = (url: string, request: AuthHttpRequest) => Pr
 
 /** Options for {@link axiosTokenRequest}. */
 export interface AxiosTokenRequestOptions {
-  /** Whole-request timeout in ms. Default 30000. */
+  /** Whole-request timeout in ms (ERR_DEADLINE_EXCEEDED past it). Default 30000. */
   timeoutMs?: number;
   /** Largest body accepted. Default 1 MiB (a token response is a few KiB). */
   maxBodyBytes?: number;
@@ -57,6 +57,8 @@ export function axiosTokenRequest(instance?: AxiosInstance, options: AxiosTokenR
         data: req.body,
         signal: req.signal,
         timeout: timeoutMs,
+        // ETIMEDOUT (not ECONNABORTED) for the timeout, so it is told apart from other aborts.
+        transitional: { clarifyTimeoutError: true },
         maxRedirects: 0,
         maxContentLength: maxBodyBytes,
         responseType: 'text',
@@ -74,6 +76,11 @@ export function axiosTokenRequest(instance?: AxiosInstance, options: AxiosTokenR
       if (req.signal?.aborted) throw req.signal.reason;
       if (isAbortError(err)) throw err;
       const e = err as { message?: string; code?: string };
+      if (e.code === 'ETIMEDOUT') {
+        throw newError('ERR_DEADLINE_EXCEEDED', `${req.method} ${stripQuery(url)}: no answer within ${timeoutMs} ms`, {
+          details: { transport: 'http', timeoutMs, method: req.method, url: stripQuery(url) },
+        });
+      }
       const clean = new Error(redact(`${req.method} ${stripQuery(url)}: ${e.message ?? String(err)}`));
       if (e.code) (clean as Error & { code?: string }).code = e.code;
       throw clean;

@@ -118,7 +118,7 @@ function interpret(res: AuthHttpResponse, realm: string, host: string, withCrede
  *   back to the GET (anonymous, or Basic when a password is also known).
  * Exactly one request, or two when the POST falls back: never a loop. Accepts `token` or `access_token`.
  *
- * @throws ERR_REGISTRY_UNAUTHORIZED when the server answers 401/403; ERR_REGISTRY_AUTH_FAILED for another status,
+ * @throws ERR_REGISTRY_UNAUTHORIZED when the server answers 401/403; ERR_DEADLINE_EXCEEDED past the request timeout; ERR_REGISTRY_AUTH_FAILED for another status,
  *   an unusable body, a transport failure or a bad realm; `signal.reason` on abort. No message holds a secret.
  */
 export async function requestToken(

@@ -14,7 +14,7 @@ export type TtrpcMetadata = Record<string, string | readonly string[]>;
 /** The metadata key containerd uses for the namespace on ttrpc calls. */
 export const NAMESPACE_METADATA_KEY = 'containerd-namespace-ttrpc';
 
-/** Options of {@link TtrpcClient.connect}. */
+/** Options of {@link TtrpcClient.open}. */
 export interface TtrpcConnectOptions {
   /** Longest wait for the connection, in ms. Default 1000: a live shim accepts at once, a dead one must not cost seconds. */
   connectTimeoutMs?: number;
@@ -27,7 +27,7 @@ export interface TtrpcCallOptions {
   /** Rejects this call with `signal.reason` on abort; the connection stays usable. A late answer is dropped. */
   signal?: AbortSignal;
   /**
-   * Deadline in ms: sent to the server as `timeout_nano` and enforced here (ERR_TTRPC_DEADLINE_EXCEEDED).
+   * Deadline in ms: sent to the server as `timeout_nano` and enforced here (ERR_DEADLINE_EXCEEDED).
    * Default none (a `Wait` may take forever).
    */
   timeoutMs?: number;
@@ -82,7 +82,7 @@ export class TtrpcClient implements AsyncDisposable {
   readonly #closed: Promise<ContainerkitError | undefined>;
 
   /**
-   * Wraps an already connected socket (the client owns it from now on). Use {@link TtrpcClient.connect} to dial a
+   * Wraps an already connected socket (the client owns it from now on). Use {@link TtrpcClient.open} to dial a
    * path.
    */
   constructor(socket: Socket) {
@@ -111,7 +111,7 @@ export class TtrpcClient implements AsyncDisposable {
    *   ERR_TTRPC_PERMISSION_DENIED on EACCES/EPERM; ERR_INVALID_ARGUMENT for a bad address or option.
    * Rejects with `signal.reason` on abort.
    */
-  static async connect(address: string, options: TtrpcConnectOptions = {}): Promise<TtrpcClient> {
+  static async open(address: string, options: TtrpcConnectOptions = {}): Promise<TtrpcClient> {
     const path = socketPathOf(address);
     const { connectTimeoutMs = 1000, signal } = options;
     validateTimeout(connectTimeoutMs, 'options.connectTimeoutMs');
@@ -165,7 +165,7 @@ export class TtrpcClient implements AsyncDisposable {
    * the serialized answer (empty when the server sent none). A missing status means OK.
    *
    * @throws the status error of a failed call: ERR_TTRPC_NOT_FOUND, ERR_TTRPC_UNIMPLEMENTED, … (see `statusToError`).
-   * @throws ERR_TTRPC_DEADLINE_EXCEEDED after `timeoutMs`; ERR_TTRPC_CONNECTION_CLOSED when the connection ends
+   * @throws ERR_DEADLINE_EXCEEDED after `timeoutMs`; ERR_TTRPC_CONNECTION_CLOSED when the connection ends
    *   first; ERR_TTRPC_MESSAGE_TOO_LARGE for a request or answer over 4 MiB; ERR_INVALID_ARGUMENT for bad options.
    * Rejects with `signal.reason` on abort.
    */
@@ -218,8 +218,8 @@ export class TtrpcClient implements AsyncDisposable {
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
-          reject(newError('ERR_TTRPC_DEADLINE_EXCEEDED', `${service}/${method}: no answer within ${timeoutMs} ms`, {
-            details: { service, method, timeoutMs },
+          reject(newError('ERR_DEADLINE_EXCEEDED', `${service}/${method}: no answer within ${timeoutMs} ms`, {
+            details: { transport: 'ttrpc', service, method, timeoutMs },
           }));
         }, timeoutMs);
       }

@@ -282,7 +282,7 @@ export class TtrpcServer implements AsyncDisposable {
       const ms = Number((request.timeoutNano + 999_999n) / 1_000_000n);
       const deadline = new AbortController();
       timer = setTimeout(() => {
-        deadline.abort(newError('ERR_TTRPC_DEADLINE_EXCEEDED', `${serviceName}/${methodName}: the caller's deadline passed`, { details: { grpcCode: GrpcCode.DEADLINE_EXCEEDED } }));
+        deadline.abort(newError('ERR_DEADLINE_EXCEEDED', `${serviceName}/${methodName}: the caller's deadline passed`, { details: { transport: 'ttrpc', timeoutMs: ms, grpcCode: GrpcCode.DEADLINE_EXCEEDED } }));
       }, Math.min(ms, MAX_DEADLINE_MS));
       timer.unref();
       signal = AbortSignal.any([callSignal, deadline.signal]);

@@ -102,7 +102,7 @@ export interface TtrpcCallContext {
   /** The first `containerd-namespace-ttrpc` value, if sent. */
   namespace: string | undefined;
   /**
-   * Aborts when the caller's `timeout_nano` passes (reason ERR_TTRPC_DEADLINE_EXCEEDED; a deadline beyond ~24.8
+   * Aborts when the caller's `timeout_nano` passes (reason ERR_DEADLINE_EXCEEDED; a deadline beyond ~24.8
    * days, what a Node timer takes, is clamped to it), the connection ends or the server closes.
    */
   signal: AbortSignal;

@@ -2,7 +2,7 @@ import { chmod, link, lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { createConnection, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { newError } from '../../errors/index.js';
-import { fsError } from '../../util/index.js';
+import { fsError } from '../../util/fs-error.js';
 
 /** The longest unix socket path Linux accepts (`sun_path` is 108 bytes with its NUL). */
 const MAX_SOCKET_PATH = 107;

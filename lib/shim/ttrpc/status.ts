@@ -26,7 +26,7 @@ const CODE_OF_GRPC = new Map<number, ErrorCode>(Object.entries({
   [GrpcCode.CANCELLED]: 'ERR_TTRPC_UNAVAILABLE',
   [GrpcCode.UNKNOWN]: 'ERR_TTRPC_INTERNAL',
   [GrpcCode.INVALID_ARGUMENT]: 'ERR_TTRPC_INVALID_ARGUMENT',
-  [GrpcCode.DEADLINE_EXCEEDED]: 'ERR_TTRPC_DEADLINE_EXCEEDED',
+  [GrpcCode.DEADLINE_EXCEEDED]: 'ERR_DEADLINE_EXCEEDED',
   [GrpcCode.NOT_FOUND]: 'ERR_TTRPC_NOT_FOUND',
   [GrpcCode.ALREADY_EXISTS]: 'ERR_TTRPC_ALREADY_EXISTS',
   [GrpcCode.PERMISSION_DENIED]: 'ERR_TTRPC_PERMISSION_DENIED',
@@ -56,7 +56,7 @@ export function statusToError(status: TtrpcStatusLike, call: { service: string; 
   const code = CODE_OF_GRPC.get(status.code) ?? 'ERR_TTRPC_INTERNAL';
   const text = status.message === '' ? `gRPC code ${status.code}` : status.message;
   return newError(code, `${call.service}/${call.method}: ${text}`, {
-    details: { grpcCode: status.code, grpcMessage: status.message, service: call.service, method: call.method },
+    details: { ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'ttrpc' } : {}), grpcCode: status.code, grpcMessage: status.message, service: call.service, method: call.method },
   });
 }
 

@@ -31,7 +31,7 @@ describe('containerdImport / containerdExport: image archives through a real con
     [fixture, registry] = await Promise.all([startContainerd(), startRegistry()]);
     images = await withPushedImages(registry);
     client = new ContainerdClient({ address: fixture.address, namespace: fixture.namespace });
-    registryClient = RegistryClient.create({ credentials: new StaticCredentials({}) });
+    registryClient = new RegistryClient({ credentials: new StaticCredentials({}) });
     dir = await makeTempDir('containerd-archive');
     store = await ImageStore.open(join(dir, 'store'), { registry: registryClient });
     await store.pull(images.busybox.reference);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/index.js';
-import { AlreadyExistsError, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
+import { AlreadyExistsError, hasCode, NotFoundError, UnavailableError, type ContainerkitError } from '../../../lib/errors/index.js';
 import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
 
 const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -67,13 +67,14 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
     expect(await fixture.ctr(['containers', 'ls', '-q'])).to.not.include('never');
   });
 
-  it('rejects a call that times out with a TimeoutError', async () => {
+  it('rejects a call that times out with ERR_DEADLINE_EXCEEDED', async () => {
     const err = await client.events
       .subscribe([], { timeoutMs: 200 })
       [Symbol.asyncIterator]()
       .next()
       .catch((e: unknown) => e);
-    expect((err as Error).name).to.equal('TimeoutError');
+    expect(hasCode(err, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+    expect((err as ContainerkitError).details).to.include({ transport: 'grpc', timeoutMs: 200 });
   });
 
   it('fails a call on a closed client with a coded Unavailable error, not grpc-js\'s bare "Channel has been shut down"', async () => {

@@ -24,7 +24,7 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     [fixture, registry] = await Promise.all([startContainerd(), startRegistry()]);
     images = await withPushedImages(registry);
     client = new ContainerdClient({ address: fixture.address, namespace: fixture.namespace });
-    resolver = RegistryClient.create({ credentials: new StaticCredentials({}) });
+    resolver = new RegistryClient({ credentials: new StaticCredentials({}) });
   });
 
   after(async () => {

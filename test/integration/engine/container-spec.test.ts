@@ -75,7 +75,7 @@ describe('engine/container-spec with real runc', function () {
 
   it('runs the image’s defaults: root with its groups, docker’s env, workdir /, default hostname and hosts files', async () => {
     const res = await run('id -u; id -G; pwd; hostname; cat /etc/hostname; env | sort; grep localhost /etc/hosts | head -1');
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const short = res.id.slice(0, 12);
     expect(res.stdout!.trim().split('\n')).to.deep.equal([
       '0',
@@ -96,7 +96,7 @@ describe('engine/container-spec with real runc', function () {
 
   it('resolves the user from the rootfs’s /etc/passwd with its supplementary groups', async () => {
     const res = await run('id -u; id -g; id -G', { user: 'app' });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout!.trim().split('\n')).to.deep.equal(['1234', '2345', '2345 3000']);
     const byGroup = await run('id -u; id -g', { user: 'app:extra' });
     expect(byGroup.stdout!.trim().split('\n')).to.deep.equal(['1234', '3000']);
@@ -105,7 +105,7 @@ describe('engine/container-spec with real runc', function () {
   it('creates a missing workdir inside the rootfs', async () => {
     expect(existsSync(join(rootfs, 'srv/app/data'))).to.equal(false);
     const res = await run('pwd; touch here', { workdir: '/srv/app/data' });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout).to.equal('/srv/app/data\n');
     const st = await stat(join(rootfs, 'srv/app/data'));
     expect(st.isDirectory()).to.equal(true);
@@ -115,7 +115,7 @@ describe('engine/container-spec with real runc', function () {
 
   it('merges env over the image’s: options win, a bare key unsets', async () => {
     const res = await run('env | sort', { env: ['KEEP=option', 'NEW=2', 'IMG'] });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const env = res.stdout!.trim().split('\n');
     expect(env).to.include.members(['KEEP=option', 'NEW=2']);
     expect(env.filter((e) => e.startsWith('IMG='))).to.deep.equal([]);
@@ -128,7 +128,7 @@ describe('engine/container-spec with real runc', function () {
     const res = await run('cat /data/file; touch /data/new || echo REFUSED; grep " /scratch " /proc/mounts; stat -c %a /scratch; touch /scratch/ok && echo WROTE', {
       mounts: [parseVolumeFlag(`${host}:/data:ro`), parseMountFlag('type=tmpfs,dst=/scratch,tmpfs-size=1m,tmpfs-mode=0750')],
     });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const lines = res.stdout!.trim().split('\n');
     expect(lines[0]).to.equal('from host');
     expect(lines[1]).to.equal('REFUSED');
@@ -143,7 +143,7 @@ describe('engine/container-spec with real runc', function () {
     await mkdir(host, { recursive: true });
     for (const propagation of ['rshared', 'rslave'] as const) {
       const res = await run('grep " /p " /proc/self/mountinfo', { mounts: [{ type: 'bind', source: host, target: '/p', propagation }] });
-      expect(res.exitCode, `${propagation}: ${res.stderr}`).to.equal(0);
+      expect(res.code, `${propagation}: ${res.stderr}`).to.equal(0);
     }
   });
 
@@ -152,7 +152,7 @@ describe('engine/container-spec with real runc', function () {
     const err = await buildContainerSpec(IMAGE, { mounts: [parseMountFlag(`type=bind,src=${missing},dst=/m`)] }, { rootfs, id: 'x1' }).catch((e: unknown) => e);
     expect(hasCode(err, 'ERR_INVALID_ARGUMENT') && err.details.option).to.equal('mounts[0].source');
     const res = await run('ls -d /m', { mounts: [parseVolumeFlag(`${missing}:/m`)] });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     expect((await stat(missing)).isDirectory()).to.equal(true);
   });
 
@@ -165,7 +165,7 @@ describe('engine/container-spec with real runc', function () {
   it('drops and adds capabilities as docker does, visible in CapEff', async () => {
     const capEff = async (options: CreateOptions): Promise<string> => {
       const res = await run('grep ^CapEff: /proc/self/status', options);
-      expect(res.exitCode, res.stderr).to.equal(0);
+      expect(res.code, res.stderr).to.equal(0);
       return res.stdout!.trim().split(/\s+/)[1]!;
     };
     expect(await capEff({})).to.equal(mask(DEFAULT_CAPABILITIES));
@@ -209,7 +209,7 @@ describe('engine/container-spec with real runc', function () {
   it('network host: sees the host’s interfaces and gets the host’s name', async () => {
     const hostIfaces = (await readdir('/sys/class/net')).sort();
     const res = await run('ls /sys/class/net; hostname', { network: 'host' });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const lines = res.stdout!.trim().split('\n');
     expect(lines.slice(0, -1).sort()).to.deep.equal(hostIfaces);
     expect(lines.at(-1)).to.equal(hostHostname());
@@ -217,7 +217,7 @@ describe('engine/container-spec with real runc', function () {
 
   it('init: tini is pid 1 and the command its child', async () => {
     const res = await run('tr "\\0" " " < /proc/1/cmdline; echo; echo $$; grep ^PPid: /proc/$$/status | cut -f2', { init: true });
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const [pid1, shell, shellParent] = res.stdout!.trim().split('\n');
     expect(pid1!.trim()).to.match(/^\/sbin\/docker-init -- sh -c /);
     expect(shell).to.not.equal('1');

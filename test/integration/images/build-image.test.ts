@@ -134,7 +134,7 @@ describe('images: buildImage', function () {
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     const runtime = new OCIRuntime({ root: join(work, 'runc') });
     const result = await runtime.run(id, bundle, { stdio: 'pipe' });
-    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.equal('hello from a built image\ncwd /tmp as 0\n');
   });
 

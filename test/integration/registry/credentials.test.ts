@@ -132,7 +132,7 @@ describe('registry: credentials go only where they belong', function () {
     it('the OAuth2 POST (refresh token, password) is not re-sent there: ERR_REGISTRY_AUTH_FAILED, the host saw nothing', async () => {
       realm.route('POST', '/token', (req, res) => afterBody(req, () => sendBody(res, 307, '', { Location: `http://${thief.host}/steal` })));
       for (const credential of [{ identityToken: REFRESH }, { username: USER, password: PASSWORD }]) {
-        const client = RegistryClient.create({ credentials: new StaticCredentials({ [fake.host]: credential }), retry: { baseDelayMs: 1 } });
+        const client = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: credential }), retry: { baseDelayMs: 1 } });
         clients.push(client);
         if ('username' in credential) {
           // The password grant goes by POST only with oauthPassword; a GET with Basic is redirected the same way.
@@ -149,7 +149,7 @@ describe('registry: credentials go only where they belong', function () {
 
     it('an anonymous token GET may follow it (nothing secret travels), and a same-origin 307 keeps the POST', async () => {
       realm.route('GET', '/token', (_req, res) => sendBody(res, 302, '', { Location: `http://${thief.host}/steal` }));
-      const anonymous = RegistryClient.create({ credentials: new StaticCredentials({}), retry: { baseDelayMs: 1 } });
+      const anonymous = new RegistryClient({ credentials: new StaticCredentials({}), retry: { baseDelayMs: 1 } });
       clients.push(anonymous);
       expect(await list(anonymous)).to.deep.equal(['t']);
       expect(thief.requests.map((r) => [r.method, r.headers.authorization])).to.deep.equal([['GET', undefined]]);
@@ -159,7 +159,7 @@ describe('registry: credentials go only where they belong', function () {
         afterBody(req, () => (req.url === '/token' ? sendBody(res, 308, '', { Location: '/token/v2' }) : sendBody(res, 200, JSON.stringify({ token: 'good' })))),
       );
       realm.route('POST', '/token/v2', (req, res) => afterBody(req, () => sendBody(res, 200, JSON.stringify({ token: 'good' }))));
-      const client = RegistryClient.create({ credentials: new StaticCredentials({ [fake.host]: { identityToken: REFRESH } }), retry: { baseDelayMs: 1 } });
+      const client = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: { identityToken: REFRESH } }), retry: { baseDelayMs: 1 } });
       clients.push(client);
       expect(await list(client)).to.deep.equal(['t']);
       expect(realm.requests.map((r) => [r.method, r.path])).to.deep.equal([['POST', '/token'], ['POST', '/token/v2']]);
@@ -176,7 +176,7 @@ describe('registry: credentials go only where they belong', function () {
       const body = JSON.stringify({ errors: [{ code: 'DENIED', message: `refused ${b64} (${encodeURIComponent(pair)})`, detail: { got: b64, pw: Buffer.from(PASSWORD).toString('base64url') } }] });
       sendBody(res, 403, body, { 'Content-Type': 'application/json' });
     });
-    const basic = RegistryClient.create({ credentials: new StaticCredentials({ [fake.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
+    const basic = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
     clients.push(basic);
     const denied = await codedRejection(basic.fetchManifest(`${fake.host}/test/repo:v1`));
     expect(denied.code).to.equal('ERR_REGISTRY_DENIED');
@@ -197,7 +197,7 @@ describe('registry: credentials go only where they belong', function () {
       });
       realm.route('GET', '/token', (req, res) => sendBody(res, 401, JSON.stringify({ details: `bad login ${req.headers.authorization!.slice(6)}` })));
       for (const credential of [{ identityToken: REFRESH }, { username: USER, password: PASSWORD }]) {
-        const client = RegistryClient.create({ credentials: new StaticCredentials({ [fake.host]: credential }), retry: { baseDelayMs: 1 } });
+        const client = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: credential }), retry: { baseDelayMs: 1 } });
         clients.push(client);
         const err = await codedRejection(client.fetchManifest(`${fake.host}/test/repo:v2`));
         expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
@@ -220,7 +220,7 @@ describe('registry: credentials go only where they belong', function () {
     });
 
     it('still gets the credentials on its own upload Locations (monolithic and chunked pushes succeed)', async () => {
-      const client = RegistryClient.create({ credentials: new StaticCredentials({ [registry.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
+      const client = new RegistryClient({ credentials: new StaticCredentials({ [registry.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
       clients.push(client);
       expect(await client.pushBlob(`${registry.host}/creds/monolithic`, desc, blob)).to.equal('uploaded');
       expect(await client.pushBlob(`${registry.host}/creds/chunked`, desc, blob, { chunkSize: 16 * 1024 })).to.equal('uploaded');

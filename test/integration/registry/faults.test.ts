@@ -182,6 +182,23 @@ describe('registry: faults from a fake registry', function () {
     expect(fake.matching('GET', `/v2/test/repo/blobs/${blobDesc.digest}`)).to.have.length(3);
   });
 
+  it('fails a request whose response headers do not come within connectTimeoutMs with ERR_DEADLINE_EXCEEDED', async () => {
+    const slow = new RegistryClient({ auth, connectTimeoutMs: 200, retry: { maxAttempts: 1 } });
+    try {
+      fake.route('GET', '/v2/test/repo/manifests/v1', () => undefined); // never answers
+      const started = Date.now();
+      const err = await rejection<RegistryError>(slow.fetchManifest(`${repo}:v1`));
+      expect(err).to.be.instanceOf(RegistryError);
+      expect(err.code).to.equal('ERR_DEADLINE_EXCEEDED');
+      expect(err.category).to.equal('Unavailable');
+      expect(err.temporary).to.equal(true);
+      expect(err.details).to.include({ transport: 'http', timeoutMs: 200, method: 'GET' });
+      expect(Date.now() - started).to.be.within(150, 3000);
+    } finally {
+      slow.close();
+    }
+  });
+
   it('stops a redirect loop and a redirect chain longer than 5 with ERR_REDIRECT_LIMIT', async () => {
     fake.route('GET', `/v2/test/repo/blobs/${blobDesc.digest}`, (_req, res) => sendBody(res, 307, '', { Location: '/loop/a' }));
     fake.route('GET', '/loop/a', (_req, res) => sendBody(res, 307, '', { Location: '/loop/b' }));
@@ -339,6 +356,34 @@ describe('registry: faults from a fake registry', function () {
     for await (const tag of client.tags(repo, { pageSize: 3 })) got.push(tag);
     expect(got).to.deep.equal(all);
     expect(fake.matching('GET', '/v2/test/repo/tags/list')).to.have.length(3);
+  });
+
+  it('ends a tag listing quietly on abort: between pages, and with an already-aborted signal before any request', async () => {
+    const all = Array.from({ length: 7 }, (_, i) => `t${i}`);
+    fake.route('GET', '/v2/test/repo/tags/list', (req, res) => {
+      const last = new URL(req.url!, 'http://x').searchParams.get('last');
+      const start = last === null ? 0 : all.indexOf(last) + 1;
+      const page = all.slice(start, start + 3);
+      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+      if (start + 3 < all.length) headers['Link'] = `</v2/test/repo/tags/list?n=3&last=${page.at(-1)}>; rel="next"`;
+      sendBody(res, 200, JSON.stringify({ name: 'test/repo', tags: page }), headers);
+    });
+    const controller = new AbortController();
+    const got: string[] = [];
+    for await (const tag of client.tags(repo, { pageSize: 3, signal: controller.signal })) {
+      got.push(tag);
+      if (got.length === 4) controller.abort(new Error('enough'));
+    }
+    // The second page was already read when the abort came: its names are yielded, no third page is asked for.
+    expect(got).to.deep.equal(['t0', 't1', 't2', 't3', 't4', 't5']);
+    expect(fake.matching('GET', '/v2/test/repo/tags/list')).to.have.length(2);
+
+    fake.reset();
+    const none: string[] = [];
+    for await (const name of client.catalog(fake.host, { signal: AbortSignal.abort(new Error('before')) })) none.push(name);
+    for await (const tag of client.tags(repo, { signal: AbortSignal.abort(new Error('before')) })) none.push(tag);
+    expect(none).to.deep.equal([]);
+    expect(fake.requests).to.have.length(0);
   });
 
   it('rejects with the reason of an already-aborted signal without sending anything', async () => {

@@ -62,7 +62,7 @@ describe('runtime/spec with real runc', function () {
 
   it('runs echo with the default spec: seccomp filter on, rlimits as set', async () => {
     const res = await run('echo hello; grep ^Seccomp: /proc/self/status; ulimit -n; ulimit -Hn; grep :pids: /proc/self/cgroup');
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const lines = res.stdout!.trim().split('\n');
     expect(lines.slice(0, 4)).to.deep.equal(['hello', 'Seccomp:\t2', '1024', '1024']);
     expect(lines[4]).to.match(new RegExp(`^\\d+:pids:/containerkit/${ids.at(-1)!}$`)); // the default cgroup path
@@ -72,13 +72,13 @@ describe('runtime/spec with real runc', function () {
     const hostHard = (await readHostRlimits()).RLIMIT_NOFILE!.hard;
     const want = Math.min(hostHard, 1048576);
     const res = await run('ulimit -Sn; ulimit -Hn', withRlimits([{ type: 'nofile', soft: 1048576, hard: 1048576 }]));
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout!.trim().split('\n')).to.deep.equal([String(want), String(want)]);
   });
 
   it('runs as a user resolved from /etc/passwd', async () => {
     const res = await run('id -u; id -g', withUser('app'));
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout!.trim().split('\n')).to.deep.equal(['1234', '2345']);
   });
 
@@ -92,7 +92,7 @@ describe('runtime/spec with real runc', function () {
     await symlink(join(outside, 'passwd'), join(rootfs, 'etc', 'passwd'));
     try {
       const res = await run('id -u; id -g', withUser('app'));
-      expect(res.exitCode, res.stderr).to.equal(0);
+      expect(res.code, res.stderr).to.equal(0);
       expect(res.stdout!.trim().split('\n')).to.deep.equal(['1111', '2222']);
     } finally {
       await unlink(join(rootfs, 'etc', 'passwd'));
@@ -103,10 +103,10 @@ describe('runtime/spec with real runc', function () {
 
   it('refuses writes to a read-only rootfs', async () => {
     const rw = await run('touch /probe && echo wrote && rm /probe');
-    expect(rw.exitCode, rw.stderr).to.equal(0);
+    expect(rw.code, rw.stderr).to.equal(0);
     expect(rw.stdout).to.equal('wrote\n');
     const ro = await run('touch /probe', withReadonlyRootfs());
-    expect(ro.exitCode).to.not.equal(0);
+    expect(ro.code).to.not.equal(0);
     expect(ro.stderr).to.include('Read-only file system');
     expect(existsSync(join(rootfs, 'probe'))).to.equal(false);
   });
@@ -124,18 +124,18 @@ describe('runtime/spec with real runc', function () {
     // Creating a user namespace needs no capability, so what refuses it here is the seccomp filter alone.
     const script = 'unshare -U true && echo unshared';
     const filtered = await run(script);
-    expect(filtered.exitCode).to.not.equal(0);
+    expect(filtered.code).to.not.equal(0);
     expect(filtered.stderr).to.include('Operation not permitted');
     const unfiltered = await run(script, withoutSeccomp());
-    expect(unfiltered.exitCode, unfiltered.stderr).to.equal(0);
+    expect(unfiltered.code, unfiltered.stderr).to.equal(0);
     expect(unfiltered.stdout).to.equal('unshared\n');
   });
 
   it('lets CAP_SYS_ADMIN through the profile: unshare -m works with it and fails without', async () => {
     const without = await run('unshare -m true');
-    expect(without.exitCode).to.not.equal(0);
+    expect(without.code).to.not.equal(0);
     const withCap = await run('unshare -m true && echo ok', withAddedCapabilities(['CAP_SYS_ADMIN']));
-    expect(withCap.exitCode, withCap.stderr).to.equal(0);
+    expect(withCap.code, withCap.stderr).to.equal(0);
     expect(withCap.stdout).to.equal('ok\n');
   });
 
@@ -148,7 +148,7 @@ describe('runtime/spec with real runc', function () {
       'wait; sleep 1; echo AFTER; ps -o pid,stat,args',
     ].join('\n');
     const res = await run(script, withInit());
-    expect(res.exitCode, res.stderr).to.equal(0);
+    expect(res.code, res.stderr).to.equal(0);
     const [before, after] = res.stdout!.split('AFTER\n') as [string, string];
     const pid1 = before.split('\n').find((l) => /^\s*1\s/.test(l));
     expect(pid1).to.match(/\/sbin\/containerkit-init -- sh -c/);

@@ -48,9 +48,9 @@ export class ManagerFixture {
 
   /** A new manager on the fixture's root, opened. */
   async manager(extra: Partial<ShimManagerOptions> = {}): Promise<ShimManager> {
-    const manager = new ShimManager(this.options(extra));
+    const manager = await ShimManager.open(this.options(extra));
     this.managers.push(manager);
-    this.lastReport = await manager.init();
+    this.lastReport = manager.reattachReport;
     return manager;
   }
 

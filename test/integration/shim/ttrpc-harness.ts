@@ -149,7 +149,7 @@ export class ShimHarness {
       child.once('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`shim start exited ${code}: ${out}${err}`))));
     });
     if (!address.startsWith('unix://')) throw new Error(`unexpected shim address ${JSON.stringify(address)}`);
-    const task = await ShimTaskClient.connect(address, { namespace: this.namespace, callTimeoutMs: 10_000 });
+    const task = await ShimTaskClient.open(address, { namespace: this.namespace, callTimeoutMs: 10_000 });
     const shim: StartedShim = {
       id,
       bundle,

@@ -54,6 +54,7 @@ describe('containerd gRPC status → typed errors', () => {
     [9, 'ERR_CONTAINERD_FAILED_PRECONDITION', FailedPreconditionError],
     [12, 'ERR_CONTAINERD_UNIMPLEMENTED', FailedPreconditionError],
     [14, 'ERR_CONTAINERD_UNAVAILABLE', UnavailableError],
+    [4, 'ERR_DEADLINE_EXCEEDED', UnavailableError],
     [7, 'ERR_CONTAINERD_PERMISSION_DENIED', PermissionDeniedError],
     [16, 'ERR_CONTAINERD_PERMISSION_DENIED', PermissionDeniedError],
     [10, 'ERR_CONTAINERD_CONFLICT', ConflictError],
@@ -66,7 +67,8 @@ describe('containerd gRPC status → typed errors', () => {
       const err = grpcStatusToError({ code: grpc, message: 'boom', method: '/x.Y/Z' });
       expect(err).to.be.instanceOf(cls);
       expect(err.code).to.equal(code);
-      expect(err.details).to.deep.equal({ grpcCode: grpc, grpcMessage: 'boom', method: '/x.Y/Z' });
+      const transport = code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'grpc' } : {};
+      expect(err.details).to.deep.equal({ ...transport, grpcCode: grpc, grpcMessage: 'boom', method: '/x.Y/Z' });
       expect(err.message).to.equal('containerd /x.Y/Z: boom');
     });
   }

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { createServer, Metadata, ServerError, Status, type Server } from 'nice-grpc';
 import { ContainerdClient, type ImagesService } from '../../../lib/containerd/index.js';
 import { headersMiddleware } from '../../../lib/containerd/middleware.js';
-import { NotFoundError } from '../../../lib/errors/index.js';
+import { hasCode, NotFoundError, type ContainerkitError } from '../../../lib/errors/index.js';
 import { VersionDefinition } from '../../../lib/gen/containerd/services/version/v1/version.js';
 import { ContainersDefinition } from '../../../lib/gen/containerd/services/containers/v1/containers.js';
 import { ContentDefinition, type ContentServiceImplementation } from '../../../lib/gen/containerd/services/content/v1/content.js';
@@ -139,7 +139,7 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
     }
   });
 
-  it('rejects a pending call with signal.reason when aborted, and with a TimeoutError past timeoutMs or deadline', async () => {
+  it('rejects a pending call with signal.reason when aborted, and with ERR_DEADLINE_EXCEEDED past timeoutMs or deadline', async () => {
     hang = (signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     const client = new ContainerdClient({ address: socket });
     try {
@@ -150,10 +150,12 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
       expect(await pending.catch((e: unknown) => e)).to.equal(reason);
       const t0 = Date.now();
       const timedOut = await client.version({ timeoutMs: 100 }).catch((e: unknown) => e);
-      expect((timedOut as Error).name).to.equal('TimeoutError');
+      expect(hasCode(timedOut, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+      expect((timedOut as ContainerkitError).details).to.deep.include({ transport: 'grpc', timeoutMs: 100, method: '/containerd.services.version.v1.Version/Version' });
+      expect((timedOut as ContainerkitError).category).to.equal('Unavailable');
       expect(Date.now() - t0).to.be.lessThan(2000);
       const late = await client.version({ deadline: new Date(Date.now() + 80) }).catch((e: unknown) => e);
-      expect((late as Error).name).to.equal('TimeoutError');
+      expect(hasCode(late, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
     } finally {
       await client.close();
     }

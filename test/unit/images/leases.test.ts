@@ -44,7 +44,7 @@ describe('images: leases and GC', () => {
     await stale.write(Buffer.from('abc'));
     await stale.close();
     const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
-    const { ingestDir } = await import('../../../lib/content/index.js');
+    const { ingestDir } = await import('../../../lib/content/layout.js');
     await utimes(join(ingestDir(root, 'stale'), 'data'), old, old);
     const held = await store.writer({ ref: 'held' });
     const fresh = await store.writer({ ref: 'fresh' });

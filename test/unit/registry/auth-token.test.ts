@@ -4,7 +4,9 @@ import { format } from 'node:util';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { basicAuthorization } from '../../../lib/registry/auth/basic.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
-import type { AuthHttpRequest, AuthHttpResponse, TokenRequestFunction } from '../../../lib/registry/auth/request.js';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { axiosTokenRequest, type AuthHttpRequest, type AuthHttpResponse, type TokenRequestFunction } from '../../../lib/registry/auth/request.js';
 import { requestToken, tokenDeadline } from '../../../lib/registry/auth/token.js';
 import { codedRejection } from '../../fixtures/assert.js';
 
@@ -250,6 +252,23 @@ describe('registry auth: token flow', () => {
       expect((err as Error).message).to.equal('stop');
     }
     expect(srv.calls[0]!.req.signal?.aborted).to.equal(true);
+  });
+
+  it('a token request past its timeout is ERR_DEADLINE_EXCEEDED (transport http)', async () => {
+    const held: ServerResponse[] = [];
+    const server = createServer((_req, res) => void held.push(res)); // never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      const err = await codedRejection(axiosTokenRequest(undefined, { timeoutMs: 100 })(url, { method: 'GET', headers: {} }));
+      expect(err.code).to.equal('ERR_DEADLINE_EXCEEDED');
+      expect(err.category).to.equal('Unavailable');
+      expect(err.details).to.include({ transport: 'http', timeoutMs: 100, method: 'GET', url });
+    } finally {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('validates its options and arguments', async () => {

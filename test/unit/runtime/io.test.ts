@@ -61,13 +61,14 @@ describe('runtime/io and exit results', () => {
     }
   });
 
-  it('exitResult reads 128 + N as signal N', () => {
-    expect(exitResult(0)).to.deep.equal({ exitCode: 0 });
-    expect(exitResult(3)).to.deep.equal({ exitCode: 3 });
-    expect(exitResult(128)).to.deep.equal({ exitCode: 128 });
-    expect(exitResult(137)).to.deep.equal({ exitCode: 137, signal: 'SIGKILL' });
-    expect(exitResult(143)).to.deep.equal({ exitCode: 143, signal: 'SIGTERM' });
-    expect(exitResult(255)).to.deep.equal({ exitCode: 255 });
+  it('exitResult reads 128 + N as signal N, and keeps the time of the exit', () => {
+    const at = new Date(1_700_000_000_000);
+    expect(exitResult(0, at)).to.deep.equal({ code: 0, exitedAt: at });
+    expect(exitResult(3, at)).to.deep.equal({ code: 3, exitedAt: at });
+    expect(exitResult(128, at)).to.deep.equal({ code: 128, exitedAt: at });
+    expect(exitResult(137, at)).to.deep.equal({ code: 137, exitedAt: at, signal: 'SIGKILL' });
+    expect(exitResult(143, at)).to.deep.equal({ code: 143, exitedAt: at, signal: 'SIGTERM' });
+    expect(exitResult(255, at)).to.deep.equal({ code: 255, exitedAt: at });
   });
 
   it('runcEnv drops NOTIFY_SOCKET and keeps the rest', () => {

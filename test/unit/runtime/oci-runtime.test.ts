@@ -8,6 +8,7 @@ import { hasCode, NotFoundError } from '../../../lib/errors/index.js';
 import { RuncError } from '../../../lib/runtime/errors.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { withoutExitTime } from '../../fixtures/assert.js';
 
 // Records argv (one per line), env and stdin into $FAKE_DIR, then acts per verb.
 const FAKE = `#!/bin/sh
@@ -113,7 +114,7 @@ describe('runtime/OCIRuntime (fake binary)', () => {
 
   it('foreground run: a non-zero exit without a logged error is the process\'s status', async () => {
     const result = await runtime({}, { FAKE_EXIT: '3' }).run('r1', '/bundle');
-    expect(result).to.deep.equal({ exitCode: 3, stdout: 'out:3\n', stderr: 'err\n' });
+    expect(withoutExitTime(result)).to.deep.equal({ code: 3, stdout: 'out:3\n', stderr: 'err\n' });
     expect((await argv()).slice(-4)).to.deep.equal(['run', '--bundle', '/bundle', 'r1']);
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConnectResponse, TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
+import { hasCode, NotFoundError, UnavailableError, type ContainerkitError } from '../../../lib/errors/index.js';
 import { createTtrpcClient, encodeFrame, FrameType, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
 import { CrashGuard } from './crash-guard.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -17,7 +17,7 @@ describe('shim/ttrpc client', () => {
 
   beforeEach(async () => {
     peer = await RawPeer.start();
-    client = await TtrpcClient.connect(`unix://${peer.path}`);
+    client = await TtrpcClient.open(`unix://${peer.path}`);
   });
   afterEach(async () => {
     await client.close();
@@ -72,7 +72,8 @@ describe('shim/ttrpc client', () => {
   it('enforces the timeout locally, drops the late answer, and keeps the connection usable', async () => {
     const started = Date.now();
     const err = await rejection(client.call('svc', 'Slow', new Uint8Array(0), { timeoutMs: 50 }));
-    expect(hasCode(err, 'ERR_TTRPC_DEADLINE_EXCEEDED')).to.equal(true);
+    expect(hasCode(err, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+    expect((err as ContainerkitError).details).to.include({ transport: 'ttrpc', timeoutMs: 50 });
     expect(Date.now() - started).to.be.lessThan(1000);
     peer.answer(1, connectAnswer(1)); // late: must be ignored
     const next = client.call('svc', 'Fast', new Uint8Array(0));
@@ -181,7 +182,7 @@ describe('shim/ttrpc client: connecting', () => {
 
   it('fails at once with ERR_TTRPC_UNAVAILABLE when no socket file exists (ENOENT)', async () => {
     const started = Date.now();
-    const err = await rejection(TtrpcClient.connect(join(dir, 'missing.sock')));
+    const err = await rejection(TtrpcClient.open(join(dir, 'missing.sock')));
     expect(hasCode(err, 'ERR_TTRPC_UNAVAILABLE')).to.equal(true);
     expect((err as UnavailableError).details.errno).to.equal('ENOENT');
     expect(Date.now() - started).to.be.lessThan(200);
@@ -196,18 +197,18 @@ describe('shim/ttrpc client: connecting', () => {
     await new Promise((resolve) => server.close(resolve));
     await rename(`${path}.keep`, path);
     const started = Date.now();
-    const err = await rejection(TtrpcClient.connect(`unix://${path}`));
+    const err = await rejection(TtrpcClient.open(`unix://${path}`));
     expect(hasCode(err, 'ERR_TTRPC_UNAVAILABLE')).to.equal(true);
     expect((err as UnavailableError).details.errno).to.equal('ECONNREFUSED');
     expect(Date.now() - started).to.be.lessThan(200);
   });
 
   it('rejects addresses that are not unix sockets', async () => {
-    expect(hasCode(await rejection(TtrpcClient.connect('tcp://127.0.0.1:1')), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(hasCode(await rejection(TtrpcClient.open('tcp://127.0.0.1:1')), 'ERR_INVALID_ARGUMENT')).to.equal(true);
   });
 
   it('honours an already aborted signal', async () => {
     const reason = new Error('no');
-    expect(await rejection(TtrpcClient.connect(join(dir, 'x.sock'), { signal: AbortSignal.abort(reason) }))).to.equal(reason);
+    expect(await rejection(TtrpcClient.open(join(dir, 'x.sock'), { signal: AbortSignal.abort(reason) }))).to.equal(reason);
   });
 });

@@ -67,7 +67,7 @@ describe('shim events: the Forward service', () => {
     const got: Array<[TaskEvent, string | undefined]> = [];
     server.register(createEventsService((event, ctx) => void got.push([event, ctx.namespace])));
     await server.listen(join(dir, 'events.sock'));
-    const client = await TtrpcClient.connect(join(dir, 'events.sock'));
+    const client = await TtrpcClient.open(join(dir, 'events.sock'));
     try {
       const events = createTtrpcClient(EventsDefinition, client, { namespace: 'ns' });
       await events.forward({ envelope: { namespace: 'ns', topic: '/tasks/oom', event: { typeUrl: 'containerd.events.TaskOOM', value: Buffer.from(TaskOOM.encode({ containerId: 'c9' }).finish()) } } });

@@ -16,11 +16,11 @@ describe('ShimManager: the events server', () => {
   });
 
   it('takes its limits from options.eventsServer, and keeps a dead 0600 socket file on close', async () => {
-    const { manager } = await ShimManager.open({ stateDir: join(dir, 'root'), eventsServer: { maxConnections: 1 } });
-    const first = await TtrpcClient.connect(manager.eventsSocket);
+    const manager = await ShimManager.open({ stateDir: join(dir, 'root'), eventsServer: { maxConnections: 1 } });
+    const first = await TtrpcClient.open(manager.eventsSocket);
     try {
       expect(hasCode(await rejection(first.call('x', 'y', new Uint8Array(0))), 'ERR_TTRPC_UNIMPLEMENTED')).to.equal(true);
-      const second = await TtrpcClient.connect(manager.eventsSocket);
+      const second = await TtrpcClient.open(manager.eventsSocket);
       await second.closed; // over maxConnections: closed at once
       expect(hasCode(await rejection(second.call('x', 'y', new Uint8Array(0))), 'ERR_TTRPC_CONNECTION_CLOSED')).to.equal(true);
     } finally {

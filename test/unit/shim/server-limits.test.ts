@@ -38,7 +38,7 @@ describe('shim/ttrpc server: limits on what a peer can hold', () => {
     return server;
   }
   const client = async (): Promise<TtrpcClient> => {
-    const c = await TtrpcClient.connect(path);
+    const c = await TtrpcClient.open(path);
     open.push(c);
     return c;
   };

@@ -64,7 +64,7 @@ describe('shim/ttrpc server: the socket file', () => {
       expect(((await lstat(path)).mode & 0o777).toString(8)).to.equal('600');
       expect(await connectAsNobody(path)).to.equal('EACCES');
       expect(await readdir(dir)).to.deep.equal(['events.sock']);
-      const client = await TtrpcClient.connect(path);
+      const client = await TtrpcClient.open(path);
       expect(hasCode(await rejection(client.call('x', 'y', new Uint8Array(0))), 'ERR_TTRPC_UNIMPLEMENTED')).to.equal(true);
       await client.close();
     } finally {

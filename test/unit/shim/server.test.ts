@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Response } from '../../../lib/gen/ttrpc/request.js';
 import { TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, newError } from '../../../lib/errors/index.js';
+import { hasCode, newError, type ContainerkitError } from '../../../lib/errors/index.js';
 import {
   createTtrpcClient,
   createTtrpcService,
@@ -48,7 +48,7 @@ describe('shim/ttrpc server', () => {
         kill: () => {
           throw newError('ERR_NOT_FOUND', 'process already finished');
         },
-        pause: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_TTRPC_DEADLINE_EXCEEDED', 'handler deadline')))),
+        pause: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_DEADLINE_EXCEEDED', 'handler deadline')))),
       }),
     );
     await server.listen(path);
@@ -61,7 +61,7 @@ describe('shim/ttrpc server', () => {
   });
 
   it('serves typed calls with the namespace metadata, a Wait pending while other calls run', async () => {
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     const task = createTtrpcClient(TaskDefinition, client, { namespace: 'ns-x' });
     const wait = task.wait({ id: 'c' });
     const [connect, state] = await Promise.all([task.connect({ id: 'abc' }), task.state({ id: 'c' })]);
@@ -90,7 +90,7 @@ describe('shim/ttrpc server', () => {
   });
 
   it('answers UNIMPLEMENTED for unknown services and methods, and the task client names v3 as unsupported', async () => {
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     const err = await rejection(client.call('containerd.task.v3.Task', 'Connect', new Uint8Array(0)));
     expect(hasCode(err, 'ERR_TTRPC_UNIMPLEMENTED')).to.equal(true);
     expect((err as { details: Record<string, unknown> }).details.grpcMessage).to.equal('service containerd.task.v3.Task');
@@ -102,7 +102,7 @@ describe('shim/ttrpc server', () => {
     const barePath = join(dir, 'bare.sock');
     await bare.listen(barePath);
     try {
-      const shim = await ShimTaskClient.connect(barePath, { namespace: 'n' });
+      const shim = await ShimTaskClient.open(barePath, { namespace: 'n' });
       const err3 = await rejection(shim.connect('c'));
       await shim.close();
       expect(hasCode(err3, 'ERR_SHIM_TASK_API_UNSUPPORTED')).to.equal(true);
@@ -113,16 +113,17 @@ describe('shim/ttrpc server', () => {
   });
 
   it("sends a handler's error as the status of its category", async () => {
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     const err = await rejection(createTtrpcClient(TaskDefinition, client).kill({ id: 'c', signal: 9 }));
     expect(hasCode(err, 'ERR_TTRPC_NOT_FOUND')).to.equal(true);
     expect((err as Error).message).to.contain('process already finished');
   });
 
   it('aborts the handler when the caller deadline (timeout_nano) passes', async () => {
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     const err = await rejection(createTtrpcClient(TaskDefinition, client).pause({ id: 'c' }, { timeoutMs: 30 }));
-    expect(hasCode(err, 'ERR_TTRPC_DEADLINE_EXCEEDED')).to.equal(true);
+    expect(hasCode(err, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
+    expect((err as ContainerkitError).details).to.include({ transport: 'ttrpc' });
   });
 
   it('answers RESOURCE_EXHAUSTED to a request over 4 MiB and keeps serving the connection', async () => {
@@ -167,18 +168,18 @@ describe('shim/ttrpc server', () => {
 
     await server.close({ keepSocketFile: true });
     expect((await lstat(path)).isSocket()).to.equal(true);
-    const err = await rejection(TtrpcClient.connect(path));
+    const err = await rejection(TtrpcClient.open(path));
     expect((err as { details: Record<string, unknown> }).details.errno).to.equal('ECONNREFUSED');
     expect(((await lstat(path)).mode & 0o777).toString(8)).to.equal('600');
 
     server = new TtrpcServer();
     await server.listen(path);
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     expect(hasCode(await rejection(client.call('x', 'y', new Uint8Array(0))), 'ERR_TTRPC_UNIMPLEMENTED')).to.equal(true);
   });
 
   it('closing aborts running handlers and closes connections', async () => {
-    client = await TtrpcClient.connect(path);
+    client = await TtrpcClient.open(path);
     const wait = createTtrpcClient(TaskDefinition, client).wait({ id: 'c' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const failed = rejection(wait); // handled before the close can reject it

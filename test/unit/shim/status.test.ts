@@ -16,7 +16,7 @@ describe('shim/ttrpc status ↔ errors', () => {
       [GrpcCode.PERMISSION_DENIED, 'ERR_TTRPC_PERMISSION_DENIED', 'PermissionDenied'],
       [GrpcCode.UNAUTHENTICATED, 'ERR_TTRPC_PERMISSION_DENIED', 'PermissionDenied'],
       [GrpcCode.UNIMPLEMENTED, 'ERR_TTRPC_UNIMPLEMENTED', 'FailedPrecondition'],
-      [GrpcCode.DEADLINE_EXCEEDED, 'ERR_TTRPC_DEADLINE_EXCEEDED', 'Unavailable'],
+      [GrpcCode.DEADLINE_EXCEEDED, 'ERR_DEADLINE_EXCEEDED', 'Unavailable'],
       [GrpcCode.ABORTED, 'ERR_TTRPC_ABORTED', 'Conflict'],
       [GrpcCode.INTERNAL, 'ERR_TTRPC_INTERNAL', 'Internal'],
       [GrpcCode.UNKNOWN, 'ERR_TTRPC_INTERNAL', 'Internal'],
@@ -26,7 +26,8 @@ describe('shim/ttrpc status ↔ errors', () => {
       const err = statusToError({ code: grpc, message: 'boom' }, call);
       expect([err.code, err.category], String(grpc)).to.deep.equal([code, category]);
       expect(ERROR_CODES[err.code]).to.equal(category);
-      expect(err.details).to.deep.equal({ grpcCode: grpc, grpcMessage: 'boom', ...call });
+      const transport = code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'ttrpc' } : {};
+      expect(err.details).to.deep.equal({ ...transport, grpcCode: grpc, grpcMessage: 'boom', ...call });
       expect(err.message).to.equal('containerd.task.v2.Task/Kill: boom');
     }
   });

@@ -43,7 +43,7 @@ describe('shim: ShimTaskClient against a fake task service', () => {
       }),
     );
     await server.listen(join(dir, 's.sock'));
-    task = await ShimTaskClient.connect(`unix://${join(dir, 's.sock')}`, { namespace: 'n' });
+    task = await ShimTaskClient.open(`unix://${join(dir, 's.sock')}`, { namespace: 'n' });
   });
   after(async () => {
     await task.close();
@@ -103,7 +103,7 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     );
     const path = join(dir, 'exiting.sock');
     await exiting.listen(path);
-    const client = await ShimTaskClient.connect(`unix://${path}`, { namespace: 'n' });
+    const client = await ShimTaskClient.open(`unix://${path}`, { namespace: 'n' });
     try {
       await client.shutdown('c', { timeoutMs: 5000 });
     } finally {
@@ -111,7 +111,7 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     }
 
     await exiting.listen(path);
-    const other = await ShimTaskClient.connect(`unix://${path}`, { namespace: 'n' });
+    const other = await ShimTaskClient.open(`unix://${path}`, { namespace: 'n' });
     try {
       const err = await other.state('c', { timeoutMs: 5000 }).catch((e: unknown) => e);
       expect(hasCode(err, 'ERR_TTRPC_CONNECTION_CLOSED'), String(err)).to.equal(true);

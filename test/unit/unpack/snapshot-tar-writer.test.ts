@@ -1,7 +1,8 @@
 // The PAX writer diff uses: read back by containerkit's own parser and by GNU tar.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { tarEnd, tarHeader, tarPadding, TarParser, type TarEntry } from '../../../lib/unpack/index.js';
+import { tarEnd, tarHeader, tarPadding } from '../../../lib/unpack/tar-writer.js';
+import { TarParser, type TarEntry } from '../../../lib/unpack/tar-parser.js';
 
 const CAPABILITY = Buffer.from('0100000200040000000000000000000000000000', 'hex');
 

@@ -59,7 +59,7 @@ describe('unpack: mount(8) arguments', () => {
   });
 });
 
-describe('unpack: overlay snapshot metadata and mounts (no mounting)', function () {
+describe('unpack: overlay snapshot metadata and mounts (no mount but the probe of open)', function () {
   this.timeout(60_000);
   let root: string;
   beforeEach(async () => {
@@ -70,7 +70,7 @@ describe('unpack: overlay snapshot metadata and mounts (no mounting)', function 
   });
 
   it('stacks lowerdirs top to bottom under short numeric names, and persists across instances', async () => {
-    const snap = new OverlaySnapshotter(root);
+    const snap = await OverlaySnapshotter.open(root);
     expect(await snap.prepare('k1')).to.deep.equal([{ type: 'bind', source: join(root, 'snapshots/1/fs'), options: ['rbind', 'rw'] }]);
     await snap.commit(A, 'k1');
     await snap.prepare('k2', A);
@@ -92,7 +92,7 @@ describe('unpack: overlay snapshot metadata and mounts (no mounting)', function 
       'ro',
     ]);
 
-    const reopened = new OverlaySnapshotter(root);
+    const reopened = await OverlaySnapshotter.open(root);
     expect(await reopened.mounts('ctr')).to.deep.equal(mounts);
     expect(await reopened.stat('ctr')).to.include({ name: 'ctr', kind: 'active', parent: AB });
     expect((await reopened.stat('ctr')).labels).to.deep.equal({ app: 'x' });
@@ -100,7 +100,7 @@ describe('unpack: overlay snapshot metadata and mounts (no mounting)', function 
   });
 
   it('fails with a typed error when the lowerdir list would overflow one page, leaving nothing behind', async () => {
-    const snap = new OverlaySnapshotter(root);
+    const snap = await OverlaySnapshotter.open(root);
     let parent: string | undefined;
     let layers = 0;
     let failure: unknown;

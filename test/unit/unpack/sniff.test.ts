@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { sniffCompression } from '../../../lib/unpack/index.js';
+import { sniffCompression } from '../../../lib/unpack/decompress.js';
 
 const le32 = (n: number): Buffer => {
   const b = Buffer.alloc(8);

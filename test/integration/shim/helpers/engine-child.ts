@@ -13,8 +13,7 @@ interface Plan {
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as Plan;
-const manager = new ShimManager({ stateDir: plan.stateDir, namespace: plan.namespace });
-await manager.init();
+const manager = await ShimManager.open({ stateDir: plan.stateDir, namespace: plan.namespace });
 const started = [];
 for (const { id, bundle, stdout } of plan.containers) {
   const c = await manager.start(id, bundle, { stdio: { stdout } });
