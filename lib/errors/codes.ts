@@ -187,6 +187,14 @@ export const ERROR_CODES = {
   ERR_CONTAINER_COMMAND_NOT_FOUND: 'NotFound',
   /** A container's command exists but cannot be executed (runc: "permission denied"); a CLI exits 126 for it, as docker. `details.command` names it. */
   ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 'PermissionDenied',
+  /** No container has that id, unique id prefix or name (engine container store). `details.reference` holds what was asked for. */
+  ERR_NO_SUCH_CONTAINER: 'NotFound',
+  /** A container name is taken by another container, or is being reserved by a concurrent create or rename. `details` holds name and, when known, the holder's id. */
+  ERR_NAME_IN_USE: 'Conflict',
+  /** A container name does not match docker's rule `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$` (at most 255 characters). `details.name` holds it. */
+  ERR_INVALID_CONTAINER_NAME: 'InvalidArgument',
+  /** An id prefix matches more than one container. `details` holds the reference and the matching ids. */
+  ERR_AMBIGUOUS_CONTAINER_REFERENCE: 'InvalidArgument',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */
