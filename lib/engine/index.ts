@@ -29,4 +29,4 @@ export {
   type ReadEventsOptions,
 } from './events-log.js';
 export { readContainerLog, type ReadLogOptions } from './log-reader.js';
-export { parseLogRecord, type LogEntry, type LogStream } from './log-lines.js';
+export type { LogEntry, LogStream } from './log-lines.js';

@@ -163,12 +163,25 @@ export async function* rotatingLines(path: string, options: RotatingLinesOptions
       if (!follow) return;
       const now = await inoOf(path);
       if (now !== undefined && now !== ino) {
-        // Rotated: what was left in the old file has just been read; the new file starts at 0.
+        // Rotated: read what reached the old file before the rename; when it rotated twice, the file in between
+        // (now `.1`) was never seen: read it whole; then the new file from 0. Three rotations between two polls
+        // lose a generation: the log is bounded, a follower that far behind misses events.
+        if (fh !== undefined) for (const line of (await readOn(fh, offset, splitter, buf)).lines) yield line;
         await fh?.close();
-        fh = await openIfExists(path);
+        fh = undefined;
+        splitter.reset();
+        const pair = await openPair(path);
+        if (pair.older !== undefined) {
+          try {
+            if ((await pair.older.stat()).ino !== ino) for (const line of (await readOn(pair.older, 0, splitter, buf)).lines) yield line;
+          } finally {
+            await pair.older.close();
+          }
+          splitter.reset();
+        }
+        fh = pair.current;
         ino = fh === undefined ? -1 : (await fh.stat()).ino;
         offset = 0;
-        splitter.reset();
         continue;
       }
       if (fh !== undefined && (await fh.stat()).size < offset) {
