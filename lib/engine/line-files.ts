@@ -137,9 +137,10 @@ export async function* rotatingLines(path: string, options: RotatingLinesOptions
     fh = current;
     if (fh !== undefined) ino = (await fh.stat()).ino;
     let olderStart: number | undefined = from === 'start' ? 0 : undefined;
-    if (from !== 'start') {
-      if (ino === from.ino) offset = from.offset;
-      else if (older !== undefined && (await older.stat()).ino === from.ino) olderStart = from.offset;
+    if (from !== 'start' && ino === from.ino) offset = from.offset;
+    else if (from !== 'start' && older !== undefined) {
+      // The cursor's file was rotated: resume in it, or, when it is gone too, read the generation after it whole.
+      olderStart = (await older.stat()).ino === from.ino ? from.offset : 0;
     }
     if (older !== undefined) {
       try {
