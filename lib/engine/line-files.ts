@@ -275,6 +275,8 @@ export async function openBackward(path: string, maxLineBytes: number, signal?: 
       end.offset = await lastLineEnd(current, st.size);
     }
     const olderEnd = older === undefined ? 0 : await lastLineEnd(older, (await older.stat()).size);
+    // Caught between the writer's rename and its new file: the newest line read is in the older file.
+    if (current === undefined && older !== undefined) Object.assign(end, { ino: (await older.stat()).ino, offset: olderEnd });
     async function* lines(): AsyncGenerator<string> {
       if (current !== undefined) yield* backwardLines(current, end.offset, maxLineBytes, signal);
       if (older !== undefined) yield* backwardLines(older, olderEnd, maxLineBytes, signal);
