@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
 import { logger, makeDirs, shortId, writeJsonAtomic } from '../util/index.js';
-import { ContainerFiles } from './container-files.js';
+import { RecordFiles } from './record-files.js';
 import { type ContainerTransaction, type RecordMutation, Transaction } from './container-transaction.js';
 import type { CreateOptions } from './create-options.js';
 import { generateName, isContainerId, isValidContainerName, newContainerId, normalizeContainerName } from './ids.js';
@@ -40,10 +40,10 @@ export interface NewContainer {
  * link so two processes creating one name cannot both win, and readers take no lock.
  */
 export class ContainerStore {
-  readonly #files: ContainerFiles;
+  readonly #files: RecordFiles;
 
   private constructor(readonly root: string, lockTimeoutMs: number) {
-    this.#files = new ContainerFiles(root, lockTimeoutMs);
+    this.#files = new RecordFiles(root, lockTimeoutMs);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
 import { logger, shortId, writeJsonAtomic } from '../util/index.js';
-import type { ContainerFiles } from './container-files.js';
+import type { RecordFiles } from './record-files.js';
 import { normalizeContainerName } from './ids.js';
 import { type ContainerRecord, recordProblem } from './record.js';
 
@@ -41,7 +41,7 @@ export class Transaction implements ContainerTransaction {
   #record: ContainerRecord;
   #removed = false;
 
-  constructor(readonly files: ContainerFiles, record: ContainerRecord) {
+  constructor(readonly files: RecordFiles, record: ContainerRecord) {
     this.#record = record;
   }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ContainerFiles } from './container-files.js';
+import type { RecordFiles } from './record-files.js';
 import { isContainerId } from './ids.js';
 
 /** Something a crash left behind in a container store; see `ContainerStore.leftovers()`. */
@@ -10,7 +10,7 @@ export type Leftover =
   | { kind: 'name'; name: string; holder: string; path: string };
 
 /** @internal The leftovers no live process is working on, each judged under its container's lock. */
-export async function findLeftovers(files: ContainerFiles, signal: AbortSignal | undefined): Promise<Leftover[]> {
+export async function findLeftovers(files: RecordFiles, signal: AbortSignal | undefined): Promise<Leftover[]> {
   const found: Leftover[] = [];
   for (const id of await files.ids()) {
     signal?.throwIfAborted();
@@ -28,7 +28,7 @@ export async function findLeftovers(files: ContainerFiles, signal: AbortSignal |
 }
 
 /** @internal Removes `leftover` if, checked again under the lock, it still is one. */
-export async function discardLeftover(files: ContainerFiles, leftover: Leftover, signal: AbortSignal | undefined): Promise<void> {
+export async function discardLeftover(files: RecordFiles, leftover: Leftover, signal: AbortSignal | undefined): Promise<void> {
   if (leftover.kind === 'container') {
     const { id } = leftover;
     await files.ifIdle(id, signal, async () => {

@@ -18,7 +18,7 @@ export function nameConflict(name: string, id: string | undefined, why: string):
  * the rules (lock before directory, reserve before record) that make crashes recoverable.
  * @internal
  */
-export class ContainerFiles {
+export class RecordFiles {
   readonly names: NameTable;
 
   constructor(readonly root: string, readonly lockTimeoutMs: number) {
