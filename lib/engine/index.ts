@@ -1,7 +1,8 @@
 /**
  * The Engine's parts: create options in docker's terms, the OCI spec a container runs with, the backends that run
- * tasks (`EngineBackend`, daemonless `ShimBackend`), and the image side (`ImageService`, container rootfs snapshots,
- * bundles).
+ * tasks (`EngineBackend`, daemonless `ShimBackend`), the image side (`ImageService`, container rootfs snapshots,
+ * bundles), and the state kept under a root by any number of processes at once (container records and names, the
+ * events log, the reader of containers' logs).
  * @module
  */
 export {
@@ -60,3 +61,29 @@ export {
   type SnapshotterChoice,
 } from './rootfs.js';
 export { removeBundle, writeBundle, type BundleOptions } from './bundle.js';
+export { generateName, isContainerId, isValidContainerName, newContainerId, normalizeContainerName } from './ids.js';
+export {
+  CONTAINER_STATUSES,
+  ZERO_TIME,
+  initialState,
+  type ContainerImage,
+  type ContainerRecord,
+  type ContainerState,
+  type ContainerStatus,
+} from './record.js';
+export { ContainerStore, type ContainerStoreOptions, type NewContainer, type StoreCallOptions } from './container-store.js';
+export type { ContainerTransaction, RecordMutation } from './container-transaction.js';
+export type { Leftover } from './store-leftovers.js';
+export {
+  EventsLog,
+  parseEventLine,
+  type EngineEvent,
+  type EngineEventAction,
+  type EngineEventActor,
+  type EngineEventType,
+  type EventsLogOptions,
+  type NewEngineEvent,
+  type ReadEventsOptions,
+} from './events-log.js';
+export { readContainerLog, type ReadLogOptions } from './log-reader.js';
+export type { LogEntry, LogStream } from './log-lines.js';

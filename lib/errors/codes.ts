@@ -202,6 +202,14 @@ export const ERROR_CODES = {
   ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 'PermissionDenied',
   /** A container would have no command: neither the create options nor the image give an entrypoint or a cmd (docker's "no command specified"). */
   ERR_NO_COMMAND: 'InvalidArgument',
+  /** No container has that id, unique id prefix or name (engine container store). `details.reference` holds what was asked for. */
+  ERR_NO_SUCH_CONTAINER: 'NotFound',
+  /** A container name is taken by another container, or is being reserved by a concurrent create or rename. `details` holds name and, when known, the holder's id. */
+  ERR_NAME_IN_USE: 'Conflict',
+  /** A container name does not match docker's rule `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$` (at most 255 characters). `details.name` holds it. */
+  ERR_INVALID_CONTAINER_NAME: 'InvalidArgument',
+  /** An id prefix matches more than one container. `details` holds the reference and the matching ids. */
+  ERR_AMBIGUOUS_CONTAINER_REFERENCE: 'InvalidArgument',
 } as const satisfies Record<string, ErrorCategory>;
 
 /** A stable error code; see {@link ERROR_CODES}. */
