@@ -8,7 +8,8 @@
 // from $CONTAINERD_ADDRESS (default /run/containerd/containerd.sock) and the namespace from $CONTAINERD_NAMESPACE
 // (default `default`), as with ctr. Afterwards `ctr images ls` lists the image and `ctr run` runs it.
 import { randomBytes } from 'node:crypto';
-import { ContainerdClient, containerdPull, resolveImage } from 'containerkit/containerd';
+import { ContainerdClient, resolveImage } from 'containerkit/containerd';
+import { containerdPull } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 

@@ -26,7 +26,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerdClient, containerdPull } from '../../lib/containerd/index.js';
+import { ContainerdClient } from '../../lib/containerd/index.js';
+import { containerdPull } from '../../lib/images/index.js';
 import { hasCode } from '../../lib/errors/index.js';
 import { chainIds } from '../../lib/oci/chain-id.js';
 import { RegistryClient, StaticCredentials } from '../../lib/registry/index.js';

@@ -81,6 +81,15 @@ export interface WriterOptions extends ContentCallOptions {
   sourceVerified?: boolean;
 }
 
+/** Options of {@link Writer.commit}. */
+export interface CommitOptions extends ContentCallOptions {
+  /**
+   * Labels of the committed blob, for a store that keeps labels (containerd: GC references, distribution source);
+   * a store without labels ignores them. Default none.
+   */
+  labels?: Record<string, string>;
+}
+
 /** One open, exclusive, resumable write. */
 export interface Writer extends AsyncDisposable {
   readonly ref: string;
@@ -98,7 +107,7 @@ export interface Writer extends AsyncDisposable {
    * @throws ERR_SIZE_MISMATCH, ERR_DIGEST_MISMATCH (the ingest is kept: truncate or abort it);
    *   ERR_ALREADY_EXISTS when that blob was committed meanwhile (the ingest is removed; callers treat as success).
    */
-  commit(size?: number, digest?: Digest | string, options?: ContentCallOptions): Promise<Digest>;
+  commit(size?: number, digest?: Digest | string, options?: CommitOptions): Promise<Digest>;
   /** Releases the writer's lock, keeping the ingest for a later resume. Idempotent. */
   close(): Promise<void>;
 }

@@ -25,6 +25,7 @@ export { importLayout, type ImportLayoutOptions, type ImportLayoutResult } from 
 export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type ExportSource } from './archive.js';
 export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
 export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
+export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './containerd-pull.js';
 export { imageNameFor } from './import-layout.js';
 export { readImage, type ReadImageOptions } from './read-image.js';
 export {

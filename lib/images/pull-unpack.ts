@@ -9,7 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import type { Descriptor, ImageConfig, Manifest } from '../oci/index.js';
+import { checkLayerCount, type Descriptor, type ImageConfig, type Manifest } from '../oci/index.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import type { LayerSource, Snapshotter, UnpackLayersResult } from '../unpack/index.js';
 
@@ -27,8 +27,13 @@ export interface PullUnpackOptions extends ImageUnpackOptions {
   snapshotter: Snapshotter;
 }
 
-/** What an unpack did: the stack's chain ID (the parent of a container's snapshot) and, per layer, whether it was applied now. */
-export type ImageUnpackResult = UnpackLayersResult;
+/**
+ * What an unpack did: the stack's chain ID (the parent of a container's snapshot; absent for an image without
+ * layers) and, per layer, whether it was applied now.
+ */
+export interface ImageUnpackResult extends Omit<UnpackLayersResult, 'chainId'> {
+  chainId?: UnpackLayersResult['chainId'];
+}
 
 /** Throws ERR_INVALID_ARGUMENT, naming `name`, unless `value` is a {@link Snapshotter}. */
 export function validateSnapshotter(value: unknown, name: string): void {
@@ -196,10 +201,8 @@ export class BlobArrivals {
  * @throws ERR_INVALID_MANIFEST when the config's `rootfs.diff_ids` do not match the layers one to one.
  */
 export function imageLayerSources(manifest: Manifest, config: ImageConfig, openBlob: OpenBlob, signal?: AbortSignal): LayerSource[] {
+  checkLayerCount(manifest, config);
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length) {
-    throw newError('ERR_INVALID_MANIFEST', `config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
-  }
   return manifest.layers.map((layer, i) => ({ diffId: diffIds[i]!, open: () => openBlob(layer, signal) }));
 }
 

@@ -5,6 +5,7 @@ import { logger, shortId } from '../util/debug.js';
 import { applyLayer, type ApplyLayerOptions } from './apply-layer.js';
 import type { CompressionOption } from './decompress.js';
 import { chainIds } from '../oci/chain-id.js';
+import type { Digest } from '../oci/digest.js';
 import type { Snapshotter } from './snapshotter.js';
 
 const log = logger('unpack:layers');
@@ -36,9 +37,9 @@ export interface UnpackLayersOptions {
 /** What {@link unpackLayers} did. */
 export interface UnpackLayersResult {
   /** The chain ID of the whole stack: the parent to `prepare` a container's snapshot on. */
-  chainId: string;
+  chainId: Digest;
   /** Per layer, bottom first: its chain ID and whether it was applied now (false: it was committed already). */
-  layers: Array<{ chainId: string; applied: boolean }>;
+  layers: Array<{ chainId: Digest; applied: boolean }>;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ContainerdClient, containerdPull, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
+import { ContainerdClient, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
 import { imageContentSize } from '../../oci/index.js';
-import { containerdExport, containerdImport, shortDigest, type ArchiveFormat } from '../../images/index.js';
+import { containerdExport, containerdImport, containerdPull, shortDigest, type ArchiveFormat } from '../../images/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
 import { openInputFile, writeOutputFile } from '../files.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { ContainerdClient, containerdPull } from '../../../lib/containerd/index.js';
+import { ContainerdClient } from '../../../lib/containerd/index.js';
+import { containerdPull } from '../../../lib/images/index.js';
 import { RegistryClient, StaticCredentials, type FetchOptions } from '../../../lib/registry/index.js';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
@@ -41,7 +42,7 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     expect(result.chainId).to.equal(images.busybox.image.layers[0]!.diffId);
     expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.include(images.busybox.reference);
     // The GC labels containerd needs to keep the content and the snapshot.
-    const manifestInfo = await client.content.info(result.manifest.digest);
+    const manifestInfo = await client.content.info(result.manifestDescriptor.digest);
     expect(manifestInfo.labels['containerd.io/gc.ref.content.config']).to.equal(images.busybox.image.configDigest);
     expect(manifestInfo.labels['containerd.io/gc.ref.content.l.0']).to.equal(images.busybox.image.layers[0]!.digest);
     const configInfo = await client.content.info(images.busybox.image.configDigest);
