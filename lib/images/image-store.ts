@@ -7,7 +7,7 @@ import { EventEmitter } from 'eventemitter3';
 import { LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
 import { ANNOTATIONS, hostPlatform, isIndexMediaType, normalizeReference, type Descriptor, type Platform, type PullResult } from '../oci/index.js';
-import type { RegistryClient } from '../registry/index.js';
+import type { ContentSource, Resolver } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
 import { childrenHandler } from './children.js';
 import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
@@ -39,10 +39,19 @@ export interface ImageStoreEvents {
   progress: (event: PullProgress & { ref: string }) => void;
 }
 
+/**
+ * The registry access an {@link ImageStore} needs: a {@link Resolver} (and its fetchers) to pull, a whole-image push
+ * to push. RegistryClient satisfies it.
+ */
+export interface ImageStoreRegistry extends Resolver {
+  /** Pushes the image at `root`, children first, reading blobs from `source`; the root under `ref`'s tag. */
+  pushImage(ref: string, root: Descriptor, source: ContentSource, options?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
 /** Options of {@link ImageStore.open}. */
 export interface ImageStoreOptions {
-  /** The registry client pull and push use. Without one they throw ERR_FAILED_PRECONDITION. */
-  registry?: RegistryClient;
+  /** The registry pull and push use (a RegistryClient). Without one they throw ERR_FAILED_PRECONDITION. */
+  registry?: ImageStoreRegistry;
   signal?: AbortSignal;
 }
 
@@ -117,7 +126,7 @@ export class ImageStore {
   readonly events = new EventEmitter<ImageStoreEvents>();
   readonly index: LayoutIndex;
 
-  private constructor(readonly content: LocalContentStore, readonly registry: RegistryClient | undefined) {
+  private constructor(readonly content: LocalContentStore, readonly registry: ImageStoreRegistry | undefined) {
     this.index = new LayoutIndex(content.root);
   }
 
@@ -135,7 +144,7 @@ export class ImageStore {
     return this.content.root;
   }
 
-  #registry(): RegistryClient {
+  #registry(): ImageStoreRegistry {
     if (this.registry === undefined) throw newError('ERR_FAILED_PRECONDITION', 'this ImageStore was opened without a registry client');
     return this.registry;
   }

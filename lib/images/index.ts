@@ -8,6 +8,7 @@ export {
   ImageStore,
   type ImageStoreEvents,
   type ImageStoreOptions,
+  type ImageStoreRegistry,
   type ImagePullOptions,
   type ImageDetails,
   type PulledImage,
