@@ -75,4 +75,3 @@ export type {
   TaskStartEvent,
 } from './event-types.js';
 export { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';
-export { containerdUnpack, containerdUnpackLayers, type ContainerdUnpackLayersOptions, type ContainerdUnpackOptions } from './unpack.js';

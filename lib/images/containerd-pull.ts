@@ -5,11 +5,14 @@
  * @module
  */
 import type { ContainerdClient, ContentProxy, ImageRecord } from '../containerd/index.js';
+// gc-labels.ts is pure (no gRPC): importing it does not load the containerd client.
+import { gcChildLabels } from '../containerd/gc-labels.js';
 import { AlreadyExistsError, newError } from '../errors/index.js';
 import { hostPlatform, isIndexMediaType, parseNormalizedReference, resolveImageTarget, type Descriptor, type Platform, type PullResult } from '../oci/index.js';
 import type { Resolver } from '../registry/index.js';
 import { logger } from '../util/debug.js';
 import { childrenHandler } from './children.js';
+import { containerdUnpackLayers } from './containerd-unpack.js';
 import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
 import { inheritPlatform, limitManifests } from './filters.js';
@@ -17,9 +20,6 @@ import { composeHandlers, SKIP, type Handler } from './handlers.js';
 import { BlobArrivals } from './pull-unpack.js';
 
 const log = logger('containerd:pull');
-
-// Loaded on first use, as in containerd-archive.ts: the gRPC client would slow every import of 'containerkit/images'.
-const containerdHelpers = async (): Promise<typeof import('../containerd/index.js')> => import('../containerd/index.js');
 
 /** Options of {@link containerdPull}. */
 export interface ContainerdPullOptions {
@@ -50,7 +50,7 @@ export interface ContainerdPullResult extends PullResult {
  * Sets the GC reference labels of a parent blob for the children the walk keeps (`containerd.io/gc.ref.content.*`),
  * so containerd's GC keeps them while the parent lives; containerd's own pull labels the same way.
  */
-function labelChildren(handler: Handler, content: ContentProxy, gcChildLabels: typeof import('../containerd/index.js').gcChildLabels): Handler {
+function labelChildren(handler: Handler, content: ContentProxy): Handler {
   return async (descriptor, context) => {
     const children = await handler(descriptor, context);
     if (!children || children === SKIP || children.length === 0) return children;
@@ -84,7 +84,6 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
   if (typeof resolver?.resolve !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.resolver must be a Resolver');
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw newError('ERR_INVALID_ARGUMENT', 'options.concurrency must be an integer >= 1');
   signal?.throwIfAborted();
-  const { containerdUnpackLayers, gcChildLabels } = await containerdHelpers();
   const snapshotter = options.snapshotter ?? client.snapshots.defaultSnapshotter;
   return client.inLease(async (c) => {
     const resolved = await resolver.resolve(ref, { signal });
@@ -97,7 +96,7 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
       labels: { [`containerd.io/distribution.source.${parsed.domain}`]: parsed.path },
       ...(onProgress === undefined ? {} : { onProgress }),
     });
-    const handler = composeHandlers(reportArrivals(fetch, arrivals), labelChildren(inheritPlatform(limitManifests(childrenHandler(c.content), platform, 1)), c.content, gcChildLabels));
+    const handler = composeHandlers(reportArrivals(fetch, arrivals), labelChildren(inheritPlatform(limitManifests(childrenHandler(c.content), platform, 1)), c.content));
     const pulled = await fetchAlongside(
       handler,
       root,

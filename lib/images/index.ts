@@ -27,6 +27,7 @@ export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type Expo
 export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
 export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
 export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './containerd-pull.js';
+export { containerdUnpack, containerdUnpackLayers, type ContainerdUnpackLayersOptions, type ContainerdUnpackOptions } from './containerd-unpack.js';
 export { imageNameFor } from './import-layout.js';
 export { readImage, type ReadImageOptions } from './read-image.js';
 export {
