@@ -42,8 +42,9 @@ export interface FetchHandlerOptions {
   /**
    * The store hashes every byte it is sent and refuses a commit whose digest differs (containerd's content store,
    * as when ctr pulls): the Fetcher then checks only the size (`verify: 'size'`) and the writer keeps no hash of its
-   * own, so the bytes are hashed once on this machine. Never set it for a store that trusts a verified source
-   * (LocalContentStore): nothing would check the digest. Default false.
+   * own, so the bytes are hashed once on this machine; chunks go to the writer as they arrived (such a store's writer
+   * gathers them into its own requests, so joining them first would be one more copy). Never set it for a store that
+   * trusts a verified source (LocalContentStore): nothing would check the digest. Default false.
    */
   storeVerifiesDigest?: boolean;
   /** Labels each committed blob gets, for a store that keeps labels (containerd: `containerd.io/distribution.source.*`). Default none. */
@@ -125,8 +126,10 @@ export async function fetchInto(store: ContentStore, fetcher: Fetcher, descripto
         const stream = await fetcher.fetch(descriptor, { offset, signal, ...fetchOptions });
         let complete = offset;
         let last = 0;
-        // Chunk by chunk: the stream's own iterator would join what queued up while the writer waited (a copy).
-        for await (const chunk of chunksOf(stream)) {
+        // A local file writer gains from the larger writes the stream's iterator makes of what queued up while it
+        // waited; a store that gathers its own requests gets the chunks as they came (no joining copy).
+        const source: AsyncIterable<Buffer> = storeVerifiesDigest ? chunksOf(stream) : (stream as AsyncIterable<Buffer>);
+        for await (const chunk of source) {
           await writer.write(chunk, { signal });
           if (document) chunks.push(chunk);
           complete += chunk.length;
