@@ -153,7 +153,7 @@ export function createContainerdPullScenario(): Scenario {
           const resolver = RegistryClient.create({ credentials: new StaticCredentials({}) });
           try {
             const result = await containerdPull(clients.containerkit!, reference, { resolver, signal });
-            return `${result.image.target.digest} ${result.chainId ?? 'not unpacked'}`;
+            return `${result.target.digest} ${result.chainId ?? 'not unpacked'}`;
           } finally {
             resolver.close();
           }

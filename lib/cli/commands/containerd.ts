@@ -68,7 +68,7 @@ const VERBS: Record<string, SubVerb> = {
       try {
         const platform = values['platform'] as string | undefined;
         const result = await containerdPull(client, ref, { resolver, unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(platform ? { platform } : {}) });
-        ctx.stdout.write(`${result.image.name}\nDigest: ${result.image.target.digest}\n`);
+        ctx.stdout.write(`${result.name}\nDigest: ${result.target.digest}\n`);
         if (result.chainId !== undefined) ctx.stdout.write(`Unpacked: ${result.chainId}\n`);
       } finally {
         resolver.close();
