@@ -1,7 +1,8 @@
 /**
  * ImageStore and the handler toolkit: named images in an OCI image layout (pull, push, tag, list, get, delete,
  * GC with leases, verify), images built from directories (buildImage), and the handlers (walk, dispatch,
- * filters) pull, GC and export are built from.
+ * filters) pull, GC and export are built from. The same handlers pull into a running containerd
+ * (containerdPull, over its content proxy), and the same layer loop unpacks there (containerdUnpack).
  * @module
  */
 export {
