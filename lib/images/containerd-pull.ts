@@ -80,11 +80,11 @@ function labelChildren(handler: Handler, content: ContentProxy): Handler {
  *   abort.
  */
 export async function containerdPull(client: ContainerdClient, ref: string, options: ContainerdPullOptions): Promise<ContainerdPullResult> {
-  const { resolver, platform = hostPlatform(), unpack = true, labels = {}, concurrency = 4, onProgress, signal } = options ?? ({} as ContainerdPullOptions);
+  const { resolver, platform = hostPlatform(), unpack = true, snapshotter = client.snapshots.defaultSnapshotter, labels = {}, concurrency = 4, onProgress, signal } =
+    options ?? ({} as ContainerdPullOptions);
   if (typeof resolver?.resolve !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.resolver must be a Resolver');
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw newError('ERR_INVALID_ARGUMENT', 'options.concurrency must be an integer >= 1');
   signal?.throwIfAborted();
-  const snapshotter = options.snapshotter ?? client.snapshots.defaultSnapshotter;
   return client.inLease(async (c) => {
     const resolved = await resolver.resolve(ref, { signal });
     const { name, descriptor: root } = resolved;
