@@ -73,6 +73,18 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     expect(again.chainId).to.equal(result.chainId);
   });
 
+  it('checks its options and an already-aborted signal before any request: no lease, no image', async () => {
+    expect((await codedRejection(containerdPull(client, images.busybox.reference, { resolver, concurrency: 0 }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(containerdPull(client, images.busybox.reference, {} as never))).code).to.equal('ERR_INVALID_ARGUMENT');
+    const aborted = AbortSignal.abort(new Error('already'));
+    await registry.accessLog(); // a flush, so the clear is exact
+    registry.clearAccessLog();
+    const caught = await containerdPull(client, images.busybox.reference, { resolver, signal: aborted }).catch((err: unknown) => err);
+    expect(caught).to.equal(aborted.reason);
+    expect(await registry.accessLog()).to.deep.equal([]);
+    expect(await client.leases.list()).to.deep.equal([]);
+  });
+
   it('refuses a config for another platform than its index entry: ERR_PLATFORM_MISMATCH, no image, no lease', async () => {
     const descOf = (mediaType: string, bytes: Buffer): Descriptor => ({ mediaType, digest: sha256Digest(bytes) as Digest, size: bytes.length });
     const layer = await buildLayer([{ type: 'file', path: 'p.txt', content: 'p\n' }]);
