@@ -4,7 +4,7 @@
  * verified, and (for manifests, indexes and configs) strictly parsed before they are committed.
  * @module
  */
-import type { ContentStore } from '../content/index.js';
+import type { IngestManager, Ingester, Manager } from '../content/index.js';
 import { AlreadyExistsError, newError } from '../errors/index.js';
 import { isConfigMediaType, MAX_IMAGE_CONFIG_SIZE, parseImageConfig, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
 import type { Fetcher } from '../registry/index.js';
@@ -12,6 +12,12 @@ import { chunksOf } from '../util/stream-chunks.js';
 import { hasChildren } from './children.js';
 import type { Handler } from './handlers.js';
 import type { Lease } from './leases.js';
+
+/**
+ * The roles of a content store a fetch uses: `info` (skip what is there), `writer` (an Ingester), and `abort` (give
+ * the partial bytes back when the disk is full). LocalContentStore and containerd's content proxy both fit.
+ */
+export type FetchStore = Ingester & Pick<Manager, 'info'> & Pick<IngestManager, 'abort'>;
 
 /** Status of one descriptor during a pull. */
 export type PullStatus = 'waiting' | 'downloading' | 'verifying' | 'exists' | 'done';
@@ -78,7 +84,7 @@ function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
  *   manifest or config (never committed: ERR_INVALID_MANIFEST, ERR_MEDIA_TYPE_MISMATCH, ERR_DUPLICATE_JSON_KEY,
  *   ERR_PLATFORM_MISMATCH…); registry and store errors; `signal.reason` on abort.
  */
-export async function fetchInto(store: ContentStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
+export async function fetchInto(store: FetchStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
   const { signal, onProgress, lease, onWritten, storeVerifiesDigest = false, labels } = options;
   const id = shortDigest(descriptor.digest);
   const emit = (status: PullStatus, complete: number): void => onProgress?.({ id, descriptor, status, complete, total: descriptor.size });
@@ -164,7 +170,7 @@ export async function fetchInto(store: ContentStore, fetcher: Fetcher, descripto
 }
 
 /** A {@link Handler} that runs {@link fetchInto} on each descriptor (and returns no children). */
-export function fetchHandler(store: ContentStore, fetcher: Fetcher, options: FetchHandlerOptions = {}): Handler {
+export function fetchHandler(store: FetchStore, fetcher: Fetcher, options: FetchHandlerOptions = {}): Handler {
   return async (descriptor, { signal }) => {
     await fetchInto(store, fetcher, descriptor, { ...options, signal });
   };

@@ -19,7 +19,7 @@ export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult
 export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
 export { childrenHandler, childrenOf, hasChildren, readBlob } from './children.js';
 export { filterPlatforms, inheritPlatform, limitManifests } from './filters.js';
-export { fetchHandler, fetchInto, shortDigest, type FetchHandlerOptions, type PullProgress, type PullStatus } from './fetch.js';
+export { fetchHandler, fetchInto, shortDigest, type FetchHandlerOptions, type FetchStore, type PullProgress, type PullStatus } from './fetch.js';
 export { LayoutIndex, isCanonicalName, type NamedImage, type IndexCallOptions } from './image-index.js';
 export { Lease, createLease, activeLeases, pruneLeases, gcLockPath, DEFAULT_LEASE_TTL_MS, type StoreLeaseRecord } from './leases.js';
 export { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
