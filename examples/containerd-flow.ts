@@ -8,7 +8,8 @@
 // from $CONTAINERD_ADDRESS (default /run/containerd/containerd.sock) and the namespace from $CONTAINERD_NAMESPACE
 // (default `default`), as with ctr. Afterwards `ctr images ls` lists the image and `ctr run` runs it.
 import { randomBytes } from 'node:crypto';
-import { ContainerdClient, containerdPull, resolveImage } from 'containerkit/containerd';
+import { ContainerdClient } from 'containerkit/containerd';
+import { containerdPull } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 
@@ -30,14 +31,13 @@ async function main(): Promise<number> {
 
     step('docker pull', `${image}: blobs into containerd's content store, layers applied with Diff.Apply as they arrive`);
     const pulled = await containerdPull(client, image, { resolver: registry });
-    detail(`${pulled.image.name} → ${pulled.image.target.digest}`);
+    detail(`${pulled.name} → ${pulled.target.digest} (manifest ${pulled.manifestDescriptor.digest.slice(0, 19)}…)`);
     detail(`rootfs chain ID ${pulled.chainId}`);
 
-    step('docker create', 'a runtime spec from the image config; the rootfs snapshot and the container record, in one lease');
-    const { config } = await resolveImage(client, pulled.image.name);
-    const spec = await generateSpec([withImageConfig(config, args.length > 0 ? { args } : {}), withHostname(id)], { id, namespace: client.namespace });
+    step('docker create', 'a runtime spec from the pulled image config; the rootfs snapshot and the container record, in one lease');
+    const spec = await generateSpec([withImageConfig(pulled.config, args.length > 0 ? { args } : {}), withHostname(id)], { id, namespace: client.namespace });
     detail(`process: ${JSON.stringify(spec.process?.args)}`);
-    const container = await client.createContainer(id, { spec, image: pulled.image.name });
+    const container = await client.createContainer(id, { spec, image: pulled.name });
     detail(`container ${id} on snapshot ${id} (parent ${pulled.chainId?.slice(0, 19)}…)`);
 
     step('docker start', 'containerd starts containerd-shim-runc-v2, which runs runc create; stdio over FIFOs');

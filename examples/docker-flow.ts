@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const snapshotter = await OverlaySnapshotter.open(join(work, 'snapshots'));
     const unpacked = await store.unpack(pulled.name, snapshotter); // blobs read through the content store
     const rootfs = await snapshotter.prepare(id, unpacked.chainId);
-    detail(`${unpacked.layers.length} layer(s) unpacked, top chain ID ${unpacked.chainId.slice(0, 19)}…; rootfs: ${rootfs[0]!.type} mount`);
+    detail(`${unpacked.layers.length} layer(s) unpacked, top chain ID ${unpacked.chainId?.slice(0, 19) ?? '(none)'}…; rootfs: ${rootfs[0]!.type} mount`);
 
     step('containerd → spec', 'an OCI runtime spec from the image config (containerkit/runtime spec builder)');
     const bundle = join(work, 'bundles', id); // the shim names the container after its bundle dir

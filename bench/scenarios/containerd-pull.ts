@@ -26,7 +26,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerdClient, containerdPull } from '../../lib/containerd/index.js';
+import { ContainerdClient } from '../../lib/containerd/index.js';
+import { containerdPull } from '../../lib/images/index.js';
 import { hasCode } from '../../lib/errors/index.js';
 import { chainIds } from '../../lib/oci/chain-id.js';
 import { RegistryClient, StaticCredentials } from '../../lib/registry/index.js';
@@ -152,7 +153,7 @@ export function createContainerdPullScenario(): Scenario {
           const resolver = new RegistryClient({ credentials: new StaticCredentials({}) });
           try {
             const result = await containerdPull(clients.containerkit!, reference, { resolver, signal });
-            return `${result.image.target.digest} ${result.chainId ?? 'not unpacked'}`;
+            return `${result.target.digest} ${result.chainId ?? 'not unpacked'}`;
           } finally {
             resolver.close();
           }

@@ -93,6 +93,7 @@ export function createContainerdRunScenario(): Scenario {
       client = new ContainerdClient({ address: containerd.address, namespace: NAMESPACE });
       // The image must be unpacked for both sides before anything is timed.
       const resolved = await resolveImage(client, IMAGE, { signal: ctx.signal });
+      if (resolved.chainId === undefined) throw new ScenarioFailure(`image ${IMAGE} has no layers`);
       const snap = await client.snapshots.stat(resolved.chainId, { signal: ctx.signal });
       if (snap.kind !== 'committed') throw new ScenarioFailure(`image ${IMAGE} is not unpacked (snapshot ${resolved.chainId} is ${snap.kind})`);
     },

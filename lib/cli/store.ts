@@ -2,9 +2,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError, type ContainerkitError } from '../errors/index.js';
 // image-store.ts, not the images barrel: the verbs that only read the store must not load more than it.
-import { ImageStore } from '../images/image-store.js';
+import { ImageStore, type ImageStoreRegistry } from '../images/image-store.js';
 import { normalizeReference } from '../oci/reference.js';
-import type { RegistryClient } from '../registry/registry-client.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import type { CliContext } from './command.js';
 
@@ -17,7 +16,7 @@ export function storeDir(ctx: CliContext): string {
  * Opens (creating it when missing) the image store at `<root>/content`, for the verbs that add to it (pull, load).
  * `registry` is the client pull and push use; the caller closes it.
  */
-export function openCliStore(ctx: CliContext, registry?: RegistryClient): Promise<ImageStore> {
+export function openCliStore(ctx: CliContext, registry?: ImageStoreRegistry): Promise<ImageStore> {
   return ImageStore.open(storeDir(ctx), { registry, signal: ctx.signal });
 }
 
@@ -26,7 +25,7 @@ export function openCliStore(ctx: CliContext, registry?: RegistryClient): Promis
  * undefined when there is none, and nothing is created (docker lists no images on a fresh host; it does not make
  * one). @throws ERR_IO when the root cannot be read.
  */
-export async function openExistingStore(ctx: CliContext, registry?: RegistryClient): Promise<ImageStore | undefined> {
+export async function openExistingStore(ctx: CliContext, registry?: ImageStoreRegistry): Promise<ImageStore | undefined> {
   const layout = join(storeDir(ctx), 'oci-layout');
   try {
     await access(layout);

@@ -164,7 +164,8 @@ export async function createContainer(client: ContainerdClient, id: string, opti
   let key = '';
   let parent = '';
   if (snapshot !== false && (image !== undefined || snapshot?.parent !== undefined)) {
-    parent = snapshot?.parent ?? (await resolveImage(client, image!, { ...call, ...(platform === undefined ? {} : { platform }) })).chainId;
+    // An image without layers has no chain ID: its rootfs starts empty (parent '').
+    parent = snapshot?.parent ?? (await resolveImage(client, image!, { ...call, ...(platform === undefined ? {} : { platform }) })).chainId ?? '';
     key = snapshot?.key ?? id;
   }
   // The record first, naming a snapshot that does not exist yet: from the moment the snapshot is prepared the record

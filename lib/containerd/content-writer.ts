@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { ContainerkitError, newError } from '../errors/index.js';
 import type { Digest } from '../oci/digest.js';
 import { sleep } from '../util/abort.js';
-import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from '../content/types.js';
+import type { CommitOptions, ContentCallOptions, IngestStatus, Writer, WriterOptions } from '../content/types.js';
 import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import { toDate, toNumber } from './convert.js';
 import type { RpcClients } from './rpc.js';
@@ -53,11 +53,8 @@ function request(ref: string, action: WriteAction, fields: Partial<WriteContentR
   return { action, ref, total: 0n, expected: '', offset: 0n, data: Buffer.alloc(0), labels: {}, ...fields };
 }
 
-/** Options of {@link ContainerdWriter.commit} beyond the Writer interface's. */
-export interface ContainerdCommitOptions extends ContentCallOptions {
-  /** Labels of the committed blob (GC references, distribution source…). */
-  labels?: Record<string, string>;
-}
+/** Options of {@link ContainerdWriter.commit}: the Writer interface's, whose `labels` containerd keeps. */
+export type ContainerdCommitOptions = CommitOptions;
 
 /**
  * A containerd content ingest held open through one bidi `Content.Write` stream (STAT → WRITE… → COMMIT). Bytes land

@@ -16,7 +16,7 @@ export function gcSnapshotLabel(snapshotter: string, chainId: string): Record<st
  * The GC reference labels a parent blob carries for its children, as containerd's own handlers set them: a
  * manifest names its config (`….config`) and layers (`….l.<i>`), an index its manifests (`….m.<i>`).
  */
-export function gcChildLabels(doc: { kind: 'manifest'; manifest: Manifest } | { kind: 'index'; manifests: readonly Descriptor[] }): Record<string, string> {
+export function gcChildLabels(doc: { kind: 'manifest'; manifest: Pick<Manifest, 'config' | 'layers'> } | { kind: 'index'; manifests: readonly Descriptor[] }): Record<string, string> {
   const labels: Record<string, string> = {};
   if (doc.kind === 'index') {
     doc.manifests.forEach((m, i) => (labels[`${GC_REF_CONTENT}.m.${i}`] = m.digest));

@@ -75,5 +75,3 @@ export type {
   TaskStartEvent,
 } from './event-types.js';
 export { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';
-export { containerdUnpack, type ContainerdUnpackOptions } from './unpack.js';
-export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './pull.js';

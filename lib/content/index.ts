@@ -3,6 +3,6 @@
  * LocalContentStore, which keeps blobs in an OCI image layout with resumable, verified writes.
  * @module
  */
-export type { BlobInfo, ContentCallOptions, ContentStore, IngestManager, IngestStatus, Ingester, Manager, Provider, ReaderAt, Writer, WriterOptions } from './types.js';
+export type { BlobInfo, CommitOptions, ContentCallOptions, ContentStore, IngestFollower, IngestManager, IngestReader, IngestStatus, Ingester, Manager, Provider, ReaderAt, Writer, WriterOptions } from './types.js';
 export { LocalContentStore } from './local-store.js';
 export { OCI_INDEX_MEDIA_TYPE } from './layout.js';

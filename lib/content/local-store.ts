@@ -12,7 +12,7 @@ import { logger } from '../util/debug.js';
 import { acquireLock } from '../util/lock.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import { blobPath, ingestDir, initLayout } from './layout.js';
-import type { BlobInfo, ContentCallOptions, ContentStore, IngestStatus, ReaderAt, Writer, WriterOptions } from './types.js';
+import type { BlobInfo, ContentCallOptions, ContentStore, IngestFollower, IngestReader, IngestStatus, ReaderAt, Writer, WriterOptions } from './types.js';
 import { INGEST_DATA, openWriter, readIngestStatus } from './writer.js';
 
 const log = logger('content:local');
@@ -61,7 +61,7 @@ class FileReaderAt implements ReaderAt {
  * so the directory stays a valid layout that skopeo and umoci read. Any number of processes may share it.
  * Digests are validated before they become paths. Open it with {@link LocalContentStore.open}.
  */
-export class LocalContentStore implements ContentStore {
+export class LocalContentStore implements ContentStore, IngestFollower {
   private constructor(readonly root: string) {}
 
   /**
@@ -81,14 +81,23 @@ export class LocalContentStore implements ContentStore {
   }
 
   /**
-   * The file that holds the bytes of ingest `ref` while it is written (it may not exist yet, and is gone after the
-   * commit, when the same file is the blob): for a reader that follows a write in progress, such as an unpack that
-   * starts before the download has ended. Writes land at their offsets and never move, so bytes a writer reported
-   * as written can be read here. @throws ERR_INVALID_ARGUMENT for an empty ref.
+   * Reads ingest `ref`'s bytes while they are written (see {@link IngestFollower}): its data file, whose bytes keep
+   * their offsets and, after the commit, are the blob's (the same file).
+   * @throws ERR_NOT_FOUND when the ingest has no data file (not begun, or committed); ERR_INVALID_ARGUMENT for an empty ref.
    */
-  ingestDataPath(ref: string): string {
+  async ingestReader(ref: string, options: ContentCallOptions = {}): Promise<IngestReader> {
     if (typeof ref !== 'string' || ref === '') throw newError('ERR_INVALID_ARGUMENT', 'ref must be a non-empty string');
-    return join(ingestDir(this.root, ref), INGEST_DATA);
+    options.signal?.throwIfAborted();
+    const path = join(ingestDir(this.root, ref), INGEST_DATA);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') throw newError('ERR_NOT_FOUND', `ingest ${ref} has no data`, { cause: err, details: { ref } });
+      throw fsError(err, 'open', path);
+    }
+    // No size: the file grows while it is read, and a read returns what is there.
+    return new FileReaderAt(fh, Number.MAX_SAFE_INTEGER, path);
   }
 
   async info(digest: Digest | string, options: ContentCallOptions = {}): Promise<BlobInfo> {

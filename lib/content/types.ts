@@ -38,6 +38,27 @@ export interface ReaderAt extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Reads the bytes of one ingest while they are written. Close it when done. */
+export interface IngestReader extends AsyncDisposable {
+  /**
+   * Reads up to `length` bytes at `offset` from what the ingest holds now: fewer, or none, past what was written so
+   * far. Writes land at their offsets and never move, so bytes a writer reported as written can be read here; the
+   * reader keeps reading the same bytes after the ingest is committed.
+   */
+  read(offset: number, length: number, options?: ContentCallOptions): Promise<Buffer>;
+  /** Releases the handle. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens ingests for reading while they are written, for a reader that follows a download in progress (an unpack that
+ * starts before the blob is complete). Stores whose writes land in place offer it (LocalContentStore).
+ */
+export interface IngestFollower {
+  /** @throws ERR_NOT_FOUND when ingest `ref` holds no bytes (not begun, or committed meanwhile); ERR_INVALID_ARGUMENT. */
+  ingestReader(ref: string, options?: ContentCallOptions): Promise<IngestReader>;
+}
+
 /** Reads committed blobs. */
 export interface Provider {
   /** Opens the blob `digest` for random access. @throws ERR_NOT_FOUND when absent; ERR_INVALID_DIGEST. */
@@ -81,6 +102,15 @@ export interface WriterOptions extends ContentCallOptions {
   sourceVerified?: boolean;
 }
 
+/** Options of {@link Writer.commit}. */
+export interface CommitOptions extends ContentCallOptions {
+  /**
+   * Labels of the committed blob, for a store that keeps labels (containerd: GC references, distribution source);
+   * a store without labels ignores them. Default none.
+   */
+  labels?: Record<string, string>;
+}
+
 /** One open, exclusive, resumable write. */
 export interface Writer extends AsyncDisposable {
   readonly ref: string;
@@ -98,7 +128,7 @@ export interface Writer extends AsyncDisposable {
    * @throws ERR_SIZE_MISMATCH, ERR_DIGEST_MISMATCH (the ingest is kept: truncate or abort it);
    *   ERR_ALREADY_EXISTS when that blob was committed meanwhile (the ingest is removed; callers treat as success).
    */
-  commit(size?: number, digest?: Digest | string, options?: ContentCallOptions): Promise<Digest>;
+  commit(size?: number, digest?: Digest | string, options?: CommitOptions): Promise<Digest>;
   /** Releases the writer's lock, keeping the ingest for a later resume. Idempotent. */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { AlreadyExistsError, NotFoundError } from '../errors/index.js';
 import { configPlatform, imageContentSize, isIndexMediaType, isManifestMediaType, parseManifestOrIndex, type Descriptor, type Platform } from '../oci/index.js';
 import { readArchive, type ImportArchiveResult } from './archive-import.js';
 import { exportArchive, type ExportArchiveOptions, type ExportSource } from './archive.js';
+import { containerdUnpack } from './containerd-unpack.js';
 import type { ImageDetails } from './image-store.js';
 
 /** Options of {@link containerdImport}. */
@@ -66,7 +67,6 @@ async function labelTree(content: ContentProxy, root: Descriptor, signal?: Abort
 export async function containerdImport(client: ContainerdClient, input: Readable, options: ContainerdImportOptions = {}): Promise<ContainerdImportResult> {
   const { name, unpack = true, platform, snapshotter, signal } = options;
   signal?.throwIfAborted();
-  const { containerdUnpack } = await containerdHelpers();
   return client.inLease(async (c) => {
     const named: Array<{ name: string; target: Descriptor }> = [];
     const result = await readArchive(

@@ -4,14 +4,17 @@
  * sweeps unmarked blobs and stale ingests, all under the GC lock that lease updates also take.
  * @module
  */
-import type { LocalContentStore } from '../content/index.js';
+import { createHash } from 'node:crypto';
+import type { LocalContentStore, Provider } from '../content/index.js';
 // Single util files, not the barrel: `containerkit images` loads this module and nothing it does not need.
-import { digestFile } from '../util/digest-stream.js';
+import { logger } from '../util/debug.js';
 import { withLock } from '../util/lock.js';
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
 import { childrenOf, hasChildren, readBlob } from './children.js';
 import type { LayoutIndex } from './image-index.js';
 import { activeLeases, gcLockPath, pruneLeases } from './leases.js';
+
+const log = logger('images:gc');
 
 /** Options of {@link collectGarbage}. */
 export interface GcOptions {
@@ -115,6 +118,18 @@ export interface VerifyResult {
   removed: string[];
 }
 
+/** The digest of a stored blob's bytes, read through the store (a Provider), never by the blob's path. */
+async function hashBlob(store: Provider, digest: string, algorithm: 'sha256' | 'sha512', signal?: AbortSignal): Promise<string> {
+  const reader = await store.readerAt(digest, { signal });
+  try {
+    const hash = createHash(algorithm);
+    for await (const chunk of reader.stream(0, signal ? { signal } : {})) hash.update(chunk as Buffer);
+    return `${algorithm}:${hash.digest('hex')}`;
+  } finally {
+    await reader.close();
+  }
+}
+
 /**
  * Re-hashes every blob, and walks every named image for missing content (like `fsck`).
  * @throws ERR_INVALID_LAYOUT; ERR_IO.
@@ -127,9 +142,13 @@ export async function verifyStore(store: LocalContentStore, index: LayoutIndex, 
   for (const digest of blobs) {
     signal?.throwIfAborted();
     const algorithm = digest.slice(0, digest.indexOf(':')) as 'sha256' | 'sha512';
-    const computed = await digestFile(store.blobPath(digest), { algorithm, signal }).catch(() => undefined);
+    const computed = await hashBlob(store, digest, algorithm, signal).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      log('cannot read %s: %s', digest, (err as Error).message);
+      return undefined;
+    });
     result.checked++;
-    if (computed === undefined || `${algorithm}:${computed.hex}` !== digest) {
+    if (computed !== digest) {
       result.corrupt.push(digest);
       if (removeCorrupt) {
         await store.delete(digest).catch(() => undefined);

@@ -6,10 +6,11 @@
 import { EventEmitter } from 'eventemitter3';
 import { LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import { ANNOTATIONS, hostPlatform, isIndexMediaType, normalizeReference, type Descriptor, type Platform } from '../oci/index.js';
-import type { RegistryClient } from '../registry/index.js';
+import { ANNOTATIONS, hostPlatform, isIndexMediaType, normalizeReference, type Descriptor, type Platform, type PullResult } from '../oci/index.js';
+import type { ContentSource, Resolver } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
 import { childrenHandler } from './children.js';
+import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
 import { inheritPlatform, limitManifests } from './filters.js';
 import { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
@@ -38,10 +39,19 @@ export interface ImageStoreEvents {
   progress: (event: PullProgress & { ref: string }) => void;
 }
 
+/**
+ * The registry access an {@link ImageStore} needs: a {@link Resolver} (and its fetchers) to pull, a whole-image push
+ * to push. RegistryClient satisfies it.
+ */
+export interface ImageStoreRegistry extends Resolver {
+  /** Pushes the image at `root`, children first, reading blobs from `source`; the root under `ref`'s tag. */
+  pushImage(ref: string, root: Descriptor, source: ContentSource, options?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
 /** Options of {@link ImageStore.open}. */
 export interface ImageStoreOptions {
-  /** The registry client pull and push use. Without one they throw ERR_FAILED_PRECONDITION. */
-  registry?: RegistryClient;
+  /** The registry pull and push use (a RegistryClient). Without one they throw ERR_FAILED_PRECONDITION. */
+  registry?: ImageStoreRegistry;
   signal?: AbortSignal;
 }
 
@@ -64,8 +74,12 @@ export interface ImagePullOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link ImageStore.pull} returns: the image's record, and what the unpack did when `unpack` was asked for. */
-export interface PulledImage extends NamedImage {
+/**
+ * What {@link ImageStore.pull} returns: the {@link PullResult} every backend returns (`target` carries the image's
+ * `org.opencontainers.image.ref.name` annotation, as {@link ImageStore.list} shows it; `chainId` is set with
+ * `unpack`), and what the unpack did when `unpack` was asked for.
+ */
+export interface PulledImage extends PullResult {
   /** Present when the pull was given `unpack`. */
   unpack?: ImageUnpackResult;
 }
@@ -98,15 +112,6 @@ function leaseChildren(handler: Handler, lease: Lease): Handler {
   };
 }
 
-/** Tells `arrivals` when `handler` (a fetch handler) has put a descriptor in the store. */
-function reportArrivals(handler: Handler, arrivals: BlobArrivals): Handler {
-  return async (descriptor, context) => {
-    const result = await handler(descriptor, context);
-    arrivals.stored(descriptor.digest);
-    return result;
-  };
-}
-
 /** The unpacker, loaded on first use so that a store that never unpacks does not load it. */
 async function loadUnpackLayers(): Promise<typeof import('../unpack/unpack-layers.js').unpackLayers> {
   return (await import('../unpack/unpack-layers.js')).unpackLayers;
@@ -121,7 +126,7 @@ export class ImageStore {
   readonly events = new EventEmitter<ImageStoreEvents>();
   readonly index: LayoutIndex;
 
-  private constructor(readonly content: LocalContentStore, readonly registry: RegistryClient | undefined) {
+  private constructor(readonly content: LocalContentStore, readonly registry: ImageStoreRegistry | undefined) {
     this.index = new LayoutIndex(content.root);
   }
 
@@ -139,7 +144,7 @@ export class ImageStore {
     return this.content.root;
   }
 
-  #registry(): RegistryClient {
+  #registry(): ImageStoreRegistry {
     if (this.registry === undefined) throw newError('ERR_FAILED_PRECONDITION', 'this ImageStore was opened without a registry client');
     return this.registry;
   }
@@ -190,59 +195,30 @@ export class ImageStore {
       if (unpack === undefined || arrivals === undefined) {
         await dispatch(handler, [resolved.descriptor], { concurrency, signal });
       } else {
-        ({ details, unpacked } = await this.#fetchAndUnpack(name, resolved.descriptor, platform, handler, arrivals, unpack, concurrency, signal));
+        // The unpack reads the manifest and config as soon as they are stored, then applies each layer as its bytes arrive.
+        const follow: OpenBlob = async (layer, s) => arrivals.follow(this.content, layer, s);
+        ({ details, unpacked } = await fetchAlongside(
+          handler,
+          resolved.descriptor,
+          arrivals,
+          (s) => this.#unpackDetails(name, resolved.descriptor, platform, unpack.snapshotter, unpack, arrivals.whenStored, follow, s),
+          { concurrency, signal },
+        ));
       }
       // An unpack has read the manifest and config already.
       details ??= await this.#details(name, resolved.descriptor, platform, signal);
-      if (details.config.rootfs.diff_ids.length !== details.manifest.layers.length) {
-        throw newError('ERR_INVALID_MANIFEST', `image ${name}: config lists ${details.config.rootfs.diff_ids.length} diff_ids for ${details.manifest.layers.length} layers`);
-      }
       const target: Descriptor = { mediaType: resolved.descriptor.mediaType, digest: resolved.descriptor.digest, size: resolved.descriptor.size };
       await this.index.put(name, target, { signal });
-      return { name, target: { ...target, annotations: { [ANNOTATIONS.REF_NAME]: name } }, ...(unpacked === undefined ? {} : { unpack: unpacked }) };
+      return {
+        name,
+        target: { ...target, annotations: { [ANNOTATIONS.REF_NAME]: name } },
+        manifestDescriptor: details.manifestDescriptor,
+        config: details.config,
+        ...(unpacked?.chainId === undefined ? {} : { chainId: unpacked.chainId }),
+        ...(unpacked === undefined ? {} : { unpack: unpacked }),
+      };
     } finally {
       await lease.release().catch(() => undefined);
-    }
-  }
-
-  /**
-   * Runs the fetch walk and the unpack side by side: the unpack reads the manifest and config as soon as they are
-   * stored, then applies each layer as its bytes arrive. The first failure aborts the other side; both are awaited,
-   * so nothing is left running when this rejects.
-   */
-  async #fetchAndUnpack(
-    name: string,
-    root: Descriptor,
-    platform: Platform | string,
-    handler: Handler,
-    arrivals: BlobArrivals,
-    unpack: PullUnpackOptions,
-    concurrency: number,
-    outer: AbortSignal | undefined,
-  ): Promise<DetailsAndUnpack> {
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(outer!.reason);
-    if (outer?.aborted) onAbort();
-    else outer?.addEventListener('abort', onAbort, { once: true });
-    let failure: { error: unknown } | undefined;
-    const fail = (error: unknown): never => {
-      failure ??= { error };
-      if (!controller.signal.aborted) controller.abort(error);
-      throw error;
-    };
-    const signal = controller.signal;
-    try {
-      const fetching = dispatch(handler, [root], { concurrency, signal })
-        .catch(fail)
-        .finally(() => arrivals.close());
-      const follow: OpenBlob = async (layer, s) => arrivals.follow(this.content, layer, s);
-      const unpacking = this.#unpackDetails(name, root, platform, unpack.snapshotter, unpack, arrivals.whenStored, follow, signal).catch(fail);
-      const [, unpacked] = await Promise.allSettled([fetching, unpacking]);
-      if (outer?.aborted) throw outer.reason;
-      if (failure !== undefined) throw failure.error;
-      return (unpacked as PromiseFulfilledResult<DetailsAndUnpack>).value;
-    } finally {
-      outer?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -257,12 +233,8 @@ export class ImageStore {
     signal: AbortSignal | undefined,
   ): Promise<DetailsAndUnpack> {
     const details = await this.#details(name, target, platform, signal, whenStored);
-    let layers;
-    try {
-      layers = imageLayerSources(details.manifest, details.config, openBlob, signal);
-    } catch (err) {
-      throw newError('ERR_INVALID_MANIFEST', `image ${name}: ${(err as Error).message}`, { cause: err });
-    }
+    const layers = imageLayerSources(details.manifest, details.config, openBlob, signal);
+    if (layers.length === 0) return { details, unpacked: { layers: [] } }; // FROM scratch: nothing to unpack
     const unpackLayers = await loadUnpackLayers();
     const unpacked = await unpackLayers(snapshotter, layers, {
       ...(options.maxUncompressedSize === undefined ? {} : { maxUncompressedSize: options.maxUncompressedSize }),

@@ -5,12 +5,10 @@
  * bytes arrive, once the layer below it is applied, while the blobs above it are still downloading.
  * @module
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ContentStore } from '../content/index.js';
-import { newError } from '../errors/index.js';
-import type { Descriptor, ImageConfig, Manifest } from '../oci/index.js';
-import { errnoOf, fsError } from '../util/fs-error.js';
+import type { ContentStore, IngestFollower, IngestReader, Provider } from '../content/index.js';
+import { newError, NotFoundError } from '../errors/index.js';
+import { checkLayerCount, type Descriptor, type ImageConfig, type Manifest } from '../oci/index.js';
 import type { LayerSource, Snapshotter, UnpackLayersResult } from '../unpack/index.js';
 
 /** Options of an unpack into a snapshotter: `ImageStore.unpack`, and `unpack` of `ImageStore.pull`. */
@@ -27,8 +25,13 @@ export interface PullUnpackOptions extends ImageUnpackOptions {
   snapshotter: Snapshotter;
 }
 
-/** What an unpack did: the stack's chain ID (the parent of a container's snapshot) and, per layer, whether it was applied now. */
-export type ImageUnpackResult = UnpackLayersResult;
+/**
+ * What an unpack did: the stack's chain ID (the parent of a container's snapshot; absent for an image without
+ * layers) and, per layer, whether it was applied now.
+ */
+export interface ImageUnpackResult extends Omit<UnpackLayersResult, 'chainId'> {
+  chainId?: UnpackLayersResult['chainId'];
+}
 
 /** Throws ERR_INVALID_ARGUMENT, naming `name`, unless `value` is a {@link Snapshotter}. */
 export function validateSnapshotter(value: unknown, name: string): void {
@@ -56,13 +59,8 @@ export type WhenStored = (descriptor: { digest: string }, signal?: AbortSignal) 
 /** Opens a layer blob for `unpackLayers`. */
 export type OpenBlob = (descriptor: Descriptor, signal?: AbortSignal) => Promise<Readable | AsyncIterable<Buffer>>;
 
-/** Where a blob's bytes can be read before and after its commit. */
-export interface BlobPaths {
-  /** The committed blob. */
-  blobPath(digest: string): string;
-  /** The file an ingest's bytes are written to (LocalContentStore.ingestDataPath). */
-  ingestDataPath(ref: string): string;
-}
+/** Where a pull's blobs can be read: committed ones by digest, ingests while they are written (LocalContentStore). */
+export type FollowableStore = Provider & IngestFollower;
 
 // Reads of a blob in progress hand on chunks of this size (PERFORMANCE.md: ≥ 1 MiB).
 const FOLLOW_CHUNK = 1 << 20;
@@ -145,9 +143,9 @@ export class BlobArrivals {
    * @throws ERR_DIGEST_MISMATCH when the download starts over after the reader took bytes; ERR_NOT_FOUND when the
    *   fetching ended without the blob; ERR_IO; `signal.reason` on abort.
    */
-  async *follow(paths: BlobPaths, descriptor: Descriptor, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  async *follow(store: FollowableStore, descriptor: Descriptor, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const { digest, size } = descriptor;
-    let fh: FileHandle | undefined;
+    let reader: Pick<IngestReader, 'read' | 'close'> | undefined;
     let generation: number | undefined;
     let pos = 0;
     try {
@@ -163,28 +161,25 @@ export class BlobArrivals {
           await this.#change(digest, signal);
           continue;
         }
-        if (fh === undefined) {
-          const path = stored ? paths.blobPath(digest) : paths.ingestDataPath(live!.ref);
+        if (reader === undefined) {
           try {
-            fh = await open(path, 'r');
+            reader = stored ? await store.readerAt(digest, { signal }) : await store.ingestReader(live!.ref, { signal });
           } catch (err) {
-            if (errnoOf(err) === 'ENOENT' && !stored) {
-              await this.#change(digest, signal); // committed meanwhile: the ingest file is now the blob
+            if (err instanceof NotFoundError && !stored) {
+              await this.#change(digest, signal); // committed meanwhile: the ingest is now the blob
               continue;
             }
-            if (errnoOf(err) === 'ENOENT') throw newError('ERR_NOT_FOUND', `content ${digest} not found`, { cause: err, details: { digest } });
-            throw fsError(err, 'open', path);
+            throw err;
           }
           generation = stored ? undefined : live!.generation;
         }
-        const buf = Buffer.allocUnsafe(Math.min(FOLLOW_CHUNK, limit - pos));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) throw newError('ERR_SIZE_MISMATCH', `blob ${digest} ended after ${pos} of ${size} bytes`, { details: { expectedSize: size, actualSize: pos } });
-        pos += bytesRead;
-        yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+        const chunk = await reader.read(pos, Math.min(FOLLOW_CHUNK, limit - pos), { signal });
+        if (chunk.length === 0) throw newError('ERR_SIZE_MISMATCH', `blob ${digest} ended after ${pos} of ${size} bytes`, { details: { expectedSize: size, actualSize: pos } });
+        pos += chunk.length;
+        yield chunk;
       }
     } finally {
-      await fh?.close().catch(() => undefined);
+      await reader?.close().catch(() => undefined);
     }
   }
 }
@@ -196,10 +191,8 @@ export class BlobArrivals {
  * @throws ERR_INVALID_MANIFEST when the config's `rootfs.diff_ids` do not match the layers one to one.
  */
 export function imageLayerSources(manifest: Manifest, config: ImageConfig, openBlob: OpenBlob, signal?: AbortSignal): LayerSource[] {
+  checkLayerCount(manifest, config);
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length) {
-    throw newError('ERR_INVALID_MANIFEST', `config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
-  }
   return manifest.layers.map((layer, i) => ({ diffId: diffIds[i]!, open: () => openBlob(layer, signal) }));
 }
 

@@ -4,13 +4,11 @@
  * @module
  */
 import type { Provider } from '../content/index.js';
-import { newError } from '../errors/index.js';
 import {
   configPlatform,
   imageContentSize,
-  parseImageConfig,
-  parseManifestOrIndex,
-  selectPlatform,
+  MAX_IMAGE_CONFIG_SIZE,
+  resolveImageTarget,
   type Descriptor,
   type ImageConfig,
   type Manifest,
@@ -40,32 +38,20 @@ export interface ReadImageOptions {
   whenStored?: WhenStored | undefined;
 }
 
-// Nested indexes deeper than this are refused rather than followed.
-const MAX_INDEX_DEPTH = 4;
-/** Configs are small; this bounds what a hostile one can make us buffer. */
-const MAX_CONFIG_SIZE = 8 * 1024 * 1024;
-
 /**
- * The image `name` (pointing at `target`) with its manifest, config, platform and size.
- * @throws ERR_NOT_FOUND when content is missing; ERR_NO_MATCHING_PLATFORM; ERR_INVALID_MANIFEST and the parsers'
- *   codes; ERR_SIZE_MISMATCH.
+ * The image `name` (pointing at `target`) with its manifest, config, platform and size, resolved by
+ * `resolveImageTarget` (its rules: nested index depth, platform match, one diff_id per layer) over `provider`.
+ * @throws ERR_NOT_FOUND when content is missing; ERR_NO_MATCHING_PLATFORM; ERR_PLATFORM_MISMATCH;
+ *   ERR_INVALID_MANIFEST and the parsers' codes; ERR_SIZE_MISMATCH.
  */
 export async function readImage(provider: Provider, name: string, target: Descriptor, options: ReadImageOptions): Promise<ImageDetails> {
   const { platform, signal, whenStored } = options;
-  await whenStored?.(target, signal);
-  let manifestDescriptor = target;
-  let parsed = parseManifestOrIndex(await readBlob(provider, target, { signal }), { expected: target, strictMediaTypes: false });
-  for (let depth = 0; parsed.kind === 'index'; depth++) {
-    if (depth > MAX_INDEX_DEPTH) throw newError('ERR_INVALID_MANIFEST', `image ${name}: indexes nested too deep`);
-    manifestDescriptor = selectPlatform(parsed.index.manifests.filter((m) => m.platform !== undefined), platform);
-    await whenStored?.(manifestDescriptor, signal);
-    parsed = parseManifestOrIndex(await readBlob(provider, manifestDescriptor, { signal }), { expected: manifestDescriptor, strictMediaTypes: false });
-  }
-  const manifest = parsed.manifest;
-  await whenStored?.(manifest.config, signal);
-  // A manifest chosen from an index must have a config for the platform it was chosen by.
-  const selectedFor = manifestDescriptor.platform === undefined ? {} : { platform: manifestDescriptor.platform };
-  const config = parseImageConfig(await readBlob(provider, manifest.config, { signal, maxSize: MAX_CONFIG_SIZE }), { expected: manifest.config, ...selectedFor });
+  const read = async (descriptor: Descriptor): Promise<Buffer> => {
+    await whenStored?.(descriptor, signal);
+    // The resolver bounds each document's size by its kind before it asks.
+    return readBlob(provider, descriptor, { signal, maxSize: MAX_IMAGE_CONFIG_SIZE });
+  };
+  const { manifestDescriptor, manifest, config } = await resolveImageTarget(target, read, { platform, signal });
   const size = imageContentSize(manifestDescriptor, manifest);
   return { name, target, manifestDescriptor, manifest, config, platform: configPlatform(config), size };
 }

@@ -16,3 +16,5 @@ export * from './runtime-spec.js';
 export * from './mount.js';
 export * from './chain-id.js';
 export * from './task.js';
+export * from './resolve-image.js';
+export type { PullResult } from './pull-result.js';

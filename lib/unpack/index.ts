@@ -12,5 +12,5 @@ export { type Snapshotter, type SnapshotInfo, type SnapshotKind, type SnapshotUs
 export { SnapshotStore, type SnapshotRecord } from './snapshot-store.js';
 export { OverlaySnapshotter, checkOverlaySupport, type OverlaySnapshotterOptions } from './overlay-snapshotter.js';
 export { NativeSnapshotter } from './native-snapshotter.js';
-export { unpackLayers, type LayerSource, type UnpackLayersOptions, type UnpackLayersResult } from './unpack-layers.js';
+export { unpackLayers, type ApplyIntoSnapshot, type LayerSnapshotter, type LayerSource, type UnpackLayersOptions, type UnpackLayersResult } from './unpack-layers.js';
 export { diffDirectories, diffOverlayUpper, diffSnapshot, type DiffOptions, type DiffResult } from './diff.js';

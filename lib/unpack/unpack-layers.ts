@@ -5,7 +5,9 @@ import { logger, shortId } from '../util/debug.js';
 import { applyLayer, type ApplyLayerOptions } from './apply-layer.js';
 import type { CompressionOption } from './decompress.js';
 import { chainIds } from '../oci/chain-id.js';
-import type { Snapshotter } from './snapshotter.js';
+import type { Digest } from '../oci/digest.js';
+import type { Mount } from '../oci/mount.js';
+import type { SnapshotCallOptions, Snapshotter } from './snapshotter.js';
 
 const log = logger('unpack:layers');
 
@@ -23,12 +25,26 @@ export interface LayerSource {
   compression?: CompressionOption;
 }
 
+/** The part of a {@link Snapshotter} the unpack loop uses; containerd's snapshots service fits through an adaptor. */
+export interface LayerSnapshotter extends Pick<Snapshotter, 'prepare' | 'commit' | 'remove'> {
+  /** What is known about `key`: only whether it is `committed` matters here. @throws a NotFound-category error when absent. */
+  stat(key: string, options?: SnapshotCallOptions): Promise<{ kind: string }>;
+}
+
+/**
+ * Applies `layer` into the active snapshot `key` (mounted by `mounts`), and fails, before the commit, unless the
+ * applied tar's digest is `layer.diffId`.
+ */
+export type ApplyIntoSnapshot<L> = (key: string, mounts: Mount[], layer: L, options: { signal?: AbortSignal }) => Promise<void>;
+
 /** Options of {@link unpackLayers}. */
 export interface UnpackLayersOptions {
   /** Per-layer uncompressed size limit (ERR_LAYER_TOO_LARGE). Default none. */
   maxUncompressedSize?: number;
   /** Labels put on every committed layer snapshot. Default none. */
   labels?: Record<string, string>;
+  /** Labels of the active snapshot a layer is applied into, besides `labels`, by the chain ID it will be. Default none. */
+  activeLabels?: (chainId: string) => Record<string, string>;
   /** Cancels the unpack; the snapshot being filled is removed. Rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -36,9 +52,9 @@ export interface UnpackLayersOptions {
 /** What {@link unpackLayers} did. */
 export interface UnpackLayersResult {
   /** The chain ID of the whole stack: the parent to `prepare` a container's snapshot on. */
-  chainId: string;
+  chainId: Digest;
   /** Per layer, bottom first: its chain ID and whether it was applied now (false: it was committed already). */
-  layers: Array<{ chainId: string; applied: boolean }>;
+  layers: Array<{ chainId: Digest; applied: boolean }>;
 }
 
 /**
@@ -46,20 +62,35 @@ export interface UnpackLayersResult {
  * layer not committed yet, `prepare` on the previous chain ID, apply the blob into the snapshot's directory
  * (`whiteoutFormat: 'overlay'` when the snapshot is an overlay upper dir, else `'apply'`), `commit` under the chain
  * ID. Layers already committed are reused without opening their blobs, so unpacking an image twice applies nothing.
+ * With `apply`, the same loop runs over any {@link LayerSnapshotter} and layer type (containerd: Diff.Apply of the
+ * layer's descriptor).
  *
  * @throws ERR_INVALID_ARGUMENT for bad arguments; the errors of {@link applyLayer} (digest and diff_id mismatches,
  *   hostile layers) and of the snapshotter. A failed layer's snapshot is removed; layers committed before it stay.
  *   Rejects with `signal.reason` on abort.
  */
-export async function unpackLayers(snapshotter: Snapshotter, layers: readonly LayerSource[], options: UnpackLayersOptions = {}): Promise<UnpackLayersResult> {
+export function unpackLayers(snapshotter: Snapshotter, layers: readonly LayerSource[], options?: UnpackLayersOptions): Promise<UnpackLayersResult>;
+export function unpackLayers<L extends { diffId: string }>(
+  snapshotter: LayerSnapshotter,
+  layers: readonly L[],
+  options: UnpackLayersOptions & { apply: ApplyIntoSnapshot<L> },
+): Promise<UnpackLayersResult>;
+export async function unpackLayers(
+  snapshotter: LayerSnapshotter,
+  layers: ReadonlyArray<{ diffId: string }>,
+  options: UnpackLayersOptions & { apply?: ApplyIntoSnapshot<never> } = {},
+): Promise<UnpackLayersResult> {
   if (typeof snapshotter !== 'object' || snapshotter === null || typeof snapshotter.prepare !== 'function') {
     throw newError('ERR_INVALID_ARGUMENT', 'snapshotter must be a Snapshotter');
   }
   if (!Array.isArray(layers) || layers.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'layers must be a non-empty array');
-  layers.forEach((l, i) => {
-    if (typeof l !== 'object' || l === null || typeof l.open !== 'function') throw newError('ERR_INVALID_ARGUMENT', `layers[${i}].open must be a function`);
-  });
-  const { signal, maxUncompressedSize, labels } = options;
+  const { signal, maxUncompressedSize, labels, activeLabels } = options;
+  const apply = (options.apply as ApplyIntoSnapshot<unknown> | undefined) ?? applyIntoDirectory(snapshotter as Snapshotter, maxUncompressedSize);
+  if (options.apply === undefined) {
+    layers.forEach((l, i) => {
+      if (typeof l !== 'object' || l === null || typeof (l as LayerSource).open !== 'function') throw newError('ERR_INVALID_ARGUMENT', `layers[${i}].open must be a function`);
+    });
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw newError('ERR_INVALID_ARGUMENT', 'options.signal must be an AbortSignal');
   const chains = chainIds(layers.map((l) => l.diffId));
   signal?.throwIfAborted();
@@ -73,19 +104,10 @@ export async function unpackLayers(snapshotter: Snapshotter, layers: readonly La
       continue;
     }
     const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
-    const mounts = await snapshotter.prepare(key, parent, { ...(labels ? { labels } : {}), ...(signal ? { signal } : {}) });
+    const prepareLabels = { ...labels, ...activeLabels?.(chain) };
+    const mounts = await snapshotter.prepare(key, parent, { ...(Object.keys(prepareLabels).length > 0 ? { labels: prepareLabels } : {}), ...(signal ? { signal } : {}) });
     try {
-      const dir = await snapshotter.directory(key, { signal });
-      const applyOptions: ApplyLayerOptions = {
-        whiteoutFormat: mounts.some((m) => m.type === 'overlay') ? 'overlay' : 'apply',
-        expectedDiffId: layer.diffId,
-        compression: layer.compression ?? 'auto',
-        ...(layer.digest === undefined ? {} : { expectedDigest: layer.digest }),
-        ...(layer.digest !== undefined && layer.size !== undefined ? { expectedSize: layer.size } : {}),
-        ...(maxUncompressedSize === undefined ? {} : { maxUncompressedSize }),
-        ...(signal === undefined ? {} : { signal }),
-      };
-      await applyLayer(dir, await layer.open(), applyOptions);
+      await apply(key, mounts, layer, signal ? { signal } : {});
       try {
         await snapshotter.commit(chain, key, { ...(labels ? { labels } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
@@ -103,7 +125,24 @@ export async function unpackLayers(snapshotter: Snapshotter, layers: readonly La
   return { chainId: chains[chains.length - 1]!, layers: out };
 }
 
-async function exists(snapshotter: Snapshotter, name: string, signal: AbortSignal | undefined): Promise<boolean> {
+/** The default {@link ApplyIntoSnapshot}: the blob applied as a tar into the snapshot's directory. */
+function applyIntoDirectory(snapshotter: Snapshotter, maxUncompressedSize: number | undefined): ApplyIntoSnapshot<LayerSource> {
+  return async (key, mounts, layer, { signal }) => {
+    const dir = await snapshotter.directory(key, { signal });
+    const applyOptions: ApplyLayerOptions = {
+      whiteoutFormat: mounts.some((m) => m.type === 'overlay') ? 'overlay' : 'apply',
+      expectedDiffId: layer.diffId,
+      compression: layer.compression ?? 'auto',
+      ...(layer.digest === undefined ? {} : { expectedDigest: layer.digest }),
+      ...(layer.digest !== undefined && layer.size !== undefined ? { expectedSize: layer.size } : {}),
+      ...(maxUncompressedSize === undefined ? {} : { maxUncompressedSize }),
+      ...(signal === undefined ? {} : { signal }),
+    };
+    await applyLayer(dir, await layer.open(), applyOptions);
+  };
+}
+
+async function exists(snapshotter: LayerSnapshotter, name: string, signal: AbortSignal | undefined): Promise<boolean> {
   try {
     const info = await snapshotter.stat(name, { signal });
     return info.kind === 'committed';

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ContainerdClient, containerdPull, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
+import { ContainerdClient, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
 import { imageContentSize } from '../../oci/index.js';
-import { containerdExport, containerdImport, type ArchiveFormat } from '../../images/index.js';
+import { containerdExport, containerdImport, containerdPull, type ArchiveFormat } from '../../images/index.js';
 import { shortDigest } from '../../images/fetch.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
@@ -69,7 +69,7 @@ const VERBS: Record<string, SubVerb> = {
       try {
         const platform = values['platform'] as string | undefined;
         const result = await containerdPull(client, ref, { resolver, unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(platform ? { platform } : {}) });
-        ctx.stdout.write(`${result.image.name}\nDigest: ${result.image.target.digest}\n`);
+        ctx.stdout.write(`${result.name}\nDigest: ${result.target.digest}\n`);
         if (result.chainId !== undefined) ctx.stdout.write(`Unpacked: ${result.chainId}\n`);
       } finally {
         resolver.close();

@@ -1,5 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { newError } from '../../errors/index.js';
+import { layerCompression } from '../../oci/index.js';
 import { Unpacker } from '../../unpack/index.js';
 import type { Command } from '../command.js';
 import { imageNotFound, openExistingStore } from '../store.js';
@@ -28,14 +29,23 @@ export const unpackCommand: Command = {
     if (store === undefined) throw imageNotFound(ref);
     const image = await store.get(ref, { ...(platform === undefined ? {} : { platform }), signal: ctx.signal });
     const { layers } = image.manifest;
-    const diffIds = image.config.rootfs.diff_ids;
-    if (diffIds.length !== layers.length) {
-      throw newError('ERR_INVALID_MANIFEST', `${ref}: ${layers.length} layers but ${diffIds.length} diff_ids in its config`);
-    }
+    const diffIds = image.config.rootfs.diff_ids; // one per layer: the store's resolver checked it
     const unpacker = new Unpacker();
     try {
       for (const [i, layer] of layers.entries()) {
-        await unpacker.applyLayerFile(dest, store.content.blobPath(layer.digest), layer, diffIds[i], { signal: ctx.signal });
+        // Read through the content store (a Provider), never by the blob's path.
+        const reader = await store.content.readerAt(layer.digest, { signal: ctx.signal });
+        try {
+          await unpacker.apply(dest, reader.stream(0, { signal: ctx.signal }), {
+            compression: layerCompression(layer.mediaType),
+            expectedDigest: layer.digest,
+            expectedSize: layer.size,
+            expectedDiffId: diffIds[i]!,
+            signal: ctx.signal,
+          });
+        } finally {
+          await reader.close();
+        }
       }
     } catch (err) {
       await rm(dest, { recursive: true, force: true });

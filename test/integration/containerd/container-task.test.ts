@@ -42,7 +42,7 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     expect(resolved.record.target.digest).to.equal(images.busybox.digest);
     expect(resolved.manifest.layers.map((l) => l.digest)).to.deep.equal(images.busybox.image.layers.map((l) => l.digest));
     expect(resolved.chainId).to.equal(images.busybox.image.layers[0]!.diffId); // one layer: chain ID = diff ID
-    expect((await client.snapshots.stat(resolved.chainId)).kind).to.equal('committed');
+    expect((await client.snapshots.stat(resolved.chainId!)).kind).to.equal('committed');
   });
 
   it('runs an image pulled by ctr to exit (≈ ctr run --rm): stdout, stderr, exit code, and nothing left', async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { ContainerdClient, containerdPull } from '../../../lib/containerd/index.js';
+import { ContainerdClient } from '../../../lib/containerd/index.js';
+import { containerdPull } from '../../../lib/images/index.js';
 import { RegistryClient, StaticCredentials, type FetchOptions } from '../../../lib/registry/index.js';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
@@ -41,7 +42,7 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     expect(result.chainId).to.equal(images.busybox.image.layers[0]!.diffId);
     expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.include(images.busybox.reference);
     // The GC labels containerd needs to keep the content and the snapshot.
-    const manifestInfo = await client.content.info(result.manifest.digest);
+    const manifestInfo = await client.content.info(result.manifestDescriptor.digest);
     expect(manifestInfo.labels['containerd.io/gc.ref.content.config']).to.equal(images.busybox.image.configDigest);
     expect(manifestInfo.labels['containerd.io/gc.ref.content.l.0']).to.equal(images.busybox.image.layers[0]!.digest);
     const configInfo = await client.content.info(images.busybox.image.configDigest);
@@ -70,6 +71,18 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     const again = await containerdPull(client, images.layered.reference, { resolver });
     expect(again.image.target).to.deep.equal(result.image.target);
     expect(again.chainId).to.equal(result.chainId);
+  });
+
+  it('checks its options and an already-aborted signal before any request: no lease, no image', async () => {
+    expect((await codedRejection(containerdPull(client, images.busybox.reference, { resolver, concurrency: 0 }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(containerdPull(client, images.busybox.reference, {} as never))).code).to.equal('ERR_INVALID_ARGUMENT');
+    const aborted = AbortSignal.abort(new Error('already'));
+    await registry.accessLog(); // a flush, so the clear is exact
+    registry.clearAccessLog();
+    const caught = await containerdPull(client, images.busybox.reference, { resolver, signal: aborted }).catch((err: unknown) => err);
+    expect(caught).to.equal(aborted.reason);
+    expect(await registry.accessLog()).to.deep.equal([]);
+    expect(await client.leases.list()).to.deep.equal([]);
   });
 
   it('refuses a config for another platform than its index entry: ERR_PLATFORM_MISMATCH, no image, no lease', async () => {
