@@ -13,3 +13,32 @@ export * from './images/index.js';
 export * from './unpack/index.js';
 export * from './shim/index.js';
 export * from './containerd/index.js';
+export {
+  Engine,
+  type ContainerHandle,
+  type ContainerInspect,
+  type ContainerStats,
+  type ContainerSummary,
+  type CreateOptions,
+  type EngineCreateOptions,
+  type EngineEvent,
+  type EngineEvents,
+  type EngineEventsOptions,
+  type EngineLogsOptions,
+  type EngineOptions,
+  type ExecOptions,
+  type ExecResult,
+  type ListFilters,
+  type ListOptions,
+  type LogEntry,
+  type PortBinding,
+  type RecoveryReport,
+  type RemoveOptions,
+  type RunOptions,
+  type RunResult,
+  type StopOptions,
+  type TopResult,
+  type UpdateResources,
+  type WaitCondition,
+  type WaitOptions,
+} from './engine/index.js';

@@ -69,6 +69,11 @@ export interface EngineBackend {
   createTask(request: CreateTaskRequest): Promise<Task>;
   /** The task `id` this backend holds (created or reattached, not removed), or undefined. */
   loadTask(id: string, options?: TaskCallOptions): Promise<Task | undefined>;
+  /**
+   * Where the task of container `id` with `stdout: 'log'` writes its log (JSON lines as `readContainerLog` reads
+   * them, rotated to `<path>.1`), kept after the task is removed and appended to by its next task.
+   */
+  logPath(id: string): string;
   /** Every task this backend holds. */
   tasks(options?: TaskCallOptions): Promise<Task[]>;
   /** Events of this backend's tasks from now on; ends quietly when `signal` aborts or the backend closes. */

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { newError } from '../errors/index.js';
+import type { Process, SpecProcess } from '../oci/index.js';
+import { applySpecOpts, withAdditionalGids, withUser, type SpecOpt } from '../runtime/index.js';
+import { logger } from '../util/index.js';
+import { readContainerConfig } from './container-config.js';
+import { liveTask, notAllowed } from './container-ops.js';
+import type { ExecOptions, ExecResult } from './engine-types.js';
+import type { Lifecycle } from './lifecycle.js';
+import { replaceOrAppendEnv } from './run-config.js';
+
+const log = logger('engine:exec');
+
+// How long output may go on after the exec's exit (a child it left holding the pipe) before it is cut.
+const DRAIN_MS = 2000;
+
+function validate(cmd: unknown, options: ExecOptions): asserts cmd is string[] {
+  if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw newError('ERR_INVALID_ARGUMENT', 'cmd must be a non-empty array of strings');
+  }
+  if (options.workdir !== undefined && (typeof options.workdir !== 'string' || !options.workdir.startsWith('/'))) throw newError('ERR_INVALID_ARGUMENT', 'options.workdir must be an absolute path');
+  if (options.env !== undefined && (!Array.isArray(options.env) || options.env.some((e) => typeof e !== 'string'))) throw newError('ERR_INVALID_ARGUMENT', 'options.env must be an array of strings');
+  if (options.user !== undefined && (typeof options.user !== 'string' || options.user === '')) throw newError('ERR_INVALID_ARGUMENT', 'options.user must be a non-empty string');
+}
+
+function collect(stream: Readable | undefined): { text: Promise<string>; cut(): void } {
+  if (stream === undefined) return { text: Promise.resolve(''), cut: () => undefined };
+  const chunks: Buffer[] = [];
+  const text = new Promise<string>((resolve) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const done = (): void => resolve(Buffer.concat(chunks).toString('utf8'));
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', (err) => {
+      log('exec output: %s', err.message);
+      done();
+    });
+  });
+  return { text, cut: () => stream.destroy() };
+}
+
+/** The process of an exec: the container's, with the exec's argv, env, workdir, user and terminal. */
+async function execProcess(base: SpecProcess, cmd: string[], options: ExecOptions, pid: number, signal?: AbortSignal): Promise<SpecProcess> {
+  const proc: SpecProcess = { ...base, args: cmd, env: replaceOrAppendEnv(base.env ?? [], options.env ?? []), cwd: options.workdir ?? base.cwd, terminal: options.tty === true };
+  if (options.user === undefined) return proc;
+  const asUser: SpecOpt = async (ctx, spec) => {
+    await withUser(options.user!)(ctx, spec);
+    await withAdditionalGids(String(spec.process!.user.uid))(ctx, spec);
+  };
+  // The container's root as its init sees it: users are looked up in the image's /etc/passwd.
+  const spec = await applySpecOpts({ ociVersion: '1.0.2', process: proc }, [asUser], { rootfs: `/proc/${pid}/root`, clampRlimits: false, ...(signal ? { signal } : {}) });
+  return spec.process!;
+}
+
+/**
+ * docker exec: runs `cmd` in the running container and resolves with its exit code and output (stdout and stderr
+ * apart, merged on stdout with `tty`). On abort the process is killed and the call rejects with `signal.reason`.
+ * @internal
+ */
+export async function execInContainer(life: Lifecycle, reference: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  validate(cmd, options);
+  const { signal } = options;
+  const { record, task } = await liveTask(life, reference, signal);
+  if (task === undefined) throw notAllowed(record, 'is not running');
+  if (record.state.status === 'paused') throw notAllowed(record, 'is paused: unpause it before exec');
+  const saved = await readContainerConfig(life.store.containerDir(record.id), record.id);
+  const proc = await execProcess(saved.spec.process ?? { args: [], cwd: '/', user: { uid: 0, gid: 0 } }, cmd, options, record.state.pid, signal);
+  const execId = randomBytes(8).toString('hex');
+  const tty = options.tty === true;
+  const exec: Process = await task.exec(execId, proc, { stdio: { terminal: tty, stdin: options.stdin !== undefined, stdout: 'pipe', ...(tty ? {} : { stderr: 'pipe' }) }, signal });
+  const stdout = collect(exec.stdout);
+  const stderr = collect(exec.stderr);
+  const onAbort = (): void => void exec.kill('SIGKILL').catch(() => undefined);
+  try {
+    await exec.start({ signal });
+    await life.containerEvent(record, 'exec_start', { execID: execId, execCommand: cmd.join(' ') });
+    if (options.stdin !== undefined) exec.stdin?.end(typeof options.stdin === 'string' ? options.stdin : Buffer.from(options.stdin));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const { code } = await exec.wait();
+    const timer = setTimeout(() => {
+      stdout.cut();
+      stderr.cut();
+    }, DRAIN_MS);
+    const [out, err] = await Promise.all([stdout.text, stderr.text]);
+    clearTimeout(timer);
+    await life.containerEvent(record, 'exec_die', { execID: execId, exitCode: String(code) });
+    signal?.throwIfAborted();
+    return { exitCode: code, stdout: out, stderr: err };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    stdout.cut();
+    stderr.cut();
+    await exec.delete().catch((e: Error) => log('delete of exec %s: %s', execId, e.message));
+  }
+}
