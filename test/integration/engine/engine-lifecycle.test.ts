@@ -143,7 +143,9 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     expect(row!.Status).to.match(/^Up /);
     expect(row!.Command).to.equal('sh -c sleep 600');
     const top = await engine.top('web');
-    expect(top.processes.map((p) => p.command)).to.include('sh -c sleep 600');
+    // busybox sh execs its last command.
+    expect(top.processes.map((p) => p.command)).to.include('sleep 600');
+    expect(top.Titles).to.deep.equal(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
     const stats = await engine.stats('web');
     expect(stats.pids).to.be.at.least(1);
     expect(stats.memoryUsageBytes).to.be.greaterThan(0);
@@ -185,7 +187,8 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
   });
 
   it('logs: tail 1 is exactly the last line, stdout and stderr kept apart', async () => {
-    const { id } = await engine.run(image(), { cmd: ['sh', '-c', 'echo a; echo b; echo c >&2; echo d'] });
+    const { id } = await engine.run(image(), { cmd: ['sh', '-c', 'echo a; echo b; echo c >&2; sleep 0.3; echo d'] });
+    // The logger reads the two pipes apart: only lines written apart in time keep their order across streams.
     const read = async (opts: Parameters<Engine['logs']>[1]): Promise<string[]> => {
       const out: string[] = [];
       for await (const e of engine.logs(id, opts)) out.push(`${e.stream}:${e.line}`);
@@ -250,7 +253,7 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
 
   it('restart recovery: an engine killed with its containers running; a new one finds them, with their real codes', async () => {
     await engine.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, namespace, image(), 'sleep 1; exit 3', 'sleep 1.5; exit 4', 'sleep 5; exit 5'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, namespace, image(), 'sleep 4; exit 3', 'sleep 4.5; exit 4', 'sleep 10; exit 5'], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
