@@ -5,12 +5,14 @@ import type { ExitStatus, Task } from '../oci/index.js';
 import { logger } from '../util/index.js';
 import { shortId } from '../util/debug.js';
 import type { EngineBackend } from './backend.js';
+import { readContainerConfig } from './container-config.js';
 import type { ContainerStore } from './container-store.js';
 import type { ContainerTransaction } from './container-transaction.js';
 import type { EngineEvents } from './engine-types.js';
 import type { EngineEventAction, EventsLog, NewEngineEvent } from './events-log.js';
 import type { ImageService } from './image-service.js';
 import type { ContainerRecord } from './record.js';
+import { cgroupOomKilled } from './stats.js';
 
 const log = logger('engine');
 
@@ -160,10 +162,10 @@ export class Lifecycle {
         exit = state?.exit ?? { code: 255, exitedAt: undefined };
       }
     }
+    const oomKilled = this.#oom.delete(id) || (await cgroupOomKilled(await this.#cgroupOf(id)));
     const ended = await this.backend.removeTask(id, { force: true });
     if (ended !== undefined && forceExit === undefined && !this.lost.has(id)) exit = ended;
     this.lost.delete(id);
-    const oomKilled = this.#oom.delete(id);
     const code = exit.code;
     const next = await tx.update((r) => {
       r.state = { ...r.state, status: 'exited', pid: 0, exitCode: code, finishedAt: (exit.exitedAt ?? new Date()).toISOString(), oomKilled, error };
@@ -195,6 +197,11 @@ export class Lifecycle {
     log('%s removed', shortId(id));
     await this.containerEvent(record, 'destroy');
     this.changed(id);
+  }
+
+  async #cgroupOf(id: string): Promise<string | undefined> {
+    const saved = await readContainerConfig(this.store.containerDir(id), id).catch(() => undefined);
+    return saved?.spec.linux?.cgroupsPath;
   }
 
   /** Stops watching (tasks keep running). */

@@ -113,3 +113,15 @@ export async function statsOf(task: Task, pid: number, signal?: AbortSignal): Pr
   pids ??= (await task.pids({ signal })).length;
   return { read: new Date(), memoryUsageBytes: memory ?? 0, memoryLimitBytes: limit(memoryMax), cpuUsageNanos: cpu ?? 0, pids, pidsLimit: limit(pidsMax) };
 }
+
+/**
+ * Whether the OOM killer killed a process in the cgroup at `cgroupsPath` (cgroupfs driver), from its `oom_kill`
+ * count; read after the exit and before the task's removal deletes the cgroup. The shim's oom event may come
+ * after the exit, so this is the check that does not race. @internal
+ */
+export async function cgroupOomKilled(cgroupsPath: string | undefined): Promise<boolean> {
+  if (cgroupsPath === undefined || !cgroupsPath.startsWith('/') || cgroupsPath.includes('..')) return false;
+  const unified = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'));
+  const text = unified ? await read(join(CGROUP_ROOT, cgroupsPath, 'memory.events')) : await read(join(CGROUP_ROOT, 'memory', cgroupsPath, 'memory.oom_control'));
+  return Number(/^oom_kill (\d+)/m.exec(text ?? '')?.[1] ?? 0) > 0;
+}

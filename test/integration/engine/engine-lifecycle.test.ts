@@ -219,6 +219,13 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     expect(await leftovers()).to.deep.equal([]);
   });
 
+  it('a container killed by the OOM killer: OOMKilled, exit 137, an oom event', async () => {
+    const { id, exitCode } = await engine.run(image(), { cmd: ['sh', '-c', 'x=a; while true; do x=$x$x; done'], resources: { memory: 8 * 1024 * 1024, memorySwap: 8 * 1024 * 1024 } });
+    expect(exitCode).to.equal(137);
+    expect((await engine.inspect(id)).State).to.include({ OOMKilled: true, ExitCode: 137 });
+    expect(seen.filter((e) => e.Actor.ID === id).map((e) => e.Action)).to.include('oom');
+  });
+
   it('pause and unpause', async () => {
     const c = await engine.run(image(), { cmd: ['sh', '-c', 'while true; do sleep 0.1; done'], detach: true });
     await engine.pause(c.id);
