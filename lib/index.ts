@@ -28,6 +28,8 @@ export {
   type EngineOptions,
   type ExecOptions,
   type ExecResult,
+  type ExecStream,
+  type ExecStreamOptions,
   type ListFilters,
   type ListOptions,
   type LogEntry,

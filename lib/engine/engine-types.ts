@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { PullProgress } from '../images/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
@@ -121,6 +122,30 @@ export interface ExecOptions {
   /** Bytes written to its stdin, then EOF. Default: no stdin. */
   stdin?: string | Uint8Array;
   signal?: AbortSignal;
+}
+
+/** Options of `Engine.execStream`. */
+export interface ExecStreamOptions extends Omit<ExecOptions, 'stdin'> {
+  /** Give it a stdin (`ExecStream.stdin`; ending it is EOF). Default false. */
+  stdin?: boolean;
+}
+
+/** A running exec whose stdio the caller reads and writes (`Engine.execStream`). */
+export interface ExecStream {
+  readonly execId: string;
+  /** Its stdin, with `stdin: true`; ending it is EOF inside. */
+  readonly stdin: Writable | undefined;
+  /** Its stdout (the terminal's output with `tty`). Read it: a full pipe blocks the process. */
+  readonly stdout: Readable | undefined;
+  /** Its stderr; undefined with `tty`. */
+  readonly stderr: Readable | undefined;
+  /**
+   * Resolves with its exit code once it exited and its output ended (output still unread 2 s after the exit is
+   * cut), then forgets it in the task (`exec_die` is published). Idempotent.
+   */
+  wait(): Promise<{ exitCode: number }>;
+  /** Sends it a signal (default SIGTERM). */
+  kill(signal?: string | number): Promise<void>;
 }
 
 /** What `Engine.exec` resolves with. */

@@ -31,6 +31,8 @@ import type {
   EngineOptions,
   ExecOptions,
   ExecResult,
+  ExecStream,
+  ExecStreamOptions,
   ListOptions,
   PortBinding,
   RemoveOptions,
@@ -42,7 +44,7 @@ import type {
   WaitOptions,
 } from './engine-types.js';
 import { EventsLog, type EngineEvent } from './events-log.js';
-import { execInContainer } from './exec.js';
+import { execInContainer, execStream } from './exec.js';
 import { ImageService, type ImageRemoval, type InspectedImage, type RunnableImage } from './image-service.js';
 import { inspectRecord, listContainers, settledRecord } from './inspect.js';
 import { Lifecycle } from './lifecycle.js';
@@ -306,6 +308,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** docker exec: runs `cmd` in the running container; resolves with exit code and output. Emits `exec_start`, `exec_die`. */
   exec(reference: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
     return execInContainer(this.#check(), reference, cmd, options);
+  }
+
+  /**
+   * docker exec with the streams left to the caller (`stdin: true` gives it one; read stdout and stderr: a full
+   * pipe blocks it); `wait()` resolves with its exit code. Emits `exec_start`, then `exec_die` at `wait()`.
+   */
+  execStream(reference: string, cmd: string[], options: ExecStreamOptions = {}): Promise<ExecStream> {
+    return execStream(this.#check(), reference, cmd, options);
   }
 
   /** docker inspect (a subset). */

@@ -6,8 +6,8 @@ import { applySpecOpts, withAdditionalGids, withUser, type SpecOpt } from '../ru
 import { logger } from '../util/index.js';
 import { readContainerConfig } from './container-config.js';
 import { liveTask, notAllowed } from './container-ops.js';
-import type { ExecOptions, ExecResult } from './engine-types.js';
-import type { Lifecycle } from './lifecycle.js';
+import type { ExecOptions, ExecResult, ExecStream, ExecStreamOptions } from './engine-types.js';
+import { type Lifecycle, toSignal } from './lifecycle.js';
 import { replaceOrAppendEnv } from './run-config.js';
 
 const log = logger('engine:exec');
@@ -15,7 +15,7 @@ const log = logger('engine:exec');
 // How long output may go on after the exec's exit (a child it left holding the pipe) before it is cut.
 const DRAIN_MS = 2000;
 
-function validate(cmd: unknown, options: ExecOptions): asserts cmd is string[] {
+function validate(cmd: unknown, options: ExecStreamOptions): asserts cmd is string[] {
   if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string' || a.includes('\0'))) {
     throw newError('ERR_INVALID_ARGUMENT', 'cmd must be a non-empty array of strings');
   }
@@ -24,24 +24,21 @@ function validate(cmd: unknown, options: ExecOptions): asserts cmd is string[] {
   if (options.user !== undefined && (typeof options.user !== 'string' || options.user === '')) throw newError('ERR_INVALID_ARGUMENT', 'options.user must be a non-empty string');
 }
 
-function collect(stream: Readable | undefined): { text: Promise<string>; cut(): void } {
-  if (stream === undefined) return { text: Promise.resolve(''), cut: () => undefined };
-  const chunks: Buffer[] = [];
-  const text = new Promise<string>((resolve) => {
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    const done = (): void => resolve(Buffer.concat(chunks).toString('utf8'));
-    stream.once('end', done);
-    stream.once('close', done);
+/** Resolves once `stream` ended or closed (at once without one). */
+function ended(stream: Readable | undefined): Promise<void> {
+  if (stream === undefined || stream.destroyed || stream.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
     stream.once('error', (err) => {
       log('exec output: %s', err.message);
-      done();
+      resolve();
     });
   });
-  return { text, cut: () => stream.destroy() };
 }
 
 /** The process of an exec: the container's, with the exec's argv, env, workdir, user and terminal. */
-async function execProcess(base: SpecProcess, cmd: string[], options: ExecOptions, pid: number, signal?: AbortSignal): Promise<SpecProcess> {
+async function execProcess(base: SpecProcess, cmd: string[], options: ExecStreamOptions, pid: number, signal?: AbortSignal): Promise<SpecProcess> {
   const proc: SpecProcess = { ...base, args: cmd, env: replaceOrAppendEnv(base.env ?? [], options.env ?? []), cwd: options.workdir ?? base.cwd, terminal: options.tty === true };
   if (options.user === undefined) return proc;
   const asUser: SpecOpt = async (ctx, spec) => {
@@ -54,11 +51,10 @@ async function execProcess(base: SpecProcess, cmd: string[], options: ExecOption
 }
 
 /**
- * docker exec: runs `cmd` in the running container and resolves with its exit code and output (stdout and stderr
- * apart, merged on stdout with `tty`). On abort the process is killed and the call rejects with `signal.reason`.
- * @internal
+ * docker exec with the streams left to the caller: starts `cmd` in the running container (`exec_start`); see
+ * {@link ExecStream}. On abort it is SIGKILLed. @internal
  */
-export async function execInContainer(life: Lifecycle, reference: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execStream(life: Lifecycle, reference: string, cmd: string[], options: ExecStreamOptions = {}): Promise<ExecStream> {
   validate(cmd, options);
   const { signal } = options;
   const { record, task } = await liveTask(life, reference, signal);
@@ -68,29 +64,65 @@ export async function execInContainer(life: Lifecycle, reference: string, cmd: s
   const proc = await execProcess(saved.spec.process ?? { args: [], cwd: '/', user: { uid: 0, gid: 0 } }, cmd, options, record.state.pid, signal);
   const execId = randomBytes(8).toString('hex');
   const tty = options.tty === true;
-  const exec: Process = await task.exec(execId, proc, { stdio: { terminal: tty, stdin: options.stdin !== undefined, stdout: 'pipe', ...(tty ? {} : { stderr: 'pipe' }) }, signal });
-  const stdout = collect(exec.stdout);
-  const stderr = collect(exec.stderr);
+  const exec: Process = await task.exec(execId, proc, { stdio: { terminal: tty, stdin: options.stdin === true, stdout: 'pipe', ...(tty ? {} : { stderr: 'pipe' }) }, signal });
   const onAbort = (): void => void exec.kill('SIGKILL').catch(() => undefined);
   try {
     await exec.start({ signal });
-    await life.containerEvent(record, 'exec_start', { execID: execId, execCommand: cmd.join(' ') });
-    if (options.stdin !== undefined) exec.stdin?.end(typeof options.stdin === 'string' ? options.stdin : Buffer.from(options.stdin));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const { code } = await exec.wait();
-    const timer = setTimeout(() => {
-      stdout.cut();
-      stderr.cut();
-    }, DRAIN_MS);
-    const [out, err] = await Promise.all([stdout.text, stderr.text]);
-    clearTimeout(timer);
-    await life.containerEvent(record, 'exec_die', { execID: execId, exitCode: String(code) });
-    signal?.throwIfAborted();
-    return { exitCode: code, stdout: out, stderr: err };
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    stdout.cut();
-    stderr.cut();
+  } catch (err) {
     await exec.delete().catch((e: Error) => log('delete of exec %s: %s', execId, e.message));
+    throw err;
   }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  await life.containerEvent(record, 'exec_start', { execID: execId, execCommand: cmd.join(' ') });
+  let done: Promise<{ exitCode: number }> | undefined;
+  const finish = async (): Promise<{ exitCode: number }> => {
+    try {
+      const { code } = await exec.wait();
+      const cut = setTimeout(() => {
+        exec.stdout?.destroy();
+        exec.stderr?.destroy();
+      }, DRAIN_MS);
+      await Promise.all([ended(exec.stdout), ended(exec.stderr)]);
+      clearTimeout(cut);
+      await life.containerEvent(record, 'exec_die', { execID: execId, exitCode: String(code) });
+      return { exitCode: code };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await exec.delete().catch((e: Error) => log('delete of exec %s: %s', execId, e.message));
+    }
+  };
+  return {
+    execId,
+    get stdin() {
+      return exec.stdin;
+    },
+    stdout: exec.stdout,
+    stderr: exec.stderr,
+    wait: () => (done ??= finish()),
+    kill: (sig: string | number = 'SIGTERM') => exec.kill(toSignal(sig)),
+  };
+}
+
+function collect(stream: Readable | undefined): Promise<string> {
+  if (stream === undefined) return Promise.resolve('');
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return ended(stream).then(() => Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * docker exec: runs `cmd` in the running container and resolves with its exit code and output (stdout and stderr
+ * apart, merged on stdout with `tty`). On abort the process is killed and the call rejects with `signal.reason`.
+ * @internal
+ */
+export async function execInContainer(life: Lifecycle, reference: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const { stdin, ...rest } = options;
+  const running = await execStream(life, reference, cmd, { ...rest, stdin: stdin !== undefined });
+  const stdout = collect(running.stdout);
+  const stderr = collect(running.stderr);
+  if (stdin !== undefined) running.stdin?.end(typeof stdin === 'string' ? stdin : Buffer.from(stdin));
+  const { exitCode } = await running.wait();
+  const result = { exitCode, stdout: await stdout, stderr: await stderr };
+  options.signal?.throwIfAborted();
+  return result;
 }

@@ -98,6 +98,8 @@ export type {
   EngineOptions,
   ExecOptions,
   ExecResult,
+  ExecStream,
+  ExecStreamOptions,
   InspectMount,
   ListFilters,
   ListOptions,

@@ -211,8 +211,17 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     expect(r).to.deep.equal({ exitCode: 5, stdout: 'hi container x\n/tmp\n', stderr: 'oops\n' });
     const fed = await engine.exec(c.id, ['cat'], { stdin: 'fed\n' });
     expect(fed).to.deep.equal({ exitCode: 0, stdout: 'fed\n', stderr: '' });
+    const nobody = await engine.exec(c.id, ['id', '-u'], { user: 'nobody' });
+    expect(nobody).to.deep.equal({ exitCode: 0, stdout: '65534\n', stderr: '' });
     const actions = seen.filter((e) => e.Actor.ID === c.id).map((e) => e.Action);
-    expect(actions.filter((a) => a.startsWith('exec_'))).to.deep.equal(['exec_start', 'exec_die', 'exec_start', 'exec_die']);
+    expect(actions.filter((a) => a.startsWith('exec_'))).to.deep.equal(['exec_start', 'exec_die', 'exec_start', 'exec_die', 'exec_start', 'exec_die']);
+    // The streaming variant: the caller writes stdin and reads stdout while it runs.
+    const stream = await engine.execStream(c.id, ['sh', '-c', 'read line; echo got $line; exit 2'], { stdin: true });
+    const out: Buffer[] = [];
+    stream.stdout!.on('data', (b: Buffer) => out.push(b));
+    stream.stdin!.write('ping\n');
+    expect(await stream.wait()).to.deep.equal({ exitCode: 2 });
+    expect(Buffer.concat(out).toString()).to.equal('got ping\n');
     await engine.stop(c.id);
     expect((await codedRejection(engine.exec(c.id, ['true']))).code).to.equal('ERR_FAILED_PRECONDITION');
     await engine.remove(c.id);
