@@ -72,9 +72,17 @@ export interface EngineEventsOptions {
  *
  * A container's spec and files are written at `create` (`containers/<id>/spec.json`, `hosts`, `hostname`,
  * `resolv.conf`, its rootfs snapshot prepared); its bundle and task at each `start`. When its task exits, the exit is
- * recorded and the task removed (the snapshot stays for the next start). Any number of processes may open one root
- * (each CLI call is a new Engine): state changes hold the container's lock; `list`/`inspect` record an exit nobody
- * watched. Events go to the root's log (see `events()`) and to this emitter (`event`, `container`, `image`).
+ * recorded and the task removed (the snapshot stays for the next start).
+ *
+ * Many processes, one root (each CLI call is a new Engine): every state change holds the container's lock and
+ * re-reads the record; the exit is recorded by whoever observes it (the process that watches or waits), and
+ * `list`/`inspect`/`wait`/`logs -f` check the backend for a running record nobody watched (lazy reconciliation);
+ * `wait` polls the record; events are appended to the root's log, which `events()` follows; an OOM kill is read from
+ * the cgroup as well as from the shim's event (which reaches only the process holding the events socket). Today's
+ * ShimManager lets one process at a time hold a root, so a second `open` on the same root fails with
+ * ERR_ALREADY_EXISTS until the shim backend can open without the events socket.
+ *
+ * Events go to the root's log (see `events()`) and to this emitter (`event`, and `container` or `image`).
  *
  * Errors: ERR_NO_SUCH_CONTAINER, ERR_AMBIGUOUS_CONTAINER_REFERENCE, ERR_NAME_IN_USE, ERR_INVALID_ARGUMENT (naming
  * the option), ERR_FAILED_PRECONDITION (wrong state: `details.status`; a closed engine), ERR_IMAGE_NOT_FOUND,
