@@ -67,8 +67,11 @@ export async function startContainer(life: Lifecycle, reference: string, signal?
       const stdio = { stdout: 'log' as const, terminal: record.config.tty === true, stdin: record.config.stdin === true };
       let task: Task;
       let pid: number;
+      // Taken before the start: the shim's exit time of a short-lived process must not come before it.
+      let startedAt: string;
       try {
         task = await life.backend.createTask({ id, spec: saved.spec, rootfs, stdio, signal });
+        startedAt = new Date().toISOString();
         pid = await task.start({ signal });
       } catch (err) {
         await life.backend.removeTask(id, { force: true }).catch((e: Error) => log('task of failed start %s: %s', shortId(id), e.message));
@@ -78,7 +81,7 @@ export async function startContainer(life: Lifecycle, reference: string, signal?
         throw err;
       }
       const next = await tx.update((r) => {
-        r.state = { ...r.state, status: 'running', pid, exitCode: 0, startedAt: new Date().toISOString(), error: '', oomKilled: false };
+        r.state = { ...r.state, status: 'running', pid, exitCode: 0, startedAt, error: '', oomKilled: false };
       });
       life.watch(task);
       return next;
