@@ -1,9 +1,15 @@
-import { logger } from '../util/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { logger, mountsUnder, unmount } from '../util/index.js';
 import { shortId } from '../util/debug.js';
 import { isLive, type Lifecycle } from './lifecycle.js';
 import { containerSnapshots } from './rootfs.js';
 
 const log = logger('engine:recovery');
+
+// A record this old without its spec.json is a create that died (a live create writes it within seconds, holding
+// the container's lock only after the record exists, so the age is what tells the two apart).
+const HALF_CREATED_AFTER_MS = 60_000;
 
 /** What `Engine.open` found and did. */
 export interface RecoveryReport {
@@ -39,6 +45,23 @@ export async function recover(life: Lifecycle, signal?: AbortSignal): Promise<Re
   for (const listed of await store.list({ signal })) {
     const { id } = listed;
     ids.add(id);
+    const dir = store.containerDir(id);
+    const halfCreated = !existsSync(join(dir, 'spec.json')) && Date.now() - Date.parse(listed.created) > HALF_CREATED_AFTER_MS;
+    if (existsSync(join(dir, 'create-rootfs')) || halfCreated) {
+      // A create cut short: the rootfs it mounted for a moment, and the container itself when it has no spec.
+      const gone = await store.withContainer(id, async (tx) => {
+        for (const point of await mountsUnder(join(dir, 'create-rootfs'), { signal })) await unmount(point, { signal });
+        if (!halfCreated || existsSync(join(dir, 'spec.json'))) return false;
+        await images.releaseRootfs(id, { signal });
+        await tx.remove();
+        return true;
+      }, { signal });
+      if (gone) {
+        ids.delete(id);
+        report.discarded.push(id);
+        continue;
+      }
+    }
     if (isLive(listed) && backend.recovery.running.includes(id)) {
       const task = await backend.loadTask(id, { signal });
       if (task !== undefined) {

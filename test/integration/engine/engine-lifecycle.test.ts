@@ -5,12 +5,13 @@ import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Engine, type EngineEvent } from '../../../lib/index.js';
 import { containerSnapshots } from '../../../lib/engine/rootfs.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
-import { mountsUnder, unmount } from '../../../lib/util/mount.js';
+import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { trackChild, trackCleanup } from '../../fixtures/safety-net.js';
@@ -281,7 +282,7 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     const { ids } = JSON.parse(line) as { ids: string[] };
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const pids = await Promise.all(ids.map(async (id) => (await import('node:fs/promises')).readFile(join(root, 'containers', id, 'record.json'), 'utf8').then((t) => (JSON.parse(t) as { state: { pid: number } }).state.pid)));
+    const pids = await Promise.all(ids.map((id) => readFile(join(root, 'containers', id, 'record.json'), 'utf8').then((t) => (JSON.parse(t) as { state: { pid: number } }).state.pid)));
     expect(pids.every((p) => p > 0)).to.equal(true);
     await until(() => !isAlive(pids[0]!) && !isAlive(pids[1]!), 'two containers to exit while no engine runs');
     expect(isAlive(pids[2]!), 'the third still runs').to.equal(true);
@@ -297,6 +298,30 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     expect(await engine.wait(ids[2]!)).to.deep.equal({ exitCode: 5 });
     expect((await engine.inspect(ids[2]!)).State).to.include({ Status: 'exited', ExitCode: 5 });
     for (const id of ids) await engine.remove(id);
+    expect(await leftovers()).to.deep.equal([]);
+  });
+
+  it('open discards what crashed creates left: a directory without a record, a record without its spec, their snapshots and mounts', async () => {
+    const { chainId } = await engine.inspectImage(image());
+    const orphan = randomBytes(32).toString('hex');
+    await mkdir(join(root, 'containers', orphan));
+    await engine.imageService.prepareRootfs(orphan, chainId);
+    const half = await engine.containerStore.create({ image: { name: image(), id: 'sha256:x' }, config: {} });
+    const mounts = await engine.imageService.prepareRootfs(half.id, chainId);
+    const target = join(root, 'containers', half.id, 'create-rootfs');
+    await mkdir(target);
+    await mount({ type: mounts[0]!.type, source: mounts[0]!.source, options: mounts[0]!.options ?? [] }, target);
+    const recordPath = join(root, 'containers', half.id, 'record.json');
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as { created: string };
+    record.created = new Date(Date.now() - 120_000).toISOString();
+    await writeFile(recordPath, JSON.stringify(record));
+    const kept = await engine.create(image(), { name: 'kept', cmd: ['true'] });
+    await engine.close();
+
+    engine = await open();
+    expect(engine.recovery.discarded).to.have.members([orphan, half.id]);
+    expect((await engine.list({ all: true })).map((c) => c.Id)).to.deep.equal([kept.id]);
+    await engine.remove(kept.id);
     expect(await leftovers()).to.deep.equal([]);
   });
 
