@@ -236,6 +236,32 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     expect(seen.filter((e) => e.Actor.ID === id).map((e) => e.Action)).to.include('oom');
   });
 
+  it('update changes the limits of the running task and of the next starts', async () => {
+    const c = await engine.run(image(), { cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'], detach: true, resources: { memory: 32 << 20 } });
+    expect((await engine.stats(c.id)).memoryLimitBytes).to.equal(32 << 20);
+    await engine.update(c.id, { memory: 64 << 20, pidsLimit: 50 });
+    const now = await engine.stats(c.id);
+    expect(now.memoryLimitBytes).to.equal(64 << 20);
+    expect(now.pidsLimit).to.equal(50);
+    expect((await engine.inspect(c.id)).HostConfig).to.include({ Memory: 64 << 20, PidsLimit: 50 });
+    await engine.restart(c.id);
+    expect((await engine.stats(c.id)).memoryLimitBytes).to.equal(64 << 20);
+    await engine.remove(c.id, { force: true });
+  });
+
+  it('images: tag, untag, refused removal while a container uses the image; image events', async () => {
+    await engine.tag(image(), 'localhost/mine:1');
+    expect((await engine.images()).map((i) => i.name)).to.include('localhost/mine:1');
+    const c = await engine.create(image(), { cmd: ['true'] });
+    expect((await engine.removeImage('localhost/mine:1')).untagged).to.deep.equal(['localhost/mine:1']);
+    expect((await codedRejection(engine.removeImage(image()))).code).to.equal('ERR_IMAGE_IN_USE');
+    await engine.remove(c.id);
+    const removed = await engine.removeImage(image());
+    expect(removed.untagged).to.deep.equal([image()]);
+    expect(await engine.images()).to.deep.equal([]);
+    expect(seen.filter((e) => e.Type === 'image').map((e) => e.Action)).to.deep.equal(['pull', 'tag', 'untag', 'untag', 'delete']);
+  });
+
   it('pause and unpause', async () => {
     const c = await engine.run(image(), { cmd: ['sh', '-c', 'while true; do sleep 0.1; done'], detach: true });
     await engine.pause(c.id);
