@@ -89,10 +89,15 @@ export interface EngineEventsOptions {
  * ERR_IMAGE_IN_USE, ERR_LOCK_TIMEOUT, the backend's and registry's codes; `signal.reason` on abort.
  */
 export class Engine extends EventEmitter<EngineEvents> {
+  /** The engine root it was opened on. */
   readonly root: string;
+  /** Images, their unpacked layers and the containers' rootfs snapshots (`<root>/content`, `<root>/snapshots`). */
   readonly imageService: ImageService;
+  /** The container records, names and locks (`<root>/containers`, `names`, `locks`). */
   readonly containerStore: ContainerStore;
+  /** What runs the tasks (the daemonless shim backend). */
   readonly backend: EngineBackend;
+  /** The root's persisted events (`<root>/events`). */
   readonly eventsLog: EventsLog;
   /** What opening found and did. */
   readonly recovery: RecoveryReport;
