@@ -20,6 +20,7 @@ export * from './mount.js';
 export * from './mountinfo.js';
 export { escapeControl } from './escape-control.js';
 export { makeDirs } from './make-dirs.js';
+export { signalNumber } from './signal-number.js';
 export * from './timestamp.js';
 export * from './limiter.js';
 export * from './event-iterator.js';
