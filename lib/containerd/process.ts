@@ -9,6 +9,9 @@ import type { ContainerdProcessState, TasksService } from './tasks.js';
 
 const log = logger('containerd:task');
 
+// How long a started process's stdin FIFO may take to get the shim's reader.
+const STDIN_OPEN_TIMEOUT_MS = 5000;
+
 /** Options of {@link ContainerdProcess.kill}. */
 export interface ContainerdKillProcessOptions extends ContainerdCallOptions, TaskKillOptions {}
 
@@ -64,15 +67,45 @@ export class ContainerdProcess implements Process {
   }
 
   /**
-   * Starts the process; resolves with its pid. Its stdin FIFO is opened first (the shim holds the other end since
-   * the create), so nothing written right after the start is lost.
+   * Starts the process; resolves with its pid once its stdin (when asked for) is open on this side.
    * @throws ERR_CONTAINER_COMMAND_NOT_FOUND / ERR_CONTAINER_COMMAND_NOT_EXECUTABLE when runc cannot exec the command.
    */
   async start(options: ContainerdCallOptions = {}): Promise<number> {
-    if (this.io?.hasStdin === true && this.#stdin === undefined) this.#attachStdin(await this.io.openStdin({ signal: options.signal }));
-    const { pid } = await this.tasks.start(this.id, this.call(options));
-    this.#pid = pid;
-    return pid;
+    // The shim opens a task's stdin FIFO at create but an exec's only during Start: open the write side alongside.
+    const stdin = this.io?.hasStdin === true && this.#stdin === undefined ? this.#openStdin(options.signal) : undefined;
+    try {
+      const { pid } = await this.tasks.start(this.id, this.call(options));
+      this.#pid = pid;
+    } catch (err) {
+      stdin?.cancel();
+      throw err;
+    }
+    const socket = await stdin?.opened();
+    if (socket !== undefined) this.#attachStdin(socket);
+    return this.#pid;
+  }
+
+  // Opens the stdin FIFO for writing, waiting for the shim's reader. `opened()` (after the start) gives up after
+  // STDIN_OPEN_TIMEOUT_MS: a process that exited at once may have had its stdin closed before anyone wrote.
+  #openStdin(signal: AbortSignal | undefined): { cancel(): void; opened(): Promise<Socket | undefined> } {
+    const own = new AbortController();
+    const opening = this.io!.openStdin({ signal: signal === undefined ? own.signal : AbortSignal.any([signal, own.signal]) });
+    opening.catch(() => undefined); // awaited in opened(); after a failed start nobody awaits it (io.close() closes it)
+    return {
+      cancel: () => own.abort(new Error('start failed')),
+      opened: async () => {
+        const timer = setTimeout(() => own.abort(new Error('no reader')), STDIN_OPEN_TIMEOUT_MS);
+        try {
+          return await opening;
+        } catch (err) {
+          if (signal?.aborted) throw signal.reason;
+          log('%s: stdin not opened: %s', this.id, (err as Error).message);
+          return undefined;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
   }
 
   #attachStdin(stdin: Socket): void {
