@@ -3,7 +3,7 @@
 // removal seen from the other side, exactly-one cleanup of a dead shim, one winner of a start, no log reader.
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,23 @@ import { isAlive } from '../../fixtures/shims.js';
 import { ManagerFixture, until } from './manager-fixture.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/manager-child.ts', import.meta.url));
+
+/** Which of `pids` have `path` open. */
+function holders(path: string, pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  });
+}
 
 interface Answer {
   seq: number;
@@ -128,6 +145,8 @@ describe('ShimManager: several managers on one root, in several processes', func
     const loaded = await here.load('exit7');
     expect(loaded?.id).to.equal('exit7');
     expect(here.get('exit7')).to.equal(loaded);
+    // The starter reads the shim's log FIFO; managers that load the container leave it alone.
+    expect(holders(join(fx.dir, 'bundles', 'exit7', 'log'), [a.pid, b.pid, process.pid])).to.deep.equal([a.pid]);
     const [inB, inHere] = await Promise.all([b.call<{ code: number }>('wait', { id: 'exit7' }), loaded!.wait()]);
     expect(inB.code, 'B waited on A’s container').to.equal(7);
     expect(inHere.code).to.equal(7);
@@ -223,6 +242,8 @@ describe('ShimManager: several managers on one root, in several processes', func
     await starter.kill();
     const here = await fx.manager({ events: 'none' });
     const chatty = (await here.load('chatty'))!;
+    const fifo = join(fx.dir, 'bundles', 'chatty', 'log');
+    expect(holders(fifo, [process.pid]), 'nobody reads the log FIFO').to.deep.equal([]);
     const trace = join(fx.dir, 'strace.out');
     const strace = spawn('strace', ['-f', '-qq', '-s', '512', '-e', 'trace=write', '-o', trace, '-p', String(shimPid)], { stdio: 'ignore' });
     trackChild(strace);
@@ -245,6 +266,10 @@ describe('ShimManager: several managers on one root, in several processes', func
     await exec.start();
     expect((await exec.wait()).code).to.equal(0);
     await exec.delete();
+    // The next manager that serves the events socket reads the FIFO of the shims it reattaches.
+    const owner = await fx.manager();
+    expect(owner.servesEvents).to.equal(true);
+    expect(holders(fifo, [process.pid])).to.deep.equal([process.pid]);
     await chatty.remove({ force: true });
   });
 });
