@@ -3,12 +3,12 @@
 // removal seen from the other side, exactly-one cleanup of a dead shim, one winner of a start, no log reader.
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TaskEvent } from '../../../lib/oci/index.js';
-import type { ReattachReport, ShimManagerOptions } from '../../../lib/shim/index.js';
+import { ShimManager, type ReattachReport, type ShimManagerOptions } from '../../../lib/shim/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { trackChild } from '../../fixtures/safety-net.js';
 import { isAlive } from '../../fixtures/shims.js';
@@ -125,6 +125,14 @@ describe('ShimManager: several managers on one root, in several processes', func
     for (const proc of children.splice(0)) await proc.kill();
     const left = await fx.cleanup();
     expect(left, 'left behind').to.deep.equal([]);
+  });
+
+  it("checks options.events, and goes without the socket with 'none'", async () => {
+    expect(() => new ShimManager(fx.options({ events: 'sometimes' as 'none' }))).to.throw(/options\.events/);
+    const quiet = await fx.manager({ events: 'none' });
+    expect(quiet.servesEvents).to.equal(false);
+    expect(existsSync(fx.eventsSocket), 'no socket made').to.equal(false);
+    expect((await fx.manager()).servesEvents, "an 'if-free' manager serves it").to.equal(true);
   });
 
   it('A starts, B (another process) loads it and gets the real exit code; one in-process learns it through Wait; B removes what this process started', async () => {
