@@ -55,6 +55,10 @@ const GONE_CODES = ['ERR_TTRPC_CONNECTION_CLOSED', 'ERR_TTRPC_UNAVAILABLE', 'ERR
  * Output comes on `stdout`/`stderr` (`'pipe'`; each a FIFO read through a non-blocking fd), in `logPath`
  * (`'log'`), or where a `{ uri }` target sends it. Closing the manager leaves it running; `remove()` tears it down
  * completely, `detach()` lets go of it.
+ *
+ * Other managers of the root may hold it too. Once one of them removed it, a call here that finds the shim gone
+ * (or the container unknown to it) fails with ERR_NOT_FOUND, a pending `wait()` ends (with the exit, or with
+ * ERR_NOT_FOUND), `remove()` resolves undefined, and the manager forgets it.
  */
 export class ShimContainer implements Task {
   readonly id: string;
@@ -210,9 +214,11 @@ export class ShimContainer implements Task {
    * `Shutdown`, waits for the shim to exit, then removes its socket, FIFOs (stdio and the bundle's `log`), the
    * manager's files in the container dir (record, `shim.log`, the container log unless the manager keeps logs),
    * that dir once empty, and runc's namespace dir when empty. The bundle is the caller's to remove. Resolves with
-   * how init ended (undefined when the shim had deleted it already).
+   * how init ended (undefined when the shim had deleted it already, or another manager removed the container). Runs
+   * under the container's lock, shared with the other managers of the root.
    *
-   * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set.
+   * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set; ERR_LOCK_TIMEOUT when another
+   *   manager holds the container's lock for 30 s.
    */
   async remove(options: TaskCallOptions & { force?: boolean } = {}): Promise<(ExitStatus & { pid: number }) | undefined> {
     const { signal, force = false } = options;

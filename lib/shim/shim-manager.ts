@@ -38,10 +38,11 @@ const CLOSE_BOUND_MS = 5000;
  * is found by {@link ShimManager.load} / {@link ShimManager.loadAll}; one removed by another manager makes this
  * manager's handle fail with ERR_NOT_FOUND.
  *
- * The shim's `<bundle>/log` FIFO (its own log lines) is read by the manager that started it, and, once that one
- * has let go, by the events-socket owner that reattaches it at `init`: one reader per root at a time, so managers
- * never split a shim's lines between them. `load` never reads it (the starter may still be). While nobody reads
- * it, the shim's log writes fail with EPIPE and are dropped; the shim and its container go on.
+ * The shim's `<bundle>/log` FIFO (its own log lines, drained into `shim.log`) is read by the manager that started
+ * it (the shim opens it blocking, so a reader must exist) and by the events-socket owner that reattaches it at
+ * `init` (the one long-lived reader a root has, typically after the starter, a CLI call, is gone); managers that
+ * merely `load` a container never read it, so they never split its lines between them. While nobody reads it, the
+ * shim's log writes fail at once with EPIPE and are dropped; the shim and its container go on.
  *
  * Events the shims forward arrive typed on this emitter (`manager.on('exit', …)`, every one on `'event'`) and
  * through {@link ShimManager.events}. `close()` leaves every container running.
@@ -184,7 +185,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    * `timestamp` (the same events reach `on('exit')` then). Execs' exits and other event types never come.
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TaskEvent> {
-    if (!this.#watchExits && this.#server === undefined) {
+    if (!this.#watchExits) {
       this.#watchExits = true;
       for (const container of this.#containers.values()) this.#watchExit(container);
     }
@@ -203,10 +204,10 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
 
   /**
    * Starts a shim for the bundle and creates the container in it (not yet started: call `start()` on the
-   * result). The starting manager reads the shim's `log` FIFO (the shim opens it blocking, so a reader must exist)
-   * until it closes. `bundle` is an absolute directory named `id` holding `config.json` (with `root.path` set, or a ready
+   * result). `bundle` is an absolute directory named `id` holding `config.json` (with `root.path` set, or a ready
    * `rootfs/`). Stdio FIFOs and the record go to `<stateDir>/containers/<id>/`; the `log` FIFO goes into the
-   * bundle (the shim's fixed place), drained into `<stateDir>/containers/<id>/shim.log`.
+   * bundle (the shim's fixed place), drained by this manager into `<stateDir>/containers/<id>/shim.log` until it
+   * closes (the shim opens the FIFO blocking, so a reader must exist).
    *
    * Runs under the container's lock (`<stateDir>/locks/shim-<id>.lock`): of managers that start one id at once,
    * one wins and the others fail with ERR_ALREADY_EXISTS once it has its record.
@@ -297,7 +298,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
 
   // Without the events socket, a container's exit is learned through its Wait (see `events()`).
   #watchExit(container: ShimContainer): void {
-    if (!this.#watchExits || this.#watched.has(container)) return;
+    if (!this.#watchExits || this.#server !== undefined || this.#watched.has(container)) return;
     this.#watched.add(container);
     container.wait().then(
       async (exit) => {
