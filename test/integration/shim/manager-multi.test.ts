@@ -170,8 +170,8 @@ describe('ShimManager: several managers on one root, in several processes', func
     );
     expect(await b.call('remove', { id: 'victim', force: true })).to.deep.equal({ code: 137 });
     expect(await pending, 'the pending wait ends').to.be.oneOf([137, 'ERR_NOT_FOUND']);
-    for (const call of [victim.status(), victim.kill('SIGTERM'), victim.pids()]) {
-      expect((await codedRejection(call)).code).to.equal('ERR_NOT_FOUND');
+    for (const call of [() => victim.status(), () => victim.kill('SIGTERM'), () => victim.pids()]) {
+      expect((await codedRejection(call())).code).to.equal('ERR_NOT_FOUND');
     }
     expect(here.get('victim'), 'forgotten').to.equal(undefined);
     expect(await here.load('victim')).to.equal(undefined);
