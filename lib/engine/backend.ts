@@ -67,8 +67,17 @@ export interface EngineBackend {
   readonly recovery: BackendRecovery;
   /** Creates the task (created, not started: call `start()` on it). On failure nothing of it is left. */
   createTask(request: CreateTaskRequest): Promise<Task>;
-  /** The task `id` this backend holds (created or reattached, not removed), or undefined. */
+  /**
+   * The task `id` this backend holds (created or reattached, not removed), or undefined. The Engine takes
+   * undefined for a record that says running to mean the task is gone; so a backend shared by several processes
+   * must also find a task another process created after it opened (reattaching it on demand).
+   */
   loadTask(id: string, options?: TaskCallOptions): Promise<Task | undefined>;
+  /**
+   * Where the task of container `id` with `stdout: 'log'` writes its log (JSON lines as `readContainerLog` reads
+   * them, rotated to `<path>.1`), kept after the task is removed and appended to by its next task.
+   */
+  logPath(id: string): string;
   /** Every task this backend holds. */
   tasks(options?: TaskCallOptions): Promise<Task[]>;
   /** Events of this backend's tasks from now on; ends quietly when `signal` aborts or the backend closes. */

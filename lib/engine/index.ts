@@ -1,5 +1,5 @@
 /**
- * The Engine's parts: create options in docker's terms, the OCI spec a container runs with, the backends that run
+ * The Engine (`Engine.open`) and its parts: create options in docker's terms, the OCI spec a container runs with, the backends that run
  * tasks (`EngineBackend`, daemonless `ShimBackend`), the image side (`ImageService`, container rootfs snapshots,
  * bundles), and the state kept under a root by any number of processes at once (container records and names, the
  * events log, the reader of containers' logs).
@@ -86,4 +86,33 @@ export {
   type ReadEventsOptions,
 } from './events-log.js';
 export { readContainerLog, type ReadLogOptions } from './log-reader.js';
+export { Engine, type EngineEventsOptions } from './engine.js';
+export type {
+  ContainerHandle,
+  ContainerInspect,
+  ContainerStats,
+  ContainerSummary,
+  EngineCreateOptions,
+  EngineEvents,
+  EngineLogsOptions,
+  EngineOptions,
+  ExecOptions,
+  ExecResult,
+  ExecStream,
+  ExecStreamOptions,
+  InspectMount,
+  ListFilters,
+  ListOptions,
+  PortBinding,
+  RemoveOptions,
+  RunOptions,
+  RunResult,
+  StopOptions,
+  TopProcess,
+  TopResult,
+  UpdateResources,
+  WaitCondition,
+  WaitOptions,
+} from './engine-types.js';
+export type { RecoveryReport } from './recovery.js';
 export type { LogEntry, LogStream } from './log-lines.js';
