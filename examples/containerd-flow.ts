@@ -8,13 +8,16 @@
 // from $CONTAINERD_ADDRESS (default /run/containerd/containerd.sock) and the namespace from $CONTAINERD_NAMESPACE
 // (default `default`), as with ctr. Afterwards `ctr images ls` lists the image and `ctr run` runs it.
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { text as readText } from 'node:stream/consumers';
 import { ContainerdClient } from 'containerkit/containerd';
 import { containerdPull } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 
 const step = (who: string, what: string): void => console.log(`\n\x1b[1m[${who}]\x1b[0m ${what}`);
-const detail = (text: string): void => console.log(`    ${text}`);
+const detail = (line: string): void => console.log(`    ${line}`);
+const text = async (stream: Readable | undefined): Promise<string> => (stream === undefined ? '' : readText(stream));
 
 async function main(): Promise<number> {
   const [image, ...args] = process.argv.slice(2);
@@ -41,15 +44,17 @@ async function main(): Promise<number> {
     detail(`container ${id} on snapshot ${id} (parent ${pulled.chainId?.slice(0, 19)}…)`);
 
     step('docker start', 'containerd starts containerd-shim-runc-v2, which runs runc create; stdio over FIFOs');
-    const task = await container.newTask();
+    const task = await container.newTask({ stdio: { stdout: 'pipe', stderr: 'pipe' } });
     detail(`task pid ${task.pid}`);
+    // Read from the start: a process that fills a FIFO nobody reads blocks.
+    const output = Promise.all([text(task.stdout), text(task.stderr)]);
     const exited = task.wait();
     await task.start();
     const exit = await exited;
-    const { stdout, stderr } = await task.io!.collect();
+    const [stdout, stderr] = await output;
     for (const line of stdout.split('\n').filter(Boolean)) detail(`stdout: ${line}`);
     for (const line of stderr.split('\n').filter(Boolean)) detail(`stderr: ${line}`);
-    detail(`exit code ${exit.exitStatus}`);
+    detail(`exit code ${exit.code}`);
 
     step('docker rm', 'task (the shim exits), container record and its snapshot deleted');
     await task.delete();

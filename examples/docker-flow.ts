@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { familiarString, normalizeReference } from 'containerkit';
+import { familiarString, normalizeReference } from 'containerkit/oci';
 import { buildImage, ImageStore } from 'containerkit/images';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';

@@ -13,7 +13,7 @@ import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Spec } from 'containerkit';
+import type { Spec } from 'containerkit/oci';
 import { OCIRuntime, RuncError } from 'containerkit/runtime';
 
 const BUSYBOX = '/bin/busybox';

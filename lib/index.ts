@@ -1,18 +1,37 @@
 /**
- * containerkit: build your own container engine in Node.js. Each component is also importable on its own
- * (`containerkit/oci`, `containerkit/util`, …); this root re-exports them all.
+ * containerkit: build your own container engine in Node.js. The root is the Engine-level API: `Engine`, the types
+ * its methods take and return, the registry client it pulls with, and the errors it throws. Each part is importable
+ * on its own with its classes, options and errors (`containerkit/oci`, `/registry`, `/images`, `/unpack`,
+ * `/runtime`, `/shim`, `/containerd`, `/engine`, `/util`, `/errors`).
  * @packageDocumentation
  */
-export * from './errors/index.js';
-export * from './util/index.js';
-export * from './oci/index.js';
-export * from './runtime/index.js';
-export * from './registry/index.js';
-export * from './content/index.js';
-export * from './images/index.js';
-export * from './unpack/index.js';
-export * from './shim/index.js';
-export * from './containerd/index.js';
+export {
+  AlreadyExistsError,
+  ConflictError,
+  ContainerkitError,
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  isAbortError,
+  isErrorCode,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+  type ErrorCategory,
+  type ErrorCode,
+} from './errors/index.js';
+export { RegistryClient, RegistryError, type RegistryClientOptions } from './registry/index.js';
+export type { Descriptor, Digest, ImageConfig, Platform } from './oci/index.js';
+export type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, NamedImage, PullProgress } from './images/index.js';
+export type { Snapshotter } from './unpack/index.js';
+export type {
+  ContainerMount,
+  ContainerResources,
+  ImageRemoval,
+  InspectedImage,
+  RunnableImage,
+  SnapshotterChoice,
+} from './engine/index.js';
 export {
   Engine,
   type ContainerHandle,

@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { ContainerdClient, createTaskIO, resolveImage, type ContainerdContainer, type ContainerdTask } from '../../lib/containerd/index.js';
 import { generateSpec, withImageConfig } from '../../lib/runtime/index.js';
 import { runTool } from '../../lib/util/exec.js';
@@ -44,7 +45,7 @@ export function createContainerdRunScenario(): Scenario {
   async function ckRun(name: string, signal: AbortSignal): Promise<string> {
     const c = client!;
     // The FIFOs (one mkfifo process, where ctr makes them with mkfifo(2)) are made while the container is created.
-    const io = createTaskIO(name, { stdin: true, signal });
+    const io = createTaskIO(name, { stdio: { stdin: true, stdout: 'pipe', stderr: 'pipe' }, signal });
     io.catch(() => undefined); // awaited below
     let task: ContainerdTask;
     let container: ContainerdContainer;
@@ -53,23 +54,23 @@ export function createContainerdRunScenario(): Scenario {
       const spec = await generateSpec([withImageConfig(image.config, { args: ['/bin/true'] })], { id: name, namespace: NAMESPACE });
       // The image was just resolved: its chain ID is the snapshot's parent (createContainer would resolve it again).
       container = await c.createContainer(name, { spec, image: IMAGE, snapshot: { parent: image.chainId }, signal });
-      task = await container.newTask({ stdio: await io, signal });
+      task = await container.newTask({ io: await io, signal });
     } catch (err) {
       await io.then((made) => made.close(), () => undefined); // no FIFO dir left behind a failed run
       throw err;
     }
     // Read the output from the start, as ctr's copy goroutines do.
-    const output = task.io!.collect();
+    const output = Promise.all([buffer(task.stdout!), buffer(task.stderr!)]);
     const exited = task.wait({ signal });
     await task.start({ signal });
     // ctr copies its own stdin (at EOF here) into the stdin FIFO and closes it.
-    (await task.io!.openStdin({ signal })).end();
+    task.stdin!.end();
     const exit = await exited;
     // ctr waits for the output copies to drain before deleting the task.
     await output;
     await task.delete({ signal });
     await container.delete({ signal });
-    return `exit ${exit.exitStatus}`;
+    return `exit ${exit.code}`;
   }
 
   return {

@@ -8,7 +8,8 @@ import { isNotFound } from './errors.js';
 import { resolveImage } from './image-rootfs.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { Platform } from '../oci/platform.js';
-import { ContainerdTask, openProcessIO, type ProcessIOOptions } from './task.js';
+import type { StdioOptions } from '../oci/task.js';
+import { ContainerdTask, openProcessIO, type ContainerdStdioOptions } from './task.js';
 
 /** Options of {@link createContainer} (`ContainerdClient.createContainer`). */
 export interface CreateContainerOptions extends ContainerdCallOptions {
@@ -32,9 +33,12 @@ export interface CreateContainerOptions extends ContainerdCallOptions {
 }
 
 /** Options of {@link ContainerdContainer.newTask}. */
-export interface NewTaskOptions extends ProcessIOOptions {
-  /** The spec's process has a terminal; then stdout carries it and there is no stderr. Default: the spec's `process.terminal`. */
-  terminal?: boolean;
+export interface NewTaskOptions extends ContainerdStdioOptions, ContainerdCallOptions {
+  /**
+   * The task's stdio. Default `{ stdout: 'pipe' }` (stderr the same, no stdin); `terminal` defaults to the spec's
+   * `process.terminal` (with one, stdout carries it and there is no stderr).
+   */
+  stdio?: StdioOptions;
   /** Runtime-specific task options (e.g. runc options as an Any). */
   runtimeOptions?: AnyValue;
 }
@@ -81,31 +85,33 @@ export class ContainerdContainer {
 
   /**
    * Creates the container's task (runc create through a new shim), with its rootfs mounted from the container's
-   * snapshot and stdio as `options.stdio` says (FIFOs by default, read on `task.io`). Start it with `start()`.
-   * @throws ERR_CONTAINERD_ALREADY_EXISTS when the container has a task; ERR_CONTAINERD_NOT_FOUND; the runtime's
-   *   errors (as ERR_CONTAINERD_*). The stdio made for it is closed when creation fails.
+   * snapshot and stdio as `options.stdio` says (`'pipe'` FIFOs by default, read on `task.stdout`/`task.stderr`).
+   * Start it with `start()`.
+   * @throws ERR_INVALID_ARGUMENT for bad stdio (`'log'` without `logUri`); ERR_CONTAINERD_ALREADY_EXISTS when the
+   *   container has a task; ERR_CONTAINERD_NOT_FOUND; the runtime's errors (as ERR_CONTAINERD_*). The stdio made for
+   *   it is closed when creation fails.
    */
   async newTask(options: NewTaskOptions = {}): Promise<ContainerdTask> {
-    const { signal, runtimeOptions } = options;
+    const { signal, runtimeOptions, stdio, io: given, fifoDir, logUri, ...call } = options;
     const record = this.#record;
+    const terminal = stdio?.terminal ?? record.spec?.process?.terminal ?? false;
     // The stdio FIFOs are made while containerd answers for the mounts.
-    const opening = openProcessIO(this.id, options);
+    const opening = openProcessIO(this.id, { ...stdio, terminal }, { io: given, fifoDir, logUri, signal });
     opening.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     let rootfs = this.#rootfs;
     this.#rootfs = undefined;
     try {
       rootfs ??= record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
     } catch (err) {
-      await opening.then((o) => o.io?.close(), () => undefined);
+      await opening.then((io) => io.close(), () => undefined);
       throw err;
     }
-    const terminal = options.terminal ?? record.spec?.process?.terminal ?? false;
-    const { paths, io } = await opening;
+    const io = await opening;
     try {
-      const { pid } = await this.client.tasks.create(this.id, { rootfs, stdio: paths, terminal, signal, ...(runtimeOptions ? { options: runtimeOptions } : {}) });
+      const { pid } = await this.client.tasks.create(this.id, { ...call, rootfs, stdio: io.paths, terminal: io.terminal, signal, ...(runtimeOptions ? { options: runtimeOptions } : {}) });
       return new ContainerdTask(this.client.tasks, this.id, io, pid);
     } catch (err) {
-      await io?.close();
+      await io.close();
       throw err;
     }
   }

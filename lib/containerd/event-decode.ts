@@ -6,61 +6,59 @@ import * as pbNamespace from '../gen/containerd/events/namespace.js';
 import * as pbSnapshot from '../gen/containerd/events/snapshot.js';
 import * as pbTask from '../gen/containerd/events/task.js';
 import { toAny, toDate, toMount, type AnyValue } from './convert.js';
-import type { ContainerdEventPayloads, ContainerdEventType, DecodedEvent, TaskEventIO } from './event-types.js';
+import type { ContainerdEventPayloads, ContainerdEventType, DecodedEvent } from './event-types.js';
 
 // Every converter copies field by field, so a field added to a generated message never leaks out unnoticed.
 
-function taskIO(m: pbTask.TaskIO): TaskEventIO {
-  return { stdin: m.stdin, stdout: m.stdout, stderr: m.stderr, terminal: m.terminal };
-}
+// exit and delete name the process by `id`, which is the container id (or '') for the init process.
+const execOf = (containerId: string, id: string): string | undefined => (id === '' || id === containerId ? undefined : id);
 
-/** A Date field that is left out when unset (rather than present as undefined), so payloads compare cleanly. */
-function dateField<K extends string>(key: K, ts: Parameters<typeof toDate>[0]): { [P in K]?: Date } {
-  const date = toDate(ts);
-  return (date === undefined ? {} : { [key]: date }) as { [P in K]?: Date };
-}
-
-/** Decodes the bytes of each known event and converts the generated message into its domain form. */
-const DECODERS: { [T in ContainerdEventType]: (bytes: Uint8Array) => ContainerdEventPayloads[T] } = {
+// A Map, not an object: the key comes from the peer's type URL, and `constructor` or `__proto__` must find nothing.
+const DECODERS = new Map<string, (bytes: Uint8Array) => DecodedEvent>(Object.entries({
   'containerd.events.TaskCreate': (b) => {
     const m = pbTask.TaskCreate.decode(b);
+    const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
     return {
+      type: 'create',
       containerId: m.containerId,
       bundle: m.bundle,
-      rootfs: m.rootfs.map(toMount),
-      ...(m.io !== undefined ? { io: taskIO(m.io) } : {}),
-      checkpoint: m.checkpoint,
       pid: m.pid,
+      rootfs: m.rootfs.map(toMount),
+      io: { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal: io.terminal },
+      checkpoint: m.checkpoint,
     };
   },
   'containerd.events.TaskStart': (b) => {
     const m = pbTask.TaskStart.decode(b);
-    return { containerId: m.containerId, pid: m.pid };
+    return { type: 'start', containerId: m.containerId, pid: m.pid };
   },
   'containerd.events.TaskDelete': (b) => {
     const m = pbTask.TaskDelete.decode(b);
-    return { containerId: m.containerId, pid: m.pid, exitStatus: m.exitStatus, ...dateField('exitedAt', m.exitedAt), id: m.id };
+    return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
   },
-  'containerd.events.TaskIO': (b) => taskIO(pbTask.TaskIO.decode(b)),
   'containerd.events.TaskExit': (b) => {
     const m = pbTask.TaskExit.decode(b);
-    return { containerId: m.containerId, id: m.id, pid: m.pid, exitStatus: m.exitStatus, ...dateField('exitedAt', m.exitedAt) };
+    return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
   },
-  'containerd.events.TaskOOM': (b) => ({ containerId: pbTask.TaskOOM.decode(b).containerId }),
+  'containerd.events.TaskOOM': (b) => ({ type: 'oom', containerId: pbTask.TaskOOM.decode(b).containerId }),
   'containerd.events.TaskExecAdded': (b) => {
     const m = pbTask.TaskExecAdded.decode(b);
-    return { containerId: m.containerId, execId: m.execId };
+    return { type: 'exec-added', containerId: m.containerId, execId: m.execId };
   },
   'containerd.events.TaskExecStarted': (b) => {
     const m = pbTask.TaskExecStarted.decode(b);
-    return { containerId: m.containerId, execId: m.execId, pid: m.pid };
+    return { type: 'exec-started', containerId: m.containerId, execId: m.execId, pid: m.pid };
   },
-  'containerd.events.TaskPaused': (b) => ({ containerId: pbTask.TaskPaused.decode(b).containerId }),
-  'containerd.events.TaskResumed': (b) => ({ containerId: pbTask.TaskResumed.decode(b).containerId }),
+  'containerd.events.TaskPaused': (b) => ({ type: 'paused', containerId: pbTask.TaskPaused.decode(b).containerId }),
+  'containerd.events.TaskResumed': (b) => ({ type: 'resumed', containerId: pbTask.TaskResumed.decode(b).containerId }),
   'containerd.events.TaskCheckpointed': (b) => {
     const m = pbTask.TaskCheckpointed.decode(b);
-    return { containerId: m.containerId, checkpoint: m.checkpoint };
+    return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
   },
+} satisfies Record<string, (bytes: Uint8Array) => DecodedEvent>));
+
+// Non-task events keep containerd's own shapes, as `{ type: <message name>, payload }`.
+const RESOURCE_DECODERS: { [T in ContainerdEventType]: (bytes: Uint8Array) => ContainerdEventPayloads[T] } = {
   'containerd.events.ContainerCreate': (b) => {
     const m = pbContainer.ContainerCreate.decode(b);
     const r = m.runtime;
@@ -109,24 +107,26 @@ const DECODERS: { [T in ContainerdEventType]: (bytes: Uint8Array) => ContainerdE
   },
 };
 
-function isKnown(name: string): name is ContainerdEventType {
-  return Object.hasOwn(DECODERS, name);
+for (const [name, decode] of Object.entries(RESOURCE_DECODERS)) {
+  DECODERS.set(name, (b) => ({ type: name, payload: decode(b) }) as DecodedEvent);
 }
 
 /**
- * Decodes an event payload by its type URL (`containerd.events.TaskExit`, or any `<prefix>/containerd.events.X`)
- * into its domain form (see {@link ContainerdEventPayloads}). Returns `{ type: 'unknown', payload: undefined }` for
- * a missing payload or a type containerkit has no message for.
+ * Decodes an event payload by its type URL (`containerd.events.TaskExit`, or any `<prefix>/containerd.events.X`):
+ * task events into the shared `TaskEvent` form (`exit`, `delete`, … with `code`, `exitedAt`, and no `execId` for the
+ * init process), the others into containerd's (see {@link ContainerdEventPayloads}). A missing payload or a type
+ * containerkit has no message for gives `{ type: 'unknown', typeUrl, value }`.
  *
  * @throws ERR_CONTAINERD_INTERNAL when the bytes do not decode as the named message.
  */
 export function decodeEvent(raw: AnyValue | undefined): DecodedEvent {
-  if (raw === undefined) return { type: 'unknown', payload: undefined };
-  const name = raw.typeUrl.slice(raw.typeUrl.lastIndexOf('/') + 1);
-  if (!isKnown(name)) return { type: 'unknown', payload: undefined };
+  const typeUrl = raw?.typeUrl ?? '';
+  const value = raw?.value ?? new Uint8Array(0);
+  const decode = DECODERS.get(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
+  if (decode === undefined) return { type: 'unknown', typeUrl, value };
   try {
-    return { type: name, payload: DECODERS[name](raw.value) } as DecodedEvent;
+    return decode(value);
   } catch (err) {
-    throw newError('ERR_CONTAINERD_INTERNAL', `cannot decode event payload of type ${raw.typeUrl}`, { cause: err });
+    throw newError('ERR_CONTAINERD_INTERNAL', `cannot decode event payload of type ${typeUrl}`, { cause: err });
   }
 }

@@ -1,86 +1,9 @@
-import type { Mount } from '../oci/mount.js';
+import type { TaskEvent, TaskEventBase } from '../oci/task.js';
 import type { AnyValue } from './convert.js';
 
-// Hand-written mirrors of containerd's event messages (package containerd.events), field for field, with
-// Timestamps as Dates, Anys as AnyValue and wire mounts as OCI mounts. No field is an int64, so nothing is
-// narrowed. A string field containerd leaves unset arrives as ''.
-
-import type { TaskEventIO } from '../oci/task.js';
-
-export type { TaskEventIO };
-
-/** `/tasks/create`: a task was created. */
-export interface TaskCreateEvent {
-  containerId: string;
-  bundle: string;
-  rootfs: Mount[];
-  /** Absent when the sender left it out. */
-  io?: TaskEventIO;
-  checkpoint: string;
-  pid: number;
-}
-
-/** `/tasks/start`: a task's init process started. */
-export interface TaskStartEvent {
-  containerId: string;
-  pid: number;
-}
-
-/** `/tasks/delete`: a task (or exec) was deleted. */
-export interface TaskDeleteEvent {
-  containerId: string;
-  pid: number;
-  exitStatus: number;
-  /** Absent when unset (or Go's zero time). */
-  exitedAt?: Date;
-  /** The exec id, or the container id for the init process. */
-  id: string;
-}
-
-/** `/tasks/exit`: a task's process exited. */
-export interface TaskExitEvent {
-  containerId: string;
-  /** The exec id, or the container id for the init process. */
-  id: string;
-  pid: number;
-  exitStatus: number;
-  /** Absent when unset (or Go's zero time). */
-  exitedAt?: Date;
-}
-
-/** `/tasks/oom`: a task hit its memory limit. */
-export interface TaskOOMEvent {
-  containerId: string;
-}
-
-/** `/tasks/exec-added`: an exec process was added to a task. */
-export interface TaskExecAddedEvent {
-  containerId: string;
-  execId: string;
-}
-
-/** `/tasks/exec-started`: an exec process started. */
-export interface TaskExecStartedEvent {
-  containerId: string;
-  execId: string;
-  pid: number;
-}
-
-/** `/tasks/paused`: a task was paused. */
-export interface TaskPausedEvent {
-  containerId: string;
-}
-
-/** `/tasks/resumed`: a task was resumed. */
-export interface TaskResumedEvent {
-  containerId: string;
-}
-
-/** `/tasks/checkpointed`: a task was checkpointed. */
-export interface TaskCheckpointedEvent {
-  containerId: string;
-  checkpoint: string;
-}
+// Hand-written mirrors of containerd's non-task event messages (package containerd.events), field for field, with
+// Anys as AnyValue. No field is an int64, so nothing is narrowed. A string field containerd leaves unset arrives as ''.
+// Task events are not mirrored here: they are the shared `TaskEvent` of lib/oci, as a shim's are.
 
 /** The runtime of a created container. */
 export interface ContainerEventRuntime {
@@ -170,19 +93,8 @@ export interface SnapshotRemoveEvent {
   snapshotter: string;
 }
 
-/** The decoded payload of each event type containerd publishes, by message name. */
+/** The decoded payload of each non-task event type containerd publishes, by message name. */
 export interface ContainerdEventPayloads {
-  'containerd.events.TaskCreate': TaskCreateEvent;
-  'containerd.events.TaskStart': TaskStartEvent;
-  'containerd.events.TaskDelete': TaskDeleteEvent;
-  'containerd.events.TaskIO': TaskEventIO;
-  'containerd.events.TaskExit': TaskExitEvent;
-  'containerd.events.TaskOOM': TaskOOMEvent;
-  'containerd.events.TaskExecAdded': TaskExecAddedEvent;
-  'containerd.events.TaskExecStarted': TaskExecStartedEvent;
-  'containerd.events.TaskPaused': TaskPausedEvent;
-  'containerd.events.TaskResumed': TaskResumedEvent;
-  'containerd.events.TaskCheckpointed': TaskCheckpointedEvent;
   'containerd.events.ContainerCreate': ContainerCreateEvent;
   'containerd.events.ContainerUpdate': ContainerUpdateEvent;
   'containerd.events.ContainerDelete': ContainerDeleteEvent;
@@ -198,24 +110,19 @@ export interface ContainerdEventPayloads {
   'containerd.events.SnapshotRemove': SnapshotRemoveEvent;
 }
 
-/** The message name of a known event type. */
+/** The message name of a known non-task event type. */
 export type ContainerdEventType = keyof ContainerdEventPayloads;
 
-/** One event: routing data plus the payload decoded by its type URL (`type`, `payload`) when the type is known. */
-export type ContainerdEvent =
-  | {
-      [T in ContainerdEventType]: {
-        topic: string;
-        namespace: string;
-        timestamp?: Date;
-        type: T;
-        payload: ContainerdEventPayloads[T];
-        raw: AnyValue;
-      };
-    }[ContainerdEventType]
-  | { topic: string; namespace: string; timestamp?: Date; type: 'unknown'; payload: undefined; raw?: AnyValue };
+/** An event about containerd's own records (containers, images, namespaces, content, snapshots), with its payload. */
+export type ContainerdResourceEvent = {
+  [T in ContainerdEventType]: TaskEventBase & { type: T; payload: ContainerdEventPayloads[T] };
+}[ContainerdEventType];
 
-/** What `decodeEvent` returns: a known type with its payload, or `unknown` without one. */
-export type DecodedEvent =
-  | { [T in ContainerdEventType]: { type: T; payload: ContainerdEventPayloads[T] } }[ContainerdEventType]
-  | { type: 'unknown'; payload: undefined };
+/**
+ * One event of containerd's bus: a task event in the shared vocabulary ({@link TaskEvent}: `exit`, `delete`, …), or
+ * a resource event in containerd's own. A payload type containerkit does not know comes as TaskEvent's `'unknown'`.
+ */
+export type ContainerdEvent = TaskEvent | ContainerdResourceEvent;
+
+/** What `decodeEvent` returns: an event without its routing fields (topic, namespace, timestamp). */
+export type DecodedEvent = ContainerdEvent extends infer E ? (E extends TaskEventBase ? Omit<E, keyof TaskEventBase> : never) : never;

@@ -11,17 +11,17 @@ export class EventsService {
 
   /**
    * The events matching any of `filters` (e.g. `topic=="/tasks/exit"`, `namespace==default`, `topic~="/tasks/"`;
-   * all events of every namespace when empty), as they happen. Endless: it ends when `options.signal` aborts (or
-   * the consumer breaks out). Throws ERR_CONTAINERD_* when containerd fails the stream.
+   * all events of every namespace when empty), as they happen: task events as the shared `TaskEvent`, the others in
+   * containerd's own types (see {@link ContainerdEvent}). Endless: it ends quietly (no error) when `options.signal`
+   * aborts, already aborted included, or when the consumer breaks out. Throws ERR_CONTAINERD_* when containerd fails
+   * the stream, and a `TimeoutError` when `timeoutMs`/`deadline` ends it.
    */
   async *subscribe(filters: string[] = [], options: ContainerdCallOptions = {}): AsyncGenerator<ContainerdEvent, void, undefined> {
     const { signal } = options;
     if (signal?.aborted) return;
     try {
       for await (const envelope of this.rpc.events.subscribe({ filters }, options)) {
-        const raw = toAny(envelope.event);
-        const { type, payload } = decodeEvent(raw);
-        yield { topic: envelope.topic, namespace: envelope.namespace, timestamp: toDate(envelope.timestamp), type, payload, raw } as ContainerdEvent;
+        yield { topic: envelope.topic, namespace: envelope.namespace, timestamp: toDate(envelope.timestamp), ...decodeEvent(toAny(envelope.event)) } as ContainerdEvent;
       }
     } catch (err) {
       if (signal?.aborted) return;

@@ -24,12 +24,13 @@ export {
 export { DiffService, type ContainerdDiffOptions } from './diff.js';
 export { LEASE_EXPIRE_LABEL, LeasesService, type CreateLeaseOptions, type LeaseRecord, type LeaseResource } from './leases.js';
 export {
+  LINUX_RESOURCES_TYPE_URL,
   TasksService,
   type ContainerdCreateTaskOptions,
-  type ContainerdExitStatus,
+  type ContainerdKillOptions,
   type ContainerdProcessCallOptions,
   type ContainerdProcessState,
-  type ContainerdProcessStatus,
+  type ContainerdUpdateTaskOptions,
 } from './tasks.js';
 export {
   ContainerdContainer,
@@ -38,9 +39,19 @@ export {
   type DeleteContainerOptions,
   type NewTaskOptions,
 } from './container.js';
-export { ContainerdProcess, ContainerdTask, type DeleteTaskOptions, type ProcessIOOptions, type ProcessStdio } from './task.js';
+export { ContainerdProcess, type ContainerdKillProcessOptions } from './process.js';
+export { ContainerdTask, type ContainerdExecOptions, type ContainerdStdioOptions, type DeleteTaskOptions } from './task.js';
 export { resolveImage, type ResolvedImage, type ResolveImageOptions } from './image-rootfs.js';
-export { createTaskIO, DEFAULT_FIFO_DIR, type StdioPaths, type TaskIO, type TaskIOOptions } from './task-io.js';
+export {
+  createTaskIO,
+  DEFAULT_FIFO_DIR,
+  planTaskIO,
+  type OutputPlan,
+  type StdioPaths,
+  type TaskIO,
+  type TaskIOOptions,
+  type TaskIOPlan,
+} from './task-io.js';
 export { EventsService } from './events.js';
 export { decodeEvent } from './event-decode.js';
 export type {
@@ -49,6 +60,7 @@ export type {
   ContainerdEvent,
   ContainerdEventPayloads,
   ContainerdEventType,
+  ContainerdResourceEvent,
   ContainerEventRuntime,
   ContainerUpdateEvent,
   ContentDeleteEvent,
@@ -62,16 +74,5 @@ export type {
   SnapshotCommitEvent,
   SnapshotPrepareEvent,
   SnapshotRemoveEvent,
-  TaskCheckpointedEvent,
-  TaskCreateEvent,
-  TaskDeleteEvent,
-  TaskEventIO,
-  TaskExecAddedEvent,
-  TaskExecStartedEvent,
-  TaskExitEvent,
-  TaskOOMEvent,
-  TaskPausedEvent,
-  TaskResumedEvent,
-  TaskStartEvent,
 } from './event-types.js';
 export { GC_REF_CONTENT, gcChildLabels } from './gc-labels.js';

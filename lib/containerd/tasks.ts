@@ -1,7 +1,10 @@
 import { newError } from '../errors/index.js';
 import type { Mount } from '../oci/mount.js';
-import type { SpecProcess } from '../oci/runtime-spec.js';
-import { Status, type ProcessInfo as PbProcessInfo } from '../gen/containerd/types/task/task.js';
+import type { LinuxResources, SpecProcess } from '../oci/runtime-spec.js';
+import type { ExitStatus, ProcessInfo, ProcessState, ProcessStatus } from '../oci/task.js';
+import { signalNumber } from '../util/signal-number.js';
+import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
+import { Status } from '../gen/containerd/types/task/task.js';
 import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
 import { fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
 import { commandError, isNotFound } from './errors.js';
@@ -9,10 +12,10 @@ import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
 import type { StdioPaths } from './task-io.js';
 
-/** A process's state. */
-export type ContainerdProcessStatus = 'unknown' | 'created' | 'running' | 'stopped' | 'paused' | 'pausing';
+/** The type URL containerd (and the runc shim) read a task's new resources under, as JSON. */
+export const LINUX_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 
-const STATUS: Record<number, ContainerdProcessStatus> = {
+const STATUS: Record<number, ProcessStatus> = {
   [Status.CREATED]: 'created',
   [Status.RUNNING]: 'running',
   [Status.STOPPED]: 'stopped',
@@ -20,23 +23,10 @@ const STATUS: Record<number, ContainerdProcessStatus> = {
   [Status.PAUSING]: 'pausing',
 };
 
-/** A task's (or exec's) process as containerd reports it. */
-export interface ContainerdProcessState {
-  containerId: string;
-  /** The exec id; '' for the init process. */
-  execId: string;
-  pid: number;
-  status: ContainerdProcessStatus;
+/** A task's (or exec's) process as containerd reports it: the shared {@link ProcessState} plus its stdio paths. */
+export interface ContainerdProcessState extends ProcessState {
+  /** The FIFO paths or URIs the process was created with ('' for none). */
   stdio: StdioPaths;
-  terminal: boolean;
-  exitStatus: number;
-  exitedAt?: Date;
-}
-
-/** How a process ended. */
-export interface ContainerdExitStatus {
-  exitStatus: number;
-  exitedAt?: Date;
 }
 
 /** Options of {@link TasksService.create}. */
@@ -53,22 +43,37 @@ export interface ContainerdCreateTaskOptions extends ContainerdCallOptions {
 
 /** Options of calls on one process of a task. */
 export interface ContainerdProcessCallOptions extends ContainerdCallOptions {
-  /** The exec id; default '' (the init process). */
-  execId?: string;
+  /** The exec id; default: the init process ('' or undefined). */
+  execId?: string | undefined;
 }
+
+/** Options of {@link TasksService.kill}. */
+export interface ContainerdKillOptions extends ContainerdProcessCallOptions {
+  /** Every process of the task, not only the one named. Default false. */
+  all?: boolean;
+}
+
+/** Options of {@link TasksService.update}. */
+export interface ContainerdUpdateTaskOptions extends ContainerdCallOptions {
+  /** Annotations to set on the task (containerd-specific; the runtime sees them). */
+  annotations?: Record<string, string>;
+}
+
+/** An exit as the wire has it (Go's zero time as undefined). */
+const exitOf = (code: number, exitedAt: Parameters<typeof toDate>[0]): ExitStatus => ({ code, exitedAt: toDate(exitedAt) });
 
 // containerd fills the message's `id` with the process's own id (the container id for a task's init process) and
 // leaves `container_id` empty: the caller says which container and exec it asked about.
 function toProcess(p: PbProcess | undefined, containerId: string, execId: string): ContainerdProcessState {
+  const status = STATUS[p?.status ?? 0] ?? 'unknown';
   return {
-    containerId: p?.containerId || containerId,
-    execId,
+    id: p?.containerId || containerId,
+    execId: execId === '' ? undefined : execId,
     pid: p?.pid ?? 0,
-    status: STATUS[p?.status ?? 0] ?? 'unknown',
+    status,
     stdio: { stdin: p?.stdin ?? '', stdout: p?.stdout ?? '', stderr: p?.stderr ?? '' },
     terminal: p?.terminal ?? false,
-    exitStatus: p?.exitStatus ?? 0,
-    exitedAt: toDate(p?.exitedAt),
+    exit: status === 'stopped' ? exitOf(p?.exitStatus ?? 0, p?.exitedAt) : undefined,
   };
 }
 
@@ -118,16 +123,19 @@ export class TasksService {
   }
 
   /** Resolves when the process exits. Call it before `start` to never miss a fast exit. */
-  async wait(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<ContainerdExitStatus> {
+  async wait(containerId: string, options: ContainerdProcessCallOptions = {}): Promise<ExitStatus> {
     const { execId = '', ...call } = options;
     const r = await this.rpc.tasks.wait({ containerId, execId }, call);
-    return { exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+    return exitOf(r.exitStatus, r.exitedAt);
   }
 
-  /** Sends `signal` (a number, default 15 SIGTERM) to the process, or with `all` to every process of the task. */
-  async kill(containerId: string, signal = 15, options: ContainerdProcessCallOptions & { all?: boolean } = {}): Promise<void> {
+  /**
+   * Sends `signal` (a name or number, default SIGTERM) to the process, or with `all` to every process of the task.
+   * @throws ERR_INVALID_ARGUMENT for an unknown signal.
+   */
+  async kill(containerId: string, signal: number | NodeJS.Signals = 'SIGTERM', options: ContainerdKillOptions = {}): Promise<void> {
     const { execId = '', all = false, ...call } = options;
-    await this.rpc.tasks.kill({ containerId, execId, signal, all }, call);
+    await this.rpc.tasks.kill({ containerId, execId, signal: signalNumber(signal), all }, call);
   }
 
   /**
@@ -136,10 +144,10 @@ export class TasksService {
    *   UNKNOWN: a failed delete is followed by a state check that says which it was, as containerd's Go client does
    *   before deleting).
    */
-  async delete(containerId: string, options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus & { pid: number }> {
+  async delete(containerId: string, options: ContainerdCallOptions = {}): Promise<ExitStatus & { pid: number }> {
     try {
       const r = await this.rpc.tasks.delete({ containerId }, options);
-      return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+      return { pid: r.pid, ...exitOf(r.exitStatus, r.exitedAt) };
     } catch (err) {
       if (isNotFound(err) || options.signal?.aborted) throw err;
       const state = await this.get(containerId, options).catch(() => undefined);
@@ -154,9 +162,9 @@ export class TasksService {
   }
 
   /** Deletes an exited exec process. */
-  async deleteProcess(containerId: string, execId: string, options: ContainerdCallOptions = {}): Promise<ContainerdExitStatus & { pid: number }> {
+  async deleteProcess(containerId: string, execId: string, options: ContainerdCallOptions = {}): Promise<ExitStatus & { pid: number }> {
     const r = await this.rpc.tasks.deleteProcess({ containerId, execId }, options);
-    return { pid: r.pid, exitStatus: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+    return { pid: r.pid, ...exitOf(r.exitStatus, r.exitedAt) };
   }
 
   /** The state of the task's init process (or exec `execId`). */
@@ -206,10 +214,16 @@ export class TasksService {
     await this.rpc.tasks.closeIO({ containerId, execId, stdin: true }, call);
   }
 
-  /** The pids of the task's processes (with runtime info as an Any when the shim sends it). */
-  async pids(containerId: string, options: ContainerdCallOptions = {}): Promise<Array<{ pid: number; info?: AnyValue }>> {
+  /** Every process of the task, with the exec each belongs to when the runtime says (runc's `ProcessDetails`). */
+  async pids(containerId: string, options: ContainerdCallOptions = {}): Promise<ProcessInfo[]> {
     const r = await this.rpc.tasks.listPids({ containerId }, options);
-    return r.processes.map((p: PbProcessInfo) => ({ pid: p.pid, ...(p.info ? { info: toAny(p.info) } : {}) }));
+    return r.processes.map((p) => {
+      let execId: string | undefined;
+      if (p.info !== undefined && p.info.typeUrl.slice(p.info.typeUrl.lastIndexOf('/') + 1) === 'containerd.runc.v1.ProcessDetails') {
+        execId = ProcessDetails.decode(p.info.value).execId || undefined;
+      }
+      return { pid: p.pid, execId };
+    });
   }
 
   /** Pauses every process of the task (cgroup freezer). */
@@ -222,9 +236,10 @@ export class TasksService {
     await this.rpc.tasks.resume({ containerId }, options);
   }
 
-  /** Updates the task's resources (an Any, e.g. JSON `LinuxResources`) and/or annotations. */
-  async update(containerId: string, changes: { resources?: AnyValue; annotations?: Record<string, string> }, options: ContainerdCallOptions = {}): Promise<void> {
-    await this.rpc.tasks.update({ containerId, resources: fromAny(changes.resources), annotations: { ...(changes.annotations ?? {}) } }, options);
+  /** Changes the task's resources (cgroup limits, `runc update`) and, with `options.annotations`, its annotations. */
+  async update(containerId: string, resources: LinuxResources, options: ContainerdUpdateTaskOptions = {}): Promise<void> {
+    const { annotations = {}, ...call } = options;
+    await this.rpc.tasks.update({ containerId, resources: fromAny(jsonAny(LINUX_RESOURCES_TYPE_URL, resources)), annotations: { ...annotations } }, call);
   }
 
   /** Metrics samples of the tasks matching `filters` (e.g. `id==<container>`); data is a runtime-specific Any. */

@@ -44,7 +44,10 @@ export class ShimBackend implements EngineBackend {
    * Opens the backend on the engine root `root` (absolute): starts the events server, reattaches to every
    * recorded shim and reads each task's state. Tasks whose shim was gone are cleaned up (runc state, rootfs mount,
    * FIFOs, bundle) and reported as `lost`; a task that exited while no engine ran is `exited` with its real code.
-   * @throws ERR_INVALID_ARGUMENT; ERR_ALREADY_EXISTS when a backend of another process holds the root;
+   * Other backends (in this or other processes) may have the root open too (see `ShimManagerOptions.events` for
+   * which of them serves the events socket; default `'if-free'`).
+   * @throws ERR_INVALID_ARGUMENT; ERR_ALREADY_EXISTS with `events: 'listen'` when another process serves the
+   *   root's events socket;
    *   ERR_IO; `signal.reason` on abort.
    */
   static async open(root: string, options: ShimBackendOptions = {}): Promise<ShimBackend> {
@@ -101,7 +104,7 @@ export class ShimBackend implements EngineBackend {
   async createTask(request: CreateTaskRequest): Promise<ShimContainer> {
     const { id, spec, rootfs, stdio, signal } = request;
     const bundle = this.bundlePath(id);
-    if (this.manager.get(id) !== undefined) throw newError('ERR_ALREADY_EXISTS', `container ${id} has a task`, { details: { id } });
+    if ((await this.manager.load(id, { signal })) !== undefined) throw newError('ERR_ALREADY_EXISTS', `container ${id} has a task`, { details: { id } });
     signal?.throwIfAborted();
     // What an earlier task of this container left (a crash between its steps) goes first; a mount refuses.
     await removeBundle(bundle, { signal });
@@ -114,16 +117,14 @@ export class ShimBackend implements EngineBackend {
     }
   }
 
-  /** The task `id` (started here or reattached), or undefined. */
+  /** The task `id` (started here, reattached, or started by another backend on the root since), or undefined. */
   async loadTask(id: string, options: TaskCallOptions = {}): Promise<ShimContainer | undefined> {
-    options.signal?.throwIfAborted();
-    return this.manager.get(id);
+    return this.manager.load(checkId(id), options);
   }
 
-  /** Every task of this root. */
+  /** Every task of this root, whichever backend started it. */
   async tasks(options: TaskCallOptions = {}): Promise<ShimContainer[]> {
-    options.signal?.throwIfAborted();
-    return this.manager.list();
+    return (await this.manager.loadAll(options)).containers;
   }
 
   /** The shims' events from now on; ends quietly on abort or `close()`. */
@@ -138,7 +139,7 @@ export class ShimBackend implements EngineBackend {
    */
   async removeTask(id: string, options: RemoveTaskOptions = {}): Promise<ExitStatus | undefined> {
     const { signal, force = false } = options;
-    const task = this.manager.get(id);
+    const task = await this.manager.load(checkId(id), { signal });
     const ended = task === undefined ? undefined : await task.remove({ force, ...(signal === undefined ? {} : { signal }) });
     await this.#removeBundle(id, signal);
     return ended === undefined ? undefined : { code: ended.code, exitedAt: ended.exitedAt };

@@ -3,18 +3,143 @@
  * image configs, runtime-spec types and mounts, with strict parsers. Pure: no I/O.
  * @module
  */
-export * from './digest.js';
-export * from './reference.js';
-export * from './platform.js';
-export * from './platform-matcher.js';
-export * from './media-types.js';
-export * from './descriptor.js';
-export * from './manifest.js';
-export * from './image-config.js';
-export * from './parse.js';
-export * from './runtime-spec.js';
-export * from './mount.js';
-export * from './chain-id.js';
-export * from './task.js';
-export * from './resolve-image.js';
+export { DIGEST_ALGORITHMS, formatDigest, isDigest, parseDigest, splitDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from './digest.js';
+export {
+  DEFAULT_DOMAIN,
+  DEFAULT_TAG,
+  familiarName,
+  familiarString,
+  isDigestReference,
+  isNameOnly,
+  LEGACY_DEFAULT_DOMAIN,
+  nameOnly,
+  normalizeReference,
+  OFFICIAL_REPO_PREFIX,
+  parseCanonicalReference,
+  parseDockerRef,
+  parseNormalizedReference,
+  parseReference,
+  withDefaultTag,
+  withDigest,
+  withTag,
+  type Reference,
+  type ReferenceErrorReason,
+} from './reference.js';
+export {
+  formatPlatform,
+  hostPlatform,
+  isKnownArchitecture,
+  isKnownOS,
+  normalizePlatform,
+  parsePlatform,
+  platformFromNode,
+  type FormatPlatformOptions,
+  type NodePlatformHints,
+  type ParsePlatformOptions,
+  type Platform,
+} from './platform.js';
+export {
+  ALL_PLATFORMS,
+  compatiblePlatforms,
+  orderedPlatformMatcher,
+  platformMatcher,
+  selectPlatform,
+  selectPlatforms,
+  type PlatformMatcher,
+  type PlatformMatcherOptions,
+} from './platform-matcher.js';
+export {
+  isConfigMediaType,
+  isForeignLayer,
+  isIndexMediaType,
+  isKnownMediaType,
+  isLayerMediaType,
+  isManifestMediaType,
+  isNonDistributableLayer,
+  isSchema1MediaType,
+  isWellFormedMediaType,
+  layerCompression,
+  MANIFEST_ACCEPT,
+  MANIFEST_ACCEPT_HEADER,
+  MEDIA_TYPES,
+  type LayerCompression,
+  type MediaType,
+} from './media-types.js';
+export { ANNOTATIONS, type Descriptor, type DescriptorPlatform, type ExpectedContent, type WellKnownAnnotation } from './descriptor.js';
+export { imageContentSize, isImageManifest, type ImageIndex, type Manifest } from './manifest.js';
+export { configPlatform, type HealthConfig, type HistoryEntry, type ImageConfig, type ImageRunConfig, type RootFS } from './image-config.js';
+export {
+  MAX_IMAGE_CONFIG_SIZE,
+  MAX_MANIFEST_SIZE,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  parseManifestOrIndex,
+  type ParsedManifestOrIndex,
+  type ParseImageConfigOptions,
+  type ParseManifestOptions,
+} from './parse.js';
+export {
+  RUNTIME_SPEC_VERSION,
+  type ConsoleSize,
+  type LinuxBlockIo,
+  type LinuxCapabilities,
+  type LinuxCpu,
+  type LinuxDevice,
+  type LinuxDeviceCgroup,
+  type LinuxHugepageLimit,
+  type LinuxIdMapping,
+  type LinuxIntelRdt,
+  type LinuxMemory,
+  type LinuxNamespace,
+  type LinuxNamespaceType,
+  type LinuxNetwork,
+  type LinuxPids,
+  type LinuxResources,
+  type LinuxSeccomp,
+  type LinuxSeccompAction,
+  type LinuxSeccompArg,
+  type LinuxSeccompOperator,
+  type LinuxSyscall,
+  type LinuxThrottleDevice,
+  type LinuxWeightDevice,
+  type PosixRlimit,
+  type Spec,
+  type SpecHook,
+  type SpecHooks,
+  type SpecLinux,
+  type SpecMount,
+  type SpecProcess,
+  type SpecRoot,
+  type SpecUser,
+} from './runtime-spec.js';
+export { isReadonlyMount, mountArgs, type Mount } from './mount.js';
+export { chainId, chainIds } from './chain-id.js';
+export {
+  type ExitStatus,
+  type OutputTarget,
+  type Process,
+  type ProcessInfo,
+  type ProcessState,
+  type ProcessStatus,
+  type ProcessStreams,
+  type StdioOptions,
+  type Task,
+  type TaskCallOptions,
+  type TaskEvent,
+  type TaskEventBase,
+  type TaskEventIO,
+  type TaskEventType,
+  type TaskExecOptions,
+  type TaskKillOptions,
+  type TaskMetrics,
+} from './task.js';
+export {
+  checkLayerCount,
+  MAX_INDEX_DEPTH,
+  resolveImageTarget,
+  type BlobReader,
+  type ResolvedImageTarget,
+  type ResolveImageTargetOptions,
+} from './resolve-image.js';
 export type { PullResult } from './pull-result.js';

@@ -1,14 +1,45 @@
 import { randomBytes } from 'node:crypto';
-import { link, readdir, unlink } from 'node:fs/promises';
+import { link, lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isProcessAlive, logger, raceSignal } from '../util/index.js';
+import { hasCode } from '../errors/index.js';
+import { acquireLock, isProcessAlive, logger, raceSignal } from '../util/index.js';
 import { errnoOf } from '../util/fs-error.js';
+import type { EventsSocketMode } from './manager-types.js';
 
 const log = logger('shim:manager');
 
 /** What closing needs of the events server (a `TtrpcServer`). */
 export interface ClosableServer {
   close(): Promise<void>;
+}
+
+/** What listening needs of the events server (a `TtrpcServer`). */
+export interface ListeningServer extends ClosableServer {
+  listen(path: string, options: { signal?: AbortSignal }): Promise<void>;
+}
+
+/**
+ * Makes `server` listen on the events socket `path` as `mode` asks (see `EventsSocketMode`); resolves whether it
+ * does. The check for a stale socket and its replacement run under `lockPath`: unserialised, two managers that
+ * both found the socket dead could each remove the other's fresh one.
+ *
+ * @throws ERR_ALREADY_EXISTS in mode `'listen'` when a live process serves `path`, and in any mode when something
+ *   other than a socket is there; ERR_LOCK_TIMEOUT, ERR_IO; `signal.reason` on abort.
+ */
+export async function serveEventsSocket(server: ListeningServer, path: string, mode: EventsSocketMode, lockPath: string, signal?: AbortSignal): Promise<boolean> {
+  if (mode === 'none') return false;
+  const lock = await acquireLock(lockPath, { signal });
+  try {
+    await server.listen(path, { signal });
+    return true;
+  } catch (err) {
+    // The server refuses a live socket and anything that is no socket; only the first leaves this manager without.
+    if (mode !== 'if-free' || !hasCode(err, 'ERR_ALREADY_EXISTS') || !(await lstat(path).then((s) => s.isSocket(), () => false))) throw err;
+    log('%s is served by another live process; going without it', path);
+    return false;
+  } finally {
+    await lock.release();
+  }
 }
 
 const keepPattern = (path: string): RegExp => new RegExp(`^${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)(?:-[0-9a-f]+)?\\.keep$`);

@@ -7,9 +7,10 @@ import type { TtrpcServerOptions } from './ttrpc/server.js';
 /** Options of a `ShimManager`. */
 export interface ShimManagerOptions {
   /**
-   * The root this manager owns (absolute): `events.sock`, `runc/` and `containers/<id>/` live here. A container dir
-   * may also hold a caller's files, which the manager leaves alone; a dir with no `shim.json` is not its own. Two
-   * roots never meet: the shims' `-address` is this root's events socket, so their sockets hash differently.
+   * The root this manager works in (absolute): `events.sock`, `runc/`, `containers/<id>/` and its locks
+   * `locks/shim-<id>.lock` live here. A container dir may also hold a caller's files, which the manager leaves
+   * alone; a dir with no `shim.json` is not its own. Two roots never meet: the shims' `-address` is this root's
+   * events socket, so their sockets hash differently. Other managers (in this or other processes) may share it.
    */
   stateDir: string;
   /** The shims' `-namespace`. Default `containerkit`. */
@@ -41,11 +42,29 @@ export interface ShimManagerOptions {
    */
   keepLogs?: boolean;
   /**
+   * Whether this manager serves the root's events socket `<stateDir>/events.sock`, where every shim of the root
+   * publishes its events (by address: whoever listens there gets them all). Any number of managers, in any number
+   * of processes, may open one root; at most one of them serves the socket at a time.
+   * - `'if-free'` (default): serve it unless another live process does; a socket nobody accepts on (its server
+   *   died) is taken over. A manager that finds it served goes without, and does not take it over later: a manager
+   *   opened after the server's process died does.
+   * - `'listen'`: serve it or fail: `open` throws ERR_ALREADY_EXISTS while another live process serves it (for a
+   *   caller that must see every event of the root).
+   * - `'none'`: never serve it (a short-lived caller that only reads or acts on containers).
+   *
+   * A manager without the socket (`servesEvents` false) still learns each of its containers' exit through the
+   * shim's Wait, so `wait()` and the whole `Task` interface work alike; only its `events()` differs (see there).
+   */
+  events?: EventsSocketMode;
+  /**
    * Limits of the events server on `events.sock` (connections, bytes held per connection, idle timeout); see
    * `TtrpcServerOptions` for the defaults.
    */
   eventsServer?: TtrpcServerOptions;
 }
+
+/** Whether a manager serves its root's events socket: see `ShimManagerOptions.events`. */
+export type EventsSocketMode = 'listen' | 'if-free' | 'none';
 
 /** Options of `ShimManager.start`. */
 export interface ShimStartOptions {
@@ -116,11 +135,14 @@ export interface DeadShimReport extends ExitStatus {
   code: number;
 }
 
-/** What `ShimManager.open` found in its root. */
+/** What `ShimManager.open` (or `loadAll`) found in its root. */
 export interface ReattachReport {
   /** Ids of the containers whose shims answered: `manager.get(id)` has them. */
   reattached: string[];
-  /** Containers whose shims were dead, now cleaned up (runc state, socket, FIFOs, record; the bundle stays). */
+  /**
+   * Containers whose shims were dead, now cleaned up by this manager (runc state, socket, FIFOs, record; the bundle
+   * stays). A dead shim that another manager cleaned up first is in neither list.
+   */
   dead: DeadShimReport[];
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isProcessAlive, logger } from '../util/index.js';
 import type { DeadShimReport, ShimRecord } from './manager-types.js';
 import { findShimDaemons, runShimDelete } from './shim-binary.js';
-import { removeContainerFiles } from './shim-container.js';
+import { removeContainerFiles } from './container-files.js';
 import { killRecordedShim, shimIdentityOf } from './shim-process.js';
 import { shimSocketPath } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';

@@ -1,12 +1,9 @@
-import { readdir, rm, rmdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
 import type {
   ConsoleSize,
   ExitStatus,
   LinuxResources,
-  Process,
   ProcessInfo,
   ProcessState,
   SpecProcess,
@@ -16,20 +13,18 @@ import type {
   TaskKillOptions,
   TaskMetrics,
 } from '../oci/index.js';
-import { logger, raceSignal, removeFifo, sleep } from '../util/index.js';
+import { logger, raceSignal, sleep, type Lock } from '../util/index.js';
+import { isRecordCurrent, removeContainerFiles } from './container-files.js';
 import type { ShimRecord, ShimStdioRecord } from './manager-types.js';
 import { runShimDelete } from './shim-binary.js';
+import { attachCloseStdin, call, deleteStopped, processState } from './shim-calls.js';
+import { ShimExec } from './shim-exec.js';
 import type { ShimLogSink } from './shim-log.js';
 import { isRecordedShimAlive, killRecordedShim } from './shim-process.js';
 import { closeStdio, createStdio, openStdin, planStdio, removeStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
 import type { ShimTaskClient } from './task-client.js';
-import type { ShimCallOptions, TaskState } from './task-types.js';
-import { socketPathOf } from './ttrpc/client.js';
 
 const log = logger('shim:container');
-
-/** A container's record in its dir (see `ShimRecord`). */
-export const RECORD_FILE = 'shim.json';
 
 /** What a container needs from its manager. */
 export interface ShimContainerContext {
@@ -40,122 +35,30 @@ export interface ShimContainerContext {
   /** The shims' `-address` (the manager's events socket). */
   managerAddress: string;
   stdio: StdioEnds;
-  logSocket: Socket;
-  logSink: ShimLogSink;
+  /** The read side of the shim's `log` FIFO, when this manager reads it (see `ShimManager`'s notes on it). */
+  logSocket?: Socket;
+  logSink?: ShimLogSink;
   loggerConfig: LoggerConfig;
   /** Leave the `'log'` output in place when the container is removed (`ShimManagerOptions.keepLogs`). */
   keepLogs: boolean;
-  /** Called once the container is removed. */
-  forget(id: string): void;
+  /** Takes the container's lock (`<stateDir>/locks/shim-<id>.lock`), shared with other managers of the root. */
+  lock(signal: AbortSignal | undefined): Promise<Lock>;
+  /** Called once the container is removed (by this handle or, as found out, by another manager). */
+  forget(): void;
 }
 
-const call = (options: TaskCallOptions): ShimCallOptions => (options.signal === undefined ? {} : { signal: options.signal });
-
-function attachCloseStdin(stdin: Socket | undefined, closeStdin: () => Promise<void>): void {
-  // Ending our write end is EOF already; CloseIO also tells the shim to close the process's side.
-  stdin?.once('finish', () => void closeStdin().catch((err: Error) => log('closeStdin: %s', err.message)));
-  stdin?.on('error', (err) => log('stdin: %s', err.message));
-}
-
-// The shared state of what the shim reports (its stdio paths and bundle stay with ShimTaskClient.state).
-const processState = (s: TaskState): ProcessState => ({ id: s.id, execId: s.execId, pid: s.pid, status: s.status, terminal: s.terminal, exit: s.exit });
-
-// The shim refuses to delete a live process with an UNKNOWN status; the shared vocabulary calls that a
-// FailedPrecondition, as containerd's client does. Only a failed delete costs the extra State call.
-async function deleteStopped(task: ShimTaskClient, id: string, options: ShimCallOptions & { execId?: string }): Promise<ExitStatus & { pid: number }> {
-  try {
-    return await task.delete(id, options);
-  } catch (err) {
-    if (options.signal?.aborted) throw err;
-    const state = await task.state(id, options).catch(() => undefined);
-    if (state === undefined || state.status === 'stopped' || state.status === 'created') throw err;
-    const what = options.execId === undefined ? `container ${id}` : `exec ${options.execId} of ${id}`;
-    throw newError('ERR_FAILED_PRECONDITION', `${what} is ${state.status}; it must be stopped before it is deleted`, { cause: err, details: { id, execId: options.execId, status: state.status } });
-  }
-}
-
-/**
- * An extra process in a container (`exec`): registered, not yet started. Its FIFOs live in the container's dir
- * and are removed by `delete()`.
- */
-export class ShimExec implements Process {
-  /** The container id. */
-  readonly id: string;
-  readonly execId: string;
-  /** Write side of its stdin FIFO (after `start`), when asked for; ending it closes stdin in the process. */
-  stdin: Socket | undefined;
-  readonly stdout: Socket | undefined;
-  readonly stderr: Socket | undefined;
-  readonly #task: ShimTaskClient;
-  readonly #record: ShimStdioRecord;
-  readonly #ends: StdioEnds;
-  #exit: Promise<ExitStatus> | undefined;
-
-  /** @internal made by `ShimContainer.exec`. */
-  constructor(task: ShimTaskClient, containerId: string, execId: string, record: ShimStdioRecord, ends: StdioEnds) {
-    this.#task = task;
-    this.id = containerId;
-    this.execId = execId;
-    this.#record = record;
-    this.#ends = ends;
-    this.stdout = ends.stdout;
-    this.stderr = ends.stderr;
-  }
-
-  /** Starts it; resolves with its pid. @throws ERR_TTRPC_FAILED_PRECONDITION when the container has stopped. */
-  async start(options: TaskCallOptions = {}): Promise<number> {
-    const pid = await this.#task.start(this.id, { ...call(options), execId: this.execId });
-    this.stdin = await openStdin(this.#record, 5000, options.signal);
-    attachCloseStdin(this.stdin, () => this.closeStdin());
-    return pid;
-  }
-
-  /** Resolves when it exits, with its status. One Wait call is shared by every caller; `signal` only stops this wait. */
-  wait(options: TaskCallOptions = {}): Promise<ExitStatus> {
-    this.#exit ??= this.#task.wait(this.id, { execId: this.execId }).catch((err: unknown) => {
-      this.#exit = undefined;
-      throw err;
-    });
-    return raceSignal(this.#exit, options.signal);
-  }
-
-  /** Sends a signal (default SIGTERM); `all` does not apply to an exec. */
-  async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: TaskKillOptions = {}): Promise<void> {
-    await this.#task.kill(this.id, signal, { ...call(options), execId: this.execId });
-  }
-
-  /** Sets its terminal size. */
-  async resize(size: ConsoleSize, options: TaskCallOptions = {}): Promise<void> {
-    await this.#task.resizePty(this.id, size, { ...call(options), execId: this.execId });
-  }
-
-  /** Closes its stdin (EOF). */
-  async closeStdin(options: TaskCallOptions = {}): Promise<void> {
-    await this.#task.closeIO(this.id, { ...call(options), execId: this.execId });
-  }
-
-  /** Its state. */
-  async status(options: TaskCallOptions = {}): Promise<ProcessState> {
-    return processState(await this.#task.state(this.id, { ...call(options), execId: this.execId }));
-  }
-
-  /**
-   * Forgets it in the shim (after it exited) and removes its FIFOs.
-   * @throws ERR_FAILED_PRECONDITION while it runs.
-   */
-  async delete(options: TaskCallOptions = {}): Promise<ExitStatus & { pid: number }> {
-    const deleted = await deleteStopped(this.#task, this.id, { ...call(options), execId: this.execId });
-    closeStdio({ ...this.#ends, stdin: this.stdin });
-    await removeStdio(this.#record);
-    return deleted;
-  }
-}
+// What a call fails with once the shim is gone or no longer has the container.
+const GONE_CODES = ['ERR_TTRPC_CONNECTION_CLOSED', 'ERR_TTRPC_UNAVAILABLE', 'ERR_TTRPC_NOT_FOUND'] as const;
 
 /**
  * A container run by its own shim, created (not yet started) or reattached: the shim backend's {@link Task}.
  * Output comes on `stdout`/`stderr` (`'pipe'`; each a FIFO read through a non-blocking fd), in `logPath`
  * (`'log'`), or where a `{ uri }` target sends it. Closing the manager leaves it running; `remove()` tears it down
  * completely, `detach()` lets go of it.
+ *
+ * Other managers of the root may hold it too. Once one of them removed it, a call here that finds the shim gone
+ * (or the container unknown to it) fails with ERR_NOT_FOUND, a pending `wait()` ends (with the exit, or with
+ * ERR_NOT_FOUND), `remove()` resolves undefined, and the manager forgets it.
  */
 export class ShimContainer implements Task {
   readonly id: string;
@@ -211,7 +114,7 @@ export class ShimContainer implements Task {
 
   /** Starts the init process; resolves with its pid. */
   async start(options: TaskCallOptions = {}): Promise<number> {
-    const pid = await this.task.start(this.id, call(options));
+    const pid = await this.#checked(this.task.start(this.id, call(options)));
     if (this.stdin === undefined && this.stdio.stdin !== undefined) {
       this.stdin = await openStdin(this.#ctx.record.stdio, 5000, options.signal);
       attachCloseStdin(this.stdin, () => this.closeStdin());
@@ -224,7 +127,7 @@ export class ShimContainer implements Task {
    * exit code and the shim's exit time. One Wait call is shared by every caller; `signal` only stops this wait.
    */
   wait(options: TaskCallOptions = {}): Promise<ExitStatus> {
-    this.#exit ??= this.task.wait(this.id).catch((err: unknown) => {
+    this.#exit ??= this.#checked(this.task.wait(this.id)).catch((err: unknown) => {
       this.#exit = undefined;
       throw err;
     });
@@ -233,7 +136,7 @@ export class ShimContainer implements Task {
 
   /** Sends a signal (default SIGTERM) to init, or with `all` to every process. @throws ERR_TTRPC_NOT_FOUND once it exited. */
   async kill(signal: number | NodeJS.Signals = 'SIGTERM', options: TaskKillOptions = {}): Promise<void> {
-    await this.task.kill(this.id, signal, { ...call(options), all: options.all ?? false });
+    await this.#checked(this.task.kill(this.id, signal, { ...call(options), all: options.all ?? false }));
   }
 
   /**
@@ -242,12 +145,12 @@ export class ShimContainer implements Task {
    * @throws ERR_FAILED_PRECONDITION while it runs or is paused.
    */
   async delete(options: TaskCallOptions = {}): Promise<ExitStatus & { pid: number }> {
-    return deleteStopped(this.task, this.id, call(options));
+    return this.#checked(deleteStopped(this.task, this.id, call(options)));
   }
 
   /** Its state as the shim knows it (status, pid, and its exit once it stopped). */
   async status(options: TaskCallOptions = {}): Promise<ProcessState> {
-    return processState(await this.task.state(this.id, call(options)));
+    return processState(await this.#checked(this.task.state(this.id, call(options))));
   }
 
   /**
@@ -262,7 +165,7 @@ export class ShimContainer implements Task {
     const ends = await createStdio(plan, options.signal);
     try {
       const uris = stdioUris(plan, this.#ctx.loggerConfig);
-      await this.task.exec(this.id, execId, { process: { ...process, terminal: uris.terminal }, ...uris }, call(options));
+      await this.#checked(this.task.exec(this.id, execId, { process: { ...process, terminal: uris.terminal }, ...uris }, call(options)));
     } catch (err) {
       closeStdio(ends);
       await removeStdio(plan);
@@ -273,37 +176,37 @@ export class ShimContainer implements Task {
 
   /** Sets init's terminal size. */
   async resize(size: ConsoleSize, options: TaskCallOptions = {}): Promise<void> {
-    await this.task.resizePty(this.id, size, call(options));
+    await this.#checked(this.task.resizePty(this.id, size, call(options)));
   }
 
   /** Closes init's stdin (EOF inside the container). */
   async closeStdin(options: TaskCallOptions = {}): Promise<void> {
-    await this.task.closeIO(this.id, call(options));
+    await this.#checked(this.task.closeIO(this.id, call(options)));
   }
 
   /** Every process of the container. */
   async pids(options: TaskCallOptions = {}): Promise<ProcessInfo[]> {
-    return this.task.pids(this.id, call(options));
+    return this.#checked(this.task.pids(this.id, call(options)));
   }
 
   /** Cgroup metrics as the shim sends them (type URL and protobuf bytes; no timestamp). */
   async metrics(options: TaskCallOptions = {}): Promise<TaskMetrics | undefined> {
-    return this.task.stats(this.id, call(options));
+    return this.#checked(this.task.stats(this.id, call(options)));
   }
 
   /** Freezes it. */
   async pause(options: TaskCallOptions = {}): Promise<void> {
-    await this.task.pause(this.id, call(options));
+    await this.#checked(this.task.pause(this.id, call(options)));
   }
 
   /** Thaws it. */
   async resume(options: TaskCallOptions = {}): Promise<void> {
-    await this.task.resume(this.id, call(options));
+    await this.#checked(this.task.resume(this.id, call(options)));
   }
 
   /** Changes its resources (runc update). */
   async update(resources: LinuxResources, options: TaskCallOptions = {}): Promise<void> {
-    await this.task.update(this.id, resources, call(options));
+    await this.#checked(this.task.update(this.id, resources, call(options)));
   }
 
   /**
@@ -311,14 +214,28 @@ export class ShimContainer implements Task {
    * `Shutdown`, waits for the shim to exit, then removes its socket, FIFOs (stdio and the bundle's `log`), the
    * manager's files in the container dir (record, `shim.log`, the container log unless the manager keeps logs),
    * that dir once empty, and runc's namespace dir when empty. The bundle is the caller's to remove. Resolves with
-   * how init ended (undefined when the shim had deleted it already).
+   * how init ended (undefined when the shim had deleted it already, or another manager removed the container). Runs
+   * under the container's lock, shared with the other managers of the root.
    *
-   * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set.
+   * @throws ERR_FAILED_PRECONDITION when it is still running and `force` is not set; ERR_LOCK_TIMEOUT when another
+   *   manager holds the container's lock for 30 s.
    */
   async remove(options: TaskCallOptions & { force?: boolean } = {}): Promise<(ExitStatus & { pid: number }) | undefined> {
     const { signal, force = false } = options;
     signal?.throwIfAborted();
     if (this.#removed) return undefined;
+    // Under the container's lock: another manager may be removing it, or may have removed it (and started anew).
+    const lock = await this.#ctx.lock(signal);
+    try {
+      if (await isRecordCurrent(this.#ctx.record, this.dir)) return await this.#remove(force, signal);
+      await this.#gone();
+      return undefined;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #remove(force: boolean, signal: AbortSignal | undefined): Promise<(ExitStatus & { pid: number }) | undefined> {
     let deleted: (ExitStatus & { pid: number }) | undefined;
     // NOT_FOUND: deleted in the shim already (the shim still runs); a closed connection: the shim is gone.
     let reachable = true;
@@ -352,9 +269,27 @@ export class ShimContainer implements Task {
   /** Closes this side (client, FIFO ends); the container and its shim keep running. */
   async detach(): Promise<void> {
     closeStdio({ ...this.#ctx.stdio, stdin: this.stdin });
-    this.#ctx.logSocket.destroy();
+    this.#ctx.logSocket?.destroy();
     await this.task.close();
-    await this.#ctx.logSink.flush();
+    await this.#ctx.logSink?.flush();
+  }
+
+  // A call that failed as if the shim were gone fails with ERR_NOT_FOUND when the container was removed (by another
+  // manager of the root: its record is gone or is a newer container's); this handle then lets go and is forgotten.
+  async #checked<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (err) {
+      if (!GONE_CODES.some((code) => hasCode(err, code)) || (await isRecordCurrent(this.#ctx.record, this.dir))) throw err;
+      await this.#gone();
+      throw newError('ERR_NOT_FOUND', `container ${this.id} was removed`, { cause: err, details: { id: this.id } });
+    }
+  }
+
+  async #gone(): Promise<void> {
+    this.#removed = true;
+    await this.detach();
+    this.#ctx.forget();
   }
 
   async #cleanup(signal: AbortSignal | undefined): Promise<void> {
@@ -370,31 +305,9 @@ export class ShimContainer implements Task {
     }
     this.#removed = true;
     closeStdio({ ...this.#ctx.stdio, stdin: this.stdin });
-    this.#ctx.logSocket.destroy();
-    await this.#ctx.logSink.flush();
+    this.#ctx.logSocket?.destroy();
+    await this.#ctx.logSink?.flush();
     await removeContainerFiles(record, dir, { keepLog: this.#ctx.keepLogs });
-    this.#ctx.forget(this.id);
+    this.#ctx.forget();
   }
-}
-
-/**
- * Removes what a manager and a shim leave for a container outside its bundle's own files: the shim socket, the
- * bundle's `log` FIFO, stdio FIFOs (the container's and its execs'), the `'log'` output unless `keepLog`, the
- * record and `shim.log`; then the container dir once it is empty (it may hold a caller's files, such as an
- * engine's record, which stay) and runc's namespace dir when empty.
- */
-export async function removeContainerFiles(record: ShimRecord, dir: string, options: { keepLog?: boolean } = {}): Promise<void> {
-  const quiet = (err: Error): void => log('cleanup of %s: %s', record.id, err.message);
-  if (record.address !== '') await rm(socketPathOf(record.address), { force: true }).catch(quiet);
-  await removeFifo(join(record.bundle, 'log')).catch(quiet);
-  await removeStdio(record.stdio, options).catch(quiet);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  // Exec FIFOs of execs never deleted (`exec-<id>-stdin`…), then the record last: while it exists, the next
-  // manager still finds the container to clean up.
-  for (const name of names.filter((n) => n.startsWith('exec-'))) await rm(join(dir, name), { force: true }).catch(quiet);
-  for (const name of ['shim.log', 'shim.log.1', RECORD_FILE]) await rm(join(dir, name), { force: true }).catch(quiet);
-  await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') quiet(err);
-  });
-  await rmdir(join(record.runcRoot, record.namespace)).catch(() => undefined);
 }

@@ -1,42 +1,28 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { mkdir, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { createFifo, eventIterator, logger, openFifo, raceSignal, readJsonFile, writeJsonAtomic } from '../util/index.js';
+import { acquireLock, eventIterator, logger, raceSignal, type Lock, type LockOptions } from '../util/index.js';
 import type { TaskEvent } from '../oci/index.js';
+import { RECORD_FILE, isRecordCurrent, readRecord } from './container-files.js';
 import { createEventsService } from './events.js';
-import { closeEventsServer, removeStaleKeepFiles } from './events-socket.js';
+import { closeEventsServer, removeStaleKeepFiles, serveEventsSocket } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
-import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimRecord, ShimStartOptions } from './manager-types.js';
-import { encodeRuncOptions, type RuncShimOptions } from './runc-options.js';
-import { runShimStart } from './shim-binary.js';
-import { cleanupDeadShim, undoShimStart } from './shim-cleanup.js';
-import { RECORD_FILE, ShimContainer, type ShimContainerContext } from './shim-container.js';
-import { ShimLogSink } from './shim-log.js';
-import { shimIdentityOf } from './shim-process.js';
-import { closeStdio, createStdio, planStdio, reopenStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
-import { parseShimStartOutput } from './start-output.js';
-import { ShimTaskClient } from './task-client.js';
+import { checkManagerOptions } from './manager-options.js';
+import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimStartOptions } from './manager-types.js';
+import type { RuncShimOptions } from './runc-options.js';
+import { attachRecorded, type AttachSettings } from './shim-attach.js';
+import { ShimContainer, type ShimContainerContext } from './shim-container.js';
+import { launchShim, type LaunchSettings } from './shim-launch.js';
+import { planStdio, type LoggerConfig } from './shim-stdio.js';
 import { TtrpcServer } from './ttrpc/server.js';
 
 const log = logger('shim:manager');
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
-const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 // close() waits on detaching and on the events server's connections at most this long, in all.
 const CLOSE_BOUND_MS = 5000;
-
-function positive(value: unknown, name: string): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
-    throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a finite number > 0`);
-  }
-}
-
-function nonEmpty(value: unknown, name: string): void {
-  if (value !== undefined && (typeof value !== 'string' || value === '')) throw newError('ERR_INVALID_ARGUMENT', `options.${name} must be a non-empty string`);
-}
 
 /**
  * Runs containers through containerd shim v2 (`containerd-shim-runc-v2`) with no containerd: containers outlive
@@ -44,8 +30,19 @@ function nonEmpty(value: unknown, name: string): void {
  *
  * Identity per root: namespace (default `containerkit`), runc root `<stateDir>/runc`, and the events socket
  * `<stateDir>/events.sock` as the shims' `-address` and `TTRPC_ADDRESS` (so two roots never share a shim socket).
- * One live manager per root at a time: {@link ShimManager.open} fails with ERR_ALREADY_EXISTS while another one
- * listens there.
+ *
+ * Any number of managers, in any number of processes, may open one root at once (a daemonless CLI opens one per
+ * call). Changes to a container (start, remove, cleaning up a dead shim, rewriting its record) run under its lock
+ * `<stateDir>/locks/shim-<id>.lock` (stale when its holder died; see `acquireLock`); reading takes no lock. At
+ * most one manager serves the events socket (`ShimManagerOptions.events`). A container started by another manager
+ * is found by {@link ShimManager.load} / {@link ShimManager.loadAll}; one removed by another manager makes this
+ * manager's handle fail with ERR_NOT_FOUND.
+ *
+ * The shim's `<bundle>/log` FIFO (its own log lines, drained into `shim.log`) is read by the manager that started
+ * it (the shim opens it blocking, so a reader must exist) and by the events-socket owner that reattaches it at
+ * `open` (the one long-lived reader a root has, typically after the starter, a CLI call, is gone); managers that
+ * merely `load` a container never read it, so they never split its lines between them. While nobody reads it, the
+ * shim's log writes fail at once with EPIPE and are dropped; the shim and its container go on.
  *
  * Events the shims forward arrive typed on this emitter (`manager.on('exit', …)`, every one on `'event'`) and
  * through {@link ShimManager.events}. `close()` leaves every container running.
@@ -60,27 +57,22 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   readonly #options: ShimManagerOptions;
   readonly #containers = new Map<string, ShimContainer>();
   readonly #starting = new Set<string>();
+  readonly #loading = new Map<string, Promise<ShimContainer | undefined>>();
   readonly #iterators = new Set<() => void>();
+  readonly #watched = new WeakSet<ShimContainer>();
   readonly #loggerConfig: LoggerConfig;
   #loggerBuild: Promise<string> | undefined;
   #server: TtrpcServer | undefined;
+  #opened = false;
   #closed = false;
+  #watchExits = false;
   #reattachReport: ReattachReport = { reattached: [], dead: [] };
 
   /** Checks the options; {@link ShimManager.open} then opens the root. */
   private constructor(options: ShimManagerOptions) {
     super();
-    if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
-    const { stateDir, namespace = 'containerkit', shimBinary = 'containerd-shim-runc-v2', runcRoot, runcBinary } = options;
-    if (typeof stateDir !== 'string' || !isAbsolute(stateDir)) throw newError('ERR_INVALID_ARGUMENT', 'options.stateDir must be an absolute path');
-    if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) throw newError('ERR_INVALID_ARGUMENT', 'options.namespace must be 1–76 letters, digits, _ . -');
-    nonEmpty(shimBinary, 'shimBinary');
-    nonEmpty(runcBinary, 'runcBinary');
-    if (runcRoot !== undefined && (typeof runcRoot !== 'string' || !isAbsolute(runcRoot))) throw newError('ERR_INVALID_ARGUMENT', 'options.runcRoot must be an absolute path');
-    if (options.loggerBinary !== undefined && (typeof options.loggerBinary !== 'string' || !isAbsolute(options.loggerBinary))) {
-      throw newError('ERR_INVALID_ARGUMENT', 'options.loggerBinary must be an absolute path');
-    }
-    for (const key of ['connectTimeoutMs', 'callTimeoutMs', 'shimLogMaxBytes', 'logMaxBytes'] as const) positive(options[key], key);
+    checkManagerOptions(options);
+    const { stateDir, namespace = 'containerkit', shimBinary = 'containerd-shim-runc-v2', runcRoot } = options;
     this.#options = { ...options };
     this.stateDir = stateDir;
     this.namespace = namespace;
@@ -97,18 +89,25 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     return this.#reattachReport;
   }
 
+  /** Whether this manager serves the events socket (see `ShimManagerOptions.events`). */
+  get servesEvents(): boolean {
+    return this.#server !== undefined;
+  }
+
   /**
-   * Opens the root: creates it, listens on `events.sock` again (replacing a dead socket file), and reattaches to
-   * every recorded container: live shims are connected (short timeouts: a dead socket fails at once), dead ones
-   * are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and reported. A shim
-   * that runs but does not answer is SIGKILLed only while its pid still names the recorded process (start time and
-   * boot id, see `ShimRecord.shimIdentity`); a pid that is someone else's now, or cannot be verified, is never
-   * signalled.
+   * Opens the root: creates it, serves `events.sock` as `options.events` says (replacing a dead socket file), and
+   * reattaches to every recorded container: live shims are connected (short timeouts: a dead socket fails at once),
+   * dead ones are cleaned up with the shim's `delete` subcommand (which kills a container left behind) and
+   * reported. A shim that runs but does not answer is SIGKILLed only while its pid still names the recorded process
+   * (start time and boot id, see `ShimRecord.shimIdentity`); a pid that is someone else's now, or cannot be
+   * verified, is never signalled. Of managers that find one dead shim at once, exactly one cleans it up and
+   * reports it (see `ReattachReport`).
    *
-   * What it found is {@link ShimManager.reattachReport}. A failed open stops listening again (containers keep running).
+   * What it found is {@link ShimManager.reattachReport}. A failed open stops serving the socket again (containers
+   * keep running).
    *
-   * @throws ERR_INVALID_ARGUMENT naming a bad option; ERR_ALREADY_EXISTS when another manager listens on this root;
-   *   ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
+   * @throws ERR_INVALID_ARGUMENT naming a bad option; ERR_ALREADY_EXISTS when `events` is `'listen'` and another
+   *   live process serves the socket; ERR_IO for filesystem failures. Rejects with `signal.reason` on abort.
    */
   static async open(options: ShimManagerOptions, { signal }: { signal?: AbortSignal } = {}): Promise<ShimManager> {
     signal?.throwIfAborted();
@@ -123,55 +122,80 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   }
 
   async #open(signal: AbortSignal | undefined): Promise<ReattachReport> {
+    this.#opened = true;
     await mkdir(join(this.stateDir, 'containers'), { recursive: true, mode: 0o711 });
+    await mkdir(join(this.stateDir, 'locks'), { recursive: true, mode: 0o700 });
     const server = new TtrpcServer(this.#options.eventsServer);
     server.register(createEventsService((event) => this.#onEvent(event)));
-    await server.listen(this.eventsSocket, { signal });
-    this.#server = server;
-    await removeStaleKeepFiles(this.eventsSocket);
-    const report: ReattachReport = { reattached: [], dead: [] };
-    for (const id of (await readdir(join(this.stateDir, 'containers'))).sort()) {
-      signal?.throwIfAborted();
-      const dir = join(this.stateDir, 'containers', id);
-      // A dir without a record holds only a caller's files (an engine's container that has no task).
-      if (!existsSync(join(dir, RECORD_FILE))) continue;
-      const record = await readJsonFile<ShimRecord>(join(dir, RECORD_FILE), { signal }).catch((err: Error) => {
-        log('unreadable record in %s: %s', dir, err.message);
-        return undefined;
-      });
-      if (record === undefined || record.id !== id) {
-        log('no usable record in %s; removing it', dir);
-        await rm(join(dir, RECORD_FILE), { force: true });
-        await rmdir(dir).catch(() => undefined);
-        continue;
-      }
-      const container = await this.#reattach(record, dir, signal);
-      if (container !== undefined) {
-        this.#containers.set(id, container);
-        report.reattached.push(id);
-      } else {
-        report.dead.push(await cleanupDeadShim(record, dir, this.eventsSocket, signal, this.#options.keepLogs === true));
-      }
+    // `shim.events.lock` never names a container's lock: an id cannot make `shim-<id>` read `shim.events`.
+    if (await serveEventsSocket(server, this.eventsSocket, this.#options.events ?? 'if-free', join(this.stateDir, 'locks', 'shim.events.lock'), signal)) {
+      this.#server = server;
+      await removeStaleKeepFiles(this.eventsSocket);
     }
-    log('root %s: reattached %o, cleaned up %o', this.stateDir, report.reattached, report.dead.map((d) => d.id));
+    const report = await this.#scan(true, signal);
+    log('root %s (events %s): reattached %o, cleaned up %o', this.stateDir, this.servesEvents ? 'served' : 'not served', report.reattached, report.dead.map((d) => d.id));
     return report;
   }
 
-  /** The containers this manager holds (started or reattached, not yet removed). */
+  /**
+   * The containers this manager holds (started, reattached or loaded, not yet removed). Containers started by
+   * other managers since come with {@link ShimManager.loadAll}.
+   */
   list(): ShimContainer[] {
     return [...this.#containers.values()];
   }
 
-  /** The container `id`, or undefined. */
+  /** The container `id` if this manager holds it, or undefined; {@link ShimManager.load} also finds other managers'. */
   get(id: string): ShimContainer | undefined {
     return this.#containers.get(id);
   }
 
   /**
-   * Events forwarded by this root's shims from now on, as an endless async iterator. It ends quietly on `close()`,
-   * `return()` (a `break`) or when `signal` aborts (events queued before the abort are still read).
+   * The container `id` of this root, whoever started it: the one held, or one reattached now from its record (a
+   * container another manager started after this one opened). A dead shim found so is cleaned up (as `open` does)
+   * and gives undefined, as does an id with no record. A held container that another manager removed (or replaced)
+   * meanwhile is let go of first.
+   * @throws ERR_INVALID_ARGUMENT for a bad id; ERR_FAILED_PRECONDITION when not open; `signal.reason` on abort.
+   */
+  async load(id: string, options: { signal?: AbortSignal } = {}): Promise<ShimContainer | undefined> {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+    options.signal?.throwIfAborted();
+    if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
+    if (this.#starting.has(id)) return undefined;
+    let loading = this.#loading.get(id);
+    if (loading === undefined) {
+      loading = this.#load(id, undefined, false, options.signal).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, loading);
+    }
+    return raceSignal(loading, options.signal);
+  }
+
+  /**
+   * Every container of the root: what `list()` holds, brought up to date with the records on disk (containers of
+   * other managers are reattached, removed ones let go of, dead shims cleaned up and reported).
+   * @throws ERR_FAILED_PRECONDITION when not open; ERR_IO; `signal.reason` on abort.
+   */
+  async loadAll(options: { signal?: AbortSignal } = {}): Promise<{ containers: ShimContainer[]; report: ReattachReport }> {
+    options.signal?.throwIfAborted();
+    if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
+    const report = await this.#scan(false, options.signal);
+    return { containers: this.list(), report };
+  }
+
+  /**
+   * Events of this root's shims from now on, as an endless async iterator. It ends quietly on `close()`, `return()`
+   * (a `break`) or when `signal` aborts (events queued before the abort are still read).
+   *
+   * A manager that does not serve the events socket (`servesEvents` false) receives no shim events: it yields only
+   * `exit` events of its containers' init processes (those it holds from the first `events()` call on, and those it
+   * starts or loads later), learned through each one's Wait, with topic `/tasks/exit` and the exit time as
+   * `timestamp` (the same events reach `on('exit')` then). Execs' exits and other event types never come.
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TaskEvent> {
+    if (!this.#watchExits) {
+      this.#watchExits = true;
+      for (const container of this.#containers.values()) this.#watchExit(container);
+    }
     return eventIterator<TaskEvent>(
       (push, end) => {
         this.on('event', push);
@@ -189,10 +213,15 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    * Starts a shim for the bundle and creates the container in it (not yet started: call `start()` on the
    * result). `bundle` is an absolute directory named `id` holding `config.json` (with `root.path` set, or a ready
    * `rootfs/`). Stdio FIFOs and the record go to `<stateDir>/containers/<id>/`; the `log` FIFO goes into the
-   * bundle (the shim's fixed place), drained into `<stateDir>/containers/<id>/shim.log`.
+   * bundle (the shim's fixed place), drained by this manager into `<stateDir>/containers/<id>/shim.log` until it
+   * closes (the shim opens the FIFO blocking, so a reader must exist).
+   *
+   * Runs under the container's lock (`<stateDir>/locks/shim-<id>.lock`): of managers that start one id at once,
+   * one wins and the others fail with ERR_ALREADY_EXISTS once it has its record.
    *
    * @throws ERR_INVALID_ARGUMENT for a bad id, bundle or option; ERR_ALREADY_EXISTS when `id` is in use in this
-   *   root; ERR_SHIM_START_FAILED / ERR_TOOL_MISSING when the shim cannot start; ERR_SHIM_TASK_API_UNSUPPORTED for
+   *   root (by any manager); ERR_LOCK_TIMEOUT when another manager holds the container's lock for 30 s;
+   *   ERR_SHIM_START_FAILED / ERR_TOOL_MISSING when the shim cannot start; ERR_SHIM_TASK_API_UNSUPPORTED for
    *   a v3 (containerd 2.x) shim; the shim's errors of `Create` (ERR_TTRPC_*). On failure nothing is left behind.
    *   Rejects with `signal.reason` on abort.
    */
@@ -203,7 +232,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     if (basename(bundle) !== id) throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
     const plan = planStdio(join(this.stateDir, 'containers', id), '', options.stdio ?? {});
     signal?.throwIfAborted();
-    if (this.#server === undefined || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
+    if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
     if (this.#containers.has(id) || this.#starting.has(id)) throw newError('ERR_ALREADY_EXISTS', `container ${id} exists in this root`, { details: { id } });
     if (!existsSync(join(bundle, 'config.json'))) throw newError('ERR_INVALID_ARGUMENT', `bundle ${bundle} has no config.json`);
     const dir = join(this.stateDir, 'containers', id);
@@ -215,78 +244,27 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       ...(this.#options.runcBinary === undefined ? {} : { binaryName: this.#options.runcBinary }),
       ...options.runcOptions,
     };
-    const record: ShimRecord = {
-      version: 1,
-      id,
-      namespace: this.namespace,
-      bundle,
-      address: '',
-      shimPid: 0,
-      shimBinary: this.shimBinary,
-      runcRoot: runcOptions.root ?? this.runcRoot,
-      stdio: plan,
-      createdAt: new Date().toISOString(),
-    };
-    let ends: StdioEnds = {};
-    let logSocket: Socket | undefined;
-    let task: ShimTaskClient | undefined;
+    let lock: Lock | undefined;
     try {
+      lock = await this.#lock(id, { signal });
       // The dir may exist with a caller's files in it (an engine's record); a shim record in it is a container.
       await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
       if (existsSync(join(dir, RECORD_FILE))) throw newError('ERR_ALREADY_EXISTS', `container ${id} has a record in this root`, { details: { id, dir } });
-    } catch (err) {
-      this.#starting.delete(id);
-      throw err;
-    }
-    try {
-      // The shim daemon opens <bundle>/log write-only and blocking: a reader must exist before `start`.
-      const logPath = join(bundle, 'log');
-      await createFifo(logPath, { mode: 0o700, signal });
-      logSocket = await openFifo(logPath, 'rw', { signal });
-      const logSink = new ShimLogSink(join(dir, 'shim.log'), id, this.#options.shimLogMaxBytes ?? 1024 * 1024);
-      logSink.attach(logSocket);
-      ends = await createStdio(plan, signal);
-      const binaryCall = { shimBinary: this.shimBinary, namespace: this.namespace, address: this.eventsSocket, id, bundle, signal };
-      const output = await runShimStart(binaryCall, encodeRuncOptions(runcOptions));
-      // From here a shim runs: record where, so that a crash before the end still lets the next manager clean up.
-      record.address = parseShimStartOutput(output).address;
-      await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal });
-      task = await ShimTaskClient.open(record.address, { namespace: this.namespace, callTimeoutMs: this.#options.callTimeoutMs ?? 30_000, connectTimeoutMs: 5000, signal });
-      record.shimPid = (await task.connect(id, { signal })).shimPid;
-      record.shimIdentity = await shimIdentityOf(record.shimPid, signal);
-      const uris = stdioUris(plan, this.#loggerConfig);
-      // The record gains the shim pid while runc creates the container; both must be done before going on (or
-      // before undoing, which removes the record's dir).
-      const [written, created] = await Promise.allSettled([
-        writeJsonAtomic(join(dir, RECORD_FILE), record, { signal }),
-        task.create({ id, bundle, ...uris, runcOptions, rootfs: options.rootfs ?? [] }, { signal }),
-      ]);
-      if (created.status === 'rejected') throw created.reason;
-      if (written.status === 'rejected') throw written.reason;
-      const container = this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
-      this.#containers.set(id, container);
-      log('created %s (shim pid %d, %s)', id, record.shimPid, record.address);
-      return container;
-    } catch (err) {
-      log('start of %s failed: %s', id, (err as Error).message);
-      // The log FIFO keeps its reader until the shim is gone: a shim daemon opens it blocking, and would hang
-      // in that open, unkillable by Shutdown, if the reader went first.
-      await undoShimStart(record, dir, task, this.eventsSocket, this.#options.keepLogs === true);
-      closeStdio(ends);
-      logSocket?.destroy();
-      throw err;
+      const request = { id, bundle, dir, plan, runcOptions: { ...runcOptions, root: runcOptions.root ?? this.runcRoot }, rootfs: options.rootfs ?? [] };
+      return this.#hold(this.#container(await launchShim(request, this.#launchSettings(), signal)));
     } finally {
       this.#starting.delete(id);
+      await lock?.release();
     }
   }
 
   /**
-   * Closes this side: clients, FIFO ends, the events server (its socket file stays, so shims publishing while no
-   * manager runs fail at once instead of waiting 5 s per event). Containers and shims keep running. Idempotent.
-   * Always finishes: connections of shims (even ones that connect while it closes) are destroyed, and no peer is
-   * waited on for more than 5 s in all.
+   * Closes this side: clients, FIFO ends, the events server if it serves it (its socket file stays, so shims
+   * publishing while no manager runs fail at once instead of waiting 5 s per event). Containers and shims keep
+   * running. Idempotent. Always finishes: connections of shims (even ones that connect while it closes) are
+   * destroyed, and no peer is waited on for more than 5 s in all.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -320,69 +298,106 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   }
 
   #onEvent(event: TaskEvent): void {
-    if (event.namespace !== this.namespace) return;
+    if (event.namespace !== this.namespace || this.#closed) return;
     this.emit('event', event);
     (this.emit as (type: string, e: TaskEvent) => boolean)(event.type, event);
   }
 
-  async #reattach(record: ShimRecord, dir: string, signal: AbortSignal | undefined): Promise<ShimContainer | undefined> {
-    if (record.address === '') return undefined;
-    let task: ShimTaskClient | undefined;
-    try {
-      task = await ShimTaskClient.open(record.address, {
-        namespace: this.namespace,
-        callTimeoutMs: this.#options.callTimeoutMs ?? 30_000,
-        connectTimeoutMs: this.#options.connectTimeoutMs ?? 500,
-        signal,
-      });
-      const info = await task.connect(record.id, { signal, timeoutMs: 2000 });
-      if (record.shimPid !== 0 && info.shimPid !== record.shimPid) log('shim of %s is pid %d, recorded %d', record.id, info.shimPid, record.shimPid);
-      await this.#restamp(record, info.shimPid, dir, signal);
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      log('shim of %s does not answer: %s', record.id, (err as Error).message);
-      await task?.close();
-      return undefined;
-    }
-    const logPath = join(record.bundle, 'log');
-    let logSocket: Socket;
-    try {
-      logSocket = await openFifo(logPath, 'rw', { signal });
-    } catch (err) {
-      // Without the FIFO the shim's log lines go nowhere; the container is still usable.
-      log('cannot reopen %s: %s', logPath, (err as Error).message);
-      await createFifo(logPath, { mode: 0o700 }).catch(() => undefined);
-      logSocket = await openFifo(logPath, 'rw', { signal });
-    }
-    const logSink = new ShimLogSink(join(dir, 'shim.log'), record.id, this.#options.shimLogMaxBytes ?? 1024 * 1024);
-    logSink.attach(logSocket);
-    const ends = await reopenStdio(record.stdio, signal).catch((err: Error) => {
-      log('cannot reopen stdio of %s: %s', record.id, err.message);
-      return {};
-    });
-    return this.#container({ record, task, dir, stdio: ends, logSocket, logSink });
+  // Without the events socket, a container's exit is learned through its Wait (see `events()`).
+  #watchExit(container: ShimContainer): void {
+    if (!this.#watchExits || this.#server !== undefined || this.#watched.has(container)) return;
+    this.#watched.add(container);
+    container.wait().then(
+      async (exit) => {
+        const pid = await container.status().then((s) => s.pid, () => 0);
+        this.#onEvent({ type: 'exit', topic: '/tasks/exit', namespace: this.namespace, timestamp: exit.exitedAt, containerId: container.id, execId: undefined, pid, ...exit });
+      },
+      (err: Error) => log('no exit of %s: %s', container.id, err.message),
+    );
   }
 
-  // The shim answered as `pid`: record who that process is (a record of an older version has no identity yet).
-  async #restamp(record: ShimRecord, pid: number, dir: string, signal: AbortSignal | undefined): Promise<void> {
-    const identity = await shimIdentityOf(pid, signal);
-    if (pid === record.shimPid && identity?.start === record.shimIdentity?.start && identity?.boot === record.shimIdentity?.boot) return;
-    record.shimPid = pid;
-    record.shimIdentity = identity;
-    await writeJsonAtomic(join(dir, RECORD_FILE), record, { signal }).catch((err: Error) => {
-      if (signal?.aborted) throw signal.reason;
-      log('cannot update the record of %s: %s', record.id, err.message);
-    });
+  #lock(id: string, options: LockOptions): Promise<Lock> {
+    return acquireLock(join(this.stateDir, 'locks', `shim-${id}.lock`), options);
+  }
+
+  // Reads every record; reattaches what this manager does not hold yet, lets go of what is gone from disk.
+  async #scan(atInit: boolean, signal: AbortSignal | undefined): Promise<ReattachReport> {
+    const report: ReattachReport = { reattached: [], dead: [] };
+    const ids = (await readdir(join(this.stateDir, 'containers'))).sort();
+    for (const id of ids) {
+      signal?.throwIfAborted();
+      if (this.#starting.has(id) || !ID_PATTERN.test(id)) continue;
+      await this.#load(id, report, atInit, signal);
+    }
+    for (const [id, held] of this.#containers) if (!ids.includes(id) && !(await isRecordCurrent(held.record, held.dir))) await this.#letGo(held);
+    return report;
+  }
+
+  async #load(id: string, report: ReattachReport | undefined, atInit: boolean, signal: AbortSignal | undefined): Promise<ShimContainer | undefined> {
+    const dir = join(this.stateDir, 'containers', id);
+    const record = await readRecord(id, dir, signal);
+    const held = this.#containers.get(id);
+    if (held !== undefined) {
+      if (record?.createdAt === held.record.createdAt) return held;
+      await this.#letGo(held);
+    }
+    if (record === undefined) return undefined;
+    // Only the events-socket owner reads reattached shims' log FIFOs, and only at open (see the class notes).
+    const result = await attachRecorded(record, dir, { ...this.#attachSettings(), readLog: atInit && this.servesEvents }, signal);
+    if ('dead' in result) report?.dead.push(result.dead);
+    if (!('attached' in result)) return undefined;
+    if (this.#closed || this.#containers.has(id)) {
+      // Closed, or started here meanwhile: this connection is not wanted.
+      await this.#container(result.attached).detach();
+      return this.#containers.get(id);
+    }
+    report?.reattached.push(id);
+    return this.#hold(this.#container(result.attached));
+  }
+
+  #launchSettings(): LaunchSettings {
+    const { namespace, shimBinary, eventsSocket } = this;
+    const { callTimeoutMs = 30_000, shimLogMaxBytes = 1024 * 1024, keepLogs = false } = this.#options;
+    return { namespace, shimBinary, eventsSocket, callTimeoutMs, shimLogMaxBytes, keepLogs, loggerConfig: this.#loggerConfig };
+  }
+
+  #attachSettings(): Omit<AttachSettings, 'readLog'> {
+    return {
+      namespace: this.namespace,
+      eventsSocket: this.eventsSocket,
+      callTimeoutMs: this.#options.callTimeoutMs ?? 30_000,
+      connectTimeoutMs: this.#options.connectTimeoutMs ?? 500,
+      shimLogMaxBytes: this.#options.shimLogMaxBytes ?? 1024 * 1024,
+      keepLogs: this.#options.keepLogs === true,
+      lock: (id, options) => this.#lock(id, options),
+    };
+  }
+
+  async #letGo(container: ShimContainer): Promise<void> {
+    if (this.#containers.get(container.id) === container) this.#containers.delete(container.id);
+    await container.detach().catch((err: Error) => log('detach %s: %s', container.id, err.message));
+  }
+
+  #hold(container: ShimContainer): ShimContainer {
+    this.#containers.set(container.id, container);
+    this.#watchExit(container);
+    return container;
   }
 
   // A handle on a connected shim, bound to this manager (started or reattached alike).
-  #container(parts: Pick<ShimContainerContext, 'record' | 'task' | 'dir' | 'stdio' | 'logSocket' | 'logSink'>): ShimContainer {
-    return new ShimContainer({
+  #container(parts: Pick<ShimContainerContext, 'record' | 'task' | 'stdio' | 'logSocket' | 'logSink'>): ShimContainer {
+    const { id } = parts.record;
+    const container: ShimContainer = new ShimContainer({
       ...parts,
+      dir: join(this.stateDir, 'containers', id),
       managerAddress: this.eventsSocket,
       loggerConfig: this.#loggerConfig,
       keepLogs: this.#options.keepLogs === true,
-      forget: (gone) => this.#containers.delete(gone),
+      lock: (signal) => this.#lock(id, { signal }),
+      forget: () => {
+        if (this.#containers.get(id) === container) this.#containers.delete(id);
+      },
     });
+    return container;
   }
 }

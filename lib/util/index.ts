@@ -31,3 +31,4 @@ export { readMountInfo, mountsUsing, type MountInfoEntry, type MountInfoOptions 
 export { Semaphore, KeyedLimiter, forEachLimit, type Release } from './limiter.js';
 export { eventIterator, type EventIteratorOptions } from './event-iterator.js';
 export { mkdirAllInRoot, type MkdirInRootOptions } from './mkdir-in-root.js';
+export { signalNumber } from './signal-number.js';

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { resolveImage, type ContainerdClient, type ContainerdTask } from '../../containerd/index.js';
 import { ContainerkitError, isAbortError } from '../../errors/index.js';
 import { normalizeReference } from '../../oci/index.js';
 import { generateSpec, withHostname, withImageConfig } from '../../runtime/index.js';
-import { logger, redact } from '../../util/debug.js';
+import { redact } from '../../util/debug.js';
 import type { CliContext } from '../command.js';
 import { signalExitCode, SignalProxy } from './containerd-signals.js';
-
-const log = logger('cli:containerd-run');
 
 /** Options of {@link runInContainerd}. */
 export interface ContainerdRunOptions {
@@ -28,8 +26,8 @@ const DRAIN_TIMEOUT_MS = 5000;
 // docker's exit codes for a command that cannot be run (translateContainerdStartErr).
 const EXIT_OF_CODE: Partial<Record<string, number>> = { ERR_CONTAINER_COMMAND_NOT_FOUND: 127, ERR_CONTAINER_COMMAND_NOT_EXECUTABLE: 126 };
 
-async function drained(stream: Socket): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return;
+async function drained(stream: Readable | undefined): Promise<void> {
+  if (stream === undefined || stream.readableEnded || stream.destroyed) return;
   // unref: a stream that closes in time must not keep the CLI alive for the rest of the timeout
   await Promise.race([once(stream, 'close'), new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
 }
@@ -75,7 +73,7 @@ async function createAndRun(
   const container = await client.createContainer(id, { spec, image: name, signal });
   try {
     // No signal from here on: an aborted create or start could leave a task behind; the cleanup below needs none.
-    const task = await container.newTask({ stdin: options.stdin });
+    const task = await container.newTask({ stdio: { stdin: options.stdin } });
     try {
       return await runTask(ctx, task, options, proxy);
     } finally {
@@ -88,28 +86,24 @@ async function createAndRun(
 }
 
 async function runTask(ctx: CliContext, task: ContainerdTask, options: ContainerdRunOptions, proxy: SignalProxy): Promise<number> {
-  const io = task.io!;
-  io.stdout.pipe(ctx.stdout, { end: false });
-  io.stderr.pipe(ctx.stderr, { end: false });
+  task.stdout?.pipe(ctx.stdout, { end: false });
+  task.stderr?.pipe(ctx.stderr, { end: false });
   const exited = task.wait();
   exited.catch(() => undefined); // awaited below, unless the start fails first
-  let stdin: Socket | undefined;
+  let stdin: Writable | undefined;
   try {
-    if (options.stdin) {
-      stdin = await io.openStdin({ signal: proxy.signal });
-      // EPIPE once the process is gone and stdin still has data: the container no longer reads, nothing to report.
-      stdin.on('error', (err) => log('stdin: %O', err));
-      // The shim holds the stdin FIFO open itself (for later attaches): the process sees EOF only after CloseIO.
-      stdin.once('finish', () => void task.closeStdin().catch((err: unknown) => log('closing stdin: %O', err)));
-      ctx.stdin.pipe(stdin);
-    }
     proxy.signal.throwIfAborted();
     proxy.starting(task);
+    // The start opens the task's stdin; ending it (the CLI's stdin ended) closes the container's stdin.
     await task.start();
     proxy.started();
-    const { exitStatus } = await exited;
-    await Promise.all([drained(io.stdout), drained(io.stderr)]);
-    return proxy.endedBy === undefined ? exitStatus : signalExitCode(proxy.endedBy);
+    if (options.stdin && task.stdin !== undefined) {
+      stdin = task.stdin;
+      ctx.stdin.pipe(stdin);
+    }
+    const { code } = await exited;
+    await Promise.all([drained(task.stdout), drained(task.stderr)]);
+    return proxy.endedBy === undefined ? code : signalExitCode(proxy.endedBy);
   } finally {
     if (stdin !== undefined) {
       ctx.stdin.unpipe(stdin);

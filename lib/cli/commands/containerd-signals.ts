@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { ContainerdTask } from '../../containerd/index.js';
+import type { Task } from '../../oci/index.js';
 import { logger } from '../../util/debug.js';
 
 const log = logger('cli:containerd-run');
@@ -29,7 +29,7 @@ export class SignalProxy implements Disposable {
   readonly signal: AbortSignal;
   readonly #stderr: NodeJS.WritableStream;
   readonly #id: string;
-  #task: ContainerdTask | undefined;
+  #task: Task | undefined;
   #phase: 'setup' | 'starting' | 'running' | 'done' = 'setup';
   // Signals that came while the start was in flight: handled once it returned.
   readonly #pending: NodeJS.Signals[] = [];
@@ -60,7 +60,7 @@ export class SignalProxy implements Disposable {
   }
 
   /** The task is being started: signals wait for {@link started} (a kill could not reach a process not yet running). */
-  starting(task: ContainerdTask): void {
+  starting(task: Task): void {
     this.#task = task;
     this.#phase = 'starting';
   }
@@ -110,11 +110,11 @@ export class SignalProxy implements Disposable {
   };
 
   #send(sig: NodeJS.Signals): void {
-    this.#task?.kill(constants.signals[sig]).catch((err: unknown) => log('forwarding %s failed: %O', sig, err));
+    this.#task?.kill(sig).catch((err: unknown) => log('forwarding %s failed: %O', sig, err));
   }
 
   #kill(): void {
-    this.#task?.killAll(constants.signals.SIGKILL).catch((err: unknown) => log('SIGKILL failed: %O', err));
+    this.#task?.kill('SIGKILL', { all: true }).catch((err: unknown) => log('SIGKILL failed: %O', err));
   }
 
   /** Removes the process listeners. */

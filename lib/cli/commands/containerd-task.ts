@@ -79,13 +79,13 @@ const TASK_VERBS: Record<string, TaskVerb> = {
         renderList(
           rows,
           [
-            { header: 'TASK', value: (r) => r.containerId },
+            { header: 'TASK', value: (r) => r.id },
             { header: 'PID', value: (r) => String(r.pid) },
             { header: 'STATUS', value: (r) => r.status.toUpperCase() },
           ],
           format,
-          (r) => ({ id: r.containerId, pid: r.pid, status: r.status, exitStatus: r.exitStatus }),
-          (r) => r.containerId,
+          (r) => ({ id: r.id, pid: r.pid, status: r.status, exitStatus: r.exit?.code ?? 0 }),
+          (r) => r.id,
         ),
       );
     },

@@ -31,7 +31,7 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
   /** What containerd still holds for `id`: its container, task and snapshot (each true when present). */
   const leftovers = async (id: string) => ({
     container: (await client.containers.list()).some((c) => c.id === id),
-    task: (await client.tasks.list()).some((t) => t.containerId === id || t.execId === id),
+    task: (await client.tasks.list()).some((t) => t.id === id || t.execId === id),
     snapshot: (await client.snapshots.list()).some((s) => s.name === id),
   });
   const nothingLeft = { container: false, task: false, snapshot: false };
@@ -133,10 +133,10 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
   it('rm refuses a container with a stopped task (one coded line) and removes it, task and snapshot, with --force', async () => {
     const id = newId('rm-stopped');
     const container = await client.createContainer(id, { spec: await specFor(id, 'true'), image });
-    const task = await container.newTask({ stdio: 'none' });
+    const task = await container.newTask({ stdio: { stdout: 'null' } });
     const exited = task.wait();
     await task.start();
-    expect((await exited).exitStatus).to.equal(0);
+    expect((await exited).code).to.equal(0);
 
     const refused = await finished(cli('rm', id));
     expect(refused.code).to.equal(1);
@@ -157,7 +157,7 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
     const running2 = newId('task-verbs');
     for (const id of [running1, running2]) {
       const container = await client.createContainer(id, { spec: await specFor(id, 'sleep', '300'), image });
-      await (await container.newTask({ stdio: 'none' })).start();
+      await (await container.newTask({ stdio: { stdout: 'null' } })).start();
     }
     const forced = await finished(cli('rm', '-f', running1));
     expect(forced.code, forced.err).to.equal(0);
@@ -173,7 +173,7 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
     expect(busy.err).to.match(/^containerkit: .*must be stopped before deletion \(it is running\) \(ERR_CONTAINERD_FAILED_PRECONDITION\)\n$/);
     const killed = await finished(cli('task', 'kill', '-s', 'KILL', running2));
     expect(killed.code, killed.err).to.equal(0);
-    expect((await (await (await client.loadContainer(running2)).task()).wait()).exitStatus).to.equal(137);
+    expect((await (await (await client.loadContainer(running2)).task()).wait()).code).to.equal(137);
     const removed = await finished(cli('task', 'rm', running2));
     expect(removed.code, removed.err).to.equal(0);
     expect(await leftovers(running2)).to.deep.equal({ container: true, task: false, snapshot: true });

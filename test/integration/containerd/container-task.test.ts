@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { text as readText } from 'node:stream/consumers';
 import { expect } from 'chai';
 import { ContainerdClient, createTaskIO, resolveImage } from '../../../lib/containerd/index.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../../../lib/errors/index.js';
@@ -8,6 +10,8 @@ import { generateSpec, withImageConfig, withProcessArgs } from '../../../lib/run
 import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
 import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+
+const text = async (stream: Readable | undefined): Promise<string> => (stream === undefined ? '' : readText(stream));
 
 describe('ContainerdClient.createContainer / newTask against a real containerd', function () {
   this.timeout(180_000);
@@ -64,12 +68,13 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     const task = await container.newTask({ fifoDir });
     expect(task.pid).to.be.greaterThan(0);
     expect((await task.status()).status).to.equal('created');
+    const output = Promise.all([text(task.stdout), text(task.stderr)]);
     const exited = task.wait();
     await task.start();
     const exit = await exited;
-    expect(exit.exitStatus).to.equal(5);
-    expect(await task.io!.collect()).to.deep.equal({ stdout: 'out\n', stderr: 'err\n' });
-    expect((await task.delete()).exitStatus).to.equal(5);
+    expect(exit.code).to.equal(5);
+    expect(await output).to.deep.equal(['out\n', 'err\n']);
+    expect((await task.delete()).code).to.equal(5);
     await container.delete();
     expect((await fixture.ctr(['containers', 'ls', '-q'])).split('\n')).to.not.include(id);
     expect(await snapshotKeys()).to.not.include(id);
@@ -78,20 +83,23 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
   it('execs into a running task, attaches from a second handle, kills it, and refuses to delete early', async () => {
     const id = newId('ck-exec');
     const container = await client.createContainer(id, { spec: await specFor(id, 'sleep', '300'), image: images.busybox.reference });
-    const task = await container.newTask({ stdio: 'none' });
-    expect(task.io).to.equal(undefined);
+    const task = await container.newTask({ stdio: { stdout: 'null' } });
+    expect(task.stdout).to.equal(undefined);
+    expect(task.stderr).to.equal(undefined);
+    expect((await task.status()).stdio).to.deep.equal({ stdin: '', stdout: '', stderr: '' }); // nothing wired (ctr's --null-io)
     const exited = task.wait();
     await task.start();
     expect((await task.pids()).map((p) => p.pid)).to.include(task.pid);
 
-    const exec = await task.exec('e1', { args: ['sh', '-c', 'read line; echo "got $line"; exit 4'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { fifoDir, stdin: true });
+    const exec = await task.exec('e1', { args: ['sh', '-c', 'read line; echo "got $line"; exit 4'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { fifoDir, stdio: { stdin: true } });
     const execExit = exec.wait();
+    const execOut = text(exec.stdout);
     await exec.start();
     expect(exec.pid).to.be.greaterThan(0);
-    const stdin = await exec.io!.openStdin();
-    stdin.end('hello\n');
-    expect((await execExit).exitStatus).to.equal(4);
-    expect((await exec.io!.collect()).stdout).to.equal('got hello\n');
+    expect((await task.pids()).find((p) => p.pid === exec.pid)?.execId).to.equal('e1');
+    exec.stdin!.end('hello\n');
+    expect((await execExit).code).to.equal(4);
+    expect(await execOut).to.equal('got hello\n');
     await exec.delete();
 
     const early = await container.delete().catch((e: unknown) => e);
@@ -105,9 +113,9 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     expect((await attached.status()).status).to.equal('paused');
     await attached.resume();
     const metrics = await attached.metrics();
-    expect(metrics.data?.typeUrl).to.match(/cgroups/);
+    expect(metrics?.typeUrl).to.match(/cgroups/);
     await attached.kill(9);
-    expect((await exited).exitStatus).to.equal(137);
+    expect((await exited).code).to.equal(137);
     await attached.delete();
     await container.delete();
     expect(await snapshotKeys()).to.not.include(id);
@@ -133,8 +141,8 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     const taken = await client.createContainer(other, { spec: await specFor(other, 'true'), image: images.busybox.reference, snapshot: { key: id } }).catch((e: unknown) => e);
     expect(taken, String(taken)).to.be.instanceOf(AlreadyExistsError);
     expect(await client.containers.get(other).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
-    const task = await container.newTask({ stdio: 'none' });
-    const again = await container.newTask({ stdio: 'none' }).catch((e: unknown) => e);
+    const task = await container.newTask({ stdio: { stdout: 'null' } });
+    const again = await container.newTask({ stdio: { stdout: 'null' } }).catch((e: unknown) => e);
     expect(again, String(again)).to.be.instanceOf(AlreadyExistsError);
     await task.delete();
     await container.delete();
@@ -146,12 +154,13 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
       client.createContainer(id, { spec: await specFor(id, 'sh', '-c', 'echo early-io'), image: images.busybox.reference }),
       createTaskIO(id, { fifoDir }),
     ]);
-    const task = await container.newTask({ stdio: io });
-    expect(task.io).to.equal(io);
+    const task = await container.newTask({ io });
+    expect(task.stdout).to.equal(io.stdout);
+    const output = text(io.stdout);
     const exited = task.wait();
     await task.start();
-    expect((await exited).exitStatus).to.equal(0);
-    expect((await io.collect()).stdout).to.equal('early-io\n');
+    expect((await exited).code).to.equal(0);
+    expect(await output).to.equal('early-io\n');
     await task.delete();
     expect(existsSync(dirname(io.paths.stdout))).to.equal(false); // the task's delete closed it
     await container.delete();

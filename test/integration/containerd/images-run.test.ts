@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
 import { chainId } from '../../../lib/oci/index.js';
 import { ContainerdClient, createTaskIO, type ContainerdEvent, type ImageRecord } from '../../../lib/containerd/index.js';
@@ -131,16 +132,19 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
       const { pid } = await client.tasks.create(id, { rootfs, stdio: io.paths });
       expect(pid).to.be.greaterThan(0);
       expect((await client.tasks.get(id)).status).to.equal('created');
+      const out = text(io.stdout!);
       const waited = client.tasks.wait(id);
       await client.tasks.start(id);
       const exit = await waited;
-      expect(exit.exitStatus).to.equal(3);
+      expect(exit.code).to.equal(3);
       expect(exit.exitedAt).to.be.instanceOf(Date);
-      expect((await client.tasks.get(id)).status).to.equal('stopped');
-      const out = await io.collect();
-      expect(out.stdout).to.equal('hello\n');
+      const stopped = await client.tasks.get(id);
+      expect(stopped.status).to.equal('stopped');
+      expect(stopped.exit).to.deep.equal(exit);
+      expect(stopped.execId).to.equal(undefined);
+      expect(await out).to.equal('hello\n');
       const deleted = await client.tasks.delete(id);
-      expect(deleted.exitStatus).to.equal(3);
+      expect(deleted.code).to.equal(3);
     } finally {
       await io.close();
     }
@@ -153,12 +157,15 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
     for (let i = 0; i < 50 && !events.some((e) => e.topic === '/tasks/delete'); i++) await new Promise((r) => setTimeout(r, 100));
     ac.abort();
     await subscribed; // abort ends the iteration without an error
-    const mine = events.filter((e) => (e.payload as { containerId?: string } | undefined)?.containerId === id);
+    const mine = events.filter((e) => 'containerId' in e && e.containerId === id);
     expect(mine.map((e) => e.topic)).to.include.members(['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
-    const exitEvent = mine.find((e) => e.type === 'containerd.events.TaskExit');
-    expect(exitEvent?.type === 'containerd.events.TaskExit' && exitEvent.payload.exitStatus).to.equal(3);
-    expect(exitEvent?.type === 'containerd.events.TaskExit' && exitEvent.payload.exitedAt).to.be.instanceOf(Date);
+    const exitEvent = mine.find((e) => e.type === 'exit');
+    expect(exitEvent?.type === 'exit' && exitEvent.code).to.equal(3);
+    expect(exitEvent?.type === 'exit' && exitEvent.exitedAt).to.be.instanceOf(Date);
+    expect(exitEvent?.type === 'exit' && exitEvent.execId).to.equal(undefined); // the init process
     expect(exitEvent?.namespace).to.equal(fixture.namespace);
+    const deleteEvent = mine.find((e) => e.type === 'delete');
+    expect(deleteEvent?.type === 'delete' && deleteEvent.code).to.equal(3);
   });
 
   it('sees the events of a container that ctr creates and removes', async () => {
@@ -205,9 +212,10 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
 
       await client.tasks.exec(id, 'e1', { args: ['sh', '-c', 'echo from-exec; exit 7'], cwd: '/', env: spec.process!.env!, user: { uid: 0, gid: 0 } }, { stdio: execIo.paths });
       const execWait = client.tasks.wait(id, { execId: 'e1' });
+      const execOut = text(execIo.stdout!);
       await client.tasks.start(id, { execId: 'e1' });
-      expect((await execWait).exitStatus).to.equal(7);
-      expect((await execIo.collect()).stdout).to.equal('from-exec\n');
+      expect((await execWait).code).to.equal(7);
+      expect(await execOut).to.equal('from-exec\n');
       await client.tasks.deleteProcess(id, 'e1');
 
       await client.tasks.pause(id);
@@ -215,8 +223,8 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
       await client.tasks.resume(id);
       expect((await client.tasks.get(id)).status).to.equal('running');
 
-      await client.tasks.kill(id, 9);
-      expect((await waited).exitStatus).to.equal(137);
+      await client.tasks.kill(id, 'SIGKILL');
+      expect((await waited).code).to.equal(137);
       await client.tasks.delete(id);
     } finally {
       await io.close();

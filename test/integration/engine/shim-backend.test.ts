@@ -183,6 +183,24 @@ describe('engine: ShimBackend (real shims, a real image)', function () {
     for (const id of ['runner', 'exit7']) await images.releaseRootfs(id);
   });
 
+  it('two backends on one root at once: the second finds, waits on and removes the first one’s task', async () => {
+    const first = await open();
+    const second = await open();
+    expect([first.manager.servesEvents, second.manager.servesEvents]).to.deep.equal([true, false]);
+    const task = await create(first, 'shared', ['sh', '-c', 'sleep 1; exit 5']);
+    await task.start();
+    const seen = await second.loadTask('shared');
+    expect(seen?.id, 'created after the second opened').to.equal('shared');
+    expect((await second.tasks()).map((t) => t.id)).to.deep.equal(['shared']);
+    expect((await codedRejection(create(second, 'shared', ['true']))).code).to.equal('ERR_ALREADY_EXISTS');
+    expect((await seen!.wait()).code).to.equal(5);
+    expect((await second.removeTask('shared'))?.code).to.equal(5);
+    expect(await first.loadTask('shared'), 'gone for the first too').to.equal(undefined);
+    expect(leftovers('shared')).to.deep.equal([]);
+    expect(await mountsUnder(root)).to.deep.equal([]);
+    await images.releaseRootfs('shared');
+  });
+
   it('an aborted createTask rejects with the reason and leaves no shim, bundle or mount', async () => {
     const backend = await open();
     const rootfs = await images.prepareRootfs('ab1', image.chainId);

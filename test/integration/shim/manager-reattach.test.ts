@@ -121,11 +121,11 @@ describe('ShimManager: containers outlive the engine', function () {
     expect(fx.leftovers()).to.deep.equal([]);
   });
 
-  it('refuses a second live manager on the same root', async () => {
+  it("refuses a second live manager on the same root with events: 'listen'", async () => {
     await fx.manager();
     let err: unknown;
     try {
-      await fx.manager();
+      await fx.manager({ events: 'listen' });
     } catch (e) {
       err = e;
     }
