@@ -1,13 +1,11 @@
 // The docker → runc flow, replayed offline: build an image, serve it from a private registry, pull it, verify
 // every byte, unpack it into snapshots, build an OCI runtime spec from its config and run it through a shim and runc.
 //
-//   npm run demo            (Debian, as root; `npm ci` first)
+//   npx tsx examples/docker-flow.ts      (Debian, as root; `npm ci` first)
 //
 // Each step says which containerkit part plays it: the registry client, the image store, the unpacker and its overlay
 // snapshotter, the spec builder, and the shim manager, which runs containerd's own shim (and through it, runc).
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { familiarString, normalizeReference } from 'containerkit/oci';
@@ -17,24 +15,11 @@ import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtim
 import { ShimManager } from 'containerkit/shim';
 import { OverlaySnapshotter } from 'containerkit/unpack';
 // Offline: the example starts its own docker-registry on a free 127.0.0.1 port.
+import { busyboxRoot } from './busybox-image.js';
 import { startLocalRegistry } from './local-registry.js';
 
 const step = (who: string, what: string): void => console.log(`\n\x1b[1m[${who}]\x1b[0m ${what}`);
 const detail = (text: string): void => console.log(`    ${text}`);
-
-/** A root filesystem in `dir`: busybox-static as /bin/busybox, a /bin symlink per applet, passwd and group. */
-async function busyboxRoot(dir: string): Promise<void> {
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-  if (busybox === undefined) throw new Error('busybox-static is not installed');
-  for (const d of ['bin', 'dev', 'etc', 'proc', 'sys', 'root', 'tmp']) await mkdir(join(dir, d), { recursive: true });
-  await chmod(join(dir, 'tmp'), 0o1777);
-  await copyFile(busybox, join(dir, 'bin', 'busybox'));
-  const listed = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').map((a) => a.trim());
-  const applets = [...new Set(listed)].filter((a) => a !== '' && a !== 'busybox' && !a.includes('/'));
-  for (const applet of applets) await symlink('busybox', join(dir, 'bin', applet));
-  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\n');
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'containerkit-demo-'));

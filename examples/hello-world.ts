@@ -5,13 +5,14 @@
 //
 //   npm run demo                               offline: a busybox image built here, served by a local registry
 //   npx tsx examples/hello-world.ts hello-world    with network access: the real image from Docker Hub
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from 'containerkit';
 import { RegistryClient } from 'containerkit/registry';
 import { OCIRuntime } from 'containerkit/runtime';
 import { pushBusyboxImage } from './busybox-image.js';
+import { findShim, processTable } from './proc-tree.js';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
 const step = (what: string, text: string): void => console.log(`\x1b[1m[${what}]\x1b[0m ${text}`);
@@ -26,18 +27,6 @@ const GREETING = [
   ' 3. A containerd-shim-runc-v2 had runc create the container; runc exited, the shim stayed.',
   ' 4. The container ran this script; its output went to a log the shim feeds, its exit code to the shim.',
 ];
-
-/** The pid and command line of the shim serving container `id`, from /proc (the shim daemonized: its parent is 1). */
-async function findShim(id: string): Promise<{ pid: number; ppid: number; argv: string[] } | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean);
-    if (!argv[0]?.endsWith('containerd-shim-runc-v2') || argv[argv.indexOf('-id') + 1] !== id) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-    return { pid: Number(entry), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), argv };
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const requested = process.argv[2];
@@ -60,21 +49,20 @@ async function main(): Promise<void> {
 
     const pulled = await engine.pull(image, {
       onProgress: (e) => {
-        if (e.status === 'done') step('pull', `${e.descriptor.mediaType.split('.').pop()} ${e.descriptor.digest.slice(0, 19)}… ${e.descriptor.size} bytes, digest verified`);
+        if (e.status !== 'done') return;
+        const kind = /manifest|index/.test(e.descriptor.mediaType) ? 'manifest' : /config/.test(e.descriptor.mediaType) ? 'config' : 'layer';
+        step('pull', `${kind} ${e.descriptor.digest.slice(0, 19)}… ${e.descriptor.size} bytes, digest verified`);
       },
     });
     step('unpack', `${pulled.name}: layers applied into snapshots, top chain ID ${pulled.chainId?.slice(0, 19) ?? '(no layers)'}…`);
 
     const container = await engine.create(pulled.name, { name: 'hello' });
-    const spec = JSON.parse(await readFile(join(root, 'containers', container.id, 'spec.json'), 'utf8')) as {
-      process: { args: string[] };
-      mounts: unknown[];
-      linux: { namespaces: Array<{ type: string }> };
-    };
-    step('spec', `container ${container.name} (${container.id.slice(0, 12)}): runs ${JSON.stringify(spec.process.args[0])}, ${spec.mounts.length} mounts, namespaces ${spec.linux.namespaces.map((n) => n.type).join(',')}`);
+    const info = await engine.inspect(container.id);
+    const args = [info.Path, ...info.Args].map((a) => (a.length > 24 ? `${a.slice(0, 21)}…` : a)).join(' ');
+    step('spec', `container ${container.name} (${container.id.slice(0, 12)}): an OCI runtime spec from the image config runs \`${args}\` as ${info.Config.User || 'root'}, network ${info.HostConfig.NetworkMode} (its own namespace)`);
 
     await engine.start(container.id);
-    const shim = await findShim(container.id);
+    const shim = findShim(await processTable(), container.id);
     if (shim !== undefined) step('shim', `${shim.argv[0]} pid ${shim.pid}, parent ${shim.ppid} (it daemonized, so it outlives this process)`);
     else step('shim', 'the shim had already reported the exit and gone');
     const runc = new OCIRuntime({ root: join(root, 'runc', 'containerkit') });
@@ -88,6 +76,7 @@ async function main(): Promise<void> {
     step('exit', `exit code ${exitCode}, reported by the shim after runc had gone`);
     await engine.remove(container.id);
     await engine.removeImage(pulled.name);
+    if (findShim(await processTable(), container.id) !== undefined) throw new Error(`the shim of ${container.id} is still running`);
   } finally {
     await engine?.close();
     registryClient.close();

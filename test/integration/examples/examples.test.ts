@@ -20,7 +20,7 @@ async function runExample(file: string, args: string[] = [], env: NodeJS.Process
 describe('examples', function () {
   this.timeout(180_000);
 
-  it('docker-flow (npm run demo): image → registry → verified pull → unpack → spec → runc, exit 3', async () => {
+  it('docker-flow: image → registry → verified pull → unpack → spec → runc, exit 3', async () => {
     const { stdout } = await runExample('docker-flow.ts');
     expect(stdout).to.match(/manifest sha256:[0-9a-f]{64}, 1 layer, diff_id sha256:[0-9a-f]{12}…/); // built by buildImage
     expect(stdout).to.match(/sha256:[0-9a-f]{12}… \d+ bytes: digest and size verified while streaming/);
@@ -62,5 +62,38 @@ describe('examples', function () {
     expect(stdout).to.match(/reattached: \S+/);
     expect(stdout).to.contain('exit code 137');
     expect(stdout).to.contain('containers left: 0, shim gone');
+  });
+
+  it('hello-world (npm run demo): docker run hello-world through the Engine, each step printed, nothing left', async () => {
+    const { stdout } = await runExample('hello-world.ts');
+    const plain = stdout.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(plain).to.match(/\[pull\] manifest sha256:[0-9a-f]{12}… \d+ bytes, digest verified/);
+    expect(plain).to.match(/\[pull\] layer sha256:[0-9a-f]{12}… \d+ bytes, digest verified/);
+    expect(plain).to.match(/\[unpack\] .*hello-world:latest: layers applied into snapshots, top chain ID sha256:[0-9a-f]{12}…/);
+    expect(plain).to.match(/\[spec\] container hello \([0-9a-f]{12}\): .* network none/);
+    expect(plain).to.match(/\[shim\] \S*containerd-shim-runc-v2 pid \d+, parent \d+/);
+    expect(plain).to.match(/\[runc\] runc created the container and exited/);
+    expect(plain).to.contain('Hello from containerkit!');
+    expect(plain).to.contain('[exit] exit code 0');
+    expect(plain).to.contain('[done] nothing left behind');
+  });
+
+  it('process-tree: engine, shim and container where they really are; the container outlives a SIGKILLed engine', async () => {
+    const { stdout } = await runExample('process-tree.ts');
+    expect(stdout).to.match(/node .*\[pid \d+, parent \d+\]  ← the engine/);
+    expect(stdout).to.match(/containerd-shim-runc-v2 .*\[pid (\d+), parent \d+\]  ← one shim per container/);
+    expect(stdout).to.match(/└─ sh -c sleep 1000 & wait  \[pid \d+, parent \d+\]  ← the container's init/);
+    expect(stdout).to.contain('runc is not in the tree');
+    expect(stdout).to.match(/After SIGKILL of the engine \(pid \d+, gone\)/);
+    expect(stdout.split('After SIGKILL')[1]).to.match(/└─ sleep 1000/);
+    expect(stdout).to.match(/A new Engine on the same root reattached: running \["[0-9a-f]{12}"\]/);
+    expect(stdout).to.contain('inspect: running');
+    expect(stdout).to.contain('shim left: none');
+  });
+
+  it('test-harness: a mocha suite embedding an Engine, a service container per test, nothing left', async () => {
+    const { stdout } = await run(process.execPath, [resolve(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), resolve(ROOT, 'examples', 'test-harness.ts')], { cwd: ROOT, timeout: 120_000 });
+    expect(stdout).to.contain('3 passing');
+    expect(stdout).to.not.match(/failing/);
   });
 });
