@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { DigestCalculator, digestFile } from '../lib/util/digest-stream.js';
-import { ScenarioFailure, SIDES, type Side, type SideCommand, type SideResult } from './scenario.js';
-import { hostArchitecture } from '../test/fixtures/images.js';
 import { initLayout, tagManifest, writeBlob } from '../test/fixtures/image-layout.js';
+import { hostArchitecture } from '../test/fixtures/images.js';
+import { ScenarioFailure, SIDES, type Side, type SideCommand, type SideResult } from './scenario.js';
 
 const randomFillAsync = promisify(randomFill);
 const RANDOM_FILES = 8;
@@ -35,7 +35,9 @@ export async function writeRandomLayer(path: string, signal: AbortSignal): Promi
   for (let i = 0; i < RANDOM_FILES; i++) {
     const content = Buffer.allocUnsafe(RANDOM_FILE_BYTES);
     await randomFillAsync(content);
-    await new Promise<void>((resolve, reject) => tarball.entry({ name: `random/file-${i}.bin`, size: content.length, mode: 0o644 }, content, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      tarball.entry({ name: `random/file-${i}.bin`, size: content.length, mode: 0o644 }, content, (err) => (err ? reject(err) : resolve())),
+    );
   }
   tarball.finalize();
   await done;
@@ -91,7 +93,12 @@ export async function buildBigLayout(dir: string, tag: string, signal: AbortSign
   }
   const config = { architecture: hostArchitecture(), os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } };
   const configDesc = await writeBlob(dir, 'application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify(config)));
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })) };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: configDesc,
+    layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
+  };
   const manifestDesc = await writeBlob(dir, 'application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify(manifest)));
   await tagManifest(dir, manifestDesc, tag);
   return layers;
@@ -119,4 +126,3 @@ export async function verifySameBlobs(dest: Record<Side, string>, results: Recor
     if (!same) throw new ScenarioFailure(`${side} wrote blobs ${JSON.stringify([...got])}, expected ${JSON.stringify([...expected])}`);
   }
 }
-

@@ -7,16 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTimeBinary, runInProcess, runProcess } from './measure.js';
-import {
-  describeCommand,
-  headerLines,
-  pairLine,
-  summarize,
-  summaryLines,
-  type PairRecord,
-  type ScenarioRun,
-} from './report.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from './scenario.js';
+import { describeCommand, headerLines, type PairRecord, pairLine, type ScenarioRun, summarize, summaryLines } from './report.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from './scenario.js';
 
 /** The fewest measured pairs that make a median of ratios worth printing. */
 export const MIN_PAIRS = 5;

@@ -1,6 +1,7 @@
 /** Summaries of the measured pairs, the printed report and the `--json` file. */
-import { cpus, loadavg, totalmem } from 'node:os';
+
 import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import type { Scenario, Side, SideCommand, SideResult } from './scenario.js';
 import { SIDES } from './scenario.js';
 

@@ -3,7 +3,7 @@
  * removed one after another, the peer is `ctr run --rm` on a private containerd, and every run must exit 0.
  */
 import type { ContainerdFixture } from '../test/fixtures/containerd.js';
-import { ScenarioFailure, SIDES, type PairContext, type Side, type SideCommand, type SideResult } from './scenario.js';
+import { type PairContext, ScenarioFailure, SIDES, type Side, type SideCommand, type SideResult } from './scenario.js';
 
 /** Containers each side runs, one after another, per sample. */
 export const RUNS_PER_SIDE = 5;
@@ -30,6 +30,7 @@ export function ctrRunRmSide(containerd: () => ContainerdFixture, image: string,
 /** Fails the pair unless every run of both sides exited 0. */
 export function checkAllExitedZero(pair: PairContext, results: Record<Side, SideResult>): void {
   for (const side of SIDES) {
-    if (results[side].stdout !== 'exit 0') throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
+    if (results[side].stdout !== 'exit 0')
+      throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
   }
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SCENARIOS } from './catalog.js';
 import { DEFAULT_PAIRS, MIN_PAIRS, runScenario } from './harness.js';
-import { writeJson, type ScenarioRun } from './report.js';
+import { type ScenarioRun, writeJson } from './report.js';
 
 const USAGE = `usage: npm run bench -- <scenario…|all> [--json out.json] [--pairs N]
   --json FILE   write every sample and summary to FILE

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BuildImageResult, buildImage, ImageStore } from 'containerkit/images';
 import type { ImageRunConfig } from 'containerkit/oci';
-import { buildImage, ImageStore, type BuildImageResult } from 'containerkit/images';
 import type { RegistryClient } from 'containerkit/registry';
 
 /** A root filesystem in `dir`: busybox-static as /bin/busybox, a /bin symlink per applet, passwd and group. */
@@ -16,7 +16,9 @@ export async function busyboxRoot(dir: string): Promise<void> {
   for (const d of ['bin', 'dev', 'etc', 'proc', 'sys', 'root', 'tmp']) await mkdir(join(dir, d), { recursive: true });
   await chmod(join(dir, 'tmp'), 0o1777);
   await copyFile(busybox, join(dir, 'bin', 'busybox'));
-  const listed = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').map((a) => a.trim());
+  const listed = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((a) => a.trim());
   const applets = [...new Set(listed)].filter((a) => a !== '' && a !== 'busybox' && !a.includes('/'));
   for (const applet of applets) await symlink('busybox', join(dir, 'bin', applet));
   await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');

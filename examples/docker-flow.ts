@@ -8,8 +8,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { familiarString, normalizeReference } from 'containerkit/oci';
 import { buildImage, ImageStore } from 'containerkit/images';
+import { familiarString, normalizeReference } from 'containerkit/oci';
 import { RegistryClient } from 'containerkit/registry';
 import { generateSpec, withHostname, withImageConfig } from 'containerkit/runtime';
 import { ShimManager } from 'containerkit/shim';
@@ -66,7 +66,10 @@ async function main(): Promise<void> {
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
     detail(`${spec.mounts?.length} mounts, ${spec.process?.capabilities?.bounding?.length} capabilities, seccomp ${spec.linux?.seccomp ? 'on' : 'off'}`);
 
-    step('containerd-shim → runc', 'a containerd-shim-runc-v2 per container mounts the rootfs and runs runc create; runc exits, the shim stays (containerkit/shim)');
+    step(
+      'containerd-shim → runc',
+      'a containerd-shim-runc-v2 per container mounts the rootfs and runs runc create; runc exits, the shim stays (containerkit/shim)',
+    );
     shims = await ShimManager.open({ stateDir: join(work, 'engine') });
     const container = await shims.start(id, bundle, { rootfs, stdio: { stdout: 'pipe', stderr: 'pipe' } });
     detail(`shim pid ${container.shimPid}, talking ttrpc; container created, not started`);

@@ -12,8 +12,8 @@ import { Engine } from 'containerkit';
 import { RegistryClient } from 'containerkit/registry';
 import { OCIRuntime } from 'containerkit/runtime';
 import { pushBusyboxImage } from './busybox-image.js';
+import { type LocalRegistry, startLocalRegistry } from './local-registry.js';
 import { findShim, processTable } from './proc-tree.js';
-import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
 const step = (what: string, text: string): void => console.log(`\x1b[1m[${what}]\x1b[0m ${text}`);
 
@@ -59,7 +59,10 @@ async function main(): Promise<void> {
     const container = await engine.create(pulled.name, { name: 'hello' });
     const info = await engine.inspect(container.id);
     const args = [info.Path, ...info.Args].map((a) => (a.length > 24 ? `${a.slice(0, 21)}…` : a)).join(' ');
-    step('spec', `container ${container.name} (${container.id.slice(0, 12)}): an OCI runtime spec from the image config runs \`${args}\` as ${info.Config.User || 'root'}, network ${info.HostConfig.NetworkMode} (its own namespace)`);
+    step(
+      'spec',
+      `container ${container.name} (${container.id.slice(0, 12)}): an OCI runtime spec from the image config runs \`${args}\` as ${info.Config.User || 'root'}, network ${info.HostConfig.NetworkMode} (its own namespace)`,
+    );
 
     await engine.start(container.id);
     const shim = findShim(await processTable(), container.id);

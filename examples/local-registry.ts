@@ -1,6 +1,6 @@
 // A private docker-registry (the CNCF distribution registry, Debian's docker-registry) on a free 127.0.0.1 port,
 // storing under a temporary directory: what the examples push to and pull from, offline.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -38,11 +38,23 @@ function answers(url: string): Promise<boolean> {
 export async function startLocalRegistry(): Promise<LocalRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'containerkit-registry-'));
   const port = await freePort();
-  const config = ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(join(dir, 'data'))}`, 'http:', `  addr: 127.0.0.1:${port}`, `  secret: ${randomBytes(16).toString('hex')}`];
+  const config = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${JSON.stringify(join(dir, 'data'))}`,
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
+  ];
   await writeFile(join(dir, 'config.yml'), `${config.join('\n')}\n`);
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`docker-registry: ${err.message} (apt-get install docker-registry)`))));
+  const failed = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new Error(`docker-registry: ${err.message} (apt-get install docker-registry)`))),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

@@ -38,6 +38,7 @@ export function drawTree(table: Map<number, ProcessNode>, pid: number, notes: Ma
   const args = node.argv.slice(1).join(' ');
   const text = `${name}${args ? ` ${args.length > 60 ? `${args.slice(0, 57)}…` : args}` : ''}`;
   const lines = [`${'    '.repeat(depth)}${depth > 0 ? '└─ ' : ''}${text}  [pid ${pid}, parent ${node.ppid}]${notes.has(pid) ? `  ← ${notes.get(pid)}` : ''}`];
-  for (const child of [...table.values()].filter((p) => p.ppid === pid).sort((a, b) => a.pid - b.pid)) lines.push(...drawTree(table, child.pid, notes, depth + 1));
+  for (const child of [...table.values()].filter((p) => p.ppid === pid).sort((a, b) => a.pid - b.pid))
+    lines.push(...drawTree(table, child.pid, notes, depth + 1));
   return lines;
 }

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     await makeBundle(bundle);
 
     // 1. The engine, a child process of this one, starts the container.
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'engine', stateDir, bundle], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'engine', stateDir, bundle], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const started = await new Promise<{ shimPid: number; logPath: string }>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -96,7 +98,10 @@ async function main(): Promise<void> {
     console.log(`last log lines (${started.logPath}):\n  ${lastLines.join('\n  ')}`);
     await container.remove();
     // The shim exits right after `remove`; a zombie ('Z') waiting for its reaper counts as gone.
-    const shimAlive = await readFile(`/proc/${container.shimPid}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2)[0] !== 'Z', () => false);
+    const shimAlive = await readFile(`/proc/${container.shimPid}/stat`, 'utf8').then(
+      (s) => s.slice(s.lastIndexOf(')') + 2)[0] !== 'Z',
+      () => false,
+    );
     console.log(`containers left: ${manager.list().length}, shim ${shimAlive ? 'still running' : 'gone'}`);
   } finally {
     await manager?.close();

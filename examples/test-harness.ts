@@ -2,16 +2,17 @@
 // nothing behind — what testcontainers does, without a Docker daemon.
 //
 //   npx mocha examples/test-harness.ts          (offline: a busybox image built here, served by a local registry)
-import { expect } from 'chai';
-import { get } from 'node:http';
+
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Engine, RegistryClient, type ContainerHandle } from 'containerkit';
+import { expect } from 'chai';
+import { type ContainerHandle, Engine, RegistryClient } from 'containerkit';
 import { pushBusyboxImage } from './busybox-image.js';
-import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
+import { type LocalRegistry, startLocalRegistry } from './local-registry.js';
 import { findShim, processTable } from './proc-tree.js';
 
 function freePort(): Promise<number> {
@@ -28,7 +29,10 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     get(url, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk: string) => (body += chunk))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).once('error', reject);
   });
 }

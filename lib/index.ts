@@ -5,25 +5,7 @@
  * `/runtime`, `/shim`, `/containerd`, `/engine`, `/util`, `/errors`).
  * @packageDocumentation
  */
-export {
-  AlreadyExistsError,
-  ConflictError,
-  ContainerkitError,
-  FailedPreconditionError,
-  InternalError,
-  InvalidArgumentError,
-  isAbortError,
-  isErrorCode,
-  NotFoundError,
-  PermissionDeniedError,
-  UnavailableError,
-  type ErrorCategory,
-  type ErrorCode,
-} from './errors/index.js';
-export { RegistryClient, RegistryError, type RegistryClientOptions } from './registry/index.js';
-export type { Descriptor, Digest, ImageConfig, Platform } from './oci/index.js';
-export type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, NamedImage, PullProgress } from './images/index.js';
-export type { Snapshotter } from './unpack/index.js';
+
 export type {
   ContainerMount,
   ContainerResources,
@@ -33,12 +15,12 @@ export type {
   SnapshotterChoice,
 } from './engine/index.js';
 export {
-  Engine,
   type ContainerHandle,
   type ContainerInspect,
   type ContainerStats,
   type ContainerSummary,
   type CreateOptions,
+  Engine,
   type EngineCreateOptions,
   type EngineEvent,
   type EngineEvents,
@@ -63,3 +45,22 @@ export {
   type WaitCondition,
   type WaitOptions,
 } from './engine/index.js';
+export {
+  AlreadyExistsError,
+  ConflictError,
+  ContainerkitError,
+  type ErrorCategory,
+  type ErrorCode,
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  isAbortError,
+  isErrorCode,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from './errors/index.js';
+export type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, NamedImage, PullProgress } from './images/index.js';
+export type { Descriptor, Digest, ImageConfig, Platform } from './oci/index.js';
+export { RegistryClient, type RegistryClientOptions, RegistryError } from './registry/index.js';
+export type { Snapshotter } from './unpack/index.js';

@@ -1,7 +1,8 @@
 // The layer table of ARCHITECTURE.md, enforced: every import under lib/ must be an edge the table allows.
-import { expect } from 'chai';
+
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { expect } from 'chai';
 import ts from 'typescript';
 
 const LIB = resolve(import.meta.dirname, '..', 'lib');
@@ -121,7 +122,10 @@ describe('architecture: the layer table of ARCHITECTURE.md', () => {
   });
 
   it('every import under lib/ is allowed', () => {
-    const problems = listTs(LIB).flatMap(importsOf).map(violation).filter((v): v is string => v !== undefined);
+    const problems = listTs(LIB)
+      .flatMap(importsOf)
+      .map(violation)
+      .filter((v): v is string => v !== undefined);
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 });

@@ -1,12 +1,13 @@
 // The conformance suite every ContentStore implementation runs (like containerd's content testsuite): give it a
 // name and a factory that opens a fresh store; it registers mocha tests.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import type { ContentStore } from '../lib/content/index.js';
 import type { Digest } from '../lib/oci/index.js';
 
@@ -158,7 +159,9 @@ export function contentStoreSuite(name: string, factory: () => Promise<ContentSu
       const size = 2_000_000;
       const bytes = pattern(size, 5);
       const child = (ref: string): Promise<string> =>
-        run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'content-writer-child.ts'), s.root, String(size), ref, '5']).then((r) => r.stdout.trim());
+        run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'content-writer-child.ts'), s.root, String(size), ref, '5']).then((r) =>
+          r.stdout.trim(),
+        );
       const outcomes = await Promise.all([child('same'), child('same'), child('other-1'), child('other-2')]);
       // Each either committed or found the blob already there; at least one committed.
       for (const o of outcomes) expect(o).to.be.oneOf(['committed', 'ERR_ALREADY_EXISTS']);

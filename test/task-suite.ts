@@ -1,9 +1,10 @@
 // The conformance suite every backend's Task implementation runs (as content-suite.ts does for content stores):
 // give it a name and a harness that creates a task running a busybox command; it registers mocha tests that use
 // nothing but the shared `Task`/`Process` vocabulary of lib/oci.
-import { expect } from 'chai';
-import { buffer } from 'node:stream/consumers';
+
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
 import { FailedPreconditionError } from '../lib/errors/index.js';
 import type { StdioOptions, Task } from '../lib/oci/index.js';
 
@@ -116,7 +117,11 @@ export function taskSuite(name: string, harness: () => Promise<TaskSuiteHarness>
     it('exec: its own stdio and exit code, execId set, deleted apart from the task', async () => {
       const task = await h.createTask(nextId(), ['sleep', '60'], { stdout: 'null' });
       await task.start();
-      const exec = await task.exec('probe', { args: ['sh', '-c', 'echo from-exec; exit 3'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdio: { stdout: 'pipe', stderr: 'pipe' } });
+      const exec = await task.exec(
+        'probe',
+        { args: ['sh', '-c', 'echo from-exec; exit 3'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+        { stdio: { stdout: 'pipe', stderr: 'pipe' } },
+      );
       expect(exec.execId).to.equal('probe');
       expect(exec.id).to.equal(task.id);
       const waited = exec.wait();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { seedCliStore } from '../../test/fixtures/cli-store.js';
 import { runProcess } from '../measure.js';
 import { median } from '../report.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type ProcessCommand, type Scenario, type Side, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type ProcessCommand, type Scenario, ScenarioFailure, type Side, type SideResult } from '../scenario.js';
 
 /** The issue's targets, as ratios to `node -e 0`. */
 export const VERSION_TARGET = 1.5;
@@ -34,7 +34,8 @@ async function checkBuilt(repoRoot: string): Promise<void> {
     } catch {
       throw new ScenarioFailure(`${built} is missing: build first (npm run build)`);
     }
-    if ((await stat(built)).mtimeMs < (await stat(source)).mtimeMs) throw new ScenarioFailure(`${built} is older than ${source}: rebuild first (npm run build)`);
+    if ((await stat(built)).mtimeMs < (await stat(source)).mtimeMs)
+      throw new ScenarioFailure(`${built} is older than ${source}: rebuild first (npm run build)`);
   }
 }
 
@@ -51,13 +52,20 @@ export function createCliStartScenario(): Scenario {
   const ratios = { version: [] as number[], images: [] as number[], skopeo: [] as number[] };
   const seconds = { images: [] as number[], node: [] as number[], skopeo: [] as number[] };
 
-  const cli = (repoRoot: string, ...argv: string[]): ProcessCommand => ({ kind: 'process', argv: [process.execPath, join(repoRoot, 'bin', 'containerkit.js'), ...argv] });
+  const cli = (repoRoot: string, ...argv: string[]): ProcessCommand => ({
+    kind: 'process',
+    argv: [process.execPath, join(repoRoot, 'bin', 'containerkit.js'), ...argv],
+  });
   const node: ProcessCommand = { kind: 'process', argv: [process.execPath, '-e', '0'] };
   const skopeo: ProcessCommand = { kind: 'process', argv: ['skopeo', '--version'] };
 
   const checkImages = (out: SideResult): void => {
     const lines = out.stdout.trimEnd().split('\n');
-    if (!/^REPOSITORY\s+TAG\s+IMAGE ID/.test(lines[0] ?? '') || lines.length !== IMAGES + 1 || !names.every((n) => out.stdout.includes(`${n.split(':')[0]}   ${n.split(':')[1]}`))) {
+    if (
+      !/^REPOSITORY\s+TAG\s+IMAGE ID/.test(lines[0] ?? '') ||
+      lines.length !== IMAGES + 1 ||
+      !names.every((n) => out.stdout.includes(`${n.split(':')[0]}   ${n.split(':')[1]}`))
+    ) {
       throw new ScenarioFailure(`containerkit images printed ${JSON.stringify(out.stdout.slice(0, 300))}, not the ${IMAGES} images of the store`);
     }
   };
@@ -88,14 +96,16 @@ export function createCliStartScenario(): Scenario {
     peer: () => node,
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      if (!/^containerkit \d+\.\d+\.\d+/.test(results.containerkit.stdout)) throw new ScenarioFailure(`containerkit version printed ${JSON.stringify(results.containerkit.stdout)}`);
+      if (!/^containerkit \d+\.\d+\.\d+/.test(results.containerkit.stdout))
+        throw new ScenarioFailure(`containerkit version printed ${JSON.stringify(results.containerkit.stdout)}`);
       // The other commands of the scenario, each a fresh process too; the order alternates with the pair.
       const runs = { images: cli(pair.repoRoot, '--root', root, 'images'), node, skopeo } as const;
       const order = (pair.index % 2 === 1 ? ['images', 'node', 'skopeo'] : ['skopeo', 'node', 'images']) as Array<keyof typeof runs>;
       const out = {} as Record<keyof typeof runs, SideResult>;
       for (const what of order) {
         out[what] = await runProcess(what === 'images' ? 'containerkit' : 'peer', runs[what], pair.repoRoot, pair.signal);
-        if (out[what].exitCode !== 0) throw new ScenarioFailure(`${runs[what].argv.join(' ')} exited with ${out[what].exitCode}: ${out[what].stderr.slice(-500)}`);
+        if (out[what].exitCode !== 0)
+          throw new ScenarioFailure(`${runs[what].argv.join(' ')} exited with ${out[what].exitCode}: ${out[what].stderr.slice(-500)}`);
       }
       checkImages(out.images);
       if (!/^skopeo version /.test(out.skopeo.stdout)) throw new ScenarioFailure(`skopeo --version printed ${JSON.stringify(out.skopeo.stdout)}`);

@@ -27,15 +27,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../lib/containerd/index.js';
-import { containerdPull } from '../../lib/images/index.js';
 import { hasCode } from '../../lib/errors/index.js';
+import { containerdPull } from '../../lib/images/index.js';
 import { chainIds } from '../../lib/oci/chain-id.js';
 import { RegistryClient, StaticCredentials } from '../../lib/registry/index.js';
-import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../test/fixtures/containerd.js';
 import { pushImage } from '../../test/fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
+import { type RegistryFixture, startRegistry } from '../../test/fixtures/registry.js';
 import { blobSet, buildBigLayout } from '../big-image.js';
-import { ScenarioFailure, SIDES, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, SIDES, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const NAMESPACE = 'bench-containerd-pull';
 const SNAPSHOTTER = 'overlayfs';
@@ -73,10 +73,15 @@ async function emptyContainerd(fixture: ContainerdFixture, client: ContainerdCli
   await collectGarbage(client, signal);
 
   const content = (await fixture.ctr(['content', 'ls', '-q'], { signal })).trim();
-  const snapshots = (await fixture.ctr(['snapshots', '--snapshotter', SNAPSHOTTER, 'ls'], { signal })).split('\n').slice(1).filter((l) => l.trim() !== '');
+  const snapshots = (await fixture.ctr(['snapshots', '--snapshotter', SNAPSHOTTER, 'ls'], { signal }))
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   const images = (await fixture.ctr(['images', 'ls', '-q'], { signal })).trim();
   if (content !== '' || snapshots.length > 0 || images !== '') {
-    throw new ScenarioFailure(`${side}'s containerd is not empty before the pair: images ${JSON.stringify(images)}, content ${JSON.stringify(content)}, snapshots ${JSON.stringify(snapshots)}`);
+    throw new ScenarioFailure(
+      `${side}'s containerd is not empty before the pair: images ${JSON.stringify(images)}, content ${JSON.stringify(content)}, snapshots ${JSON.stringify(snapshots)}`,
+    );
   }
   const onDisk = [
     join(fixture.root, 'io.containerd.content.v1.content', 'blobs', 'sha256'),
@@ -130,7 +135,9 @@ export function createContainerdPullScenario(): Scenario {
       reference = `${registry.host}/big:latest`;
       topChain = chainIds(layers.map((l) => l.diffId)).at(-1)!;
       expectedBlobs = [...(await blobSet(layout)).keys()].map((hex) => `sha256:${hex}`).sort();
-      const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', manifestDigest.slice('sha256:'.length)), 'utf8')) as { config: { digest: string } };
+      const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', manifestDigest.slice('sha256:'.length)), 'utf8')) as {
+        config: { digest: string };
+      };
       configDigest = manifest.config.digest;
       if (!expectedBlobs.includes(manifestDigest)) throw new ScenarioFailure(`pushed manifest ${manifestDigest} is not in the layout's blobs`);
     },
@@ -167,22 +174,30 @@ export function createContainerdPullScenario(): Scenario {
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       const said = results.containerkit.stdout;
-      if (said !== `${manifestDigest} ${topChain}`) throw new ScenarioFailure(`containerkit returned ${JSON.stringify(said)}, expected "${manifestDigest} ${topChain}"`);
+      if (said !== `${manifestDigest} ${topChain}`)
+        throw new ScenarioFailure(`containerkit returned ${JSON.stringify(said)}, expected "${manifestDigest} ${topChain}"`);
       for (const side of SIDES) {
         const client = clients[side]!;
         const fail = (what: string): never => {
           throw new ScenarioFailure(`${side} (pair ${pair.index}): ${what}`);
         };
-        const listed = (await daemons[side]!.ctr(['images', 'ls'], { signal: pair.signal })).split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+        const listed = (await daemons[side]!.ctr(['images', 'ls'], { signal: pair.signal }))
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/));
         const row = listed.find((cols) => cols[0] === reference);
         if (row === undefined) fail(`ctr images ls does not list ${reference}: ${JSON.stringify(listed)}`);
         if (!row!.includes(manifestDigest)) fail(`${reference} is listed as ${row!.join(' ')}, not with digest ${manifestDigest}`);
-        const snap = await client.snapshots.stat(topChain, { signal: pair.signal }).catch((err: unknown) => fail(`top snapshot ${topChain} missing: ${String(err)}`));
+        const snap = await client.snapshots
+          .stat(topChain, { signal: pair.signal })
+          .catch((err: unknown) => fail(`top snapshot ${topChain} missing: ${String(err)}`));
         if (snap.kind !== 'committed') fail(`top snapshot ${topChain} is ${snap.kind}, not committed`);
         const blobs = (await client.content.list([], { signal: pair.signal })).map((b) => b.digest as string).sort();
-        if (JSON.stringify(blobs) !== JSON.stringify(expectedBlobs)) fail(`content store holds ${JSON.stringify(blobs)}, expected ${JSON.stringify(expectedBlobs)}`);
+        if (JSON.stringify(blobs) !== JSON.stringify(expectedBlobs))
+          fail(`content store holds ${JSON.stringify(blobs)}, expected ${JSON.stringify(expectedBlobs)}`);
         const config = await client.content.info(configDigest, { signal: pair.signal });
-        if (config.labels[`containerd.io/gc.ref.snapshot.${SNAPSHOTTER}`] !== topChain) fail(`config ${configDigest} lacks the snapshot GC label: ${JSON.stringify(config.labels)}`);
+        if (config.labels[`containerd.io/gc.ref.snapshot.${SNAPSHOTTER}`] !== topChain)
+          fail(`config ${configDigest} lacks the snapshot GC label: ${JSON.stringify(config.labels)}`);
         const leases = await client.leases.list([], { signal: pair.signal });
         if (leases.length > 0) fail(`leases left: ${leases.map((l) => l.id).join(', ')}`);
       }

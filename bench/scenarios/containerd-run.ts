@@ -22,13 +22,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { ContainerdClient, createTaskIO, resolveImage, type ContainerdContainer, type ContainerdTask } from '../../lib/containerd/index.js';
+import { ContainerdClient, type ContainerdContainer, type ContainerdTask, createTaskIO, resolveImage } from '../../lib/containerd/index.js';
 import { generateSpec, withImageConfig } from '../../lib/runtime/index.js';
 import { runTool } from '../../lib/util/exec.js';
-import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../test/fixtures/containerd.js';
 import { buildBusyboxImage } from '../../test/fixtures/images.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-import { checkAllExitedZero, ctrRunRmSide, repeatRuns, RUNS_PER_SIDE } from '../run-to-exit.js';
+import { checkAllExitedZero, ctrRunRmSide, RUNS_PER_SIDE, repeatRuns } from '../run-to-exit.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const IMAGE = 'bench.local/busybox:latest';
 const NAMESPACE = 'bench-containerd-run';
@@ -56,7 +56,10 @@ export function createContainerdRunScenario(): Scenario {
       container = await c.createContainer(name, { spec, image: IMAGE, snapshot: { parent: image.chainId }, signal });
       task = await container.newTask({ io: await io, signal });
     } catch (err) {
-      await io.then((made) => made.close(), () => undefined); // no FIFO dir left behind a failed run
+      await io.then(
+        (made) => made.close(),
+        () => undefined,
+      ); // no FIFO dir left behind a failed run
       throw err;
     }
     // Read the output from the start, as ctr's copy goroutines do.
@@ -107,7 +110,12 @@ export function createContainerdRunScenario(): Scenario {
       return { kind: 'in-process', run: (signal: AbortSignal) => repeatRuns((k) => ckRun(id('containerkit', pair, k), signal)) };
     },
 
-    peer: (pair: PairContext): SideCommand => ctrRunRmSide(() => containerd!, IMAGE, (k) => id('peer', pair, k)),
+    peer: (pair: PairContext): SideCommand =>
+      ctrRunRmSide(
+        () => containerd!,
+        IMAGE,
+        (k) => id('peer', pair, k),
+      ),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       checkAllExitedZero(pair, results);

@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { Engine } from '../../lib/engine/engine.js';
 import { RegistryClient } from '../../lib/registry/index.js';
 import { runTool } from '../../lib/util/exec.js';
-import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../test/fixtures/containerd.js';
 import { withPushedImages } from '../../test/fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
-import { checkAllExitedZero, ctrRunRmSide, repeatRuns, RUNS_PER_SIDE } from '../run-to-exit.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type RegistryFixture, startRegistry } from '../../test/fixtures/registry.js';
+import { checkAllExitedZero, ctrRunRmSide, RUNS_PER_SIDE, repeatRuns } from '../run-to-exit.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const CTR_IMAGE = 'bench.local/busybox:latest';
 
@@ -72,7 +72,12 @@ export function createEngineRunScenario(): Scenario {
       };
     },
 
-    peer: (pair: PairContext): SideCommand => ctrRunRmSide(() => containerd!, CTR_IMAGE, (k) => id('peer', pair, k)),
+    peer: (pair: PairContext): SideCommand =>
+      ctrRunRmSide(
+        () => containerd!,
+        CTR_IMAGE,
+        (k) => id('peer', pair, k),
+      ),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       checkAllExitedZero(pair, results);

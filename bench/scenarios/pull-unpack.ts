@@ -32,12 +32,12 @@ import type { Mount } from '../../lib/oci/mount.js';
 import { RegistryClient } from '../../lib/registry/index.js';
 import { OverlaySnapshotter } from '../../lib/unpack/index.js';
 import { mount, unmount } from '../../lib/util/mount.js';
-import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../test/fixtures/containerd.js';
 import { pushImage } from '../../test/fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
+import { type RegistryFixture, startRegistry } from '../../test/fixtures/registry.js';
 import { diffTrees, walkTree } from '../../test/fixtures/tree-compare.js';
 import { buildBigLayout } from '../big-image.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const VIEW = 'pull-unpack-verify';
 
@@ -83,7 +83,10 @@ export function createPullUnpackScenario(): Scenario {
   const snapshotters: Partial<Record<number, OverlaySnapshotter>> = {};
 
   async function ctrCommitted(signal: AbortSignal): Promise<string[]> {
-    const lines = (await containerd!.ctr(['snapshots', 'ls'], { signal })).split('\n').slice(1).filter((l) => l.trim() !== '');
+    const lines = (await containerd!.ctr(['snapshots', 'ls'], { signal }))
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '');
     return lines.map((l) => l.trim().split(/\s+/)).map((w) => `${w[0]} ${w.at(-1)}`);
   }
 
@@ -93,10 +96,15 @@ export function createPullUnpackScenario(): Scenario {
     const snapshots = await ctrCommitted(signal);
     const content = (await containerd!.ctr(['content', 'ls', '-q'], { signal })).trim();
     if (snapshots.length > 0 || content !== '') {
-      throw new ScenarioFailure(`containerd still holds snapshots [${snapshots.join(', ')}] or content [${content.split('\n').join(', ')}] after ctr images rm --sync`);
+      throw new ScenarioFailure(
+        `containerd still holds snapshots [${snapshots.join(', ')}] or content [${content.split('\n').join(', ')}] after ctr images rm --sync`,
+      );
     }
     // On disk too: a removal still running would land in the next timed section.
-    const dirs = [join(containerd!.root, 'io.containerd.snapshotter.v1.overlayfs', 'snapshots'), join(containerd!.root, 'io.containerd.content.v1.content', 'blobs', 'sha256')];
+    const dirs = [
+      join(containerd!.root, 'io.containerd.snapshotter.v1.overlayfs', 'snapshots'),
+      join(containerd!.root, 'io.containerd.content.v1.content', 'blobs', 'sha256'),
+    ];
     for (let attempt = 0; ; attempt++) {
       const left = (await Promise.all(dirs.map((d) => readdir(d).catch(() => [] as string[])))).flat();
       if (left.length === 0) return;
@@ -107,13 +115,14 @@ export function createPullUnpackScenario(): Scenario {
 
   return {
     name: 'pull-unpack',
-    description: 'pull and unpack the 200 MB + 20,000-file image into empty overlay snapshots: ImageStore.pull with unpack (in-process, pipelined) vs ctr images pull on containerd',
+    description:
+      'pull and unpack the 200 MB + 20,000-file image into empty overlay snapshots: ImageStore.pull with unpack (in-process, pipelined) vs ctr images pull on containerd',
     fairness: [
       'containerkit: in-process call in the harness (the SDK as a library, no node start-up): new RegistryClient, ImageStore.open(DIR/content), pull(REF, { unpack: { snapshotter } }): fetch all blobs (verified, fsynced) while applying each layer into an overlay snapshot as its bytes arrive (read from the download in progress), once the layer below is applied',
       'peer: ctr --address SOCK images pull --plain-http REF, a fresh process under GNU time; containerd 1.6 fetches the blobs, then unpacks them into its overlayfs snapshotter (inside the timed ctr call)',
       'same image for both, built once in setup and pushed to one private docker-registry on 127.0.0.1; the overlay snapshotter of containerkit is opened before the timed call (containerd has its own loaded in the daemon)',
-      'right before each side runs, that side holds no content and no snapshots: containerkit\'s DIR is removed and made anew; containerd: ctr images rm --sync, then ctr content ls and ctr snapshots ls checked empty, and its snapshot and blob directories checked empty on disk',
-      'then, for either side, sync and drop the kernel caches: after the previous pair\'s deletions, creating 20,000 files on this ext4 (no journal) otherwise scans the recently deleted inodes still cached, ~30 s of system CPU for whichever side meets them',
+      "right before each side runs, that side holds no content and no snapshots: containerkit's DIR is removed and made anew; containerd: ctr images rm --sync, then ctr content ls and ctr snapshots ls checked empty, and its snapshot and blob directories checked empty on disk",
+      "then, for either side, sync and drop the kernel caches: after the previous pair's deletions, creating 20,000 files on this ext4 (no journal) otherwise scans the recently deleted inodes still cached, ~30 s of system CPU for whichever side meets them",
       'verified after every pair: containerkit applied every layer and returned the image chain ID; containerd holds exactly the image chain IDs as committed snapshots; read-only views of both stacks list the same paths and types (full tree compare on the warm-up pair)',
     ],
 
@@ -156,16 +165,21 @@ export function createPullUnpackScenario(): Scenario {
     },
 
     peer(): SideCommand {
-      return { kind: 'process', argv: ['ctr', '--address', containerd!.address, '--namespace', containerd!.namespace, 'images', 'pull', '--plain-http', reference] };
+      return {
+        kind: 'process',
+        argv: ['ctr', '--address', containerd!.address, '--namespace', containerd!.namespace, 'images', 'pull', '--plain-http', reference],
+      };
     },
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       const top = chains.at(-1)!;
       const want = `${top} applied ${chains.length}/${chains.length}`;
-      if (results.containerkit.stdout !== want) throw new ScenarioFailure(`containerkit gave ${JSON.stringify(results.containerkit.stdout)}, expected ${JSON.stringify(want)}`);
+      if (results.containerkit.stdout !== want)
+        throw new ScenarioFailure(`containerkit gave ${JSON.stringify(results.containerkit.stdout)}, expected ${JSON.stringify(want)}`);
       const theirs = (await ctrCommitted(pair.signal)).sort();
       const expected = chains.map((c) => `${c} Committed`).sort();
-      if (theirs.join(' ') !== expected.join(' ')) throw new ScenarioFailure(`containerd holds snapshots [${theirs.join(', ')}], expected [${expected.join(', ')}]`);
+      if (theirs.join(' ') !== expected.join(' '))
+        throw new ScenarioFailure(`containerd holds snapshots [${theirs.join(', ')}], expected [${expected.join(', ')}]`);
 
       // Both stacks as read-only views, mounted side by side.
       const snapshotter = snapshotters[pair.index]!;
@@ -181,12 +195,15 @@ export function createPullUnpackScenario(): Scenario {
             if (a.length < 20_000 || a.join('\n') !== b.join('\n')) {
               const onlyOurs = a.filter((p) => !b.includes(p)).slice(0, 5);
               const onlyTheirs = b.filter((p) => !a.includes(p)).slice(0, 5);
-              throw new ScenarioFailure(`the unpacked trees differ: ${a.length} vs ${b.length} entries; only containerkit: ${onlyOurs.join(', ')}; only ctr: ${onlyTheirs.join(', ')}`);
+              throw new ScenarioFailure(
+                `the unpacked trees differ: ${a.length} vs ${b.length} entries; only containerkit: ${onlyOurs.join(', ')}; only ctr: ${onlyTheirs.join(', ')}`,
+              );
             }
             if (pair.warmup) {
               const [x, y] = await Promise.all([walkTree(join(pair.workDir, 'mnt-containerkit')), walkTree(join(pair.workDir, 'mnt-peer'))]);
               const differences = diffTrees(y, x, { ignoreDirMtimes: true });
-              if (differences.length > 0) throw new ScenarioFailure(`the unpacked trees differ (${differences.length}): ${differences.slice(0, 10).join('; ')}`);
+              if (differences.length > 0)
+                throw new ScenarioFailure(`the unpacked trees differ (${differences.length}): ${differences.slice(0, 10).join('; ')}`);
             }
           }),
         );

@@ -16,12 +16,12 @@
  */
 import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { digestFile } from '../../lib/util/digest-stream.js';
 import { initLayout, tagManifest, writeBlob } from '../../test/fixtures/image-layout.js';
 import { hostArchitecture, pushImage } from '../../test/fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
-import { digestFile } from '../../lib/util/digest-stream.js';
-import { writeRandomLayer, writeSmallFilesLayer, blobSet, skopeoPull, verifySameBlobs } from '../big-image.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type RegistryFixture, startRegistry } from '../../test/fixtures/registry.js';
+import { blobSet, skopeoPull, verifySameBlobs, writeRandomLayer, writeSmallFilesLayer } from '../big-image.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 /** Creates the `registry-pull` scenario. */
 export function createRegistryPullScenario(): Scenario {

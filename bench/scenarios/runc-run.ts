@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { OCIRuntime } from '../../lib/runtime/oci-runtime.js';
 import { writeBusyboxBundle } from '../../test/fixtures/bundle.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 /** Containers each side runs, one after another, per sample. */
 export const RUNS_PER_SIDE = 10;
@@ -94,7 +94,8 @@ export function createRuncRunScenario(): Scenario {
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       for (const side of ['containerkit', 'peer'] as const) {
-        if (results[side].stdout !== 'exit 0') throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
+        if (results[side].stdout !== 'exit 0')
+          throw new ScenarioFailure(`${side} (pair ${pair.index}) gave ${JSON.stringify(results[side].stdout)}, not "exit 0" for every run`);
       }
       const left = await runtime!.list();
       if (left.length > 0) throw new ScenarioFailure(`containers left under the state root: ${left.map((c) => c.id).join(', ')}`);

@@ -23,11 +23,11 @@ import { join } from 'node:path';
 import { ShimManager } from '../../lib/shim/index.js';
 import { runTool } from '../../lib/util/exec.js';
 import { writeBusyboxBundle } from '../../test/fixtures/bundle.js';
-import { startContainerd, type ContainerdFixture } from '../../test/fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../test/fixtures/containerd.js';
 import { buildBusyboxImage } from '../../test/fixtures/images.js';
 import { findShimPids } from '../../test/fixtures/shims.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
-import { checkAllExitedZero, ctrRunRmSide, repeatRuns, RUNS_PER_SIDE } from '../run-to-exit.js';
+import { checkAllExitedZero, ctrRunRmSide, RUNS_PER_SIDE, repeatRuns } from '../run-to-exit.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const IMAGE = 'bench.local/busybox:latest';
 
@@ -104,10 +104,19 @@ export function createShimRunScenario(): Scenario {
       await mkdir(join(sleeper, 'rootfs'), { recursive: true });
       await mkdir(join(runs, '.rss-snap', 'upper'), { recursive: true });
       await mkdir(join(runs, '.rss-snap', 'work'));
-      await writeFile(join(sleeper, 'config.json'), JSON.stringify({ ...spec, process: { ...spec.process, args: ['sh', '-c', 'while true; do echo x; sleep 1; done'] } }));
+      await writeFile(
+        join(sleeper, 'config.json'),
+        JSON.stringify({ ...spec, process: { ...spec.process, args: ['sh', '-c', 'while true; do echo x; sleep 1; done'] } }),
+      );
       const probe = await manager.start('rss-probe', sleeper, {
         stdio: { stdout: 'log' },
-        rootfs: [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lower}`, `upperdir=${join(runs, '.rss-snap', 'upper')}`, `workdir=${join(runs, '.rss-snap', 'work')}`] }],
+        rootfs: [
+          {
+            type: 'overlay',
+            source: 'overlay',
+            options: [`lowerdir=${lower}`, `upperdir=${join(runs, '.rss-snap', 'upper')}`, `workdir=${join(runs, '.rss-snap', 'work')}`],
+          },
+        ],
       });
       await probe.start();
       await new Promise((r) => setTimeout(r, 1000));
@@ -125,11 +134,19 @@ export function createShimRunScenario(): Scenario {
       for (let i = 0; i < 50; i++) {
         const listed = await containerd.ctr(['task', 'ls', '-q']).catch(() => '');
         if (!listed.includes('rss-probe')) break;
-        if ((await containerd.ctr(['task', 'delete', 'rss-probe']).then(() => true, () => false))) break;
+        if (
+          await containerd.ctr(['task', 'delete', 'rss-probe']).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
         await new Promise((r) => setTimeout(r, 100));
       }
       await containerd.ctr(['container', 'delete', 'rss-probe']).catch(() => '');
-      fairness.push(`RSS per running container (measured in setup): containerkit shim ${ckShim} KiB + logger ${ckLogger} KiB = ${ckShim + ckLogger} KiB; containerd shim ${ctrShim} KiB (containerd itself not counted)`);
+      fairness.push(
+        `RSS per running container (measured in setup): containerkit shim ${ckShim} KiB + logger ${ckLogger} KiB = ${ckShim + ckLogger} KiB; containerd shim ${ctrShim} KiB (containerd itself not counted)`,
+      );
     },
 
     async prepare(): Promise<void> {
@@ -140,11 +157,22 @@ export function createShimRunScenario(): Scenario {
       return { kind: 'in-process', run: (signal: AbortSignal) => repeatRuns((k) => ckRun(id('containerkit', pair, k), signal)) };
     },
 
-    peer: (pair: PairContext): SideCommand => ctrRunRmSide(() => containerd!, IMAGE, (k) => id('peer', pair, k)),
+    peer: (pair: PairContext): SideCommand =>
+      ctrRunRmSide(
+        () => containerd!,
+        IMAGE,
+        (k) => id('peer', pair, k),
+      ),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
       checkAllExitedZero(pair, results);
-      if (manager!.list().length > 0) throw new ScenarioFailure(`ShimManager still holds ${manager!.list().map((c) => c.id).join(', ')}`);
+      if (manager!.list().length > 0)
+        throw new ScenarioFailure(
+          `ShimManager still holds ${manager!
+            .list()
+            .map((c) => c.id)
+            .join(', ')}`,
+        );
       const left = (await containerd!.ctr(['container', 'ls', '-q'])).trim();
       if (left !== '') throw new ScenarioFailure(`ctr containers left: ${left}`);
     },

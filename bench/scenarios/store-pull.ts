@@ -23,11 +23,11 @@ import { join } from 'node:path';
 import { ImageStore } from '../../lib/images/index.js';
 import { RegistryClient } from '../../lib/registry/index.js';
 import { pushImage } from '../../test/fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../test/fixtures/registry.js';
-import { buildBigLayout, blobSet, skopeoPull, verifySameBlobs } from '../big-image.js';
+import { type RegistryFixture, startRegistry } from '../../test/fixtures/registry.js';
+import { blobSet, buildBigLayout, skopeoPull, verifySameBlobs } from '../big-image.js';
 import { runProcess } from '../measure.js';
 import { median } from '../report.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 /** What the issue asks of a re-pull of a present image. */
 export const REPULL_TARGET_MS = 50;
@@ -78,7 +78,12 @@ export function createStorePullScenario(): Scenario {
       } catch {
         throw new ScenarioFailure('dist/images/index.js is missing: build first (npm run build)');
       }
-      const probe = await runProcess('containerkit', { kind: 'process', argv: [process.execPath, child, reference, join(ctx.workDir, 'rss-probe'), '--again'] }, ctx.repoRoot, ctx.signal);
+      const probe = await runProcess(
+        'containerkit',
+        { kind: 'process', argv: [process.execPath, child, reference, join(ctx.workDir, 'rss-probe'), '--again'] },
+        ctx.repoRoot,
+        ctx.signal,
+      );
       if (probe.exitCode !== 0) throw new ScenarioFailure(`the RSS probe (${child}) exited with ${probe.exitCode}: ${probe.stderr.slice(-500)}`);
       const repull = /re-pull ms ([\d.]+)/.exec(probe.stderr)?.[1];
       fairness.push(
@@ -97,7 +102,8 @@ export function createStorePullScenario(): Scenario {
     peer: (pair: PairContext): SideCommand => skopeoPull(reference, pair.dest.peer),
 
     async verify(pair: PairContext, results: Record<Side, SideResult>): Promise<void> {
-      if (results.containerkit.stdout !== manifestDigest) throw new ScenarioFailure(`containerkit pulled ${results.containerkit.stdout}, expected ${manifestDigest}`);
+      if (results.containerkit.stdout !== manifestDigest)
+        throw new ScenarioFailure(`containerkit pulled ${results.containerkit.stdout}, expected ${manifestDigest}`);
       await verifySameBlobs(pair.dest, results, expected);
       const start = process.hrtime.bigint();
       const again = await pullOnce(reference, pair.dest.containerkit, pair.signal);

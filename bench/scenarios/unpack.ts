@@ -20,7 +20,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffTrees, walkTree } from '../../test/fixtures/tree-compare.js';
 import { buildBigLayout } from '../big-image.js';
-import { ScenarioFailure, type BenchContext, type PairContext, type Scenario, type Side, type SideCommand, type SideResult } from '../scenario.js';
+import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
 const TAG = 'latest';
 /** A difference that only says an implicitly created parent directory got a different mtime. */
@@ -60,7 +60,10 @@ export function createUnpackScenario(): Scenario {
     },
 
     containerkit(pair: PairContext): SideCommand {
-      return { kind: 'process', argv: [process.execPath, join(pair.repoRoot, 'bench', 'children', 'unpack.mjs'), layout, TAG, join(pair.dest.containerkit, 'rootfs')] };
+      return {
+        kind: 'process',
+        argv: [process.execPath, join(pair.repoRoot, 'bench', 'children', 'unpack.mjs'), layout, TAG, join(pair.dest.containerkit, 'rootfs')],
+      };
     },
 
     peer(pair: PairContext): SideCommand {

@@ -1,3 +1,3 @@
-export { runCli, DEFAULT_ROOT, type CliIo } from './main.js';
-export type { Command, CliContext, ParsedCommandArgs } from './command.js';
-export { renderList, listFormat, type Column, type ListFormat } from './output.js';
+export type { CliContext, Command, ParsedCommandArgs } from './command.js';
+export { type CliIo, DEFAULT_ROOT, runCli } from './main.js';
+export { type Column, type ListFormat, listFormat, renderList } from './output.js';

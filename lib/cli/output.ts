@@ -49,7 +49,13 @@ export function renderList<Row>(
   const cells = [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => printable(c.value(row))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
   return cells
-    .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n')
+    .map(
+      (line) =>
+        `${line
+          .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+          .join('')
+          .trimEnd()}\n`,
+    )
     .join('');
 }
 

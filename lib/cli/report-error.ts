@@ -11,7 +11,8 @@ function parseArgsError(err: Error & { code: string }, verb: string | undefined)
   const option = quoted === undefined ? undefined : (/--[\w-]+/.exec(quoted)?.[0] ?? quoted);
   let message: string;
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') message = `unknown option ${option ?? ''}${where}`;
-  else if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') message = `option ${option ?? ''}${where} ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`;
+  else if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    message = `option ${option ?? ''}${where} ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`;
   else if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') message = `unexpected argument ${option ?? ''}${where}`;
   else message = `invalid arguments${where}: ${err.message.split('. ')[0]}`;
   return newError('ERR_INVALID_ARGUMENT', `${message}; ${hint}`, { cause: err, details: { parseArgsCode: err.code } });

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newError, type ContainerkitError } from '../errors/index.js';
+import { type ContainerkitError, newError } from '../errors/index.js';
 // image-store.ts, not the images barrel: the verbs that only read the store must not load more than it.
 import { ImageStore, type ImageStoreRegistry } from '../images/image-store.js';
 import { normalizeReference } from '../oci/reference.js';

@@ -1,4 +1,4 @@
-import { createChannel, type Channel } from 'nice-grpc';
+import { type Channel, createChannel } from 'nice-grpc';
 
 /** The default socket, as ctr's. */
 export const DEFAULT_ADDRESS = '/run/containerd/containerd.sock';

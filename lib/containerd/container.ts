@@ -1,15 +1,15 @@
 import { newError } from '../errors/index.js';
 import type { Mount } from '../oci/mount.js';
+import type { Platform } from '../oci/platform.js';
 import type { Spec as RuntimeSpec } from '../oci/runtime-spec.js';
+import type { StdioOptions } from '../oci/task.js';
 import type { ContainerdClient } from './containerd-client.js';
 import type { ContainerRecord } from './containers.js';
 import type { AnyValue } from './convert.js';
 import { isNotFound } from './errors.js';
 import { resolveImage } from './image-rootfs.js';
 import type { ContainerdCallOptions } from './middleware.js';
-import type { Platform } from '../oci/platform.js';
-import type { StdioOptions } from '../oci/task.js';
-import { ContainerdTask, openProcessIO, type ContainerdStdioOptions } from './task.js';
+import { type ContainerdStdioOptions, ContainerdTask, openProcessIO } from './task.js';
 
 /** Options of {@link createContainer} (`ContainerdClient.createContainer`). */
 export interface CreateContainerOptions extends ContainerdCallOptions {
@@ -103,12 +103,22 @@ export class ContainerdContainer {
     try {
       rootfs ??= record.snapshotKey === '' ? [] : await this.client.snapshots.mounts(record.snapshotKey, { snapshotter: record.snapshotter, signal });
     } catch (err) {
-      await opening.then((io) => io.close(), () => undefined);
+      await opening.then(
+        (io) => io.close(),
+        () => undefined,
+      );
       throw err;
     }
     const io = await opening;
     try {
-      const { pid } = await this.client.tasks.create(this.id, { ...call, rootfs, stdio: io.paths, terminal: io.terminal, signal, ...(runtimeOptions ? { options: runtimeOptions } : {}) });
+      const { pid } = await this.client.tasks.create(this.id, {
+        ...call,
+        rootfs,
+        stdio: io.paths,
+        terminal: io.terminal,
+        signal,
+        ...(runtimeOptions ? { options: runtimeOptions } : {}),
+      });
       return new ContainerdTask(this.client.tasks, this.id, io, pid);
     } catch (err) {
       await io.close();
@@ -161,7 +171,16 @@ export class ContainerdContainer {
  */
 export async function createContainer(client: ContainerdClient, id: string, options: CreateContainerOptions): Promise<ContainerdContainer> {
   if (typeof id !== 'string' || id === '') throw newError('ERR_INVALID_ARGUMENT', 'id must be a non-empty string');
-  const { spec, image, platform, snapshot, snapshotter = client.snapshots.defaultSnapshotter, runtime, labels, ...call } = options ?? ({} as CreateContainerOptions);
+  const {
+    spec,
+    image,
+    platform,
+    snapshot,
+    snapshotter = client.snapshots.defaultSnapshotter,
+    runtime,
+    labels,
+    ...call
+  } = options ?? ({} as CreateContainerOptions);
   if (typeof spec !== 'object' || spec === null) throw newError('ERR_INVALID_ARGUMENT', 'options.spec must be a runtime spec object');
   if (snapshot !== undefined && snapshot !== false && (typeof snapshot !== 'object' || snapshot === null)) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.snapshot must be false or an object');
@@ -177,13 +196,21 @@ export async function createContainer(client: ContainerdClient, id: string, opti
   // The record first, naming a snapshot that does not exist yet: from the moment the snapshot is prepared the record
   // references it, so containerd's GC keeps it without a lease (two round trips fewer than lease + prepare + create).
   const record = await client.containers.create(
-    { id, spec, snapshotter: key === '' ? '' : snapshotter, snapshotKey: key, ...(image === undefined ? {} : { image }), ...(runtime ? { runtime } : {}), ...(labels ? { labels } : {}) },
+    {
+      id,
+      spec,
+      snapshotter: key === '' ? '' : snapshotter,
+      snapshotKey: key,
+      ...(image === undefined ? {} : { image }),
+      ...(runtime ? { runtime } : {}),
+      ...(labels ? { labels } : {}),
+    },
     call,
   );
   let rootfs: Mount[] = [];
   if (key !== '') {
     try {
-      if (snapshot && snapshot.readonly) rootfs = await client.snapshots.view(key, parent, { ...call, snapshotter });
+      if (typeof snapshot === 'object' && snapshot.readonly === true) rootfs = await client.snapshots.view(key, parent, { ...call, snapshotter });
       else rootfs = await client.snapshots.prepare(key, parent, { ...call, snapshotter });
     } catch (err) {
       await client.containers.delete(id).catch(() => undefined);

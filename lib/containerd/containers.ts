@@ -1,7 +1,7 @@
 import { newError } from '../errors/index.js';
-import type { Spec as RuntimeSpec } from '../oci/runtime-spec.js';
 import type { Container as PbContainer } from '../gen/containerd/services/containers/v1/containers.js';
-import { fromAny, fromDate, jsonAny, SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
+import type { Spec as RuntimeSpec } from '../oci/runtime-spec.js';
+import { type AnyValue, fromAny, fromDate, jsonAny, SPEC_TYPE_URL, toAny, toDate } from './convert.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
 
@@ -132,9 +132,18 @@ export class ContainersService {
       container.labels = { ...changes.labels };
       updateMask.push(...Object.keys(changes.labels).map((k) => `labels.${k}`));
     }
-    if (changes.image !== undefined) (container.image = changes.image), updateMask.push('image');
-    if (changes.spec !== undefined) (container.spec = fromAny(jsonAny(SPEC_TYPE_URL, changes.spec))), updateMask.push('spec');
-    if (changes.snapshotKey !== undefined) (container.snapshotKey = changes.snapshotKey), updateMask.push('snapshotkey');
+    if (changes.image !== undefined) {
+      container.image = changes.image;
+      updateMask.push('image');
+    }
+    if (changes.spec !== undefined) {
+      container.spec = fromAny(jsonAny(SPEC_TYPE_URL, changes.spec));
+      updateMask.push('spec');
+    }
+    if (changes.snapshotKey !== undefined) {
+      container.snapshotKey = changes.snapshotKey;
+      updateMask.push('snapshotkey');
+    }
     const r = await this.rpc.containers.update({ container, updateMask }, options);
     return toContainer(r.container);
   }

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { newError } from '../errors/index.js';
-import { sleep } from '../util/abort.js';
-import type { Digest } from '../oci/digest.js';
 import type { BlobInfo, ContentCallOptions, ContentStore, IngestStatus, ReaderAt, WriterOptions } from '../content/types.js';
+import { newError } from '../errors/index.js';
 import type { Info as PbInfo, Status as PbStatus } from '../gen/containerd/services/content/v1/content.js';
+import type { Digest } from '../oci/digest.js';
+import { sleep } from '../util/abort.js';
 import { ContainerdWriter } from './content-writer.js';
 import { toDate, toNumber } from './convert.js';
 import { isAlreadyExists } from './errors.js';
@@ -123,14 +123,13 @@ export class ContentProxy implements ContentStore {
   /** Random access to blob `digest` (its size from `info`). @throws ERR_CONTAINERD_NOT_FOUND. */
   async readerAt(digest: Digest | string, options: ContentCallOptions = {}): Promise<ReaderAt> {
     const { size } = await this.info(digest, options);
-    const proxy = this;
     return {
       size,
       read: async (offset, length, o = {}) => {
         if (offset >= size || length <= 0) return Buffer.alloc(0);
-        return proxy.readAll(digest, { offset, size: Math.min(length, size - offset), signal: o.signal });
+        return this.readAll(digest, { offset, size: Math.min(length, size - offset), signal: o.signal });
       },
-      stream: (offset = 0, o = {}) => proxy.read(digest, { offset, signal: o.signal }),
+      stream: (offset = 0, o = {}) => this.read(digest, { offset, signal: o.signal }),
       close: async () => undefined,
       [Symbol.asyncDispose]: async () => undefined,
     };
@@ -189,7 +188,8 @@ export class ContentProxy implements ContentStore {
     source: (offset: number) => AsyncIterable<Uint8Array> | Uint8Array,
     options: ContainerdCallOptions & { labels?: Record<string, string>; lockTimeoutMs?: number; sourceVerified?: boolean } = {},
   ): Promise<boolean> {
-    if (typeof expected?.digest !== 'string' || !Number.isSafeInteger(expected.size)) throw newError('ERR_INVALID_ARGUMENT', 'expected needs a digest and a size');
+    if (typeof expected?.digest !== 'string' || !Number.isSafeInteger(expected.size))
+      throw newError('ERR_INVALID_ARGUMENT', 'expected needs a digest and a size');
     const { labels, lockTimeoutMs = 60_000, sourceVerified = false, signal } = options;
     let writer: ContainerdWriter;
     try {

@@ -1,6 +1,6 @@
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from 'node:http2';
 import { newError } from '../errors/index.js';
-import { WriteContentResponse, type WriteContentRequest } from '../gen/containerd/services/content/v1/content.js';
+import { type WriteContentRequest, WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import { grpcStatusToError, unreachableError } from './errors.js';
 import type { Http2Connection } from './http2-connection.js';
 import { encodeWriteRequest } from './write-request.js';
@@ -138,7 +138,8 @@ export function contentWriteCall(connection: Http2Connection, address: string, m
           if (ended) break;
           await new Promise<void>((resolve) => (wake = resolve));
         }
-        if (status === undefined) throw newError('ERR_CONTAINERD_UNAVAILABLE', `containerd ${METHOD}: the stream ended without a status`, { details: { address } });
+        if (status === undefined)
+          throw newError('ERR_CONTAINERD_UNAVAILABLE', `containerd ${METHOD}: the stream ended without a status`, { details: { address } });
         if (status.code !== 0) throw grpcStatusToError({ ...status, method: METHOD });
         if (!reader.empty) throw newError('ERR_CONTAINERD_INTERNAL', `containerd ${METHOD}: the stream ended inside a message`);
       } finally {

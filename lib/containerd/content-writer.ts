@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { CommitOptions, ContentCallOptions, IngestStatus, Writer, WriterOptions } from '../content/types.js';
 import { ContainerkitError, newError } from '../errors/index.js';
+import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import type { Digest } from '../oci/digest.js';
 import { sleep } from '../util/abort.js';
-import type { CommitOptions, ContentCallOptions, IngestStatus, Writer, WriterOptions } from '../content/types.js';
-import { WriteAction, type WriteContentRequest, type WriteContentResponse } from '../gen/containerd/services/content/v1/content.js';
 import { toDate, toNumber } from './convert.js';
 import type { RpcClients } from './rpc.js';
 import { stagedWriteRequest } from './write-request.js';
@@ -253,7 +253,12 @@ export class ContainerdWriter implements Writer {
       await this.#settle(options.signal);
       const expected = digest ?? this.#status.expected ?? '';
       const r = await this.#send(
-        request(this.ref, WriteAction.COMMIT, { total: BigInt(size ?? 0), offset: BigInt(this.#status.offset), expected, labels: { ...(options.labels ?? {}) } }),
+        request(this.ref, WriteAction.COMMIT, {
+          total: BigInt(size ?? 0),
+          offset: BigInt(this.#status.offset),
+          expected,
+          labels: { ...(options.labels ?? {}) },
+        }),
         options.signal,
       );
       return (r.digest || expected) as Digest;
@@ -303,8 +308,12 @@ function commitMismatch(err: unknown): ContainerkitError | undefined {
   const match = COMMIT_MISMATCH.exec(String(err.details?.['grpcMessage'] ?? ''));
   if (match === null) return undefined;
   const [, what, actual, expected] = match;
-  return newError(what === 'digest' ? 'ERR_DIGEST_MISMATCH' : 'ERR_SIZE_MISMATCH', `containerd refused the blob: its ${what} is ${actual}, expected ${expected}`, {
-    cause: err,
-    details: { expected, actual },
-  });
+  return newError(
+    what === 'digest' ? 'ERR_DIGEST_MISMATCH' : 'ERR_SIZE_MISMATCH',
+    `containerd refused the blob: its ${what} is ${actual}, expected ${expected}`,
+    {
+      cause: err,
+      details: { expected, actual },
+    },
+  );
 }

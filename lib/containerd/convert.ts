@@ -1,10 +1,10 @@
 import { newError } from '../errors/index.js';
+import type { Descriptor as PbDescriptor } from '../gen/containerd/types/descriptor.js';
+import type { Mount as PbMount } from '../gen/containerd/types/mount.js';
+import type { Any } from '../gen/google/protobuf/any.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { Mount } from '../oci/mount.js';
-import type { Any } from '../gen/google/protobuf/any.js';
-import type { Descriptor as PbDescriptor } from '../gen/containerd/types/descriptor.js';
-import type { Mount as PbMount } from '../gen/containerd/types/mount.js';
 
 /** A protobuf `Any` in domain form: the type URL and the encoded bytes. */
 export interface AnyValue {

@@ -1,6 +1,6 @@
+import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Mount } from '../oci/mount.js';
-import { newError } from '../errors/index.js';
 import { fromDescriptor, fromMount, toDescriptor } from './convert.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
@@ -36,10 +36,7 @@ export class DiffService {
   /** Writes the changes from `lower` to `upper` as a layer blob into the content store; returns its descriptor. */
   async diff(lower: Mount[], upper: Mount[], options: ContainerdDiffOptions = {}): Promise<Descriptor> {
     const { mediaType = '', ref = '', labels = {}, ...call } = options;
-    const r = await this.rpc.diff.diff(
-      { left: lower.map(fromMount), right: upper.map(fromMount), mediaType, ref, labels, sourceDateEpoch: undefined },
-      call,
-    );
+    const r = await this.rpc.diff.diff({ left: lower.map(fromMount), right: upper.map(fromMount), mediaType, ref, labels, sourceDateEpoch: undefined }, call);
     const out = toDescriptor(r.diff);
     if (out === undefined) throw newError('ERR_CONTAINERD_INTERNAL', 'containerd Diff.Diff answered without a descriptor');
     return out;

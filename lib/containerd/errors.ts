@@ -1,5 +1,5 @@
 import { ClientError, type ClientMiddleware } from 'nice-grpc';
-import { ContainerkitError, newError, type ErrorCode } from '../errors/index.js';
+import { ContainerkitError, type ErrorCode, newError } from '../errors/index.js';
 
 // gRPC status code → containerkit code. containerd's errdefs families map one-to-one onto these.
 const CODE_OF_GRPC: Record<number, ErrorCode> = {
@@ -41,7 +41,13 @@ export function grpcStatusToError(failure: GrpcFailure, extra: Record<string, un
   const text = failure.message === '' ? `gRPC code ${failure.code}` : failure.message;
   return newError(code, `containerd ${failure.method}: ${text}`, {
     cause,
-    details: { ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'grpc' } : {}), grpcCode: failure.code, grpcMessage: failure.message, method: failure.method, ...extra },
+    details: {
+      ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'grpc' } : {}),
+      grpcCode: failure.code,
+      grpcMessage: failure.message,
+      method: failure.method,
+      ...extra,
+    },
   });
 }
 
@@ -114,7 +120,10 @@ export function commandError(err: unknown): unknown {
     return newError('ERR_CONTAINER_COMMAND_NOT_FOUND', `container command ${JSON.stringify(command)} not found: ${reason}`, { cause: err, details });
   }
   if (/permission denied/i.test(reason)) {
-    return newError('ERR_CONTAINER_COMMAND_NOT_EXECUTABLE', `container command ${JSON.stringify(command)} cannot be executed: ${reason}`, { cause: err, details });
+    return newError('ERR_CONTAINER_COMMAND_NOT_EXECUTABLE', `container command ${JSON.stringify(command)} cannot be executed: ${reason}`, {
+      cause: err,
+      details,
+    });
   }
   return err;
 }

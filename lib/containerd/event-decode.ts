@@ -5,7 +5,7 @@ import * as pbImage from '../gen/containerd/events/image.js';
 import * as pbNamespace from '../gen/containerd/events/namespace.js';
 import * as pbSnapshot from '../gen/containerd/events/snapshot.js';
 import * as pbTask from '../gen/containerd/events/task.js';
-import { toAny, toDate, toMount, type AnyValue } from './convert.js';
+import { type AnyValue, toAny, toDate, toMount } from './convert.js';
 import type { ContainerdEventPayloads, ContainerdEventType, DecodedEvent } from './event-types.js';
 
 // Every converter copies field by field, so a field added to a generated message never leaks out unnoticed.
@@ -14,48 +14,50 @@ import type { ContainerdEventPayloads, ContainerdEventType, DecodedEvent } from 
 const execOf = (containerId: string, id: string): string | undefined => (id === '' || id === containerId ? undefined : id);
 
 // A Map, not an object: the key comes from the peer's type URL, and `constructor` or `__proto__` must find nothing.
-const DECODERS = new Map<string, (bytes: Uint8Array) => DecodedEvent>(Object.entries({
-  'containerd.events.TaskCreate': (b) => {
-    const m = pbTask.TaskCreate.decode(b);
-    const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
-    return {
-      type: 'create',
-      containerId: m.containerId,
-      bundle: m.bundle,
-      pid: m.pid,
-      rootfs: m.rootfs.map(toMount),
-      io: { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal: io.terminal },
-      checkpoint: m.checkpoint,
-    };
-  },
-  'containerd.events.TaskStart': (b) => {
-    const m = pbTask.TaskStart.decode(b);
-    return { type: 'start', containerId: m.containerId, pid: m.pid };
-  },
-  'containerd.events.TaskDelete': (b) => {
-    const m = pbTask.TaskDelete.decode(b);
-    return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
-  },
-  'containerd.events.TaskExit': (b) => {
-    const m = pbTask.TaskExit.decode(b);
-    return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
-  },
-  'containerd.events.TaskOOM': (b) => ({ type: 'oom', containerId: pbTask.TaskOOM.decode(b).containerId }),
-  'containerd.events.TaskExecAdded': (b) => {
-    const m = pbTask.TaskExecAdded.decode(b);
-    return { type: 'exec-added', containerId: m.containerId, execId: m.execId };
-  },
-  'containerd.events.TaskExecStarted': (b) => {
-    const m = pbTask.TaskExecStarted.decode(b);
-    return { type: 'exec-started', containerId: m.containerId, execId: m.execId, pid: m.pid };
-  },
-  'containerd.events.TaskPaused': (b) => ({ type: 'paused', containerId: pbTask.TaskPaused.decode(b).containerId }),
-  'containerd.events.TaskResumed': (b) => ({ type: 'resumed', containerId: pbTask.TaskResumed.decode(b).containerId }),
-  'containerd.events.TaskCheckpointed': (b) => {
-    const m = pbTask.TaskCheckpointed.decode(b);
-    return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
-  },
-} satisfies Record<string, (bytes: Uint8Array) => DecodedEvent>));
+const DECODERS = new Map<string, (bytes: Uint8Array) => DecodedEvent>(
+  Object.entries({
+    'containerd.events.TaskCreate': (b) => {
+      const m = pbTask.TaskCreate.decode(b);
+      const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
+      return {
+        type: 'create',
+        containerId: m.containerId,
+        bundle: m.bundle,
+        pid: m.pid,
+        rootfs: m.rootfs.map(toMount),
+        io: { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal: io.terminal },
+        checkpoint: m.checkpoint,
+      };
+    },
+    'containerd.events.TaskStart': (b) => {
+      const m = pbTask.TaskStart.decode(b);
+      return { type: 'start', containerId: m.containerId, pid: m.pid };
+    },
+    'containerd.events.TaskDelete': (b) => {
+      const m = pbTask.TaskDelete.decode(b);
+      return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
+    },
+    'containerd.events.TaskExit': (b) => {
+      const m = pbTask.TaskExit.decode(b);
+      return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: toDate(m.exitedAt) };
+    },
+    'containerd.events.TaskOOM': (b) => ({ type: 'oom', containerId: pbTask.TaskOOM.decode(b).containerId }),
+    'containerd.events.TaskExecAdded': (b) => {
+      const m = pbTask.TaskExecAdded.decode(b);
+      return { type: 'exec-added', containerId: m.containerId, execId: m.execId };
+    },
+    'containerd.events.TaskExecStarted': (b) => {
+      const m = pbTask.TaskExecStarted.decode(b);
+      return { type: 'exec-started', containerId: m.containerId, execId: m.execId, pid: m.pid };
+    },
+    'containerd.events.TaskPaused': (b) => ({ type: 'paused', containerId: pbTask.TaskPaused.decode(b).containerId }),
+    'containerd.events.TaskResumed': (b) => ({ type: 'resumed', containerId: pbTask.TaskResumed.decode(b).containerId }),
+    'containerd.events.TaskCheckpointed': (b) => {
+      const m = pbTask.TaskCheckpointed.decode(b);
+      return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
+    },
+  } satisfies Record<string, (bytes: Uint8Array) => DecodedEvent>),
+);
 
 // Non-task events keep containerd's own shapes, as `{ type: <message name>, payload }`.
 const RESOURCE_DECODERS: { [T in ContainerdEventType]: (bytes: Uint8Array) => ContainerdEventPayloads[T] } = {

@@ -1,4 +1,4 @@
-import { fromAny, fromDate, toAny, toDate, type AnyValue } from './convert.js';
+import { type AnyValue, fromAny, fromDate, toAny, toDate } from './convert.js';
 import { decodeEvent } from './event-decode.js';
 import type { ContainerdEvent } from './event-types.js';
 import type { ContainerdCallOptions } from './middleware.js';
@@ -21,7 +21,12 @@ export class EventsService {
     if (signal?.aborted) return;
     try {
       for await (const envelope of this.rpc.events.subscribe({ filters }, options)) {
-        yield { topic: envelope.topic, namespace: envelope.namespace, timestamp: toDate(envelope.timestamp), ...decodeEvent(toAny(envelope.event)) } as ContainerdEvent;
+        yield {
+          topic: envelope.topic,
+          namespace: envelope.namespace,
+          timestamp: toDate(envelope.timestamp),
+          ...decodeEvent(toAny(envelope.event)),
+        } as ContainerdEvent;
       }
     } catch (err) {
       if (signal?.aborted) return;

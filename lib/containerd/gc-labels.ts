@@ -16,13 +16,19 @@ export function gcSnapshotLabel(snapshotter: string, chainId: string): Record<st
  * The GC reference labels a parent blob carries for its children, as containerd's own handlers set them: a
  * manifest names its config (`….config`) and layers (`….l.<i>`), an index its manifests (`….m.<i>`).
  */
-export function gcChildLabels(doc: { kind: 'manifest'; manifest: Pick<Manifest, 'config' | 'layers'> } | { kind: 'index'; manifests: readonly Descriptor[] }): Record<string, string> {
+export function gcChildLabels(
+  doc: { kind: 'manifest'; manifest: Pick<Manifest, 'config' | 'layers'> } | { kind: 'index'; manifests: readonly Descriptor[] },
+): Record<string, string> {
   const labels: Record<string, string> = {};
   if (doc.kind === 'index') {
-    doc.manifests.forEach((m, i) => (labels[`${GC_REF_CONTENT}.m.${i}`] = m.digest));
+    doc.manifests.forEach((m, i) => {
+      labels[`${GC_REF_CONTENT}.m.${i}`] = m.digest;
+    });
     return labels;
   }
   labels[`${GC_REF_CONTENT}.config`] = doc.manifest.config.digest;
-  doc.manifest.layers.forEach((l, i) => (labels[`${GC_REF_CONTENT}.l.${i}`] = l.digest));
+  doc.manifest.layers.forEach((l, i) => {
+    labels[`${GC_REF_CONTENT}.l.${i}`] = l.digest;
+  });
   return labels;
 }

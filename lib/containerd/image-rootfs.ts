@@ -1,7 +1,7 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Platform } from '../oci/platform.js';
 import type { PlatformMatcher } from '../oci/platform-matcher.js';
-import { resolveImageTarget, type ResolvedImageTarget } from '../oci/resolve-image.js';
+import { type ResolvedImageTarget, resolveImageTarget } from '../oci/resolve-image.js';
 import type { ContentProxy } from './content-proxy.js';
 import type { ImageRecord, ImagesService } from './images.js';
 import type { ContainerdCallOptions } from './middleware.js';
@@ -35,6 +35,9 @@ export async function resolveImage(
   const { platform, ...call } = options;
   const record = await services.images.get(name, call);
   const read = (d: Descriptor): Promise<Buffer> => services.content.readAll(d.digest, call);
-  const resolved = await resolveImageTarget(record.target, read, { ...(platform === undefined ? {} : { platform }), ...(call.signal ? { signal: call.signal } : {}) });
+  const resolved = await resolveImageTarget(record.target, read, {
+    ...(platform === undefined ? {} : { platform }),
+    ...(call.signal ? { signal: call.signal } : {}),
+  });
   return { record, ...resolved };
 }

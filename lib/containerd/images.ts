@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
-import type { Descriptor } from '../oci/descriptor.js';
 import type { Image as PbImage } from '../gen/containerd/services/images/v1/images.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { fromDescriptor, toDate, toDescriptor } from './convert.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';
@@ -61,7 +61,13 @@ export class ImagesService {
     const current = changes.target ? undefined : (await this.rpc.images.get({ name }, options)).image?.target;
     const r = await this.rpc.images.update(
       {
-        image: { name, labels: { ...(changes.labels ?? {}) }, target: changes.target ? fromDescriptor(changes.target) : current, createdAt: undefined, updatedAt: undefined },
+        image: {
+          name,
+          labels: { ...(changes.labels ?? {}) },
+          target: changes.target ? fromDescriptor(changes.target) : current,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
         updateMask,
       },
       options,

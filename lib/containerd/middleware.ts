@@ -1,4 +1,4 @@
-import { Metadata, type ClientMiddleware } from 'nice-grpc';
+import { type ClientMiddleware, Metadata } from 'nice-grpc';
 import { newError } from '../errors/index.js';
 import { anySignal } from '../util/abort.js';
 
@@ -34,10 +34,7 @@ export function headersMiddleware(namespace: string, lease?: string): ClientMidd
  * Turns the per-call `timeoutMs`/`deadline` options into an abort of the call's signal. When the deadline is what
  * ended the call, it rejects with ERR_DEADLINE_EXCEEDED (`details`: transport `grpc`, timeoutMs, method).
  */
-export const deadlineMiddleware: ClientMiddleware<Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>> = async function* deadline(
-  call,
-  options,
-) {
+export const deadlineMiddleware: ClientMiddleware<Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>> = async function* deadline(call, options) {
   const { timeoutMs, deadline: at, ...rest } = options;
   let ms = timeoutMs;
   if (at !== undefined) {

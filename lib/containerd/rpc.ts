@@ -1,4 +1,4 @@
-import { createClientFactory, type Channel, type Client } from 'nice-grpc';
+import { type Channel, type Client, createClientFactory } from 'nice-grpc';
 import { ContainersDefinition } from '../gen/containerd/services/containers/v1/containers.js';
 import { ContentDefinition } from '../gen/containerd/services/content/v1/content.js';
 import { DiffDefinition } from '../gen/containerd/services/diff/v1/diff.js';
@@ -10,10 +10,10 @@ import { NamespacesDefinition } from '../gen/containerd/services/namespaces/v1/n
 import { SnapshotsDefinition } from '../gen/containerd/services/snapshots/v1/snapshots.js';
 import { TasksDefinition } from '../gen/containerd/services/tasks/v1/tasks.js';
 import { VersionDefinition } from '../gen/containerd/services/version/v1/version.js';
+import { type ContentWriteCall, contentWriteCall } from './content-write-call.js';
 import { errorMiddleware } from './errors.js';
-import { contentWriteCall, type ContentWriteCall } from './content-write-call.js';
 import type { Http2Connection } from './http2-connection.js';
-import { deadlineMiddleware, headersMiddleware, LEASE_HEADER, NAMESPACE_HEADER, type ContainerdCallOptions } from './middleware.js';
+import { type ContainerdCallOptions, deadlineMiddleware, headersMiddleware, LEASE_HEADER, NAMESPACE_HEADER } from './middleware.js';
 
 /** The per-call options the raw clients accept (nice-grpc's plus the deadline ones). */
 type Ext = Pick<ContainerdCallOptions, 'timeoutMs' | 'deadline'>;
@@ -40,10 +40,7 @@ export interface RpcClients {
  * already-aborted check), deadline, headers (namespace, lease).
  */
 export function createRpcClients(channel: Channel, http2: Http2Connection, address: string, namespace: string, lease?: string): RpcClients {
-  const factory = createClientFactory()
-    .use(errorMiddleware(address))
-    .use(deadlineMiddleware)
-    .use(headersMiddleware(namespace, lease));
+  const factory = createClientFactory().use(errorMiddleware(address)).use(deadlineMiddleware).use(headersMiddleware(namespace, lease));
   return {
     version: factory.create(VersionDefinition, channel),
     introspection: factory.create(IntrospectionDefinition, channel),

@@ -1,5 +1,5 @@
-import type { Mount } from '../oci/mount.js';
 import { Kind, type Info as PbInfo } from '../gen/containerd/services/snapshots/v1/snapshots.js';
+import type { Mount } from '../oci/mount.js';
 import { toDate, toMount, toNumber } from './convert.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';

@@ -78,7 +78,11 @@ export function planTaskIO(dir: string, id: string, stdio: StdioOptions = {}, op
   const stderr = terminal ? 'null' : (stdio.stderr ?? stdout);
   if (!terminal && (isMergedTarget(stdout) || isMergedTarget(stderr))) {
     const same = stdout === stderr || (typeof stdout === 'object' && typeof stderr === 'object' && stdout.uri === stderr.uri);
-    if (!same) throw newError('ERR_INVALID_ARGUMENT', 'stdio.stderr must be left out or equal stdout when either is \'log\' or a file:// or binary:// URI: the shim writes both streams there');
+    if (!same)
+      throw newError(
+        'ERR_INVALID_ARGUMENT',
+        "stdio.stderr must be left out or equal stdout when either is 'log' or a file:// or binary:// URI: the shim writes both streams there",
+      );
   }
   const { logUri } = options;
   if (stdout === 'log' || stderr === 'log') {

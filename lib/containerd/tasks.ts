@@ -1,12 +1,12 @@
 import { newError } from '../errors/index.js';
+import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
+import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
+import { Status } from '../gen/containerd/types/task/task.js';
 import type { Mount } from '../oci/mount.js';
 import type { LinuxResources, SpecProcess } from '../oci/runtime-spec.js';
 import type { ExitStatus, ProcessInfo, ProcessState, ProcessStatus } from '../oci/task.js';
 import { signalNumber } from '../util/signal-number.js';
-import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
-import { Status } from '../gen/containerd/types/task/task.js';
-import type { Process as PbProcess } from '../gen/containerd/types/task/process.js';
-import { fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate, type AnyValue } from './convert.js';
+import { type AnyValue, fromAny, fromMount, jsonAny, PROCESS_SPEC_TYPE_URL, toAny, toDate } from './convert.js';
 import { commandError, isNotFound } from './errors.js';
 import type { ContainerdCallOptions } from './middleware.js';
 import type { RpcClients } from './rpc.js';

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { parseDigest, splitDigest, type Digest } from '../oci/digest.js';
+import { type Digest, parseDigest, splitDigest } from '../oci/digest.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import { makeDirs } from '../util/make-dirs.js';
 

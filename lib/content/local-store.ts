@@ -3,14 +3,14 @@
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
-import { DIGEST_ALGORITHMS, isDigest, parseDigest, type Digest } from '../oci/digest.js';
+import { DIGEST_ALGORITHMS, type Digest, isDigest, parseDigest } from '../oci/digest.js';
 import { logger } from '../util/debug.js';
-import { acquireLock } from '../util/lock.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { acquireLock } from '../util/lock.js';
 import { blobPath, ingestDir, initLayout } from './layout.js';
 import type { BlobInfo, ContentCallOptions, ContentStore, IngestFollower, IngestReader, IngestStatus, ReaderAt, Writer, WriterOptions } from './types.js';
 import { INGEST_DATA, openWriter, readIngestStatus } from './writer.js';
@@ -21,7 +21,11 @@ const HIGH_WATER_MARK = 1 << 20;
 
 class FileReaderAt implements ReaderAt {
   #closed = false;
-  constructor(private readonly fh: FileHandle, readonly size: number, private readonly path: string) {}
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+    private readonly path: string,
+  ) {}
 
   async read(offset: number, length: number, options: ContentCallOptions = {}): Promise<Buffer> {
     options.signal?.throwIfAborted();

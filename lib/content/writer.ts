@@ -6,15 +6,15 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { constants, readSync } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, rm, stat, type FileHandle, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { formatDigest, parseDigest, splitDigest, type Digest, type DigestAlgorithm } from '../oci/digest.js';
-import { acquireLock, type Lock } from '../util/lock.js';
+import { type Digest, type DigestAlgorithm, formatDigest, parseDigest, splitDigest } from '../oci/digest.js';
+import { syncDir } from '../util/atomic-file.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { acquireLock, type Lock } from '../util/lock.js';
 import { blobPath, ingestDir } from './layout.js';
 import type { ContentCallOptions, IngestStatus, Writer, WriterOptions } from './types.js';
-import { syncDir } from '../util/atomic-file.js';
 
 const READ_CHUNK = 1 << 20;
 /** The name of the file holding an ingest's bytes, in its directory. */
@@ -76,7 +76,13 @@ export async function openWriter(root: string, options: WriterOptions): Promise<
     throw err;
   }
   try {
-    if (expectedDigest !== undefined && (await stat(blobPath(root, expectedDigest)).then(() => true, () => false))) {
+    if (
+      expectedDigest !== undefined &&
+      (await stat(blobPath(root, expectedDigest)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await rm(dir, { recursive: true, force: true });
       throw newError('ERR_ALREADY_EXISTS', `content ${expectedDigest} already exists`, { details: { digest: expectedDigest } });
     }
@@ -177,9 +183,12 @@ class LocalWriter implements Writer {
     this.#unflushed += data.byteLength;
     if (this.#unflushed >= FLUSH_EVERY && this.#flushing === undefined) {
       this.#unflushed = 0;
-      this.#flushing = this.fh.datasync().catch(() => undefined).finally(() => {
-        this.#flushing = undefined;
-      });
+      this.#flushing = this.fh
+        .datasync()
+        .catch(() => undefined)
+        .finally(() => {
+          this.#flushing = undefined;
+        });
     }
   }
 
@@ -189,7 +198,7 @@ class LocalWriter implements Writer {
     // fetch path nor commit makes it).
     const hash = createHash(this.algorithm);
     const buf = Buffer.allocUnsafe(READ_CHUNK);
-    for (let pos = 0; pos < this.#offset;) {
+    for (let pos = 0; pos < this.#offset; ) {
       const n = readSync(this.fh.fd, buf, 0, Math.min(buf.length, this.#offset - pos), pos);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));

@@ -53,7 +53,9 @@ export async function removeBundle(bundle: string, options: BundleOptions = {}):
   signal?.throwIfAborted();
   const mounted = await mountsUnder(bundle, { signal });
   if (mounted.length > 0) {
-    throw newError('ERR_FAILED_PRECONDITION', `bundle ${bundle} still has mounts (${mounted.join(', ')}): remove its task first`, { details: { bundle, mountPoints: mounted } });
+    throw newError('ERR_FAILED_PRECONDITION', `bundle ${bundle} still has mounts (${mounted.join(', ')}): remove its task first`, {
+      details: { bundle, mountPoints: mounted },
+    });
   }
   try {
     await rm(bundle, { recursive: true, force: true, maxRetries: 3 });

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig, Mount, Spec } from '../oci/index.js';
 import { STOP_SIGNAL_ANNOTATION } from '../runtime/index.js';
-import { logger, mount, readJsonFile, unmount, writeJsonAtomic } from '../util/index.js';
 import { shortId } from '../util/debug.js';
+import { logger, mount, readJsonFile, unmount, writeJsonAtomic } from '../util/index.js';
 import { containerHostname, writeContainerFiles } from './container-files.js';
 import { buildContainerSpec } from './container-spec.js';
-import { applyCreateDefaults, DEFAULT_STOP_SIGNAL, type CreateOptions } from './create-options.js';
+import { applyCreateDefaults, type CreateOptions, DEFAULT_STOP_SIGNAL } from './create-options.js';
 import { mergeRunConfig } from './run-config.js';
 
 const log = logger('engine:config');

@@ -3,8 +3,8 @@ import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
 import { errnoOf } from '../util/fs-error.js';
-import { makeDirs } from '../util/make-dirs.js';
 import { writeFileAtomic } from '../util/index.js';
+import { makeDirs } from '../util/make-dirs.js';
 import type { NetworkMode } from './create-options.js';
 
 // The files docker gives every container at /etc/hosts, /etc/hostname and /etc/resolv.conf: written by the

@@ -1,10 +1,10 @@
 import { hasCode, newError } from '../errors/index.js';
 import type { LinuxResources, Task } from '../oci/index.js';
-import { applySpecOpts, withCPUShares, withCPUs, withMemoryLimit, withPidsLimit, type SpecOpt } from '../runtime/index.js';
-import { logger, sleep } from '../util/index.js';
+import { applySpecOpts, type SpecOpt, withCPUShares, withCPUs, withMemoryLimit, withPidsLimit } from '../runtime/index.js';
 import { shortId } from '../util/debug.js';
+import { logger, sleep } from '../util/index.js';
 import { readContainerConfig, saveContainerConfig, stopSignalOf, writeContainerConfig } from './container-config.js';
-import { validateCreateOptions, type ContainerResources, type CreateOptions } from './create-options.js';
+import { type ContainerResources, type CreateOptions, validateCreateOptions } from './create-options.js';
 import type { ContainerHandle, EngineCreateOptions, StopOptions } from './engine-types.js';
 import { isLive, type Lifecycle, toSignal } from './lifecycle.js';
 import type { ContainerRecord } from './record.js';
@@ -27,7 +27,11 @@ export async function createContainer(life: Lifecycle, namespace: string, image:
   });
   if (ready.pulled) await life.publish({ Type: 'image', Action: 'pull', Actor: { ID: ready.name, Attributes: { name: ready.name } } });
   const record = await life.store.create(
-    { ...(config.name === undefined ? {} : { name: config.name }), image: { name: ready.name, id: ready.manifest.config.digest, digest: ready.manifestDescriptor.digest }, config: stripName(config) },
+    {
+      ...(config.name === undefined ? {} : { name: config.name }),
+      image: { name: ready.name, id: ready.manifest.config.digest, digest: ready.manifestDescriptor.digest },
+      config: stripName(config),
+    },
     { signal },
   );
   const { id } = record;
@@ -75,9 +79,16 @@ export async function startContainer(life: Lifecycle, reference: string, signal?
         pid = await task.start({ signal });
       } catch (err) {
         await life.backend.removeTask(id, { force: true }).catch((e: Error) => log('task of failed start %s: %s', shortId(id), e.message));
-        await tx.update((r) => {
-          r.state = { ...r.state, status: r.state.status === 'created' ? 'created' : 'exited', error: (err as Error).message, exitCode: r.state.status === 'created' ? 0 : 128 };
-        }).catch(() => undefined);
+        await tx
+          .update((r) => {
+            r.state = {
+              ...r.state,
+              status: r.state.status === 'created' ? 'created' : 'exited',
+              error: (err as Error).message,
+              exitCode: r.state.status === 'created' ? 0 : 128,
+            };
+          })
+          .catch(() => undefined);
         throw err;
       }
       const next = await tx.update((r) => {
@@ -102,7 +113,11 @@ export function notAllowed(record: ContainerRecord, why: string): Error {
 }
 
 /** The running task of `reference` after settling it, or why not. @internal */
-export async function liveTask(life: Lifecycle, reference: string, signal?: AbortSignal): Promise<{ record: ContainerRecord; task: Task } | { record: ContainerRecord; task: undefined }> {
+export async function liveTask(
+  life: Lifecycle,
+  reference: string,
+  signal?: AbortSignal,
+): Promise<{ record: ContainerRecord; task: Task } | { record: ContainerRecord; task: undefined }> {
   const settled = await life.settle(reference, signal);
   const record = settled ?? (await life.store.resolve(reference, { signal }));
   if (!isLive(record)) return { record, task: undefined };
@@ -115,7 +130,10 @@ async function exitedWithin(task: Task, seconds: number, signal?: AbortSignal): 
   const exited = task.wait({ signal }).then(() => true);
   if (seconds < 0) return exited;
   const timeout = new AbortController();
-  const timer = sleep(seconds * 1000, timeout.signal).then(() => false, () => false);
+  const timer = sleep(seconds * 1000, timeout.signal).then(
+    () => false,
+    () => false,
+  );
   try {
     return await Promise.race([exited, timer]);
   } finally {
@@ -231,7 +249,12 @@ export async function updateContainer(life: Lifecycle, reference: string, resour
       const saved = await readContainerConfig(dir, record.id);
       const linux = (saved.spec.linux ??= {});
       const current = linux.resources ?? {};
-      linux.resources = { ...current, memory: { ...current.memory, ...limits.memory }, cpu: { ...current.cpu, ...limits.cpu }, ...(limits.pids ? { pids: limits.pids } : {}) };
+      linux.resources = {
+        ...current,
+        memory: { ...current.memory, ...limits.memory },
+        cpu: { ...current.cpu, ...limits.cpu },
+        ...(limits.pids ? { pids: limits.pids } : {}),
+      };
       await saveContainerConfig(dir, saved);
       await tx.update((r) => {
         r.config.resources = merged;
@@ -243,18 +266,20 @@ export async function updateContainer(life: Lifecycle, reference: string, resour
 
 /** Removes a container (docker rm); a running one only with `force`. @internal */
 export async function removeContainer(life: Lifecycle, reference: string, force: boolean, signal?: AbortSignal): Promise<void> {
-  await life.store.withContainer(
-    reference,
-    async (tx) => {
-      const record = await life.settleLocked(tx);
-      if (isLive(record) && !force) {
-        throw notAllowed(record, `is ${record.state.status}: stop it before removing it, or force the removal`);
-      }
-      await life.removeLocked(tx);
-    },
-    { signal },
-  ).catch((err: unknown) => {
-    // An auto-removed container that exited meanwhile was removed by the settle: what was asked is done.
-    if (!hasCode(err, 'ERR_NO_SUCH_CONTAINER') || !life.exits.has(String((err as { details?: { reference?: string } }).details?.reference))) throw err;
-  });
+  await life.store
+    .withContainer(
+      reference,
+      async (tx) => {
+        const record = await life.settleLocked(tx);
+        if (isLive(record) && !force) {
+          throw notAllowed(record, `is ${record.state.status}: stop it before removing it, or force the removal`);
+        }
+        await life.removeLocked(tx);
+      },
+      { signal },
+    )
+    .catch((err: unknown) => {
+      // An auto-removed container that exited meanwhile was removed by the settle: what was asked is done.
+      if (!hasCode(err, 'ERR_NO_SUCH_CONTAINER') || !life.exits.has(String((err as { details?: { reference?: string } }).details?.reference))) throw err;
+    });
 }

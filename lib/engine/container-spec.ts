@@ -4,21 +4,21 @@ import { isAbsolute, posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig } from '../oci/image-config.js';
 import type { Spec, SpecMount } from '../oci/runtime-spec.js';
-import { bindMount, tmpfsMount, withInit, withMounts, withReadonlyRootfs, withRootPath } from '../runtime/spec/opts-mounts.js';
-import { composeSpecOpts, type SpecOpt } from '../runtime/spec/spec-opt.js';
-import { DEFAULT_CAPABILITIES, readPermittedCapabilities, normalizeCapability } from '../runtime/spec/capabilities.js';
+import { DEFAULT_CAPABILITIES, normalizeCapability, readPermittedCapabilities } from '../runtime/spec/capabilities.js';
 import { generateSpec } from '../runtime/spec/generate.js';
 import { STOP_SIGNAL_ANNOTATION } from '../runtime/spec/opts-image.js';
+import { withAnnotations, withCPUShares, withCPUs, withHostNetwork, withHostname, withMemoryLimit, withPidsLimit } from '../runtime/spec/opts-linux.js';
+import { bindMount, tmpfsMount, withInit, withMounts, withReadonlyRootfs, withRootPath } from '../runtime/spec/opts-mounts.js';
 import { withAdditionalGids, withCwd, withEnv, withNoNewPrivileges, withProcessArgs, withRlimits, withTTY, withUser } from '../runtime/spec/opts-process.js';
-import { withAnnotations, withCPUs, withCPUShares, withHostname, withHostNetwork, withMemoryLimit, withPidsLimit } from '../runtime/spec/opts-linux.js';
 import { withCapabilities, withPrivileged } from '../runtime/spec/opts-security.js';
-import { type HostRlimits } from '../runtime/spec/rlimits.js';
+import type { HostRlimits } from '../runtime/spec/rlimits.js';
+import { composeSpecOpts, type SpecOpt } from '../runtime/spec/spec-opt.js';
 import { errnoOf } from '../util/fs-error.js';
-import { makeDirs } from '../util/make-dirs.js';
 import { logger, mkdirAllInRoot } from '../util/index.js';
+import { makeDirs } from '../util/make-dirs.js';
 import type { ContainerFiles } from './container-files.js';
 import { containerHostname } from './container-files.js';
-import { applyCreateDefaults, validateCreateOptions, type ContainerMount, type ContainerResources, type CreateOptions } from './create-options.js';
+import { applyCreateDefaults, type ContainerMount, type ContainerResources, type CreateOptions, validateCreateOptions } from './create-options.js';
 import { withHostDevices } from './host-devices.js';
 import { mergeRunConfig } from './run-config.js';
 
@@ -60,7 +60,8 @@ function validateContext(ctx: ContainerSpecContext): void {
   }
   if (ctx.files !== undefined) {
     for (const key of ['hostsPath', 'hostnamePath', 'resolvConfPath'] as const) {
-      if (typeof ctx.files[key] !== 'string' || !isAbsolute(ctx.files[key])) throw newError('ERR_INVALID_ARGUMENT', `context.files.${key} must be an absolute path`);
+      if (typeof ctx.files[key] !== 'string' || !isAbsolute(ctx.files[key]))
+        throw newError('ERR_INVALID_ARGUMENT', `context.files.${key} must be an absolute path`);
     }
   }
   if (ctx.initBinary !== undefined && (typeof ctx.initBinary !== 'string' || !isAbsolute(ctx.initBinary))) {

@@ -1,14 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
+import { shortId } from '../util/debug.js';
 import { logger, writeJsonAtomic } from '../util/index.js';
 import { makeDirs } from '../util/make-dirs.js';
-import { shortId } from '../util/debug.js';
-import { RecordFiles } from './record-files.js';
 import { type ContainerTransaction, type RecordMutation, Transaction } from './container-transaction.js';
 import type { CreateOptions } from './create-options.js';
 import { generateName, isContainerId, isValidContainerName, newContainerId, normalizeContainerName } from './ids.js';
 import { type ContainerImage, type ContainerRecord, initialState } from './record.js';
+import { RecordFiles } from './record-files.js';
 import { discardLeftover, findLeftovers, type Leftover } from './store-leftovers.js';
 
 const log = logger('engine:store');
@@ -44,7 +44,10 @@ export interface NewContainer {
 export class ContainerStore {
   readonly #files: RecordFiles;
 
-  private constructor(readonly root: string, lockTimeoutMs: number) {
+  private constructor(
+    readonly root: string,
+    lockTimeoutMs: number,
+  ) {
     this.#files = new RecordFiles(root, lockTimeoutMs);
   }
 

@@ -1,9 +1,9 @@
 import { newError } from '../errors/index.js';
-import { logger, writeJsonAtomic } from '../util/index.js';
 import { shortId } from '../util/debug.js';
-import type { RecordFiles } from './record-files.js';
+import { logger, writeJsonAtomic } from '../util/index.js';
 import { normalizeContainerName } from './ids.js';
 import { type ContainerRecord, recordProblem } from './record.js';
+import type { RecordFiles } from './record-files.js';
 
 const log = logger('engine:store');
 
@@ -42,7 +42,10 @@ export class Transaction implements ContainerTransaction {
   #record: ContainerRecord;
   #removed = false;
 
-  constructor(readonly files: RecordFiles, record: ContainerRecord) {
+  constructor(
+    readonly files: RecordFiles,
+    record: ContainerRecord,
+  ) {
     this.#record = record;
   }
 

@@ -1,10 +1,10 @@
-import { isAbsolute, posix } from 'node:path';
 import { cpus as hostCpus, constants as osConstants } from 'node:os';
+import { isAbsolute, posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import { parsePlatform } from '../oci/platform.js';
 import { normalizeCapability } from '../runtime/spec/capabilities.js';
+import type { RlimitRequest } from '../runtime/spec/opts-process.js';
 import { normalizeRlimitType } from '../runtime/spec/rlimits.js';
-import { type RlimitRequest } from '../runtime/spec/opts-process.js';
 
 // What a user asks of a new container, in docker's terms (`docker create` flags and the Engine API's
 // ContainerConfig/HostConfig), validated before any work. How they combine with the image is in run-config.ts,
@@ -193,7 +193,9 @@ function checkStringValue(value: unknown, option: string, allowEmpty = false): a
 
 function checkStrings(value: unknown, option: string, allowEmpty = true): asserts value is string[] {
   if (!Array.isArray(value)) invalid(option, 'must be an array of strings');
-  value.forEach((v, i) => checkStringValue(v, `${option}[${i}]`, allowEmpty));
+  value.forEach((v, i) => {
+    checkStringValue(v, `${option}[${i}]`, allowEmpty);
+  });
 }
 
 function checkBoolean(value: unknown, option: string): void {
@@ -347,7 +349,10 @@ export function validateCreateOptions(options: CreateOptions): void {
       try {
         normalizeRlimitType(u.type);
       } catch (err) {
-        throw newError('ERR_INVALID_ARGUMENT', `options.ulimits[${i}].type "${u.type}" is not a resource limit`, { cause: err, details: { option: `ulimits[${i}].type` } });
+        throw newError('ERR_INVALID_ARGUMENT', `options.ulimits[${i}].type "${u.type}" is not a resource limit`, {
+          cause: err,
+          details: { option: `ulimits[${i}].type` },
+        });
       }
       for (const k of ['soft', 'hard'] as const) {
         if (u[k] !== Infinity) checkInt(u[k], `ulimits[${i}].${k}`, 0);

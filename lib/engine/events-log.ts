@@ -1,8 +1,8 @@
 import { open, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode, newError } from '../errors/index.js';
-import { logger, withLock } from '../util/index.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { logger, withLock } from '../util/index.js';
 import { makeDirs } from '../util/make-dirs.js';
 import { rotatingLines } from './line-files.js';
 
@@ -13,12 +13,37 @@ export type EngineEventType = 'container' | 'image';
 
 /** What happened, as docker's `Action`. */
 export type EngineEventAction =
-  | 'create' | 'start' | 'die' | 'oom' | 'pause' | 'unpause' | 'rename' | 'destroy'
-  | 'pull' | 'tag' | 'untag' | 'delete' | 'exec_start' | 'exec_die';
+  | 'create'
+  | 'start'
+  | 'die'
+  | 'oom'
+  | 'pause'
+  | 'unpause'
+  | 'rename'
+  | 'destroy'
+  | 'pull'
+  | 'tag'
+  | 'untag'
+  | 'delete'
+  | 'exec_start'
+  | 'exec_die';
 
 const TYPES: readonly string[] = ['container', 'image'] satisfies EngineEventType[];
 const ACTIONS: readonly string[] = [
-  'create', 'start', 'die', 'oom', 'pause', 'unpause', 'rename', 'destroy', 'pull', 'tag', 'untag', 'delete', 'exec_start', 'exec_die',
+  'create',
+  'start',
+  'die',
+  'oom',
+  'pause',
+  'unpause',
+  'rename',
+  'destroy',
+  'pull',
+  'tag',
+  'untag',
+  'delete',
+  'exec_start',
+  'exec_die',
 ] satisfies EngineEventAction[];
 
 /** Who the event is about: a container id or an image reference, with string attributes (name, image, exitCode…). */
@@ -143,7 +168,14 @@ export class EventsLog {
       throw newError('ERR_INVALID_ARGUMENT', 'event Actor.ID and every Actor.Attributes value must be strings');
     }
     const timeNano = Math.floor((performance.timeOrigin + performance.now()) * 1e6);
-    const stamped: EngineEvent = { Type, Action, Actor: { ID: Actor.ID, Attributes: { ...attributes } }, scope: 'local', time: Math.floor(timeNano / 1e9), timeNano };
+    const stamped: EngineEvent = {
+      Type,
+      Action,
+      Actor: { ID: Actor.ID, Attributes: { ...attributes } },
+      scope: 'local',
+      time: Math.floor(timeNano / 1e9),
+      timeNano,
+    };
     const bytes = Buffer.from(line(stamped));
     let size: number;
     const fh = await open(this.path, 'a', 0o644).catch((err: unknown) => {
@@ -165,10 +197,17 @@ export class EventsLog {
   /** Moves the full log aside; whoever holds the lock re-checks the size, so one rotation happens per fill. */
   async #rotate(): Promise<void> {
     try {
-      await withLock(this.#lockPath, async () => {
-        const size = await stat(this.path).then((s) => s.size, (err: unknown) => (errnoOf(err) === 'ENOENT' ? 0 : Promise.reject(fsError(err, 'stat', this.path))));
-        if (size > this.#maxBytes) await rename(this.path, `${this.path}.1`);
-      }, { timeoutMs: 2000 });
+      await withLock(
+        this.#lockPath,
+        async () => {
+          const size = await stat(this.path).then(
+            (s) => s.size,
+            (err: unknown) => (errnoOf(err) === 'ENOENT' ? 0 : Promise.reject(fsError(err, 'stat', this.path))),
+          );
+          if (size > this.#maxBytes) await rename(this.path, `${this.path}.1`);
+        },
+        { timeoutMs: 2000 },
+      );
     } catch (err) {
       // Another process is rotating (or stuck holding the lock): the log grows a little past its cap meanwhile.
       if (!hasCode(err, 'ERR_LOCK_TIMEOUT')) throw err;
@@ -184,8 +223,12 @@ export class EventsLog {
    */
   async *read(options: ReadEventsOptions = {}): AsyncGenerator<EngineEvent> {
     const { since, until, follow = false, signal } = options;
-    for (const [key, value] of [['since', since], ['until', until]] as const) {
-      if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw newError('ERR_INVALID_ARGUMENT', `options.${key} must be a valid Date`);
+    for (const [key, value] of [
+      ['since', since],
+      ['until', until],
+    ] as const) {
+      if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime())))
+        throw newError('ERR_INVALID_ARGUMENT', `options.${key} must be a valid Date`);
     }
     const sinceNs = since === undefined ? -Infinity : since.getTime() * 1e6;
     const untilNs = until === undefined ? Infinity : until.getTime() * 1e6 + 999_999;

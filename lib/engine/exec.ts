@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
 import type { Process, SpecProcess } from '../oci/index.js';
-import { applySpecOpts, withAdditionalGids, withUser, type SpecOpt } from '../runtime/index.js';
+import { applySpecOpts, type SpecOpt, withAdditionalGids, withUser } from '../runtime/index.js';
 import { logger } from '../util/index.js';
 import { readContainerConfig } from './container-config.js';
 import { liveTask, notAllowed } from './container-ops.js';
@@ -19,9 +19,12 @@ function validate(cmd: unknown, options: ExecStreamOptions): asserts cmd is stri
   if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string' || a.includes('\0'))) {
     throw newError('ERR_INVALID_ARGUMENT', 'cmd must be a non-empty array of strings');
   }
-  if (options.workdir !== undefined && (typeof options.workdir !== 'string' || !options.workdir.startsWith('/'))) throw newError('ERR_INVALID_ARGUMENT', 'options.workdir must be an absolute path');
-  if (options.env !== undefined && (!Array.isArray(options.env) || options.env.some((e) => typeof e !== 'string'))) throw newError('ERR_INVALID_ARGUMENT', 'options.env must be an array of strings');
-  if (options.user !== undefined && (typeof options.user !== 'string' || options.user === '')) throw newError('ERR_INVALID_ARGUMENT', 'options.user must be a non-empty string');
+  if (options.workdir !== undefined && (typeof options.workdir !== 'string' || !options.workdir.startsWith('/')))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.workdir must be an absolute path');
+  if (options.env !== undefined && (!Array.isArray(options.env) || options.env.some((e) => typeof e !== 'string')))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.env must be an array of strings');
+  if (options.user !== undefined && (typeof options.user !== 'string' || options.user === ''))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.user must be a non-empty string');
 }
 
 /** Resolves once `stream` ended or closed (at once without one). */
@@ -39,14 +42,24 @@ function ended(stream: Readable | undefined): Promise<void> {
 
 /** The process of an exec: the container's, with the exec's argv, env, workdir, user and terminal. */
 async function execProcess(base: SpecProcess, cmd: string[], options: ExecStreamOptions, pid: number, signal?: AbortSignal): Promise<SpecProcess> {
-  const proc: SpecProcess = { ...base, args: cmd, env: replaceOrAppendEnv(base.env ?? [], options.env ?? []), cwd: options.workdir ?? base.cwd, terminal: options.tty === true };
+  const proc: SpecProcess = {
+    ...base,
+    args: cmd,
+    env: replaceOrAppendEnv(base.env ?? [], options.env ?? []),
+    cwd: options.workdir ?? base.cwd,
+    terminal: options.tty === true,
+  };
   if (options.user === undefined) return proc;
   const asUser: SpecOpt = async (ctx, spec) => {
     await withUser(options.user!)(ctx, spec);
     await withAdditionalGids(String(spec.process!.user.uid))(ctx, spec);
   };
   // The container's root as its init sees it: users are looked up in the image's /etc/passwd.
-  const spec = await applySpecOpts({ ociVersion: '1.0.2', process: proc }, [asUser], { rootfs: `/proc/${pid}/root`, clampRlimits: false, ...(signal ? { signal } : {}) });
+  const spec = await applySpecOpts({ ociVersion: '1.0.2', process: proc }, [asUser], {
+    rootfs: `/proc/${pid}/root`,
+    clampRlimits: false,
+    ...(signal ? { signal } : {}),
+  });
   return spec.process!;
 }
 
@@ -64,7 +77,10 @@ export async function execStream(life: Lifecycle, reference: string, cmd: string
   const proc = await execProcess(saved.spec.process ?? { args: [], cwd: '/', user: { uid: 0, gid: 0 } }, cmd, options, record.state.pid, signal);
   const execId = randomBytes(8).toString('hex');
   const tty = options.tty === true;
-  const exec: Process = await task.exec(execId, proc, { stdio: { terminal: tty, stdin: options.stdin === true, stdout: 'pipe', ...(tty ? {} : { stderr: 'pipe' }) }, signal });
+  const exec: Process = await task.exec(execId, proc, {
+    stdio: { terminal: tty, stdin: options.stdin === true, stdout: 'pipe', ...(tty ? {} : { stderr: 'pipe' }) },
+    signal,
+  });
   const onAbort = (): void => void exec.kill('SIGKILL').catch(() => undefined);
   try {
     await exec.start({ signal });

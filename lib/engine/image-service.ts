@@ -1,24 +1,24 @@
-import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { hasCode, newError } from '../errors/index.js';
 import {
-  exportArchive,
-  ImageStore,
-  importArchive,
   type ExportArchiveOptions,
+  exportArchive,
   type GcResult,
   type ImageDetails,
+  ImageStore,
   type ImportArchiveOptions,
   type ImportArchiveResult,
+  importArchive,
   type NamedImage,
   type PullProgress,
 } from '../images/index.js';
-import { chainIds, hostPlatform, normalizeReference, type Descriptor, type Mount, type Platform } from '../oci/index.js';
+import { chainIds, type Descriptor, hostPlatform, type Mount, normalizeReference, type Platform } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { SnapshotInfo, Snapshotter } from '../unpack/index.js';
 import { logger } from '../util/index.js';
 import type { PullPolicy } from './create-options.js';
-import { containerSnapshots, openSnapshotter, prepareRootfs, releaseRootfs, type RootfsCallOptions, type SnapshotterChoice } from './rootfs.js';
+import { containerSnapshots, openSnapshotter, prepareRootfs, type RootfsCallOptions, releaseRootfs, type SnapshotterChoice } from './rootfs.js';
 
 const log = logger('engine:images');
 
@@ -187,9 +187,13 @@ export class ImageService {
     }
     const chain = await this.#chainOf(name, signal);
     const top = chain.at(-1);
-    const users = [...(await containerSnapshots(this.snapshotter, { signal }))].filter(([, info]) => top !== undefined && info.parent === top).map(([id]) => id);
+    const users = [...(await containerSnapshots(this.snapshotter, { signal }))]
+      .filter(([, info]) => top !== undefined && info.parent === top)
+      .map(([id]) => id);
     if (users.length > 0 && !force) {
-      throw newError('ERR_IMAGE_IN_USE', `conflict: unable to remove ${name}: container ${users.join(', ')} is using it`, { details: { name, containers: users } });
+      throw newError('ERR_IMAGE_IN_USE', `conflict: unable to remove ${name}: container ${users.join(', ')} is using it`, {
+        details: { name, containers: users },
+      });
     }
     const gc = await this.store.delete(name, { signal });
     const snapshots = await this.#removeUnused([...chain].reverse(), others, signal);

@@ -15,7 +15,14 @@ async function savedOf(life: Lifecycle, record: ContainerRecord): Promise<SavedC
 function mountsOf(record: ContainerRecord): InspectMount[] {
   return (record.config.mounts ?? []).map((m) =>
     m.type === 'bind'
-      ? { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readonly ? 'ro' : '', RW: m.readonly !== true, Propagation: m.propagation ?? 'rprivate' }
+      ? {
+          Type: 'bind',
+          Source: m.source,
+          Destination: m.target,
+          Mode: m.readonly ? 'ro' : '',
+          RW: m.readonly !== true,
+          Propagation: m.propagation ?? 'rprivate',
+        }
       : { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: m.readonly !== true, Propagation: '' },
   );
 }
@@ -124,7 +131,10 @@ function matches(record: ContainerRecord, labels: Record<string, string>, f: Lis
     any(f.status, (s) => record.state.status === s) &&
     any(f.name, (n) => record.name.includes(n.replace(/^\//, ''))) &&
     any(f.id, (i) => record.id.startsWith(i)) &&
-    any(f.ancestor, (a) => record.image.name === normalized(a) || record.image.id === a || record.image.id.replace(/^sha256:/, '').startsWith(a.replace(/^sha256:/, '')))
+    any(
+      f.ancestor,
+      (a) => record.image.name === normalized(a) || record.image.id === a || record.image.id.replace(/^sha256:/, '').startsWith(a.replace(/^sha256:/, '')),
+    )
   );
 }
 

@@ -1,6 +1,6 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { sleep } from '../util/index.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { sleep } from '../util/index.js';
 
 // Reading line files that rotate once: `<path>` is written, and renamed to `<path>.1` (replacing the older one)
 // when full. Both the container logger and the events log work this way. A line is complete when its '\n' is on
@@ -247,7 +247,7 @@ async function* backwardLines(fh: FileHandle, end: number, maxLineBytes: number,
 /** Offset just after the last '\n' of `fh`'s first `size` bytes; 0 when there is none. */
 async function lastLineEnd(fh: FileHandle, size: number): Promise<number> {
   const buf = Buffer.alloc(CHUNK);
-  for (let pos = size; pos > 0;) {
+  for (let pos = size; pos > 0; ) {
     const len = Math.min(CHUNK, pos);
     pos -= len;
     await fh.read(buf, 0, len, pos);
@@ -263,7 +263,11 @@ async function lastLineEnd(fh: FileHandle, size: number): Promise<number> {
  * ({@link rotatingLines} with `from: cursor`) picks up without a gap or a repeat. Call `close()` when done.
  * @throws ERR_IO when a file cannot be read; rejects with `signal.reason` on abort.
  */
-export async function openBackward(path: string, maxLineBytes: number, signal?: AbortSignal): Promise<{ lines: AsyncGenerator<string>; end: FileCursor; close: () => Promise<void> }> {
+export async function openBackward(
+  path: string,
+  maxLineBytes: number,
+  signal?: AbortSignal,
+): Promise<{ lines: AsyncGenerator<string>; end: FileCursor; close: () => Promise<void> }> {
   const { older, current } = await openPair(path);
   const close = async (): Promise<void> => {
     await Promise.all([older?.close(), current?.close()]);

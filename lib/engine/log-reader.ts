@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
 import { type FileCursor, rotatingLines } from './line-files.js';
-import { type LogEntry, LineJoiner, type LogStream, parseLogRecord } from './log-lines.js';
+import { LineJoiner, type LogEntry, type LogStream, parseLogRecord } from './log-lines.js';
 import { tailLog } from './log-tail.js';
 
 /** Options of {@link readContainerLog}. */
@@ -39,11 +39,19 @@ function validate(options: ReadLogOptions): void {
     throw newError('ERR_INVALID_ARGUMENT', what);
   };
   const { stdout, stderr, since, until, timestamps, tail, follow, stopWhen, pollMs, maxLineBytes } = options;
-  for (const [key, v] of [['stdout', stdout], ['stderr', stderr], ['timestamps', timestamps], ['follow', follow]] as const) {
+  for (const [key, v] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+    ['timestamps', timestamps],
+    ['follow', follow],
+  ] as const) {
     if (v !== undefined && typeof v !== 'boolean') bad(`options.${key} must be a boolean`);
   }
   if (stdout === false && stderr === false) bad('at least one of options.stdout and options.stderr must be selected');
-  for (const [key, v] of [['since', since], ['until', until]] as const) {
+  for (const [key, v] of [
+    ['since', since],
+    ['until', until],
+  ] as const) {
     if (v !== undefined && !(v instanceof Date && !Number.isNaN(v.getTime()))) bad(`options.${key} must be a valid Date`);
   }
   if (tail !== undefined && !(Number.isSafeInteger(tail) && tail >= 0)) bad('options.tail must be an integer >= 0');
@@ -54,7 +62,11 @@ function validate(options: ReadLogOptions): void {
 
 function stopCheck(stopWhen: ReadLogOptions['stopWhen'], untilMs: number | undefined): (() => boolean | Promise<boolean>) | undefined {
   let gone = false;
-  if (stopWhen instanceof Promise) stopWhen.then(() => (gone = true), () => (gone = true));
+  if (stopWhen instanceof Promise)
+    stopWhen.then(
+      () => (gone = true),
+      () => (gone = true),
+    );
   const check = typeof stopWhen === 'function' ? stopWhen : undefined;
   if (stopWhen === undefined && untilMs === undefined) return undefined;
   return async () => gone || (untilMs !== undefined && Date.now() > untilMs) || (check !== undefined && (await check()));

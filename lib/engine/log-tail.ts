@@ -66,8 +66,7 @@ export async function tailLog(path: string, options: TailOptions): Promise<TailR
     if (o.kind === 'keep') entries.push({ stream, time: o.time, ms: o.ms, line: text, pos: o.pos });
     else if (o.kind === 'seed') seeds.push({ stream, text, time: o.time, ms: o.ms });
   };
-  const finished = (): boolean =>
-    [...streams].every((s) => done.has(s) && !open.has(s)) || (count >= n && ![...open.values()].some((o) => o.kind !== 'skip'));
+  const finished = (): boolean => [...streams].every((s) => done.has(s) && !open.has(s)) || (count >= n && ![...open.values()].some((o) => o.kind !== 'skip'));
   try {
     for await (const text of lines) {
       if (finished()) break;

@@ -56,9 +56,17 @@ export function initialState(): ContainerState {
 
 function isState(v: unknown): v is ContainerState {
   const s = v as Partial<ContainerState> | null;
-  return typeof s === 'object' && s !== null && CONTAINER_STATUSES.includes(s.status as ContainerStatus)
-    && Number.isSafeInteger(s.pid) && Number.isSafeInteger(s.exitCode) && typeof s.startedAt === 'string'
-    && typeof s.finishedAt === 'string' && typeof s.error === 'string' && typeof s.oomKilled === 'boolean';
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    CONTAINER_STATUSES.includes(s.status as ContainerStatus) &&
+    Number.isSafeInteger(s.pid) &&
+    Number.isSafeInteger(s.exitCode) &&
+    typeof s.startedAt === 'string' &&
+    typeof s.finishedAt === 'string' &&
+    typeof s.error === 'string' &&
+    typeof s.oomKilled === 'boolean'
+  );
 }
 
 /** Why `v` is not a well-formed {@link ContainerRecord}, or undefined when it is. Pure. */

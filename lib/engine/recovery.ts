@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { logger, mountsUnder, unmount } from '../util/index.js';
 import { shortId } from '../util/debug.js';
+import { logger, mountsUnder, unmount } from '../util/index.js';
 import { isLive, type Lifecycle } from './lifecycle.js';
 import { containerSnapshots } from './rootfs.js';
 
@@ -49,13 +49,17 @@ export async function recover(life: Lifecycle, signal?: AbortSignal): Promise<Re
     const halfCreated = !existsSync(join(dir, 'spec.json')) && Date.now() - Date.parse(listed.created) > HALF_CREATED_AFTER_MS;
     if (existsSync(join(dir, 'create-rootfs')) || halfCreated) {
       // A create cut short: the rootfs it mounted for a moment, and the container itself when it has no spec.
-      const gone = await store.withContainer(id, async (tx) => {
-        for (const point of await mountsUnder(join(dir, 'create-rootfs'), { signal })) await unmount(point, { signal });
-        if (!halfCreated || existsSync(join(dir, 'spec.json'))) return false;
-        await images.releaseRootfs(id, { signal });
-        await tx.remove();
-        return true;
-      }, { signal });
+      const gone = await store.withContainer(
+        id,
+        async (tx) => {
+          for (const point of await mountsUnder(join(dir, 'create-rootfs'), { signal })) await unmount(point, { signal });
+          if (!halfCreated || existsSync(join(dir, 'spec.json'))) return false;
+          await images.releaseRootfs(id, { signal });
+          await tx.remove();
+          return true;
+        },
+        { signal },
+      );
       if (gone) {
         ids.delete(id);
         report.discarded.push(id);
@@ -77,9 +81,13 @@ export async function recover(life: Lifecycle, signal?: AbortSignal): Promise<Re
     }
     // A task the record does not know of: a start cut short between creating the task and recording it.
     if ((await backend.loadTask(id, { signal })) !== undefined) {
-      await store.withContainer(id, async (tx) => {
-        if (!isLive(tx.record)) await backend.removeTask(id, { force: true, signal });
-      }, { signal });
+      await store.withContainer(
+        id,
+        async (tx) => {
+          if (!isLive(tx.record)) await backend.removeTask(id, { force: true, signal });
+        },
+        { signal },
+      );
     }
   }
   for (const task of await backend.tasks({ signal })) {

@@ -63,7 +63,9 @@ export async function prepareRootfs(snapshotter: Snapshotter, containerId: strin
   });
   if (existing !== undefined) {
     if (existing.kind !== 'active' || existing.parent !== chainId) {
-      throw newError('ERR_ALREADY_EXISTS', `snapshot ${containerId} exists on ${existing.parent ?? 'no parent'} (${existing.kind})`, { details: { key: containerId } });
+      throw newError('ERR_ALREADY_EXISTS', `snapshot ${containerId} exists on ${existing.parent ?? 'no parent'} (${existing.kind})`, {
+        details: { key: containerId },
+      });
     }
     return snapshotter.mounts(containerId, { signal });
   }

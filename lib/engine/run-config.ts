@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ImageConfig } from '../oci/image-config.js';
 import { DEFAULT_PATH_ENV } from '../runtime/spec/defaults.js';
-import { DEFAULT_STOP_SIGNAL, type CreateOptions } from './create-options.js';
+import { type CreateOptions, DEFAULT_STOP_SIGNAL } from './create-options.js';
 
 // How an image's run config and the create options combine into what the container runs, by dockerd's rules
 // (daemon/commit.go `merge`, container/env.go `ReplaceOrAppendEnvValues`, `CreateDaemonEnvironment`). Pure.
@@ -58,7 +58,9 @@ export function mergeArgs(image: ImageConfig, options: Pick<CreateOptions, 'cmd'
 export function replaceOrAppendEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const out = [...base];
   const index = new Map<string, number>();
-  out.forEach((e, i) => index.set(keyOf(e), i));
+  out.forEach((e, i) => {
+    index.set(keyOf(e), i);
+  });
   for (const e of overrides) {
     const at = index.get(keyOf(e));
     if (at !== undefined) out[at] = e;

@@ -1,6 +1,6 @@
 import { hasCode } from '../errors/index.js';
-import { logger } from '../util/index.js';
 import { shortId } from '../util/debug.js';
+import { logger } from '../util/index.js';
 import { createContainer, removeContainer, startContainer, stopContainer } from './container-ops.js';
 import { waitContainer } from './container-wait.js';
 import type { ContainerHandle, RunOptions, RunResult } from './engine-types.js';
@@ -44,7 +44,9 @@ export async function runContainer(life: Lifecycle, namespace: string, image: st
   // The run removes the container itself, after reading its log: the exit's settle must not do it first.
   if (autoRemove) life.held.add(id);
   const onAbort = (): void => {
-    stopContainer(life, id, { ...(create.stopTimeout === undefined ? {} : { timeout: create.stopTimeout }) }).catch((err: Error) => log('stopping %s: %s', shortId(id), err.message));
+    stopContainer(life, id, { ...(create.stopTimeout === undefined ? {} : { timeout: create.stopTimeout }) }).catch((err: Error) =>
+      log('stopping %s: %s', shortId(id), err.message),
+    );
   };
   try {
     const exited = waitContainer(life, id, { condition: 'next-exit' });

@@ -53,7 +53,16 @@ export async function topOf(task: Task, signal?: AbortSignal): Promise<TopResult
   processes.sort((a, b) => a.pid - b.pid);
   const rows = processes.map((p) => {
     const t = p.cpuSeconds;
-    return [String(p.uid), String(p.pid), String(p.ppid), '0', `${two(p.startedAt.getHours())}:${two(p.startedAt.getMinutes())}`, '?', `${two(t / 3600)}:${two((t / 60) % 60)}:${two(t % 60)}`, p.command];
+    return [
+      String(p.uid),
+      String(p.pid),
+      String(p.ppid),
+      '0',
+      `${two(p.startedAt.getHours())}:${two(p.startedAt.getMinutes())}`,
+      '?',
+      `${two(t / 3600)}:${two((t / 60) % 60)}:${two(t % 60)}`,
+      p.command,
+    ];
   });
   return { processes, Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: rows };
 }
@@ -122,6 +131,8 @@ export async function statsOf(task: Task, pid: number, signal?: AbortSignal): Pr
 export async function cgroupOomKilled(cgroupsPath: string | undefined): Promise<boolean> {
   if (cgroupsPath === undefined || !cgroupsPath.startsWith('/') || cgroupsPath.includes('..')) return false;
   const unified = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'));
-  const text = unified ? await read(join(CGROUP_ROOT, cgroupsPath, 'memory.events')) : await read(join(CGROUP_ROOT, 'memory', cgroupsPath, 'memory.oom_control'));
+  const text = unified
+    ? await read(join(CGROUP_ROOT, cgroupsPath, 'memory.events'))
+    : await read(join(CGROUP_ROOT, 'memory', cgroupsPath, 'memory.oom_control'));
   return Number(/^oom_kill (\d+)/m.exec(text ?? '')?.[1] ?? 0) > 0;
 }

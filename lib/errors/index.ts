@@ -3,19 +3,19 @@
  * category (NotFound, AlreadyExists, …) for `instanceof`, and the predicates to match them.
  * @module
  */
-export { ERROR_CODES, isErrorCode, type ErrorCategory, type ErrorCode } from './codes.js';
+export { ERROR_CODES, type ErrorCategory, type ErrorCode, isErrorCode } from './codes.js';
 export {
-  ContainerkitError,
-  NotFoundError,
   AlreadyExistsError,
-  InvalidArgumentError,
-  FailedPreconditionError,
-  UnavailableError,
-  PermissionDeniedError,
   ConflictError,
-  InternalError,
-  newError,
-  hasCode,
+  ContainerkitError,
   type ContainerkitErrorOptions,
+  FailedPreconditionError,
+  hasCode,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  newError,
+  PermissionDeniedError,
+  UnavailableError,
 } from './containerkit-error.js';
 export { isAbortError } from './is-abort.js';

@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { extract as tarExtract, type Extract } from 'tar-stream';
+import { type Extract, extract as tarExtract } from 'tar-stream';
 import type { ContentStore, LocalContentStore } from '../content/index.js';
 import { AlreadyExistsError, ContainerkitError, isAbortError, newError } from '../errors/index.js';
-import { ANNOTATIONS, isDigest, normalizeReference, parseIndex, parseImageConfig, type Descriptor, type Digest } from '../oci/index.js';
-import { digestBuffer } from '../util/index.js';
+import { ANNOTATIONS, type Descriptor, type Digest, isDigest, normalizeReference, parseImageConfig, parseIndex } from '../oci/index.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
+import { digestBuffer } from '../util/index.js';
 import { LayoutIndex } from './image-index.js';
 import { imageNameFor } from './import-layout.js';
 
@@ -98,10 +98,12 @@ async function storeEntry(store: ContentStore, path: string, body: AsyncIterable
 async function writeJsonBlob(store: ContentStore, mediaType: string, value: unknown, signal?: AbortSignal): Promise<Descriptor> {
   const bytes = Buffer.from(JSON.stringify(value));
   const digest = `sha256:${digestBuffer(bytes).hex}` as Digest;
-  const writer = await store.writer({ ref: `load-${digest}`, expected: { digest, size: bytes.length }, lockTimeoutMs: Infinity, signal }).catch((err: unknown) => {
-    if (err instanceof AlreadyExistsError) return undefined;
-    throw err;
-  });
+  const writer = await store
+    .writer({ ref: `load-${digest}`, expected: { digest, size: bytes.length }, lockTimeoutMs: Infinity, signal })
+    .catch((err: unknown) => {
+      if (err instanceof AlreadyExistsError) return undefined;
+      throw err;
+    });
   if (writer) {
     await writer.truncate(0);
     await writer.write(bytes);
@@ -214,7 +216,8 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
       await store.info(entry.digest, { signal });
       const refName = entry.annotations?.[ANNOTATIONS.CONTAINERD_IMAGE_NAME] ?? entry.annotations?.[ANNOTATIONS.REF_NAME];
       let full = imageNameFor(refName, repo);
-      if (full === undefined && parsed.manifests.length === 1 && docker.length === 1 && docker[0]!.RepoTags?.[0]) full = imageNameFor(docker[0]!.RepoTags[0], repo);
+      if (full === undefined && parsed.manifests.length === 1 && docker.length === 1 && docker[0]!.RepoTags?.[0])
+        full = imageNameFor(docker[0]!.RepoTags[0], repo);
       const { annotations: _drop, ...plain } = entry;
       if (full === undefined) {
         await sink.keep(plain);
@@ -242,7 +245,12 @@ export async function readArchive(sink: ArchiveSink, input: Readable, options: I
     await reader.close();
     const layers = item.Layers.map((p) => {
       const f = need(p);
-      const mediaType = f.mediaTypeHint === 'gzip' ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : f.mediaTypeHint === 'zstd' ? 'application/vnd.oci.image.layer.v1.tar+zstd' : 'application/vnd.docker.image.rootfs.diff.tar';
+      const mediaType =
+        f.mediaTypeHint === 'gzip'
+          ? 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+          : f.mediaTypeHint === 'zstd'
+            ? 'application/vnd.oci.image.layer.v1.tar+zstd'
+            : 'application/vnd.docker.image.rootfs.diff.tar';
       return { mediaType, digest: f.digest, size: f.size };
     });
     const manifestType = 'application/vnd.docker.distribution.manifest.v2+json';

@@ -9,11 +9,11 @@ import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
 import type { ContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import { ANNOTATIONS, familiarName, familiarString, hostPlatform, normalizeReference, type Descriptor, type Platform } from '../oci/index.js';
+import { ANNOTATIONS, type Descriptor, familiarName, familiarString, hostPlatform, normalizeReference, type Platform } from '../oci/index.js';
 import { childrenOf } from './children.js';
 import { SKIP, walk } from './handlers.js';
-import type { ImageDetails } from './image-store.js';
 import type { NamedImage } from './image-index.js';
+import type { ImageDetails } from './image-store.js';
 
 /** Archive flavours: `oci` keeps whole indexes (every platform present); `docker` exports the platform manifest. */
 export type ArchiveFormat = 'oci' | 'docker';
@@ -54,13 +54,20 @@ export async function exportArchive(source: ExportSource, refs: readonly string[
   // Every blob under the roots that the store holds (an index's other platforms may be absent: skipped).
   const blobs = new Map<string, Descriptor>();
   for (const { root } of images) {
-    await walk(async (d, ctx) => {
-      if (blobs.has(d.digest)) return SKIP;
-      const present = await source.content.info(d.digest, ctx).then(() => true, () => false);
-      if (!present) return SKIP;
-      blobs.set(d.digest, d);
-      return childrenOf(source.content, d, ctx);
-    }, [root], { signal });
+    await walk(
+      async (d, ctx) => {
+        if (blobs.has(d.digest)) return SKIP;
+        const present = await source.content.info(d.digest, ctx).then(
+          () => true,
+          () => false,
+        );
+        if (!present) return SKIP;
+        blobs.set(d.digest, d);
+        return childrenOf(source.content, d, ctx);
+      },
+      [root],
+      { signal },
+    );
   }
   const index = {
     schemaVersion: 2,

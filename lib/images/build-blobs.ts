@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { IngestManager, Ingester, Writer } from '../content/index.js';
+import type { Ingester, IngestManager, Writer } from '../content/index.js';
 import { AlreadyExistsError } from '../errors/index.js';
 import type { Descriptor, Digest } from '../oci/index.js';
-import { digestBuffer } from '../util/digest-stream.js';
 import { diffDirectories } from '../unpack/index.js';
+import { digestBuffer } from '../util/digest-stream.js';
 
 /** Where built blobs go: open writers, and drop the ingest of a write that failed. */
 export type BlobSink = Ingester & Pick<IngestManager, 'abort'>;
@@ -91,7 +91,12 @@ export async function writeBytesBlob(
   let writer: Writer;
   try {
     // Waits for a concurrent build writing the same bytes rather than failing; its lock has stale detection.
-    writer = await content.writer({ ref: `build-${descriptor.digest}`, expected: { digest: descriptor.digest, size: descriptor.size }, lockTimeoutMs: Infinity, signal });
+    writer = await content.writer({
+      ref: `build-${descriptor.digest}`,
+      expected: { digest: descriptor.digest, size: descriptor.size },
+      lockTimeoutMs: Infinity,
+      signal,
+    });
   } catch (err) {
     if (isAlreadyExists(err)) return descriptor;
     throw err;

@@ -9,23 +9,23 @@ import type { Provider } from '../content/index.js';
 import { newError } from '../errors/index.js';
 import {
   chainId,
-  hostPlatform,
-  MEDIA_TYPES,
-  normalizeReference,
-  parsePlatform,
   type Descriptor,
   type Digest,
   type HistoryEntry,
+  hostPlatform,
   type ImageConfig,
   type ImageRunConfig,
   type Manifest,
+  MEDIA_TYPES,
+  normalizeReference,
   type Platform,
+  parsePlatform,
 } from '../oci/index.js';
 import { logger, shortId } from '../util/debug.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
-import { writeBytesBlob, writeLayerBlob, type BlobSink, type BuildLease, type WrittenLayer } from './build-blobs.js';
+import { type BlobSink, type BuildLease, type WrittenLayer, writeBytesBlob, writeLayerBlob } from './build-blobs.js';
 import type { IndexCallOptions, NamedImage } from './image-index.js';
-import { readImage, type ImageDetails } from './read-image.js';
+import { type ImageDetails, readImage } from './read-image.js';
 
 export type { BuildLease } from './build-blobs.js';
 
@@ -116,7 +116,19 @@ export interface BuildImageResult {
 
 const DEFAULT_CREATED_BY = 'containerkit buildImage';
 const RUN_CONFIG_KEYS: ReadonlySet<string> = new Set([
-  'User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'Shell', 'OnBuild',
+  'User',
+  'ExposedPorts',
+  'Env',
+  'Entrypoint',
+  'Cmd',
+  'Volumes',
+  'WorkingDir',
+  'Labels',
+  'StopSignal',
+  'ArgsEscaped',
+  'Healthcheck',
+  'Shell',
+  'OnBuild',
 ]);
 
 function invalid(message: string): never {
@@ -138,7 +150,13 @@ function formatCreated(created: Date | string | undefined): string {
 function validate(store: unknown, name: unknown, options: BuildImageOptions): void {
   const s = store as Partial<ImageBuildStore> | null;
   const c = s?.content;
-  if (typeof c?.writer !== 'function' || typeof c.readerAt !== 'function' || typeof c.abort !== 'function' || typeof s?.index?.get !== 'function' || typeof s.index.put !== 'function') {
+  if (
+    typeof c?.writer !== 'function' ||
+    typeof c.readerAt !== 'function' ||
+    typeof c.abort !== 'function' ||
+    typeof s?.index?.get !== 'function' ||
+    typeof s.index.put !== 'function'
+  ) {
     invalid('store must have content (writer, readerAt, abort) and index (get, put)');
   }
   if (typeof name !== 'string' || name === '') invalid('name must be a non-empty string');
@@ -173,7 +191,9 @@ function validate(store: unknown, name: unknown, options: BuildImageOptions): vo
 /** Fails with ERR_NOT_FOUND / ERR_INVALID_ARGUMENT before any blob is written, rather than after some layers. */
 async function checkDirectory(path: string, what: string): Promise<void> {
   const st = await stat(path).catch((err: unknown) => {
-    throw errnoOf(err) === 'ENOENT' ? newError('ERR_NOT_FOUND', `buildImage: ${what} ${path} does not exist`, { cause: err, details: { path } }) : fsError(err, 'inspect', path);
+    throw errnoOf(err) === 'ENOENT'
+      ? newError('ERR_NOT_FOUND', `buildImage: ${what} ${path} does not exist`, { cause: err, details: { path } })
+      : fsError(err, 'inspect', path);
   });
   if (!st.isDirectory()) invalid(`${what} ${path} is not a directory`);
 }
@@ -239,7 +259,8 @@ export async function buildImage(store: ImageBuildStore, name: string, options: 
     if (layer.lower !== undefined) await checkDirectory(layer.lower, `options.layers[${i}].lower`);
   }
   const from = base === undefined ? undefined : await readBase(store, base, platform, signal);
-  if (from !== undefined) await lease?.add([from.manifestDescriptor.digest, from.manifest.config.digest, ...from.manifest.layers.map((l) => l.digest)], { signal });
+  if (from !== undefined)
+    await lease?.add([from.manifestDescriptor.digest, from.manifest.config.digest, ...from.manifest.layers.map((l) => l.digest)], { signal });
   const layerType = compression === 'gzip' ? MEDIA_TYPES.OCI_LAYER_GZIP : MEDIA_TYPES.OCI_LAYER;
 
   const written: WrittenLayer[] = [];
@@ -252,7 +273,12 @@ export async function buildImage(store: ImageBuildStore, name: string, options: 
   const diffIds = [...(from?.config.rootfs.diff_ids ?? []), ...written.map((w) => w.diffId)];
   const history: HistoryEntry[] = [
     ...(from?.config.history ?? []),
-    ...layers.map((l) => ({ created, created_by: l.createdBy ?? DEFAULT_CREATED_BY, ...(author ? { author } : {}), ...(l.comment !== undefined ? { comment: l.comment } : {}) })),
+    ...layers.map((l) => ({
+      created,
+      created_by: l.createdBy ?? DEFAULT_CREATED_BY,
+      ...(author ? { author } : {}),
+      ...(l.comment !== undefined ? { comment: l.comment } : {}),
+    })),
   ];
   const runConfig = mergeRunConfig(from?.config.config, config);
   // Base keys keep their order and place (a spread replaces values in place), so JSON of equal inputs is equal.

@@ -5,7 +5,7 @@
  */
 import type { Provider } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import { isIndexMediaType, isManifestMediaType, MAX_MANIFEST_SIZE, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
+import { type Descriptor, isIndexMediaType, isManifestMediaType, MAX_MANIFEST_SIZE, parseManifestOrIndex } from '../oci/index.js';
 import type { Handler } from './handlers.js';
 
 /** Whether `mediaType` is a manifest or an index (content with children). */
@@ -17,7 +17,11 @@ export function hasChildren(mediaType: string): boolean {
  * Reads a whole blob (at most `maxSize` bytes) and checks it has `descriptor.size` bytes.
  * @throws ERR_NOT_FOUND; ERR_SIZE_MISMATCH; ERR_MANIFEST_TOO_LARGE above `maxSize`.
  */
-export async function readBlob(provider: Provider, descriptor: Pick<Descriptor, 'digest' | 'size'>, options: { signal?: AbortSignal; maxSize?: number } = {}): Promise<Buffer> {
+export async function readBlob(
+  provider: Provider,
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  options: { signal?: AbortSignal; maxSize?: number } = {},
+): Promise<Buffer> {
   const { maxSize = MAX_MANIFEST_SIZE, signal } = options;
   const reader = await provider.readerAt(descriptor.digest, { signal });
   try {

@@ -6,9 +6,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ContainerdClient, ContentProxy } from '../containerd/index.js';
 import { AlreadyExistsError, NotFoundError } from '../errors/index.js';
-import { configPlatform, imageContentSize, isIndexMediaType, isManifestMediaType, parseManifestOrIndex, type Descriptor, type Platform } from '../oci/index.js';
-import { readArchive, type ImportArchiveResult } from './archive-import.js';
-import { exportArchive, type ExportArchiveOptions, type ExportSource } from './archive.js';
+import { configPlatform, type Descriptor, imageContentSize, isIndexMediaType, isManifestMediaType, type Platform, parseManifestOrIndex } from '../oci/index.js';
+import { type ExportArchiveOptions, type ExportSource, exportArchive } from './archive.js';
+import { type ImportArchiveResult, readArchive } from './archive-import.js';
 import { containerdUnpack } from './containerd-unpack.js';
 import type { ImageDetails } from './image-store.js';
 
@@ -81,7 +81,11 @@ export async function containerdImport(client: ContainerdClient, input: Readable
         await c.images.update(imageName, { target }, { signal });
       });
       if (unpack) {
-        await containerdUnpack(c, imageName, { signal, ...(platform === undefined ? {} : { platform }), ...(snapshotter === undefined ? {} : { snapshotter }) });
+        await containerdUnpack(c, imageName, {
+          signal,
+          ...(platform === undefined ? {} : { platform }),
+          ...(snapshotter === undefined ? {} : { snapshotter }),
+        });
       }
     }
     return result;

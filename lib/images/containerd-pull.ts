@@ -4,19 +4,20 @@
  * platform filter, and the one image resolver.
  * @module
  */
-import type { ContainerdClient, ContentProxy, ImageRecord } from '../containerd/index.js';
+
 // gc-labels.ts is pure (no gRPC): importing it does not load the containerd client.
 import { gcChildLabels } from '../containerd/gc-labels.js';
+import type { ContainerdClient, ContentProxy, ImageRecord } from '../containerd/index.js';
 import { AlreadyExistsError, newError } from '../errors/index.js';
-import { hostPlatform, isIndexMediaType, parseNormalizedReference, resolveImageTarget, type Descriptor, type Platform, type PullResult } from '../oci/index.js';
+import { type Descriptor, hostPlatform, isIndexMediaType, type Platform, type PullResult, parseNormalizedReference, resolveImageTarget } from '../oci/index.js';
 import type { Resolver } from '../registry/index.js';
 import { logger } from '../util/debug.js';
 import { childrenHandler } from './children.js';
 import { containerdUnpackLayers } from './containerd-unpack.js';
-import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
+import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { inheritPlatform, limitManifests } from './filters.js';
-import { composeHandlers, SKIP, type Handler } from './handlers.js';
+import { composeHandlers, type Handler, SKIP } from './handlers.js';
 import { BlobArrivals } from './pull-unpack.js';
 
 const log = logger('containerd:pull');
@@ -80,8 +81,16 @@ function labelChildren(handler: Handler, content: ContentProxy): Handler {
  *   abort.
  */
 export async function containerdPull(client: ContainerdClient, ref: string, options: ContainerdPullOptions): Promise<ContainerdPullResult> {
-  const { resolver, platform = hostPlatform(), unpack = true, snapshotter = client.snapshots.defaultSnapshotter, labels = {}, concurrency = 4, onProgress, signal } =
-    options ?? ({} as ContainerdPullOptions);
+  const {
+    resolver,
+    platform = hostPlatform(),
+    unpack = true,
+    snapshotter = client.snapshots.defaultSnapshotter,
+    labels = {},
+    concurrency = 4,
+    onProgress,
+    signal,
+  } = options ?? ({} as ContainerdPullOptions);
   if (typeof resolver?.resolve !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.resolver must be a Resolver');
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw newError('ERR_INVALID_ARGUMENT', 'options.concurrency must be an integer >= 1');
   signal?.throwIfAborted();
@@ -96,7 +105,10 @@ export async function containerdPull(client: ContainerdClient, ref: string, opti
       labels: { [`containerd.io/distribution.source.${parsed.domain}`]: parsed.path },
       ...(onProgress === undefined ? {} : { onProgress }),
     });
-    const handler = composeHandlers(reportArrivals(fetch, arrivals), labelChildren(inheritPlatform(limitManifests(childrenHandler(c.content), platform, 1)), c.content));
+    const handler = composeHandlers(
+      reportArrivals(fetch, arrivals),
+      labelChildren(inheritPlatform(limitManifests(childrenHandler(c.content), platform, 1)), c.content),
+    );
     const pulled = await fetchAlongside(
       handler,
       root,

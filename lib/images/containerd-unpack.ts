@@ -3,10 +3,11 @@
  * (`unpackLayers`), over containerd's snapshots service, with Diff.Apply as the way a layer goes in.
  * @module
  */
-import type { ContainerdClient } from '../containerd/index.js';
+
 // Both pure (no gRPC): importing them does not load the containerd client.
 import { gcSnapshotLabel } from '../containerd/gc-labels.js';
 import { resolveImage } from '../containerd/image-rootfs.js';
+import type { ContainerdClient } from '../containerd/index.js';
 import { newError } from '../errors/index.js';
 import type { Descriptor, Digest, Platform, ResolvedImageTarget } from '../oci/index.js';
 import type { ApplyIntoSnapshot, LayerSnapshotter } from '../unpack/index.js';

@@ -4,9 +4,9 @@
  * verified, and (for manifests, indexes and configs) strictly parsed before they are committed.
  * @module
  */
-import type { IngestManager, Ingester, Manager } from '../content/index.js';
+import type { Ingester, IngestManager, Manager } from '../content/index.js';
 import { AlreadyExistsError, newError } from '../errors/index.js';
-import { isConfigMediaType, MAX_IMAGE_CONFIG_SIZE, parseImageConfig, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
+import { type Descriptor, isConfigMediaType, MAX_IMAGE_CONFIG_SIZE, parseImageConfig, parseManifestOrIndex } from '../oci/index.js';
 import type { Fetcher } from '../registry/index.js';
 import { chunksOf } from '../util/stream-chunks.js';
 import { hasChildren } from './children.js';
@@ -74,7 +74,8 @@ function isExists(err: unknown): boolean {
  */
 function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
   if (hasChildren(descriptor.mediaType)) parseManifestOrIndex(bytes, { expected: descriptor });
-  else if (isConfigMediaType(descriptor.mediaType)) parseImageConfig(bytes, { expected: descriptor, ...(descriptor.platform === undefined ? {} : { platform: descriptor.platform }) });
+  else if (isConfigMediaType(descriptor.mediaType))
+    parseImageConfig(bytes, { expected: descriptor, ...(descriptor.platform === undefined ? {} : { platform: descriptor.platform }) });
 }
 
 /**
@@ -84,14 +85,22 @@ function checkDocument(descriptor: Descriptor, bytes: Buffer): void {
  *   manifest or config (never committed: ERR_INVALID_MANIFEST, ERR_MEDIA_TYPE_MISMATCH, ERR_DUPLICATE_JSON_KEY,
  *   ERR_PLATFORM_MISMATCH…); registry and store errors; `signal.reason` on abort.
  */
-export async function fetchInto(store: FetchStore, fetcher: Fetcher, descriptor: Descriptor, options: FetchHandlerOptions & { signal?: AbortSignal } = {}): Promise<void> {
+export async function fetchInto(
+  store: FetchStore,
+  fetcher: Fetcher,
+  descriptor: Descriptor,
+  options: FetchHandlerOptions & { signal?: AbortSignal } = {},
+): Promise<void> {
   const { signal, onProgress, lease, onWritten, storeVerifiesDigest = false, labels } = options;
   const id = shortDigest(descriptor.digest);
   const emit = (status: PullStatus, complete: number): void => onProgress?.({ id, descriptor, status, complete, total: descriptor.size });
   // Leased before the existence check: a blob already present but referenced by nothing else could otherwise be
   // swept by a GC before this pull records its image.
   await lease?.add([descriptor.digest], { signal });
-  const present = await store.info(descriptor.digest, { signal }).then(() => true, () => false);
+  const present = await store.info(descriptor.digest, { signal }).then(
+    () => true,
+    () => false,
+  );
   if (present) return emit('exists', descriptor.size);
   const document = hasChildren(descriptor.mediaType) || isConfigMediaType(descriptor.mediaType);
   if (document && descriptor.size > MAX_IMAGE_CONFIG_SIZE) {

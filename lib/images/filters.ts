@@ -4,8 +4,8 @@
  * manifest's platform on to its config.
  * @module
  */
-import { isIndexMediaType, isManifestMediaType, selectPlatforms, type Platform, type PlatformMatcher } from '../oci/index.js';
-import { SKIP, type Handler } from './handlers.js';
+import { isIndexMediaType, isManifestMediaType, type Platform, type PlatformMatcher, selectPlatforms } from '../oci/index.js';
+import { type Handler, SKIP } from './handlers.js';
 
 /**
  * Wraps `handler` so that, for an index, only children whose platform matches `platform` are kept (entries with no

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { LocalContentStore, Provider } from '../content/index.js';
+import { type Descriptor, MAX_MANIFEST_SIZE, parseManifestOrIndex } from '../oci/index.js';
 // Single util files, not the barrel: `containerkit images` loads this module and nothing it does not need.
 import { logger } from '../util/debug.js';
 import { withLock } from '../util/lock.js';
-import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type Descriptor } from '../oci/index.js';
 import { childrenOf, hasChildren, readBlob } from './children.js';
 import type { LayoutIndex } from './image-index.js';
 import { activeLeases, gcLockPath, pruneLeases } from './leases.js';
@@ -83,10 +83,13 @@ export async function collectGarbage(store: LocalContentStore, index: LayoutInde
       const marked = await mark(store, all, signal);
       const result: GcResult = { removed: [], freedBytes: 0, ingests: [], kept: 0 };
       const doomed: Array<{ digest: string; size: number }> = [];
-      await store.walk((info) => {
-        if (marked.has(info.digest)) result.kept++;
-        else doomed.push(info);
-      }, { signal });
+      await store.walk(
+        (info) => {
+          if (marked.has(info.digest)) result.kept++;
+          else doomed.push(info);
+        },
+        { signal },
+      );
       for (const blob of doomed) {
         if (!dryRun) await store.delete(blob.digest).catch(() => undefined);
         result.removed.push(blob.digest);

@@ -6,12 +6,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OCI_INDEX_MEDIA_TYPE } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import { ANNOTATIONS, parseCanonicalReference, parseIndex, type Descriptor, type ImageIndex } from '../oci/index.js';
+import { ANNOTATIONS, type Descriptor, type ImageIndex, parseCanonicalReference, parseIndex } from '../oci/index.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { errnoOf, fsError } from '../util/fs-error.js';
 import { withLock } from '../util/lock.js';
-import { OCI_INDEX_MEDIA_TYPE } from '../content/index.js';
 
 /** One named image: its normalised reference and the manifest or index it points at. */
 export interface NamedImage {
@@ -118,7 +118,13 @@ export class LayoutIndex {
   async put(name: string, target: Descriptor, options: IndexCallOptions = {}): Promise<void> {
     if (!isCanonicalName(name)) throw newError('ERR_INVALID_REFERENCE', `${JSON.stringify(name)} is not a full normalised reference`);
     const { mediaType, digest, size } = target;
-    const entry: Descriptor = { mediaType, digest, size, ...(target.platform ? { platform: target.platform } : {}), annotations: { ...target.annotations, [ANNOTATIONS.REF_NAME]: name } };
+    const entry: Descriptor = {
+      mediaType,
+      digest,
+      size,
+      ...(target.platform ? { platform: target.platform } : {}),
+      annotations: { ...target.annotations, [ANNOTATIONS.REF_NAME]: name },
+    };
     // A name that already points at exactly this entry (a re-pull) needs no lock and no fsync'd rewrite.
     const current = (await this.read(options)).manifests.filter((d) => d.annotations?.[ANNOTATIONS.REF_NAME] === name);
     if (current.length === 1 && canonicalJson(current[0]) === canonicalJson(entry)) return;

@@ -6,30 +6,30 @@
 import { EventEmitter } from 'eventemitter3';
 import { LocalContentStore } from '../content/index.js';
 import { newError } from '../errors/index.js';
-import { ANNOTATIONS, hostPlatform, isIndexMediaType, normalizeReference, type Descriptor, type Platform, type PullResult } from '../oci/index.js';
+import { ANNOTATIONS, type Descriptor, hostPlatform, isIndexMediaType, normalizeReference, type Platform, type PullResult } from '../oci/index.js';
 import type { ContentSource, Resolver } from '../registry/index.js';
 import type { Snapshotter } from '../unpack/index.js';
 import { childrenHandler } from './children.js';
-import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { fetchHandler, type PullProgress } from './fetch.js';
+import { fetchAlongside, reportArrivals } from './fetch-alongside.js';
 import { inheritPlatform, limitManifests } from './filters.js';
-import { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
-import { composeHandlers, dispatch, SKIP, type Handler } from './handlers.js';
+import { collectGarbage, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult, verifyStore } from './gc.js';
+import { composeHandlers, dispatch, type Handler, SKIP } from './handlers.js';
 import { LayoutIndex, type NamedImage } from './image-index.js';
 import { createLease, type Lease } from './leases.js';
-import { readImage, type ImageDetails } from './read-image.js';
 import {
   BlobArrivals,
+  type ImageUnpackOptions,
+  type ImageUnpackResult,
   imageLayerSources,
+  type OpenBlob,
+  type PullUnpackOptions,
   storedBlobOpener,
   validateSnapshotter,
   validateUnpackOptions,
-  type ImageUnpackOptions,
-  type ImageUnpackResult,
-  type OpenBlob,
-  type PullUnpackOptions,
   type WhenStored,
 } from './pull-unpack.js';
+import { type ImageDetails, readImage } from './read-image.js';
 
 export type { ImageDetails } from './read-image.js';
 
@@ -107,7 +107,11 @@ interface DetailsAndUnpack {
 function leaseChildren(handler: Handler, lease: Lease): Handler {
   return async (descriptor, context) => {
     const children = await handler(descriptor, context);
-    if (children && children !== SKIP && children.length > 0) await lease.add(children.map((c) => c.digest), { signal: context.signal });
+    if (children && children !== SKIP && children.length > 0)
+      await lease.add(
+        children.map((c) => c.digest),
+        { signal: context.signal },
+      );
     return children;
   };
 }
@@ -126,7 +130,10 @@ export class ImageStore {
   readonly events = new EventEmitter<ImageStoreEvents>();
   readonly index: LayoutIndex;
 
-  private constructor(readonly content: LocalContentStore, readonly registry: ImageStoreRegistry | undefined) {
+  private constructor(
+    readonly content: LocalContentStore,
+    readonly registry: ImageStoreRegistry | undefined,
+  ) {
     this.index = new LayoutIndex(content.root);
   }
 
@@ -260,7 +267,16 @@ export class ImageStore {
     const { platform = hostPlatform(), signal } = options;
     signal?.throwIfAborted();
     const record = await this.#record(ref, signal);
-    const { unpacked } = await this.#unpackDetails(record.name, record.target, platform, snapshotter, options, () => Promise.resolve(), storedBlobOpener(this.content), signal);
+    const { unpacked } = await this.#unpackDetails(
+      record.name,
+      record.target,
+      platform,
+      snapshotter,
+      options,
+      () => Promise.resolve(),
+      storedBlobOpener(this.content),
+      signal,
+    );
     return unpacked;
   }
 
@@ -320,14 +336,19 @@ export class ImageStore {
     const name = normalizeReference(ref).toString();
     const root = target ?? (await this.#record(name, options.signal)).target;
     const { annotations: _drop, ...plain } = root;
-    await registry.pushImage(name, plain, {
-      read: async (d) => {
-        const reader = await this.content.readerAt(d.digest);
-        const stream = reader.stream(0);
-        stream.once('close', () => void reader.close());
-        return stream;
+    await registry.pushImage(
+      name,
+      plain,
+      {
+        read: async (d) => {
+          const reader = await this.content.readerAt(d.digest);
+          const stream = reader.stream(0);
+          stream.once('close', () => void reader.close());
+          return stream;
+        },
       },
-    }, { signal: options.signal });
+      { signal: options.signal },
+    );
     return plain;
   }
 

@@ -6,7 +6,7 @@
  */
 import { LocalContentStore } from '../content/index.js';
 import { AlreadyExistsError, newError } from '../errors/index.js';
-import { ANNOTATIONS, normalizeReference, withTag, type Descriptor, type Reference } from '../oci/index.js';
+import { ANNOTATIONS, type Descriptor, normalizeReference, type Reference, withTag } from '../oci/index.js';
 import { childrenOf } from './children.js';
 import { walk } from './handlers.js';
 import { isCanonicalName, LayoutIndex } from './image-index.js';
@@ -43,13 +43,21 @@ export function imageNameFor(refName: string | undefined, repo: Reference | unde
 }
 
 async function copyBlob(from: LocalContentStore, to: LocalContentStore, d: Descriptor, signal?: AbortSignal): Promise<void> {
-  if (await to.info(d.digest, { signal }).then(() => true, () => false)) return;
+  if (
+    await to.info(d.digest, { signal }).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const reader = await from.readerAt(d.digest, { signal });
   try {
-    const writer = await to.writer({ ref: `import-${d.digest}`, expected: { digest: d.digest, size: d.size }, lockTimeoutMs: Infinity, signal }).catch((err: unknown) => {
-      if (err instanceof AlreadyExistsError) return undefined;
-      throw err;
-    });
+    const writer = await to
+      .writer({ ref: `import-${d.digest}`, expected: { digest: d.digest, size: d.size }, lockTimeoutMs: Infinity, signal })
+      .catch((err: unknown) => {
+        if (err instanceof AlreadyExistsError) return undefined;
+        throw err;
+      });
     if (writer === undefined) return;
     try {
       await writer.truncate(0);
@@ -78,15 +86,23 @@ export async function importLayout(store: LocalContentStore, source: string, opt
   const target = new LayoutIndex(store.root);
   const result: ImportLayoutResult = { imported: [], unnamed: [] };
   for (const entry of entries) {
-    await walk(async (d, ctx) => {
-      await copyBlob(from, store, d, ctx.signal);
-      return childrenOf(store, d, ctx);
-    }, [entry], { signal });
+    await walk(
+      async (d, ctx) => {
+        await copyBlob(from, store, d, ctx.signal);
+        return childrenOf(store, d, ctx);
+      },
+      [entry],
+      { signal },
+    );
     const refName = entry.annotations?.[ANNOTATIONS.CONTAINERD_IMAGE_NAME] ?? entry.annotations?.[ANNOTATIONS.REF_NAME];
     const full = imageNameFor(refName, repo);
     const { annotations: _drop, ...plain } = entry;
     if (full === undefined) {
-      await target.update((manifests) => (manifests.some((m) => m.digest === entry.digest && m.annotations?.[ANNOTATIONS.REF_NAME] === undefined) ? manifests : [...manifests, plain]), { signal });
+      await target.update(
+        (manifests) =>
+          manifests.some((m) => m.digest === entry.digest && m.annotations?.[ANNOTATIONS.REF_NAME] === undefined) ? manifests : [...manifests, plain],
+        { signal },
+      );
       result.unnamed.push({ digest: entry.digest, ...(refName !== undefined ? { refName } : {}) });
     } else {
       await target.put(full, plain, { signal });

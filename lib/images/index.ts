@@ -5,38 +5,39 @@
  * (containerdPull, over its content proxy), and the same layer loop unpacks there (containerdUnpack).
  * @module
  */
+
+export { type ArchiveFormat, type ExportArchiveOptions, type ExportSource, exportArchive } from './archive.js';
+export { type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult, importArchive, readArchive } from './archive-import.js';
+export type { BlobSink, WrittenLayer } from './build-blobs.js';
 export {
-  ImageStore,
-  type ImageStoreEvents,
-  type ImageStoreOptions,
-  type ImageStoreRegistry,
-  type ImagePullOptions,
-  type ImageDetails,
-  type PulledImage,
-  type ImageStoreUnpackOptions,
-} from './image-store.js';
-export { type PullUnpackOptions, type ImageUnpackOptions, type ImageUnpackResult, type WhenStored } from './pull-unpack.js';
-export { SKIP, walk, dispatch, composeHandlers, type Handler, type HandlerContext, type WalkOptions, type DispatchOptions } from './handlers.js';
-export { childrenHandler, childrenOf } from './children.js';
-export { filterPlatforms, inheritPlatform, limitManifests } from './filters.js';
-export { fetchHandler, fetchInto, type FetchHandlerOptions, type FetchStore, type PullProgress, type PullStatus } from './fetch.js';
-export { LayoutIndex, type NamedImage, type IndexCallOptions } from './image-index.js';
-export { Lease, createLease, activeLeases, pruneLeases, DEFAULT_LEASE_TTL_MS, type StoreLeaseRecord } from './leases.js';
-export { collectGarbage, verifyStore, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult } from './gc.js';
-export { importLayout, type ImportLayoutOptions, type ImportLayoutResult } from './import-layout.js';
-export { exportArchive, type ArchiveFormat, type ExportArchiveOptions, type ExportSource } from './archive.js';
-export { importArchive, readArchive, type ArchiveSink, type ImportArchiveOptions, type ImportArchiveResult } from './archive-import.js';
-export { containerdExport, containerdImport, type ContainerdImportOptions, type ContainerdImportResult } from './containerd-archive.js';
-export { containerdPull, type ContainerdPullOptions, type ContainerdPullResult } from './containerd-pull.js';
-export { containerdUnpack, containerdUnpackLayers, type ContainerdUnpackLayersOptions, type ContainerdUnpackOptions } from './containerd-unpack.js';
-export { readImage, type ReadImageOptions } from './read-image.js';
-export {
-  buildImage,
   type BuildImageOptions,
   type BuildImageResult,
   type BuildLayer,
   type BuildLease,
+  buildImage,
   type ImageBuildStore,
   type ImageNames,
 } from './build-image.js';
-export type { BlobSink, WrittenLayer } from './build-blobs.js';
+export { childrenHandler, childrenOf } from './children.js';
+export { type ContainerdImportOptions, type ContainerdImportResult, containerdExport, containerdImport } from './containerd-archive.js';
+export { type ContainerdPullOptions, type ContainerdPullResult, containerdPull } from './containerd-pull.js';
+export { type ContainerdUnpackLayersOptions, type ContainerdUnpackOptions, containerdUnpack, containerdUnpackLayers } from './containerd-unpack.js';
+export { type FetchHandlerOptions, type FetchStore, fetchHandler, fetchInto, type PullProgress, type PullStatus } from './fetch.js';
+export { filterPlatforms, inheritPlatform, limitManifests } from './filters.js';
+export { collectGarbage, type GcOptions, type GcResult, type VerifyOptions, type VerifyResult, verifyStore } from './gc.js';
+export { composeHandlers, type DispatchOptions, dispatch, type Handler, type HandlerContext, SKIP, type WalkOptions, walk } from './handlers.js';
+export { type IndexCallOptions, LayoutIndex, type NamedImage } from './image-index.js';
+export {
+  type ImageDetails,
+  type ImagePullOptions,
+  ImageStore,
+  type ImageStoreEvents,
+  type ImageStoreOptions,
+  type ImageStoreRegistry,
+  type ImageStoreUnpackOptions,
+  type PulledImage,
+} from './image-store.js';
+export { type ImportLayoutOptions, type ImportLayoutResult, importLayout } from './import-layout.js';
+export { activeLeases, createLease, DEFAULT_LEASE_TTL_MS, Lease, pruneLeases, type StoreLeaseRecord } from './leases.js';
+export type { ImageUnpackOptions, ImageUnpackResult, PullUnpackOptions, WhenStored } from './pull-unpack.js';
+export { type ReadImageOptions, readImage } from './read-image.js';

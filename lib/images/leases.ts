@@ -36,7 +36,10 @@ export function gcLockPath(root: string): string {
 export class Lease implements AsyncDisposable {
   #record: StoreLeaseRecord;
   #adding: Promise<void> = Promise.resolve();
-  constructor(private readonly root: string, record: StoreLeaseRecord) {
+  constructor(
+    private readonly root: string,
+    record: StoreLeaseRecord,
+  ) {
     this.#record = record;
   }
 
@@ -63,7 +66,9 @@ export class Lease implements AsyncDisposable {
     const fresh = [...new Set(digests)].filter((d) => !this.#record.digests.includes(d));
     if (fresh.length === 0) return;
     const next = { ...this.#record, digests: [...this.#record.digests, ...fresh] };
-    await withLock(gcLockPath(this.root), () => writeJsonAtomic(leasePath(this.root, this.id), next, { space: 0, fsync: false, signal: options.signal }), { signal: options.signal });
+    await withLock(gcLockPath(this.root), () => writeJsonAtomic(leasePath(this.root, this.id), next, { space: 0, fsync: false, signal: options.signal }), {
+      signal: options.signal,
+    });
     this.#record = next;
   }
 
@@ -87,11 +92,19 @@ function leasePath(root: string, id: string): string {
  * Creates a lease protecting `digests` for `ttlMs` (default {@link DEFAULT_LEASE_TTL_MS}).
  * @throws ERR_INVALID_ARGUMENT for a bad ttl; ERR_IO.
  */
-export async function createLease(root: string, options: { ttlMs?: number; digests?: string[]; labels?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Lease> {
+export async function createLease(
+  root: string,
+  options: { ttlMs?: number; digests?: string[]; labels?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Lease> {
   const { ttlMs = DEFAULT_LEASE_TTL_MS, digests = [], labels, signal } = options;
   if (typeof ttlMs !== 'number' || !(ttlMs > 0)) throw newError('ERR_INVALID_ARGUMENT', 'options.ttlMs must be a positive number');
   await mkdir(join(root, 'leases'), { recursive: true });
-  const record: StoreLeaseRecord = { id: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`, expiresAt: Date.now() + ttlMs, digests, ...(labels ? { labels } : {}) };
+  const record: StoreLeaseRecord = {
+    id: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`,
+    expiresAt: Date.now() + ttlMs,
+    digests,
+    ...(labels ? { labels } : {}),
+  };
   await withLock(gcLockPath(root), () => writeJsonAtomic(leasePath(root, record.id), record, { space: 0, fsync: false, signal }), { signal });
   return new Lease(root, record);
 }

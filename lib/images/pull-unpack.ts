@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ContentStore, IngestFollower, IngestReader, Provider } from '../content/index.js';
-import { newError, NotFoundError } from '../errors/index.js';
+import { NotFoundError, newError } from '../errors/index.js';
 import { checkLayerCount, type Descriptor, type ImageConfig, type Manifest } from '../oci/index.js';
 import type { LayerSource, Snapshotter, UnpackLayersResult } from '../unpack/index.js';
 
@@ -174,7 +174,8 @@ export class BlobArrivals {
           generation = stored ? undefined : live!.generation;
         }
         const chunk = await reader.read(pos, Math.min(FOLLOW_CHUNK, limit - pos), { signal });
-        if (chunk.length === 0) throw newError('ERR_SIZE_MISMATCH', `blob ${digest} ended after ${pos} of ${size} bytes`, { details: { expectedSize: size, actualSize: pos } });
+        if (chunk.length === 0)
+          throw newError('ERR_SIZE_MISMATCH', `blob ${digest} ended after ${pos} of ${size} bytes`, { details: { expectedSize: size, actualSize: pos } });
         pos += chunk.length;
         yield chunk;
       }

@@ -6,13 +6,13 @@
 import type { Provider } from '../content/index.js';
 import {
   configPlatform,
-  imageContentSize,
-  MAX_IMAGE_CONFIG_SIZE,
-  resolveImageTarget,
   type Descriptor,
   type ImageConfig,
+  imageContentSize,
+  MAX_IMAGE_CONFIG_SIZE,
   type Manifest,
   type Platform,
+  resolveImageTarget,
 } from '../oci/index.js';
 import { readBlob } from './children.js';
 import type { NamedImage } from './image-index.js';

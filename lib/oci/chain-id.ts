@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { newError } from '../errors/index.js';
-import { parseDigest, type Digest } from './digest.js';
+import { type Digest, parseDigest } from './digest.js';
 
 /**
  * The chain IDs of a layer stack, one per prefix of `diffIds` (the uncompressed layer digests of an image config's

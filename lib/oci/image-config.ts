@@ -1,5 +1,5 @@
-import type { Platform } from './platform.js';
 import type { Digest } from './digest.js';
+import type { Platform } from './platform.js';
 
 /**
  * Docker's healthcheck extension of the image config (not in the OCI spec; written by `docker build`).

@@ -3,7 +3,65 @@
  * image configs, runtime-spec types and mounts, with strict parsers. Pure: no I/O.
  * @module
  */
-export { DIGEST_ALGORITHMS, formatDigest, isDigest, parseDigest, splitDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from './digest.js';
+
+export { chainId, chainIds } from './chain-id.js';
+export { ANNOTATIONS, type Descriptor, type DescriptorPlatform, type ExpectedContent, type WellKnownAnnotation } from './descriptor.js';
+export { DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm, formatDigest, isDigest, type ParsedDigest, parseDigest, splitDigest } from './digest.js';
+export { configPlatform, type HealthConfig, type HistoryEntry, type ImageConfig, type ImageRunConfig, type RootFS } from './image-config.js';
+export { type ImageIndex, imageContentSize, isImageManifest, type Manifest } from './manifest.js';
+export {
+  isConfigMediaType,
+  isForeignLayer,
+  isIndexMediaType,
+  isKnownMediaType,
+  isLayerMediaType,
+  isManifestMediaType,
+  isNonDistributableLayer,
+  isSchema1MediaType,
+  isWellFormedMediaType,
+  type LayerCompression,
+  layerCompression,
+  MANIFEST_ACCEPT,
+  MANIFEST_ACCEPT_HEADER,
+  MEDIA_TYPES,
+  type MediaType,
+} from './media-types.js';
+export { isReadonlyMount, type Mount, mountArgs } from './mount.js';
+export {
+  MAX_IMAGE_CONFIG_SIZE,
+  MAX_MANIFEST_SIZE,
+  type ParsedManifestOrIndex,
+  type ParseImageConfigOptions,
+  type ParseManifestOptions,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  parseManifestOrIndex,
+} from './parse.js';
+export {
+  type FormatPlatformOptions,
+  formatPlatform,
+  hostPlatform,
+  isKnownArchitecture,
+  isKnownOS,
+  type NodePlatformHints,
+  normalizePlatform,
+  type ParsePlatformOptions,
+  type Platform,
+  parsePlatform,
+  platformFromNode,
+} from './platform.js';
+export {
+  ALL_PLATFORMS,
+  compatiblePlatforms,
+  orderedPlatformMatcher,
+  type PlatformMatcher,
+  type PlatformMatcherOptions,
+  platformMatcher,
+  selectPlatform,
+  selectPlatforms,
+} from './platform-matcher.js';
+export type { PullResult } from './pull-result.js';
 export {
   DEFAULT_DOMAIN,
   DEFAULT_TAG,
@@ -19,68 +77,21 @@ export {
   parseDockerRef,
   parseNormalizedReference,
   parseReference,
+  type Reference,
+  type ReferenceErrorReason,
   withDefaultTag,
   withDigest,
   withTag,
-  type Reference,
-  type ReferenceErrorReason,
 } from './reference.js';
 export {
-  formatPlatform,
-  hostPlatform,
-  isKnownArchitecture,
-  isKnownOS,
-  normalizePlatform,
-  parsePlatform,
-  platformFromNode,
-  type FormatPlatformOptions,
-  type NodePlatformHints,
-  type ParsePlatformOptions,
-  type Platform,
-} from './platform.js';
+  type BlobReader,
+  checkLayerCount,
+  MAX_INDEX_DEPTH,
+  type ResolvedImageTarget,
+  type ResolveImageTargetOptions,
+  resolveImageTarget,
+} from './resolve-image.js';
 export {
-  ALL_PLATFORMS,
-  compatiblePlatforms,
-  orderedPlatformMatcher,
-  platformMatcher,
-  selectPlatform,
-  selectPlatforms,
-  type PlatformMatcher,
-  type PlatformMatcherOptions,
-} from './platform-matcher.js';
-export {
-  isConfigMediaType,
-  isForeignLayer,
-  isIndexMediaType,
-  isKnownMediaType,
-  isLayerMediaType,
-  isManifestMediaType,
-  isNonDistributableLayer,
-  isSchema1MediaType,
-  isWellFormedMediaType,
-  layerCompression,
-  MANIFEST_ACCEPT,
-  MANIFEST_ACCEPT_HEADER,
-  MEDIA_TYPES,
-  type LayerCompression,
-  type MediaType,
-} from './media-types.js';
-export { ANNOTATIONS, type Descriptor, type DescriptorPlatform, type ExpectedContent, type WellKnownAnnotation } from './descriptor.js';
-export { imageContentSize, isImageManifest, type ImageIndex, type Manifest } from './manifest.js';
-export { configPlatform, type HealthConfig, type HistoryEntry, type ImageConfig, type ImageRunConfig, type RootFS } from './image-config.js';
-export {
-  MAX_IMAGE_CONFIG_SIZE,
-  MAX_MANIFEST_SIZE,
-  parseImageConfig,
-  parseIndex,
-  parseManifest,
-  parseManifestOrIndex,
-  type ParsedManifestOrIndex,
-  type ParseImageConfigOptions,
-  type ParseManifestOptions,
-} from './parse.js';
-export {
-  RUNTIME_SPEC_VERSION,
   type ConsoleSize,
   type LinuxBlockIo,
   type LinuxCapabilities,
@@ -104,6 +115,7 @@ export {
   type LinuxThrottleDevice,
   type LinuxWeightDevice,
   type PosixRlimit,
+  RUNTIME_SPEC_VERSION,
   type Spec,
   type SpecHook,
   type SpecHooks,
@@ -113,33 +125,22 @@ export {
   type SpecRoot,
   type SpecUser,
 } from './runtime-spec.js';
-export { isReadonlyMount, mountArgs, type Mount } from './mount.js';
-export { chainId, chainIds } from './chain-id.js';
-export {
-  type ExitStatus,
-  type OutputTarget,
-  type Process,
-  type ProcessInfo,
-  type ProcessState,
-  type ProcessStatus,
-  type ProcessStreams,
-  type StdioOptions,
-  type Task,
-  type TaskCallOptions,
-  type TaskEvent,
-  type TaskEventBase,
-  type TaskEventIO,
-  type TaskEventType,
-  type TaskExecOptions,
-  type TaskKillOptions,
-  type TaskMetrics,
+export type {
+  ExitStatus,
+  OutputTarget,
+  Process,
+  ProcessInfo,
+  ProcessState,
+  ProcessStatus,
+  ProcessStreams,
+  StdioOptions,
+  Task,
+  TaskCallOptions,
+  TaskEvent,
+  TaskEventBase,
+  TaskEventIO,
+  TaskEventType,
+  TaskExecOptions,
+  TaskKillOptions,
+  TaskMetrics,
 } from './task.js';
-export {
-  checkLayerCount,
-  MAX_INDEX_DEPTH,
-  resolveImageTarget,
-  type BlobReader,
-  type ResolvedImageTarget,
-  type ResolveImageTargetOptions,
-} from './resolve-image.js';
-export type { PullResult } from './pull-result.js';

@@ -87,12 +87,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(MEDIA_TYPES));
  * manifest, Docker manifest list, Docker schema 2 manifest. Schema 1 is left out on purpose, so a registry that
  * can convert will not hand us a format we refuse.
  */
-export const MANIFEST_ACCEPT: readonly MediaType[] = Object.freeze([
-  M.OCI_INDEX,
-  M.OCI_MANIFEST,
-  M.DOCKER_MANIFEST_LIST,
-  M.DOCKER_MANIFEST,
-]);
+export const MANIFEST_ACCEPT: readonly MediaType[] = Object.freeze([M.OCI_INDEX, M.OCI_MANIFEST, M.DOCKER_MANIFEST_LIST, M.DOCKER_MANIFEST]);
 
 /** {@link MANIFEST_ACCEPT} joined for an HTTP `Accept` header. */
 export const MANIFEST_ACCEPT_HEADER: string = MANIFEST_ACCEPT.join(', ');

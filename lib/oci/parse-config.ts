@@ -2,7 +2,6 @@ import { newError } from '../errors/index.js';
 import type { ExpectedContent } from './descriptor.js';
 import type { ImageConfig } from './image-config.js';
 import { isConfigMediaType } from './media-types.js';
-import { formatPlatform, normalizePlatform, type Platform } from './platform.js';
 import {
   checkDigest,
   checkExpected,
@@ -10,19 +9,20 @@ import {
   fieldError,
   fieldPath,
   has,
+  type JsonObject,
   optionalBoolean,
   optionalInteger,
   optionalObjectMap,
   optionalString,
   optionalStringArray,
   optionalStringMap,
+  type ParseContext,
   readJsonObject,
   requireString,
   resolveMaxSize,
   show,
-  type JsonObject,
-  type ParseContext,
 } from './parse-fields.js';
+import { formatPlatform, normalizePlatform, type Platform } from './platform.js';
 
 /**
  * The largest image config accepted, in bytes: 8 MiB. Configs grow with history and labels but real ones stay
@@ -100,7 +100,9 @@ function checkRootfs(ctx: ParseContext, value: unknown): void {
   const diffIds = obj.diff_ids;
   if (diffIds === undefined || diffIds === null) throw fieldError(ctx, 'rootfs.diff_ids', 'is required');
   if (!Array.isArray(diffIds)) throw fieldError(ctx, 'rootfs.diff_ids', `must be an array of digests, got ${show(diffIds)}`);
-  diffIds.forEach((id, i) => checkDigest(ctx, id, `rootfs.diff_ids[${i}]`));
+  diffIds.forEach((id, i) => {
+    checkDigest(ctx, id, `rootfs.diff_ids[${i}]`);
+  });
 }
 
 function checkHistory(ctx: ParseContext, obj: JsonObject): void {

@@ -4,9 +4,9 @@
  * @internal
  * @module
  */
-import { ContainerkitError, newError, type ErrorCode } from '../errors/index.js';
+import { ContainerkitError, type ErrorCode, newError } from '../errors/index.js';
 import type { Descriptor, ExpectedContent } from './descriptor.js';
-import { parseDigest, type Digest } from './digest.js';
+import { type Digest, parseDigest } from './digest.js';
 import { findDuplicateKey } from './json-duplicate-keys.js';
 import { isWellFormedMediaType } from './media-types.js';
 

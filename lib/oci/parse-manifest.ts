@@ -1,26 +1,19 @@
 import { newError } from '../errors/index.js';
 import type { Descriptor, ExpectedContent } from './descriptor.js';
 import type { ImageIndex, Manifest } from './manifest.js';
-import {
-  MEDIA_TYPES,
-  isConfigMediaType,
-  isIndexMediaType,
-  isLayerMediaType,
-  isManifestMediaType,
-  isSchema1MediaType,
-} from './media-types.js';
+import { isConfigMediaType, isIndexMediaType, isLayerMediaType, isManifestMediaType, isSchema1MediaType, MEDIA_TYPES } from './media-types.js';
 import {
   checkDescriptor,
   checkExpected,
   fieldError,
   fieldPath,
+  type JsonObject,
   optionalMediaType,
   optionalStringMap,
+  type ParseContext,
   readJsonObject,
   resolveMaxSize,
   show,
-  type JsonObject,
-  type ParseContext,
 } from './parse-fields.js';
 
 /**
@@ -48,9 +41,7 @@ export interface ParseManifestOptions {
 }
 
 /** The result of {@link parseManifestOrIndex}: which kind the body is, its effective media type, and the value. */
-export type ParsedManifestOrIndex =
-  | { kind: 'manifest'; mediaType: string; manifest: Manifest }
-  | { kind: 'index'; mediaType: string; index: ImageIndex };
+export type ParsedManifestOrIndex = { kind: 'manifest'; mediaType: string; manifest: Manifest } | { kind: 'index'; mediaType: string; index: ImageIndex };
 
 type Kind = 'manifest' | 'index';
 
@@ -247,10 +238,7 @@ export function parseIndex(input: Uint8Array | string, options: ParseManifestOpt
  * `config`/`layers` for a manifest); the three must agree. The result's `mediaType` is the body's, else the
  * descriptor's, else the OCI type for the kind. Same options and errors as {@link parseManifest}.
  */
-export function parseManifestOrIndex(
-  input: Uint8Array | string,
-  options: ParseManifestOptions = {},
-): ParsedManifestOrIndex {
+export function parseManifestOrIndex(input: Uint8Array | string, options: ParseManifestOptions = {}): ParsedManifestOrIndex {
   const doc = readDocument('either', input, options);
   if (doc.kind === 'index') return { kind: 'index', mediaType: doc.mediaType, index: checkIndex(doc.ctx, doc.obj) };
   const manifest = checkManifest(doc.ctx, doc.obj, doc.mediaType, doc.strict);

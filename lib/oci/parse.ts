@@ -3,12 +3,13 @@
  * `parse-manifest.ts` and `parse-config.ts`; `parse-fields.ts` holds their internal helpers and is not exported.
  * @module
  */
+
+export { MAX_IMAGE_CONFIG_SIZE, type ParseImageConfigOptions, parseImageConfig } from './parse-config.js';
 export {
   MAX_MANIFEST_SIZE,
+  type ParsedManifestOrIndex,
+  type ParseManifestOptions,
   parseIndex,
   parseManifest,
   parseManifestOrIndex,
-  type ParseManifestOptions,
-  type ParsedManifestOrIndex,
 } from './parse-manifest.js';
-export { MAX_IMAGE_CONFIG_SIZE, parseImageConfig, type ParseImageConfigOptions } from './parse-config.js';

@@ -1,5 +1,5 @@
 import { newError } from '../errors/index.js';
-import { formatPlatform, normalizePlatform, parsePlatform, type Platform } from './platform.js';
+import { formatPlatform, normalizePlatform, type Platform, parsePlatform } from './platform.js';
 
 /**
  * Decides which platforms are acceptable and which of two is better, like containerd's `MatchComparer`.
@@ -170,10 +170,7 @@ function toMatcher(wanted: Platform | string | PlatformMatcher): PlatformMatcher
  *
  * @throws ERR_INVALID_PLATFORM when `wanted` is invalid or a candidate's platform is malformed.
  */
-export function selectPlatforms<T extends { platform?: Platform | undefined }>(
-  candidates: readonly T[],
-  wanted: Platform | string | PlatformMatcher,
-): T[] {
+export function selectPlatforms<T extends { platform?: Platform | undefined }>(candidates: readonly T[], wanted: Platform | string | PlatformMatcher): T[] {
   const matcher = toMatcher(wanted);
   const matching = candidates.filter((c): c is T & { platform: Platform } => c.platform !== undefined && matcher.match(c.platform));
   // Array.prototype.sort is stable, so ties keep the index's order.
@@ -186,10 +183,7 @@ export function selectPlatforms<T extends { platform?: Platform | undefined }>(
  * @throws ERR_NO_MATCHING_PLATFORM when none matches; the message lists the platforms on offer.
  * @throws ERR_INVALID_PLATFORM when `wanted` is invalid or a candidate's platform is malformed.
  */
-export function selectPlatform<T extends { platform?: Platform | undefined }>(
-  candidates: readonly T[],
-  wanted: Platform | string | PlatformMatcher,
-): T {
+export function selectPlatform<T extends { platform?: Platform | undefined }>(candidates: readonly T[], wanted: Platform | string | PlatformMatcher): T {
   const matcher = toMatcher(wanted);
   const [best] = selectPlatforms(candidates, matcher);
   if (best !== undefined) return best;

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { newError, type ContainerkitError } from '../errors/index.js';
+import { type ContainerkitError, newError } from '../errors/index.js';
 
 /**
  * The platform an image or runtime is built for, with the OCI image-spec field names (as found in an index's
@@ -20,12 +20,48 @@ export interface Platform {
 
 // Go's go/build syslist: single-component specifiers are looked up here (OS first, then architecture).
 const KNOWN_OS = new Set([
-  'aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd',
-  'openbsd', 'plan9', 'solaris', 'windows', 'zos',
+  'aix',
+  'android',
+  'darwin',
+  'dragonfly',
+  'freebsd',
+  'hurd',
+  'illumos',
+  'ios',
+  'js',
+  'linux',
+  'nacl',
+  'netbsd',
+  'openbsd',
+  'plan9',
+  'solaris',
+  'windows',
+  'zos',
 ]);
 const KNOWN_ARCH = new Set([
-  '386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle',
-  'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64',
+  '386',
+  'amd64',
+  'amd64p32',
+  'arm',
+  'armbe',
+  'arm64',
+  'arm64be',
+  'ppc64',
+  'ppc64le',
+  'loong64',
+  'mips',
+  'mipsle',
+  'mips64',
+  'mips64le',
+  'mips64p32',
+  'mips64p32le',
+  'ppc',
+  'riscv',
+  'riscv64',
+  's390',
+  's390x',
+  'sparc',
+  'sparc64',
   'wasm',
 ]);
 
@@ -155,7 +191,10 @@ export function parsePlatform(specifier: string, options: ParsePlatformOptions =
   }
   const os = normalizeOS(osMatch[1] ?? '');
   const version = decodeOption(specifier, osMatch[2] ?? '');
-  const features = (osMatch[3] ?? '').split('+').slice(1).map((f) => decodeOption(specifier, f));
+  const features = (osMatch[3] ?? '')
+    .split('+')
+    .slice(1)
+    .map((f) => decodeOption(specifier, f));
 
   if (rest.length === 0) {
     const host = normalizePlatform(options.host ?? hostPlatform());

@@ -1,6 +1,6 @@
-import { newError, type ContainerkitError } from '../errors/index.js';
-import { parseDigest, type Digest } from './digest.js';
-import { REFERENCE_PATH_MAX_LENGTH, isIdentifier, isValidTag, matchReference, splitName } from './reference-grammar.js';
+import { type ContainerkitError, newError } from '../errors/index.js';
+import { type Digest, parseDigest } from './digest.js';
+import { isIdentifier, isValidTag, matchReference, REFERENCE_PATH_MAX_LENGTH, splitName } from './reference-grammar.js';
 
 /** The registry domain that familiar names (`busybox`, `user/repo`) belong to. */
 export const DEFAULT_DOMAIN = 'docker.io';

@@ -11,8 +11,8 @@ import type { Digest } from './digest.js';
 import type { ImageConfig } from './image-config.js';
 import type { Manifest } from './manifest.js';
 import { MAX_IMAGE_CONFIG_SIZE, MAX_MANIFEST_SIZE, parseImageConfig, parseManifestOrIndex } from './parse.js';
-import { selectPlatform, type PlatformMatcher } from './platform-matcher.js';
 import { hostPlatform, type Platform } from './platform.js';
+import { type PlatformMatcher, selectPlatform } from './platform-matcher.js';
 
 /**
  * How many indexes may stand on the path from an image's target to its manifest, the target included (an index of

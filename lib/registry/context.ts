@@ -1,5 +1,5 @@
-import type { HttpTransport } from './http.js';
 import type { MirrorMap, Repository } from './endpoints.js';
+import type { HttpTransport } from './http.js';
 import type { ProgressSink } from './progress.js';
 import type { RegistrySession } from './request.js';
 

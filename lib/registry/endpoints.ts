@@ -1,5 +1,5 @@
 import { newError } from '../errors/index.js';
-import { DEFAULT_DOMAIN, parseNormalizedReference, withDefaultTag, type Reference } from '../oci/reference.js';
+import { DEFAULT_DOMAIN, parseNormalizedReference, type Reference, withDefaultTag } from '../oci/reference.js';
 import type { HttpTransport } from './http.js';
 import type { Endpoint } from './request.js';
 
@@ -49,7 +49,8 @@ export function parseMirrors(mirrors: Record<string, readonly string[]> | undefi
     out.set(
       domain === 'index.docker.io' ? DEFAULT_DOMAIN : domain,
       list.map((entry: unknown) => {
-        if (typeof entry !== 'string' || entry === '') throw newError('ERR_INVALID_ARGUMENT', `options.mirrors[${JSON.stringify(domain)}] entries must be strings`);
+        if (typeof entry !== 'string' || entry === '')
+          throw newError('ERR_INVALID_ARGUMENT', `options.mirrors[${JSON.stringify(domain)}] entries must be strings`);
         if (!entry.includes('://')) return { host: entry, scheme: undefined };
         let url: URL;
         try {

@@ -5,10 +5,10 @@ import { splitDigest } from '../oci/digest.js';
 import { isNonDistributableLayer } from '../oci/media-types.js';
 import { logger, shortId } from '../util/debug.js';
 import { DigestVerifier } from '../util/digest-stream.js';
-import { repoName, type ClientContext } from './context.js';
-import { repoPath, repositoryScope, type Repository } from './endpoints.js';
+import { type ClientContext, repoName } from './context.js';
+import { type Repository, repoPath, repositoryScope } from './endpoints.js';
 import { withPullEndpoints } from './fetch-manifest.js';
-import { guardStall, header, type HttpResponse } from './http.js';
+import { guardStall, type HttpResponse, header } from './http.js';
 import type { Endpoint } from './request.js';
 
 const log = logger('registry:blob');
@@ -38,7 +38,10 @@ function checkRange(res: HttpResponse, desc: Descriptor, offset: number): number
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res, 'content-range') ?? '');
     if (!range || Number(range[1]) !== offset || Number(range[2]) !== desc.size - 1) {
       res.body.destroy();
-      throw newError('ERR_REGISTRY_PROTOCOL', `blob ${desc.digest}: asked for bytes ${offset}-, got Content-Range ${JSON.stringify(header(res, 'content-range') ?? '')}`);
+      throw newError(
+        'ERR_REGISTRY_PROTOCOL',
+        `blob ${desc.digest}: asked for bytes ${offset}-, got Content-Range ${JSON.stringify(header(res, 'content-range') ?? '')}`,
+      );
     }
     return 0;
   }
@@ -65,7 +68,15 @@ function isResumable(err: unknown): boolean {
   return true;
 }
 
-function opener(ctx: ClientContext, repo: Repository, desc: Descriptor, endpoint: Endpoint, target: string | URL, noAuth: boolean, signal?: AbortSignal): Opener {
+function opener(
+  ctx: ClientContext,
+  repo: Repository,
+  desc: Descriptor,
+  endpoint: Endpoint,
+  target: string | URL,
+  noAuth: boolean,
+  signal?: AbortSignal,
+): Opener {
   return async (offset, etag) => {
     const headers: Record<string, string> = { Accept: '*/*' };
     if (offset > 0) {
@@ -92,7 +103,16 @@ function opener(ctx: ClientContext, repo: Repository, desc: Descriptor, endpoint
  * re-opens with `Range: bytes=<received>-` (If-Range on a strong ETag) up to `maxResumes` times, and skips the
  * already-received prefix when the server answers 200 instead of 206.
  */
-async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opener, first: HttpResponse, firstSkip: number, start: number, onChunk: (bytes: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
+async function* resumingChunks(
+  ctx: ClientContext,
+  desc: Descriptor,
+  open: Opener,
+  first: HttpResponse,
+  firstSkip: number,
+  start: number,
+  onChunk: (bytes: number) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   let res = first;
   let skip = firstSkip;
   let received = start;
@@ -127,7 +147,13 @@ async function* resumingChunks(ctx: ClientContext, desc: Descriptor, open: Opene
 }
 
 /** Opens the blob at the first working source: allowed foreign URLs, then mirrors, then the registry. */
-async function openFirst(ctx: ClientContext, repo: Repository, desc: Descriptor, offset: number, signal?: AbortSignal): Promise<{ res: HttpResponse; skip: number; open: Opener }> {
+async function openFirst(
+  ctx: ClientContext,
+  repo: Repository,
+  desc: Descriptor,
+  offset: number,
+  signal?: AbortSignal,
+): Promise<{ res: HttpResponse; skip: number; open: Opener }> {
   const urls = desc.urls ?? [];
   if (urls.length > 0 && isNonDistributableLayer(desc.mediaType)) {
     for (const raw of urls) {
@@ -164,7 +190,7 @@ async function openFirst(ctx: ClientContext, repo: Repository, desc: Descriptor,
     if ((err as { code?: string }).code === 'ERR_REGISTRY_NOT_FOUND' && denied.length > 0) {
       throw newError('ERR_FOREIGN_LAYER_DENIED', `blob ${desc.digest} is not in ${repoName(repo)}, and its urls are on hosts not in allowedForeignHosts`, {
         cause: err,
-        details: { hosts: [...new Set(denied.map((u) => URL.canParse(u) ? new URL(u).host : u))] },
+        details: { hosts: [...new Set(denied.map((u) => (URL.canParse(u) ? new URL(u).host : u)))] },
       });
     }
     throw err;
@@ -182,8 +208,10 @@ async function openFirst(ctx: ClientContext, repo: Repository, desc: Descriptor,
 export async function fetchBlob(ctx: ClientContext, repo: Repository, desc: Descriptor, options: FetchBlobOptions = {}): Promise<Readable> {
   const { signal, offset = 0, verify = 'digest' } = options;
   const { algorithm, hex } = splitDigest(desc.digest);
-  if (!Number.isSafeInteger(desc.size) || desc.size < 0) throw newError('ERR_INVALID_ARGUMENT', `descriptor.size must be a non-negative integer, got ${String(desc.size)}`);
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset > desc.size) throw newError('ERR_INVALID_ARGUMENT', `options.offset must be an integer in [0, ${desc.size}]`);
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0)
+    throw newError('ERR_INVALID_ARGUMENT', `descriptor.size must be a non-negative integer, got ${String(desc.size)}`);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > desc.size)
+    throw newError('ERR_INVALID_ARGUMENT', `options.offset must be an integer in [0, ${desc.size}]`);
   signal?.throwIfAborted();
   const { res, skip, open } = await openFirst(ctx, repo, desc, offset, signal);
   const repository = repoName(repo);
@@ -203,7 +231,6 @@ export async function fetchBlob(ctx: ClientContext, repo: Repository, desc: Desc
   });
   return verifier;
 }
-
 
 /** Checks only the byte count (for a download resumed by the caller at an offset). */
 class SizeOnly extends Transform {

@@ -1,14 +1,14 @@
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { splitDigest, type Digest } from '../oci/digest.js';
+import { type Digest, splitDigest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, isSchema1MediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
-import { MAX_MANIFEST_SIZE, parseManifestOrIndex, type ParsedManifestOrIndex } from '../oci/parse.js';
-import { digestBuffer, type HashAlgorithm } from '../util/digest-stream.js';
+import { MAX_MANIFEST_SIZE, type ParsedManifestOrIndex, parseManifestOrIndex } from '../oci/parse.js';
 import { logger } from '../util/debug.js';
-import { repoName, type ClientContext } from './context.js';
-import { pullEndpoints, repoPath, repositoryScope, type Repository } from './endpoints.js';
+import { digestBuffer, type HashAlgorithm } from '../util/digest-stream.js';
+import { type ClientContext, repoName } from './context.js';
+import { pullEndpoints, type Repository, repoPath, repositoryScope } from './endpoints.js';
 import { RegistryError } from './errors.js';
-import { guardStall, header, type HttpResponse } from './http.js';
+import { guardStall, type HttpResponse, header } from './http.js';
 import type { Endpoint } from './request.js';
 
 const log = logger('registry:fetch');
@@ -45,9 +45,13 @@ export function checkServedMediaType(res: HttpResponse, expected: string): void 
   const served = contentMediaType(res);
   if (served === undefined || !(isManifestMediaType(served) || isIndexMediaType(served) || isSchema1MediaType(served))) return;
   if (served === expected.toLowerCase()) return;
-  throw newError('ERR_MEDIA_TYPE_MISMATCH', `manifest from ${res.url.host} is served as ${JSON.stringify(served)}, but its descriptor says ${JSON.stringify(expected)}`, {
-    details: { served, expected },
-  });
+  throw newError(
+    'ERR_MEDIA_TYPE_MISMATCH',
+    `manifest from ${res.url.host} is served as ${JSON.stringify(served)}, but its descriptor says ${JSON.stringify(expected)}`,
+    {
+      details: { served, expected },
+    },
+  );
 }
 
 /**
@@ -117,7 +121,12 @@ export function verifyManifestBytes(res: HttpResponse, bytes: Buffer, expected?:
  * Runs `attempt` on each pull endpoint (mirrors first); a mirror's failure moves on to the next endpoint, the
  * upstream's is thrown. Aborts are never swallowed.
  */
-export async function withPullEndpoints<T>(ctx: ClientContext, repo: Repository, signal: AbortSignal | undefined, attempt: (endpoint: Endpoint) => Promise<T>): Promise<T> {
+export async function withPullEndpoints<T>(
+  ctx: ClientContext,
+  repo: Repository,
+  signal: AbortSignal | undefined,
+  attempt: (endpoint: Endpoint) => Promise<T>,
+): Promise<T> {
   const endpoints = pullEndpoints(repo.domain, ctx.mirrors, ctx.transport);
   for (const endpoint of endpoints) {
     try {

@@ -1,15 +1,15 @@
-import type { AxiosInstance, AxiosProxyConfig } from 'axios';
 import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import type { AxiosInstance, AxiosProxyConfig } from 'axios';
 import { isAbortError, newError } from '../errors/index.js';
-import { logger } from '../util/debug.js';
-import { loadHostTls, type HostTls } from './certs.js';
-import { networkError, RegistryError, redactUrl } from './errors.js';
-import { isNoProxy, type HostMatcher } from './host-match.js';
 import { onAbort } from '../util/abort.js';
+import { logger } from '../util/debug.js';
 import { KeyedLimiter } from '../util/limiter.js';
+import { type HostTls, loadHostTls } from './certs.js';
+import { networkError, RegistryError, redactUrl } from './errors.js';
+import { type HostMatcher, isNoProxy } from './host-match.js';
 import { sendDirect } from './node-request.js';
 
 const log = logger('registry:http');
@@ -162,7 +162,16 @@ export class HttpTransport {
         res = await sendDirect({ method: req.method, url: req.url, headers, body: data, agent: secure ? httpsAgent : this.#httpAgent, signal: combined });
       } else {
         this.#axios ??= proxyAxios();
-        const response = await (await this.#axios).request({ url: req.url.toString(), method: req.method, headers, data, signal: combined, proxy, httpAgent: this.#httpAgent, httpsAgent });
+        const response = await (await this.#axios).request({
+          url: req.url.toString(),
+          method: req.method,
+          headers,
+          data,
+          signal: combined,
+          proxy,
+          httpAgent: this.#httpAgent,
+          httpsAgent,
+        });
         res = response.data as IncomingMessage;
       }
     } catch (err) {
@@ -186,7 +195,10 @@ export class HttpTransport {
     // The slot is held while the body is open: a caller holding many unread bodies throttles itself.
     res.once('close', release);
     // onAbort also covers an abort that landed between the response and here: the body is destroyed at once.
-    res.once('close', onAbort(signal, (reason) => void res.destroy(reason as Error)));
+    res.once(
+      'close',
+      onAbort(signal, (reason) => void res.destroy(reason as Error)),
+    );
     log('%s %s → %d', req.method, redactUrl(req.url), res.statusCode);
     return { status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url, method: req.method };
   }
@@ -195,7 +207,11 @@ export class HttpTransport {
   close(): void {
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();
-    for (const agent of this.#hostAgents.values()) void agent.then((a) => a.destroy(), () => undefined);
+    for (const agent of this.#hostAgents.values())
+      void agent.then(
+        (a) => a.destroy(),
+        () => undefined,
+      );
     this.#hostAgents.clear();
   }
 

@@ -4,35 +4,53 @@
  * token auth flow. The protocol's parsers (challenges, Link headers) and the token exchange stay internal.
  * @module
  */
-export { RegistryClient, type ListOptions } from './registry-client.js';
-export type { RegistryAuth, CallOptions as RegistryCallOptions, Resolved, Resolver, FetchOptions, Fetcher, PushContent, PushOptions, Pusher, ContentSource } from './types.js';
-export type { RegistryClientOptions } from './options.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy } from './retry.js';
-export type { ProxySettings } from './http.js';
-export { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
-export { DEFAULT_PLAIN_HTTP_HOSTS } from './host-match.js';
-export { RegistryError, isTemporaryError, type DistributionError, type RegistryErrorInit } from './errors.js';
-export type { ProgressEvent, RegistryEvents } from './progress.js';
-export type { FetchedManifest } from './fetch-manifest.js';
-export type { FetchBlobOptions } from './fetch-blob.js';
-export type { PushBlobOptions, PushBlobResult } from './upload.js';
-export type { PushImageOptions, PushImageResult } from './push-image.js';
-export type { ReferrersOptions } from './referrers.js';
+
 export { Authenticator, type AuthenticatorOptions, type AuthorizationOptions, type ChallengeOptions } from './auth/authenticator.js';
-export { axiosTokenRequest, type AxiosTokenRequestOptions, type TokenRequestFunction, type AuthHttpRequest, type AuthHttpResponse } from './auth/request.js';
 export {
-  StaticCredentials,
-  DockerConfigCredentials,
-  dockerConfigDir,
-  dockerConfigKey,
-  DOCKER_HUB_CONFIG_KEY,
-  readDockerConfig,
   type Credential,
-  type CredentialSource,
   type CredentialGetOptions,
+  type CredentialSource,
+  DOCKER_HUB_CONFIG_KEY,
   type DockerAuthEntry,
   type DockerConfig,
+  DockerConfigCredentials,
   type DockerConfigCredentialsOptions,
+  dockerConfigDir,
+  dockerConfigKey,
+  readDockerConfig,
+  StaticCredentials,
 } from './auth/credentials.js';
-export { storeDockerCredential, eraseDockerCredential, type DockerConfigWriteOptions, type StoredCredential, type ErasedCredential } from './auth/docker-config.js';
-export { verifyCredentials, type VerifyCredentialsOptions } from './auth/verify.js';
+export {
+  type DockerConfigWriteOptions,
+  type ErasedCredential,
+  eraseDockerCredential,
+  type StoredCredential,
+  storeDockerCredential,
+} from './auth/docker-config.js';
+export { type AuthHttpRequest, type AuthHttpResponse, type AxiosTokenRequestOptions, axiosTokenRequest, type TokenRequestFunction } from './auth/request.js';
+export { type VerifyCredentialsOptions, verifyCredentials } from './auth/verify.js';
+export { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
+export { type DistributionError, isTemporaryError, RegistryError, type RegistryErrorInit } from './errors.js';
+export type { FetchBlobOptions } from './fetch-blob.js';
+export type { FetchedManifest } from './fetch-manifest.js';
+export { DEFAULT_PLAIN_HTTP_HOSTS } from './host-match.js';
+export type { ProxySettings } from './http.js';
+export type { RegistryClientOptions } from './options.js';
+export type { ProgressEvent, RegistryEvents } from './progress.js';
+export type { PushImageOptions, PushImageResult } from './push-image.js';
+export type { ReferrersOptions } from './referrers.js';
+export { type ListOptions, RegistryClient } from './registry-client.js';
+export { DEFAULT_RETRY_POLICY, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js';
+export type {
+  CallOptions as RegistryCallOptions,
+  ContentSource,
+  Fetcher,
+  FetchOptions,
+  PushContent,
+  Pusher,
+  PushOptions,
+  RegistryAuth,
+  Resolved,
+  Resolver,
+} from './types.js';
+export type { PushBlobOptions, PushBlobResult } from './upload.js';

@@ -1,10 +1,10 @@
 import { newError } from '../errors/index.js';
 import { Authenticator } from './auth/authenticator.js';
-import { DockerConfigCredentials, type CredentialSource } from './auth/credentials.js';
+import { type CredentialSource, DockerConfigCredentials } from './auth/credentials.js';
 import { DEFAULT_CERTS_DIR, type HostTls } from './certs.js';
 import { DEFAULT_PLAIN_HTTP_HOSTS, HostMatcher } from './host-match.js';
-import { proxyFromEnv, type ProxySettings, type TransportSettings } from './http.js';
-import { resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from './retry.js';
+import { type ProxySettings, proxyFromEnv, type TransportSettings } from './http.js';
+import { type ResolvedRetryPolicy, type RetryPolicy, resolveRetryPolicy } from './retry.js';
 import type { RegistryAuth } from './types.js';
 
 /** Options of `new RegistryClient(options)`; every field is optional and its default stated. */
@@ -80,13 +80,15 @@ export function resolveClientOptions(options: RegistryClientOptions): ResolvedCl
   if (auth !== undefined && (typeof auth.authorization !== 'function' || typeof auth.challenge !== 'function')) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.auth must have authorization() and challenge() methods');
   }
-  if (credentials !== undefined && typeof credentials.get !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.credentials must have a get() method');
+  if (credentials !== undefined && typeof credentials.get !== 'function')
+    throw newError('ERR_INVALID_ARGUMENT', 'options.credentials must have a get() method');
   if (auth !== undefined && credentials !== undefined) throw newError('ERR_INVALID_ARGUMENT', 'options.auth and options.credentials exclude each other');
   if (options.userAgent !== undefined && (typeof options.userAgent !== 'string' || /[\r\n]/.test(options.userAgent))) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.userAgent must be a one-line string');
   }
   const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
-  if (certsDir !== false && (typeof certsDir !== 'string' || certsDir === '')) throw newError('ERR_INVALID_ARGUMENT', 'options.certsDir must be a path or false');
+  if (certsDir !== false && (typeof certsDir !== 'string' || certsDir === ''))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.certsDir must be a path or false');
   const tls = options.tls ?? {};
   if (typeof tls !== 'object' || tls === null) throw newError('ERR_INVALID_ARGUMENT', 'options.tls must be an object keyed by host');
   const proxy = options.proxy === undefined ? proxyFromEnv() : options.proxy;

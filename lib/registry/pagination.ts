@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
-import { guardStall, type HttpResponse } from './http.js';
 import type { ClientContext } from './context.js';
+import { guardStall, type HttpResponse } from './http.js';
 import type { CallRequest, Endpoint } from './request.js';
 
 /** The largest page body read (a tag list of 10,000 long tags stays well under it). */
@@ -15,11 +15,19 @@ export function parseLinkNext(value: string | string[] | undefined): string | un
   for (const v of values) {
     const re = /<([^>]*)>((?:\s*;\s*[^;,]+)*)/g;
     for (let m = re.exec(v); m !== null; m = re.exec(v)) {
-      const params = m[2]!.split(';').map((p) => p.trim()).filter(Boolean);
+      const params = m[2]!
+        .split(';')
+        .map((p) => p.trim())
+        .filter(Boolean);
       for (const param of params) {
         const eq = param.indexOf('=');
         if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'rel') continue;
-        const rels = param.slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase().split(/\s+/);
+        const rels = param
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"|"$/g, '')
+          .toLowerCase()
+          .split(/\s+/);
         if (rels.includes('next')) return m[1]!;
       }
     }

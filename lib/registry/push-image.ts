@@ -1,17 +1,17 @@
 import type { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { splitDigest, type Digest } from '../oci/digest.js';
+import { type Digest, splitDigest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, isNonDistributableLayer } from '../oci/media-types.js';
 import { MAX_MANIFEST_SIZE, parseManifestOrIndex } from '../oci/parse.js';
-import { digestBuffer } from '../util/digest-stream.js';
 import { logger, shortId } from '../util/debug.js';
+import { digestBuffer } from '../util/digest-stream.js';
 import { forEachLimit } from '../util/limiter.js';
-import { repoName, type ClientContext } from './context.js';
-import { repoPath, repositoryScope, upstreamEndpoint, type Repository } from './endpoints.js';
+import { type ClientContext, repoName } from './context.js';
+import { type Repository, repoPath, repositoryScope, upstreamEndpoint } from './endpoints.js';
 import { discard, header } from './http.js';
-import { pushBlob, type PushBlobResult } from './upload.js';
 import type { ContentSource } from './types.js';
+import { type PushBlobResult, pushBlob } from './upload.js';
 
 const log = logger('registry:push');
 
@@ -27,12 +27,22 @@ export function isManifestLike(mediaType: string): boolean {
  *   `reference` is a digest the bytes do not have); RegistryErrors (ERR_REGISTRY_INVALID for MANIFEST_INVALID,
  *   MANIFEST_BLOB_UNKNOWN…).
  */
-export async function pushManifest(ctx: ClientContext, repo: Repository, reference: string, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<Descriptor> {
-  if (bytes.byteLength > MAX_MANIFEST_SIZE) throw newError('ERR_MANIFEST_TOO_LARGE', `manifest of ${bytes.byteLength} bytes is larger than ${MAX_MANIFEST_SIZE}`);
+export async function pushManifest(
+  ctx: ClientContext,
+  repo: Repository,
+  reference: string,
+  bytes: Uint8Array,
+  mediaType: string,
+  signal?: AbortSignal,
+): Promise<Descriptor> {
+  if (bytes.byteLength > MAX_MANIFEST_SIZE)
+    throw newError('ERR_MANIFEST_TOO_LARGE', `manifest of ${bytes.byteLength} bytes is larger than ${MAX_MANIFEST_SIZE}`);
   const algorithm = reference.includes(':') ? splitDigest(reference).algorithm : 'sha256';
   const digest = `${algorithm}:${digestBuffer(bytes, algorithm).hex}` as Digest;
   if (reference.includes(':') && reference !== digest) {
-    throw newError('ERR_DIGEST_MISMATCH', `manifest bytes have digest ${digest}, not ${reference}`, { details: { expectedDigest: reference, actualDigest: digest } });
+    throw newError('ERR_DIGEST_MISMATCH', `manifest bytes have digest ${digest}, not ${reference}`, {
+      details: { expectedDigest: reference, actualDigest: digest },
+    });
   }
   const res = await ctx.session.call({
     method: 'PUT',
@@ -52,7 +62,14 @@ export async function pushManifest(ctx: ClientContext, repo: Repository, referen
       details: { expectedDigest: digest, actualDigest: stored },
     });
   }
-  ctx.progress({ direction: 'push', repository: repoName(repo), descriptor: { mediaType, digest, size: bytes.byteLength }, complete: bytes.byteLength, total: bytes.byteLength, status: 'done' });
+  ctx.progress({
+    direction: 'push',
+    repository: repoName(repo),
+    descriptor: { mediaType, digest, size: bytes.byteLength },
+    complete: bytes.byteLength,
+    total: bytes.byteLength,
+    status: 'done',
+  });
   return { mediaType, digest, size: bytes.byteLength };
 }
 
@@ -97,7 +114,14 @@ export interface PushImageResult {
  * @throws as {@link pushBlob} and {@link pushManifest}; ERR_DIGEST_MISMATCH when `source` holds wrong bytes; the
  *   parser's errors for a broken manifest.
  */
-export async function pushImage(ctx: ClientContext, repo: Repository, tag: string | undefined, root: Descriptor, source: ContentSource, options: PushImageOptions = {}): Promise<PushImageResult> {
+export async function pushImage(
+  ctx: ClientContext,
+  repo: Repository,
+  tag: string | undefined,
+  root: Descriptor,
+  source: ContentSource,
+  options: PushImageOptions = {},
+): Promise<PushImageResult> {
   const { signal, concurrency = 4, chunkSize, mountFrom } = options;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw newError('ERR_INVALID_ARGUMENT', 'options.concurrency must be a positive integer');
   const blobs = new Map<string, PushBlobResult>();

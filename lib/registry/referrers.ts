@@ -1,11 +1,11 @@
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { splitDigest, type Digest } from '../oci/digest.js';
+import { type Digest, splitDigest } from '../oci/digest.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import { parseIndex } from '../oci/parse.js';
 import { logger } from '../util/debug.js';
-import { repoName, type ClientContext } from './context.js';
-import { repoPath, repositoryScope, type Repository } from './endpoints.js';
+import { type ClientContext, repoName } from './context.js';
+import { type Repository, repoPath, repositoryScope } from './endpoints.js';
 import { fetchManifest, isNotFound, withPullEndpoints } from './fetch-manifest.js';
 import { guardStall, header } from './http.js';
 import { parseLinkNext } from './pagination.js';
@@ -39,7 +39,8 @@ export async function listReferrers(ctx: ClientContext, repo: Repository, subjec
   try {
     return await withPullEndpoints(ctx, repo, signal, async (endpoint) => {
       const out: Descriptor[] = [];
-      let target: string | URL = `${repoPath(repo, 'referrers', subject)}${artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`}`;
+      let target: string | URL =
+        `${repoPath(repo, 'referrers', subject)}${artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`}`;
       for (let page = 0; page < 1000; page++) {
         const res = await ctx.session.call({
           method: 'GET',

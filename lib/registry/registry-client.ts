@@ -1,26 +1,26 @@
-import { EventEmitter } from 'eventemitter3';
 import { Readable } from 'node:stream';
+import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { parseDigest, type Digest } from '../oci/digest.js';
+import { type Digest, parseDigest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image-config.js';
 import { MAX_IMAGE_CONFIG_SIZE, parseImageConfig } from '../oci/parse.js';
 import type { Reference } from '../oci/reference.js';
+import { eventIterator } from '../util/event-iterator.js';
 import type { ClientContext } from './context.js';
-import { parseMirrors, parseRef, repoPath, repositoryScope, upstreamEndpoint, type Repository } from './endpoints.js';
-import { fetchBlob, type FetchBlobOptions } from './fetch-blob.js';
-import { fetchManifest, type FetchedManifest } from './fetch-manifest.js';
+import { parseMirrors, parseRef, type Repository, repoPath, repositoryScope, upstreamEndpoint } from './endpoints.js';
+import { type FetchBlobOptions, fetchBlob } from './fetch-blob.js';
+import { type FetchedManifest, fetchManifest } from './fetch-manifest.js';
 import { discard, HttpTransport } from './http.js';
-import { resolveClientOptions, type RegistryClientOptions } from './options.js';
+import { type RegistryClientOptions, resolveClientOptions } from './options.js';
 import { paginate } from './pagination.js';
 import type { ProgressEvent, RegistryEvents } from './progress.js';
-import { isManifestLike, pushImage, pushManifest, readAll, type PushImageOptions, type PushImageResult } from './push-image.js';
+import { isManifestLike, type PushImageOptions, type PushImageResult, pushImage, pushManifest, readAll } from './push-image.js';
 import { listReferrers, type ReferrersOptions } from './referrers.js';
 import { RegistrySession } from './request.js';
 import { resolveReference } from './resolve.js';
 import type { CallOptions, ContentSource, Fetcher, FetchOptions, PushContent, Pusher, PushOptions, Resolved, Resolver } from './types.js';
-import { blobExists, pushBlob, type PushBlobOptions, type PushBlobResult } from './upload.js';
-import { eventIterator } from '../util/event-iterator.js';
+import { blobExists, type PushBlobOptions, type PushBlobResult, pushBlob } from './upload.js';
 
 /**
  * Options of {@link RegistryClient.tags} and {@link RegistryClient.catalog}. `signal` ends the listing quietly,
@@ -105,7 +105,10 @@ export class RegistryClient implements Resolver {
           await pushBlob(this.#ctx, repo, descriptor, content, options);
           return;
         }
-        const source = content instanceof Uint8Array ? content : await readAll(typeof content === 'function' ? await content() : content, 4 * 1024 * 1024, `manifest ${descriptor.digest}`);
+        const source =
+          content instanceof Uint8Array
+            ? content
+            : await readAll(typeof content === 'function' ? await content() : content, 4 * 1024 * 1024, `manifest ${descriptor.digest}`);
         const reference = options.root === true && parsed.tag !== undefined ? parsed.tag : descriptor.digest;
         const stored = await pushManifest(this.#ctx, repo, reference, source, descriptor.mediaType, options.signal);
         if (stored.digest !== descriptor.digest || stored.size !== descriptor.size) {
@@ -129,7 +132,8 @@ export class RegistryClient implements Resolver {
 
   /** Fetches and strictly parses an image config (capped at 8 MiB before reading). */
   async fetchImageConfig(ref: string | Reference, descriptor: Descriptor, options: CallOptions = {}): Promise<ImageConfig> {
-    if (descriptor.size > MAX_IMAGE_CONFIG_SIZE) throw newError('ERR_MANIFEST_TOO_LARGE', `image config of ${descriptor.size} bytes is larger than ${MAX_IMAGE_CONFIG_SIZE}`);
+    if (descriptor.size > MAX_IMAGE_CONFIG_SIZE)
+      throw newError('ERR_MANIFEST_TOO_LARGE', `image config of ${descriptor.size} bytes is larger than ${MAX_IMAGE_CONFIG_SIZE}`);
     const stream = await this.fetchBlob(ref, descriptor, options);
     const bytes = await readAll(stream, MAX_IMAGE_CONFIG_SIZE, `image config ${descriptor.digest}`);
     return parseImageConfig(bytes, { expected: { mediaType: descriptor.mediaType, size: descriptor.size } });
@@ -147,7 +151,11 @@ export class RegistryClient implements Resolver {
 
   /** Mounts a blob from repository `fromRepository` (same registry) into `ref`'s, uploading when the registry does not mount. */
   mountBlob(ref: string | Reference, descriptor: Descriptor, fromRepository: string, content: PushContent, options: CallOptions = {}): Promise<PushBlobResult> {
-    return pushBlob(this.#ctx, repoOf(parseRef(ref, { defaultTag: false })), descriptor, content, { ...options, mountFrom: fromRepository, skipExistsCheck: true });
+    return pushBlob(this.#ctx, repoOf(parseRef(ref, { defaultTag: false })), descriptor, content, {
+      ...options,
+      mountFrom: fromRepository,
+      skipExistsCheck: true,
+    });
   }
 
   /** PUTs a manifest or index under `ref`'s digest, else its tag (`latest` when neither). */

@@ -2,9 +2,9 @@ import type { Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
 import { sleep } from '../util/abort.js';
 import { logger } from '../util/debug.js';
-import { authorizationSecrets, errorFromResponse, readCapped, RegistryError, redactUrl } from './errors.js';
-import { badLocation, discard, header, type HttpResponse, type HttpTransport } from './http.js';
-import { isRetryableRequest, retryDelay, type ResolvedRetryPolicy } from './retry.js';
+import { authorizationSecrets, errorFromResponse, RegistryError, readCapped, redactUrl } from './errors.js';
+import { badLocation, discard, type HttpResponse, type HttpTransport, header } from './http.js';
+import { isRetryableRequest, type ResolvedRetryPolicy, retryDelay } from './retry.js';
 import type { RegistryAuth } from './types.js';
 
 const log = logger('registry:request');
@@ -168,12 +168,16 @@ export class RegistrySession {
       visited.add(url.href);
       hops++;
       if (hops > MAX_REDIRECTS || visited.has(next.href)) {
-        throw new RegistryError('ERR_REDIRECT_LIMIT', `${req.method} ${redactUrl(first)}: ${visited.has(next.href) ? 'redirect loop' : `more than ${MAX_REDIRECTS} redirects`}`, {
-          method: req.method,
-          url: first,
-          status: res.status,
-          temporary: false,
-        });
+        throw new RegistryError(
+          'ERR_REDIRECT_LIMIT',
+          `${req.method} ${redactUrl(first)}: ${visited.has(next.href) ? 'redirect loop' : `more than ${MAX_REDIRECTS} redirects`}`,
+          {
+            method: req.method,
+            url: first,
+            status: res.status,
+            temporary: false,
+          },
+        );
       }
       if (res.status === 303) method = 'GET';
       url = next;

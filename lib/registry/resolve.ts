@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { type Digest, isDigest } from '../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
 import { logger } from '../util/debug.js';
@@ -55,7 +55,8 @@ export async function resolveReference(ctx: ClientContext, ref: Reference, signa
     // A HEAD that fails for a reason a GET could avoid is retried as a GET; "not found" and aborts are final.
     signal?.throwIfAborted();
     const code = (err as { code?: string }).code;
-    if (code === 'ERR_REGISTRY_NOT_FOUND' || code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_REGISTRY_UNAUTHORIZED' || code === 'ERR_REGISTRY_DENIED') throw err;
+    if (code === 'ERR_REGISTRY_NOT_FOUND' || code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_REGISTRY_UNAUTHORIZED' || code === 'ERR_REGISTRY_DENIED')
+      throw err;
     log('HEAD %s failed (%s), falling back to GET', name, (err as Error).message);
     return undefined;
   });

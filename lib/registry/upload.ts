@@ -4,10 +4,10 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { splitDigest } from '../oci/digest.js';
 import { logger, shortId } from '../util/debug.js';
 import { DigestVerifier, digestBuffer } from '../util/digest-stream.js';
-import { repoName, type ClientContext } from './context.js';
-import { repoPath, repositoryScope, upstreamEndpoint, type Repository } from './endpoints.js';
+import { type ClientContext, repoName } from './context.js';
+import { type Repository, repoPath, repositoryScope, upstreamEndpoint } from './endpoints.js';
 import { isNotFound } from './fetch-manifest.js';
-import { badLocation, discard, header, type HttpResponse } from './http.js';
+import { badLocation, discard, type HttpResponse, header } from './http.js';
 import type { Endpoint } from './request.js';
 import type { PushContent } from './types.js';
 
@@ -63,7 +63,14 @@ function locationOf(res: HttpResponse): URL {
  * Starts an upload session, or mounts the blob from `mountFrom` (`POST …/blobs/uploads/?mount=&from=`): returns
  * `'mounted'` on 201, else the session URL (a registry that cannot mount answers 202 with a fresh session).
  */
-async function startUpload(ctx: ClientContext, endpoint: Endpoint, repo: Repository, desc: Descriptor, mountFrom: string | undefined, signal?: AbortSignal): Promise<'mounted' | URL> {
+async function startUpload(
+  ctx: ClientContext,
+  endpoint: Endpoint,
+  repo: Repository,
+  desc: Descriptor,
+  mountFrom: string | undefined,
+  signal?: AbortSignal,
+): Promise<'mounted' | URL> {
   const query = mountFrom === undefined ? '' : `?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(mountFrom)}`;
   const scopes = [repositoryScope(repo.path, true), ...(mountFrom === undefined ? [] : [repositoryScope(mountFrom)])];
   const res = await ctx.session.call({
@@ -127,10 +134,17 @@ async function* pieces(stream: Readable, size: number): AsyncGenerator<Buffer> {
  *   ERR_REGISTRY_PROTOCOL for a missing Location or an unexpected answer; ERR_INSECURE_REDIRECT for a Location that
  *   moves an https upload to plain http. A Location on another origin is followed without the credentials.
  */
-export async function pushBlob(ctx: ClientContext, repo: Repository, desc: Descriptor, content: PushContent, options: PushBlobOptions = {}): Promise<PushBlobResult> {
+export async function pushBlob(
+  ctx: ClientContext,
+  repo: Repository,
+  desc: Descriptor,
+  content: PushContent,
+  options: PushBlobOptions = {},
+): Promise<PushBlobResult> {
   const { signal, mountFrom, chunkSize, skipExistsCheck = false } = options;
   const { algorithm, hex } = splitDigest(desc.digest);
-  if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)) throw newError('ERR_INVALID_ARGUMENT', 'options.chunkSize must be a positive integer');
+  if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize <= 0))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.chunkSize must be a positive integer');
   const repository = repoName(repo);
   const report = (complete: number, status?: 'done' | 'skipped' | 'mounted'): void =>
     ctx.progress({ direction: 'push', repository, descriptor: desc, complete, total: desc.size, ...(status ? { status } : {}) });

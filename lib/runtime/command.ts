@@ -4,16 +4,16 @@
  * @internal
  * @module
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { logger } from '../util/debug.js';
 import { onAbort } from '../util/abort.js';
+import { logger } from '../util/debug.js';
 import { globalArgs } from './args.js';
-import { runcFailure, type RuncError } from './errors.js';
+import { type RuncError, runcFailure } from './errors.js';
 import type { OCIRuntimeOptions } from './options.js';
 
 const log = logger('runtime');
@@ -56,7 +56,10 @@ export class Scratch {
   static async open(options: OCIRuntimeOptions, withDir = false): Promise<Scratch> {
     const dir = withDir ? await mkdtemp(join(tmpdir(), 'containerkit-runc-')) : undefined;
     if (options.log !== undefined) {
-      const offset = await stat(options.log).then((s) => s.size, () => 0);
+      const offset = await stat(options.log).then(
+        (s) => s.size,
+        () => 0,
+      );
       return new Scratch(dir, options.log, offset, false);
     }
     const logPath = dir === undefined ? join(tmpdir(), `containerkit-runc-${randomUUID()}.json`) : join(dir, 'log.json');
@@ -139,7 +142,12 @@ export function childExit(child: ChildProcess, argv: string[]): Promise<ChildExi
     }
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(newError('ERR_TOOL_MISSING', `the runtime binary ${JSON.stringify(argv[0])} was not found (install runc, or set the binary option)`, { cause: err, details: { argv } }));
+        reject(
+          newError('ERR_TOOL_MISSING', `the runtime binary ${JSON.stringify(argv[0])} was not found (install runc, or set the binary option)`, {
+            cause: err,
+            details: { argv },
+          }),
+        );
       } else {
         reject(newError('ERR_RUNC_FAILED', `${argv[0]} could not be started: ${err.message}`, { cause: err, details: { argv } }));
       }

@@ -17,9 +17,13 @@ const CRIU_ERROR_LINES = 20;
  * path; throws `ERR_CRIU_MISSING` when there is no executable there.
  */
 export async function findCriu(criu: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const candidates = isAbsolute(criu) || criu.includes('/')
-    ? [criu]
-    : (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).filter(Boolean).map((d) => join(d, criu));
+  const candidates =
+    isAbsolute(criu) || criu.includes('/')
+      ? [criu]
+      : (env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, criu));
   for (const path of candidates) {
     try {
       await access(path, constants.X_OK);
@@ -28,9 +32,13 @@ export async function findCriu(criu: string, env: NodeJS.ProcessEnv): Promise<st
       // not here
     }
   }
-  throw newError('ERR_CRIU_MISSING', `checkpoint and restore need criu, and ${JSON.stringify(criu)} was not found${isAbsolute(criu) ? '' : ' in PATH'} (Debian: apt-get install criu)`, {
-    details: { criu },
-  });
+  throw newError(
+    'ERR_CRIU_MISSING',
+    `checkpoint and restore need criu, and ${JSON.stringify(criu)} was not found${isAbsolute(criu) ? '' : ' in PATH'} (Debian: apt-get install criu)`,
+    {
+      details: { criu },
+    },
+  );
 }
 
 /** The `Error (…)` lines of a criu log, last {@link CRIU_ERROR_LINES} of them. */

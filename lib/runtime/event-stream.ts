@@ -4,19 +4,25 @@
  * @internal
  * @module
  */
+
+import { onAbort } from '../util/abort.js';
 import { childExit, collect, Scratch, spawnRunc } from './command.js';
 import { runcFailure } from './errors.js';
 import { decodeEvents } from './events.js';
 import type { OCIRuntimeOptions } from './options.js';
 import type { RuncEvent } from './types.js';
-import { onAbort } from '../util/abort.js';
 
 /**
  * Runs `runc <verbArgs>` and yields its decoded events. Ends when runc exits 0, and quietly when `signal` aborts
  * (an endless stream has no result to fail: STYLE §16); throws a `RuncError` when runc fails. Leaving the loop
  * early, or the abort, SIGTERMs runc.
  */
-export async function* streamEvents(options: OCIRuntimeOptions, what: string, verbArgs: string[], signal?: AbortSignal): AsyncGenerator<RuncEvent, void, undefined> {
+export async function* streamEvents(
+  options: OCIRuntimeOptions,
+  what: string,
+  verbArgs: string[],
+  signal?: AbortSignal,
+): AsyncGenerator<RuncEvent, void, undefined> {
   if (signal?.aborted) return;
   const scratch = await Scratch.open(options);
   const { child, argv } = spawnRunc(options, scratch.logPath, verbArgs, ['ignore', 'pipe', 'pipe']);

@@ -108,7 +108,11 @@ export function parseStats(data: unknown): Stats {
 
 function errorEvent(line: string, why: string): RuncEvent {
   const shown = line.slice(0, LINE_CAP);
-  return { type: 'error', line: shown, error: newError('ERR_RUNC_FAILED', `runc events printed a line that is not an event: ${why}`, { details: { line: shown } }) };
+  return {
+    type: 'error',
+    line: shown,
+    error: newError('ERR_RUNC_FAILED', `runc events printed a line that is not an event: ${why}`, { details: { line: shown } }),
+  };
 }
 
 /** Decodes one line of `runc events`. Never throws: a bad line gives an `error` event. */

@@ -12,8 +12,15 @@ import type { ForegroundHooks } from './process.js';
 
 /** Throws `ERR_INVALID_ARGUMENT` unless `spec` has non-empty string args, a cwd and a user. */
 export function checkProcessSpec(spec: SpecProcess): void {
-  const ok = typeof spec === 'object' && spec !== null && Array.isArray(spec.args) && spec.args.length > 0 &&
-    spec.args.every((a) => typeof a === 'string') && typeof spec.cwd === 'string' && typeof spec.user === 'object' && spec.user !== null;
+  const ok =
+    typeof spec === 'object' &&
+    spec !== null &&
+    Array.isArray(spec.args) &&
+    spec.args.length > 0 &&
+    spec.args.every((a) => typeof a === 'string') &&
+    typeof spec.cwd === 'string' &&
+    typeof spec.user === 'object' &&
+    spec.user !== null;
   if (!ok) throw newError('ERR_INVALID_ARGUMENT', 'process must be a runtime-spec process with non-empty args, cwd and user');
 }
 

@@ -3,72 +3,94 @@
  * (containerd's default Linux spec plus Docker's default seccomp profile, and composable `withX` options).
  * @module
  */
+
+export { RuncError, type RuncErrorDetails } from './errors.js';
+export type { StdioMode, StdioOption, StdioStreams } from './io.js';
 export { OCIRuntime } from './oci-runtime.js';
 export type {
-  OCIRuntimeOptions,
   CallOptions,
+  CheckpointOptions,
   CreateOptions,
-  RunOptions,
-  ExecOptions,
-  KillOptions,
+  CriuOptions,
   DeleteOptions,
   EventsOptions,
-  CriuOptions,
-  CheckpointOptions,
+  ExecOptions,
+  KillOptions,
+  OCIRuntimeOptions,
   RestoreOptions,
+  RunOptions,
 } from './options.js';
-export type {
-  ContainerStatus,
-  ContainerState,
-  ContainerInfo,
-  ExitResult,
-  DetachedResult,
-  MemoryEntry,
-  BlkioEntry,
-  NetworkInterfaceStats,
-  Stats,
-  StatsEvent,
-  OomEvent,
-  UnknownEvent,
-  ErrorEvent,
-  RuncEvent,
-  RuntimeVersion,
-  RuntimeFeatures,
-} from './types.js';
 export { RuncProcess } from './process.js';
-export { RuncError, type RuncErrorDetails } from './errors.js';
-export type { StdioMode, StdioStreams, StdioOption } from './io.js';
-export { generateSpec, applySpecOpts, type GenerateSpecOptions, type ApplySpecOptions } from './spec/generate.js';
-export { composeSpecOpts, type SpecOpt, type SpecContext } from './spec/spec-opt.js';
-export { withProcessArgs, withEnv, withCwd, withTTY, withNoNewPrivileges, withRlimits, withUser, withAdditionalGids, type RlimitRequest } from './spec/opts-process.js';
-export { withCapabilities, withAddedCapabilities, withDroppedCapabilities, withSeccompProfile, withoutSeccomp, withPrivileged } from './spec/opts-security.js';
-export {
-  bindMount,
-  tmpfsMount,
-  withMounts,
-  withShmSize,
-  withReadonlyRootfs,
-  withRootPath,
-  withInit,
-  DEFAULT_INIT_HOST_PATH,
-  DEFAULT_INIT_PATH,
-  type BindMountOptions,
-  type TmpfsMountOptions,
-  type InitOptions,
-} from './spec/opts-mounts.js';
-export { withHostname, withMemoryLimit, withCPUs, withCPUShares, withCPUQuota, withPidsLimit, withNetNSPath, withHostNetwork, withCgroupsPath, withAnnotations } from './spec/opts-linux.js';
-export { withImageConfig, STOP_SIGNAL_ANNOTATION, type ImageConfigOptions } from './spec/opts-image.js';
+export { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES } from './spec/capabilities.js';
 export {
   createDefaultSpec,
-  DEFAULT_PATH_ENV,
   DEFAULT_CGROUP_NAMESPACE,
-  DEFAULT_MOUNTS,
   DEFAULT_MASKED_PATHS,
-  DEFAULT_READONLY_PATHS,
+  DEFAULT_MOUNTS,
   DEFAULT_NAMESPACES,
+  DEFAULT_PATH_ENV,
+  DEFAULT_READONLY_PATHS,
   type DefaultSpecOptions,
 } from './spec/defaults.js';
-export { DEFAULT_SECCOMP_PROFILE } from './spec/seccomp-default.js';
-export type { SeccompProfile, SeccompRule, SeccompRuleFilter, SeccompArchMapEntry } from './spec/seccomp-profile.js';
-export { KNOWN_CAPABILITIES, DEFAULT_CAPABILITIES } from './spec/capabilities.js';
+export { type ApplySpecOptions, applySpecOpts, type GenerateSpecOptions, generateSpec } from './spec/generate.js';
+export { type ImageConfigOptions, STOP_SIGNAL_ANNOTATION, withImageConfig } from './spec/opts-image.js';
+export {
+  withAnnotations,
+  withCgroupsPath,
+  withCPUQuota,
+  withCPUShares,
+  withCPUs,
+  withHostNetwork,
+  withHostname,
+  withMemoryLimit,
+  withNetNSPath,
+  withPidsLimit,
+} from './spec/opts-linux.js';
+export {
+  type BindMountOptions,
+  bindMount,
+  DEFAULT_INIT_HOST_PATH,
+  DEFAULT_INIT_PATH,
+  type InitOptions,
+  type TmpfsMountOptions,
+  tmpfsMount,
+  withInit,
+  withMounts,
+  withReadonlyRootfs,
+  withRootPath,
+  withShmSize,
+} from './spec/opts-mounts.js';
+export {
+  type RlimitRequest,
+  withAdditionalGids,
+  withCwd,
+  withEnv,
+  withNoNewPrivileges,
+  withProcessArgs,
+  withRlimits,
+  withTTY,
+  withUser,
+} from './spec/opts-process.js';
+export { withAddedCapabilities, withCapabilities, withDroppedCapabilities, withoutSeccomp, withPrivileged, withSeccompProfile } from './spec/opts-security.js';
 export type { HostRlimits, RlimitValue } from './spec/rlimits.js';
+export { DEFAULT_SECCOMP_PROFILE } from './spec/seccomp-default.js';
+export type { SeccompArchMapEntry, SeccompProfile, SeccompRule, SeccompRuleFilter } from './spec/seccomp-profile.js';
+export { composeSpecOpts, type SpecContext, type SpecOpt } from './spec/spec-opt.js';
+export type {
+  BlkioEntry,
+  ContainerInfo,
+  ContainerState,
+  ContainerStatus,
+  DetachedResult,
+  ErrorEvent,
+  ExitResult,
+  MemoryEntry,
+  NetworkInterfaceStats,
+  OomEvent,
+  RuncEvent,
+  RuntimeFeatures,
+  RuntimeVersion,
+  Stats,
+  StatsEvent,
+  UnknownEvent,
+} from './types.js';

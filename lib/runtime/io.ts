@@ -4,7 +4,7 @@
  * pipes connected to streams the caller owns.
  * @module
  */
-import type { ChildProcess, StdioPipe, StdioNull } from 'node:child_process';
+import type { ChildProcess, StdioNull, StdioPipe } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { newError } from '../errors/index.js';
 

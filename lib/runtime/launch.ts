@@ -7,13 +7,13 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { newError } from '../errors/index.js';
-import { childExit, collect, readPidFile, spawnRunc, terminate, type Scratch } from './command.js';
+import { onAbort } from '../util/abort.js';
+import { childExit, collect, readPidFile, type Scratch, spawnRunc, terminate } from './command.js';
 import { runcFailure } from './errors.js';
 import type { PreparedStdio } from './io.js';
 import type { OCIRuntimeOptions } from './options.js';
-import { RuncProcess, type ForegroundHooks } from './process.js';
+import { type ForegroundHooks, RuncProcess } from './process.js';
 import type { DetachedResult, ExitResult } from './types.js';
-import { onAbort } from '../util/abort.js';
 
 /** Milliseconds to wait, after the process exited, for its output pipes to drain and close. */
 const DRAIN_GRACE_MS = 250;
@@ -79,12 +79,7 @@ export async function runToExit(options: OCIRuntimeOptions, launch: Launch, hook
  * (from `pidFile`) and the exposed pipes. On failure the pipes are destroyed and a `RuncError` is thrown; on
  * cancel runc is terminated, `cleanup` removes whatever it had created, and `signal.reason` is thrown.
  */
-export async function startDetached(
-  options: OCIRuntimeOptions,
-  launch: Launch,
-  pidFile: string,
-  cleanup: () => Promise<void>,
-): Promise<DetachedResult> {
+export async function startDetached(options: OCIRuntimeOptions, launch: Launch, pidFile: string, cleanup: () => Promise<void>): Promise<DetachedResult> {
   const { scratch, signal } = launch;
   const { child, argv } = spawnRunc(options, scratch.logPath, launch.verbArgs, launch.stdio.spawn);
   launch.stdio.connect(child);

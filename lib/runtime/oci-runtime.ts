@@ -11,9 +11,18 @@ import { streamEvents } from './event-stream.js';
 import { parseEventLine } from './events.js';
 import { checkProcessSpec, pidFileHooks, signalPid, writeProcessSpec } from './exec-process.js';
 import { checkInput, prepareStdio, type StdioMode } from './io.js';
-import { runToExit, startDetached, startForeground, type Launch } from './launch.js';
+import { type Launch, runToExit, startDetached, startForeground } from './launch.js';
 import type {
-  CallOptions, CheckpointOptions, CreateOptions, DeleteOptions, EventsOptions, ExecOptions, KillOptions, OCIRuntimeOptions, RestoreOptions, RunOptions,
+  CallOptions,
+  CheckpointOptions,
+  CreateOptions,
+  DeleteOptions,
+  EventsOptions,
+  ExecOptions,
+  KillOptions,
+  OCIRuntimeOptions,
+  RestoreOptions,
+  RunOptions,
 } from './options.js';
 import { parseContainerList, parseFeatures, parsePids, parseState, parseVersion } from './parse.js';
 import type { ForegroundHooks, RuncProcess } from './process.js';
@@ -67,7 +76,13 @@ export class OCIRuntime {
   }
 
   // withDir: the call needs pid or process files beside the log.
-  async #launch(what: string, verbArgs: (scratch: Scratch) => string[], stdio: Launch['stdio'], signal: AbortSignal | undefined, withDir: boolean): Promise<Launch> {
+  async #launch(
+    what: string,
+    verbArgs: (scratch: Scratch) => string[],
+    stdio: Launch['stdio'],
+    signal: AbortSignal | undefined,
+    withDir: boolean,
+  ): Promise<Launch> {
     signal?.throwIfAborted();
     const scratch = await Scratch.open(this.#options, withDir);
     return { what, verbArgs: verbArgs(scratch), scratch, stdio, signal };
@@ -76,7 +91,11 @@ export class OCIRuntime {
   // SIGKILL and cleanup for a process that is the container's init (run, restore).
   #initHooks(id: string): ForegroundHooks {
     return {
-      signalDirect: (sig) => this.kill(id, sig).then(() => true, () => false),
+      signalDirect: (sig) =>
+        this.kill(id, sig).then(
+          () => true,
+          () => false,
+        ),
       afterAbort: () => this.#forceDelete(id),
     };
   }
@@ -94,7 +113,13 @@ export class OCIRuntime {
     args.createArgs(id, bundle, options, options.pidFile ?? '-');
     const stdio = prepareStdio(options.stdio, DETACHED_DEFAULT, true);
     let pidFile = '';
-    const launch = await this.#launch(`runc create ${id}`, (s) => args.createArgs(id, bundle, options, (pidFile = options.pidFile ?? s.file('pid'))), stdio, options.signal, true);
+    const launch = await this.#launch(
+      `runc create ${id}`,
+      (s) => args.createArgs(id, bundle, options, (pidFile = options.pidFile ?? s.file('pid'))),
+      stdio,
+      options.signal,
+      true,
+    );
     return startDetached(this.#options, launch, pidFile, () => this.#forceDelete(id));
   }
 
@@ -118,7 +143,13 @@ export class OCIRuntime {
     if (options.detach) {
       const stdio = prepareStdio(options.stdio, DETACHED_DEFAULT, true);
       let pidFile = '';
-      const launch = await this.#launch(`runc run ${id}`, (s) => args.runArgs(id, bundle, options, (pidFile = options.pidFile ?? s.file('pid'))), stdio, options.signal, true);
+      const launch = await this.#launch(
+        `runc run ${id}`,
+        (s) => args.runArgs(id, bundle, options, (pidFile = options.pidFile ?? s.file('pid'))),
+        stdio,
+        options.signal,
+        true,
+      );
       return startDetached(this.#options, launch, pidFile, () => this.#forceDelete(id));
     }
     const stdio = prepareStdio(options.stdio, options.input === undefined ? FOREGROUND_DEFAULT : ['pipe', 'pipe', 'pipe']);
@@ -130,7 +161,13 @@ export class OCIRuntime {
   async runProcess(id: string, bundle: string, options: Omit<RunOptions, 'detach' | 'input'> = {}): Promise<RuncProcess> {
     args.runArgs(id, bundle, options, options.pidFile);
     const stdio = prepareStdio(options.stdio, HANDLE_DEFAULT);
-    const launch = await this.#launch(`runc run ${id}`, () => args.runArgs(id, bundle, { ...options, detach: false }, options.pidFile), stdio, options.signal, false);
+    const launch = await this.#launch(
+      `runc run ${id}`,
+      () => args.runArgs(id, bundle, { ...options, detach: false }, options.pidFile),
+      stdio,
+      options.signal,
+      false,
+    );
     return startForeground(this.#options, launch, this.#initHooks(id));
   }
 
@@ -161,12 +198,23 @@ export class OCIRuntime {
     return startForeground(this.#options, launch, pidFileHooks(pidFile));
   }
 
-  async #prepareExec(id: string, processSpec: SpecProcess, options: ExecOptions, defaults: [StdioMode, StdioMode, StdioMode]): Promise<{ launch: Launch; pidFile: string }> {
+  async #prepareExec(
+    id: string,
+    processSpec: SpecProcess,
+    options: ExecOptions,
+    defaults: [StdioMode, StdioMode, StdioMode],
+  ): Promise<{ launch: Launch; pidFile: string }> {
     args.execArgs(id, '-', options, options.pidFile ?? '-');
     checkProcessSpec(processSpec);
     const stdio = prepareStdio(options.stdio, defaults, options.detach);
     let pidFile = '';
-    const launch = await this.#launch(`runc exec ${id}`, (s) => args.execArgs(id, s.file('process.json'), options, (pidFile = options.pidFile ?? s.file('pid'))), stdio, options.signal, true);
+    const launch = await this.#launch(
+      `runc exec ${id}`,
+      (s) => args.execArgs(id, s.file('process.json'), options, (pidFile = options.pidFile ?? s.file('pid'))),
+      stdio,
+      options.signal,
+      true,
+    );
     try {
       await writeProcessSpec(launch.scratch.file('process.json'), processSpec, options.tty, options.pidFile);
     } catch (err) {

@@ -86,7 +86,10 @@ const KNOWN_VERSION_KEYS = new Set(['commit', 'spec', 'go', 'libseccomp']);
  * spec, go, libseccomp; crun's rundir) and, from crun, a line of `+FEATURE -FEATURE` flags.
  */
 export function parseVersion(output: string): RuntimeVersion {
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const first = /^(\S+) version (\S+)/.exec(lines[0] ?? '');
   if (!first) bad('--version', output, 'the first line is not "<name> version <version>"');
   const result: RuntimeVersion = { name: first[1]!, version: first[2]!, extra: {} };

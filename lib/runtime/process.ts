@@ -41,9 +41,7 @@ export interface ForegroundInit {
 
 const KILL_RETRY_MS = 20;
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
-);
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]));
 
 /**
  * The result for an exit status runc reported, observed at `exitedAt`: 128 + N is read as death by signal N (see

@@ -1,6 +1,6 @@
-import type { Mount } from '../oci/index.js';
-import type { Any } from '../gen/google/protobuf/any.js';
 import type { Mount as WireMount } from '../gen/containerd/types/mount.js';
+import type { Any } from '../gen/google/protobuf/any.js';
+import type { Mount } from '../oci/index.js';
 
 // Wire (generated) ↔ domain conversions shared by the task client and the event decoder.
 

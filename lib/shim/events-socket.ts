@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { link, lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hasCode } from '../errors/index.js';
-import { acquireLock, isProcessAlive, logger, raceSignal } from '../util/index.js';
 import { errnoOf } from '../util/fs-error.js';
+import { acquireLock, isProcessAlive, logger, raceSignal } from '../util/index.js';
 import type { EventsSocketMode } from './manager-types.js';
 
 const log = logger('shim:manager');
@@ -26,7 +26,13 @@ export interface ListeningServer extends ClosableServer {
  * @throws ERR_ALREADY_EXISTS in mode `'listen'` when a live process serves `path`, and in any mode when something
  *   other than a socket is there; ERR_LOCK_TIMEOUT, ERR_IO; `signal.reason` on abort.
  */
-export async function serveEventsSocket(server: ListeningServer, path: string, mode: EventsSocketMode, lockPath: string, signal?: AbortSignal): Promise<boolean> {
+export async function serveEventsSocket(
+  server: ListeningServer,
+  path: string,
+  mode: EventsSocketMode,
+  lockPath: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (mode === 'none') return false;
   const lock = await acquireLock(lockPath, { signal });
   try {
@@ -34,7 +40,15 @@ export async function serveEventsSocket(server: ListeningServer, path: string, m
     return true;
   } catch (err) {
     // The server refuses a live socket and anything that is no socket; only the first leaves this manager without.
-    if (mode !== 'if-free' || !hasCode(err, 'ERR_ALREADY_EXISTS') || !(await lstat(path).then((s) => s.isSocket(), () => false))) throw err;
+    if (
+      mode !== 'if-free' ||
+      !hasCode(err, 'ERR_ALREADY_EXISTS') ||
+      !(await lstat(path).then(
+        (s) => s.isSocket(),
+        () => false,
+      ))
+    )
+      throw err;
     log('%s is served by another live process; going without it', path);
     return false;
   } finally {

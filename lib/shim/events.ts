@@ -1,5 +1,4 @@
 import { newError } from '../errors/index.js';
-import type { TaskEvent, TaskEventBase } from '../oci/index.js';
 import {
   TaskCheckpointed,
   TaskCreate,
@@ -13,6 +12,7 @@ import {
   TaskStart,
 } from '../gen/containerd/events/task.js';
 import { Envelope, EventsDefinition } from '../gen/containerd/services/events/ttrpc/v1/events.js';
+import type { TaskEvent, TaskEventBase } from '../oci/index.js';
 import { mountFromWire, timestampToDate, typeNameOf } from './convert.js';
 import type { TtrpcCallContext, TtrpcService } from './ttrpc/service.js';
 import { createTtrpcService } from './ttrpc/service.js';
@@ -23,40 +23,64 @@ const execOf = (containerId: string, id: string): string | undefined => (id === 
 type Payload = TaskEvent extends infer E ? (E extends TaskEventBase ? Omit<E, keyof TaskEventBase> : never) : never;
 
 // A Map, not an object: the key is the peer's type URL, and `constructor` or `__proto__` must find nothing.
-const DECODERS = new Map<string, (value: Uint8Array) => Payload>(Object.entries({
-  'containerd.events.TaskCreate': (v) => {
-    const m = TaskCreate.decode(v);
-    const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
-    return { type: 'create', containerId: m.containerId, bundle: m.bundle, pid: m.pid, rootfs: m.rootfs.map(mountFromWire), io: { ...io }, checkpoint: m.checkpoint };
-  },
-  'containerd.events.TaskStart': (v) => {
-    const m = TaskStart.decode(v);
-    return { type: 'start', containerId: m.containerId, pid: m.pid };
-  },
-  'containerd.events.TaskExit': (v) => {
-    const m = TaskExit.decode(v);
-    return { type: 'exit', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
-  },
-  'containerd.events.TaskDelete': (v) => {
-    const m = TaskDelete.decode(v);
-    return { type: 'delete', containerId: m.containerId, execId: execOf(m.containerId, m.id), pid: m.pid, code: m.exitStatus, exitedAt: timestampToDate(m.exitedAt) };
-  },
-  'containerd.events.TaskOOM': (v) => ({ type: 'oom', containerId: TaskOOM.decode(v).containerId }),
-  'containerd.events.TaskExecAdded': (v) => {
-    const m = TaskExecAdded.decode(v);
-    return { type: 'exec-added', containerId: m.containerId, execId: m.execId };
-  },
-  'containerd.events.TaskExecStarted': (v) => {
-    const m = TaskExecStarted.decode(v);
-    return { type: 'exec-started', containerId: m.containerId, execId: m.execId, pid: m.pid };
-  },
-  'containerd.events.TaskPaused': (v) => ({ type: 'paused', containerId: TaskPaused.decode(v).containerId }),
-  'containerd.events.TaskResumed': (v) => ({ type: 'resumed', containerId: TaskResumed.decode(v).containerId }),
-  'containerd.events.TaskCheckpointed': (v) => {
-    const m = TaskCheckpointed.decode(v);
-    return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
-  },
-} satisfies Record<string, (value: Uint8Array) => Payload>));
+const DECODERS = new Map<string, (value: Uint8Array) => Payload>(
+  Object.entries({
+    'containerd.events.TaskCreate': (v) => {
+      const m = TaskCreate.decode(v);
+      const io = m.io ?? { stdin: '', stdout: '', stderr: '', terminal: false };
+      return {
+        type: 'create',
+        containerId: m.containerId,
+        bundle: m.bundle,
+        pid: m.pid,
+        rootfs: m.rootfs.map(mountFromWire),
+        io: { ...io },
+        checkpoint: m.checkpoint,
+      };
+    },
+    'containerd.events.TaskStart': (v) => {
+      const m = TaskStart.decode(v);
+      return { type: 'start', containerId: m.containerId, pid: m.pid };
+    },
+    'containerd.events.TaskExit': (v) => {
+      const m = TaskExit.decode(v);
+      return {
+        type: 'exit',
+        containerId: m.containerId,
+        execId: execOf(m.containerId, m.id),
+        pid: m.pid,
+        code: m.exitStatus,
+        exitedAt: timestampToDate(m.exitedAt),
+      };
+    },
+    'containerd.events.TaskDelete': (v) => {
+      const m = TaskDelete.decode(v);
+      return {
+        type: 'delete',
+        containerId: m.containerId,
+        execId: execOf(m.containerId, m.id),
+        pid: m.pid,
+        code: m.exitStatus,
+        exitedAt: timestampToDate(m.exitedAt),
+      };
+    },
+    'containerd.events.TaskOOM': (v) => ({ type: 'oom', containerId: TaskOOM.decode(v).containerId }),
+    'containerd.events.TaskExecAdded': (v) => {
+      const m = TaskExecAdded.decode(v);
+      return { type: 'exec-added', containerId: m.containerId, execId: m.execId };
+    },
+    'containerd.events.TaskExecStarted': (v) => {
+      const m = TaskExecStarted.decode(v);
+      return { type: 'exec-started', containerId: m.containerId, execId: m.execId, pid: m.pid };
+    },
+    'containerd.events.TaskPaused': (v) => ({ type: 'paused', containerId: TaskPaused.decode(v).containerId }),
+    'containerd.events.TaskResumed': (v) => ({ type: 'resumed', containerId: TaskResumed.decode(v).containerId }),
+    'containerd.events.TaskCheckpointed': (v) => {
+      const m = TaskCheckpointed.decode(v);
+      return { type: 'checkpointed', containerId: m.containerId, checkpoint: m.checkpoint };
+    },
+  } satisfies Record<string, (value: Uint8Array) => Payload>),
+);
 
 /**
  * Decodes a serialized `containerd.services.events.ttrpc.v1.Envelope` into the shared {@link TaskEvent} (an exit's
@@ -84,7 +108,10 @@ function fromEnvelope(envelope: Envelope): TaskEvent {
   try {
     return { ...base, ...decode(value) } as TaskEvent;
   } catch (err) {
-    throw newError('ERR_TTRPC_INVALID_ARGUMENT', `undecodable ${typeUrl} event on ${envelope.topic}`, { cause: err, details: { typeUrl, topic: envelope.topic } });
+    throw newError('ERR_TTRPC_INVALID_ARGUMENT', `undecodable ${typeUrl} event on ${envelope.topic}`, {
+      cause: err,
+      details: { typeUrl, topic: envelope.topic },
+    });
   }
 }
 

@@ -6,19 +6,20 @@
  * Generated protobuf code stays inside; these exports speak containerkit's types.
  * @module
  */
-export * from './ttrpc/codec.js';
-export * from './ttrpc/status.js';
-export * from './ttrpc/client.js';
-export * from './ttrpc/server.js';
-export * from './ttrpc/service.js';
-export { encodeRuncOptions, RUNC_OPTIONS_TYPE_URL, type RuncShimOptions } from './runc-options.js';
+
+export { type ContainerLogRecord, parseContainerLogLine } from './container-log.js';
 export * from './events.js';
-export * from './task-types.js';
-export * from './task-client.js';
-export { parseShimStartOutput, shimSocketPath, SHIM_SOCKET_DIR, type ShimBootstrap } from './start-output.js';
+export { type BuildShimLoggerOptions, buildShimLogger, shimLoggerSource } from './logger-build.js';
 export * from './manager-types.js';
+export { encodeRuncOptions, RUNC_OPTIONS_TYPE_URL, type RuncShimOptions } from './runc-options.js';
 export { ShimContainer } from './shim-container.js';
 export { ShimExec } from './shim-exec.js';
 export { ShimManager } from './shim-manager.js';
-export { buildShimLogger, shimLoggerSource, type BuildShimLoggerOptions } from './logger-build.js';
-export { parseContainerLogLine, type ContainerLogRecord } from './container-log.js';
+export { parseShimStartOutput, SHIM_SOCKET_DIR, type ShimBootstrap, shimSocketPath } from './start-output.js';
+export * from './task-client.js';
+export * from './task-types.js';
+export * from './ttrpc/client.js';
+export * from './ttrpc/codec.js';
+export * from './ttrpc/server.js';
+export * from './ttrpc/service.js';
+export * from './ttrpc/status.js';

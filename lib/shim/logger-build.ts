@@ -41,7 +41,10 @@ export async function buildShimLogger(dir: string, options: BuildShimLoggerOptio
   const { compiler = 'cc', signal } = options;
   signal?.throwIfAborted();
   const source = shimLoggerSource();
-  const hash = createHash('sha256').update(await readFile(source)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(await readFile(source))
+    .digest('hex')
+    .slice(0, 12);
   const target = join(dir, `ck-shim-logger-${hash}`);
   if (existsSync(target)) return target;
   await mkdir(dir, { recursive: true, mode: 0o755 });

@@ -19,10 +19,12 @@ export function checkManagerOptions(options: ShimManagerOptions): void {
   if (typeof options !== 'object' || options === null) throw newError('ERR_INVALID_ARGUMENT', 'options must be an object');
   const { stateDir, namespace = 'containerkit', shimBinary = 'containerd-shim-runc-v2', runcRoot, runcBinary } = options;
   if (typeof stateDir !== 'string' || !isAbsolute(stateDir)) throw newError('ERR_INVALID_ARGUMENT', 'options.stateDir must be an absolute path');
-  if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) throw newError('ERR_INVALID_ARGUMENT', 'options.namespace must be 1–76 letters, digits, _ . -');
+  if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.namespace must be 1–76 letters, digits, _ . -');
   nonEmpty(shimBinary, 'shimBinary');
   nonEmpty(runcBinary, 'runcBinary');
-  if (runcRoot !== undefined && (typeof runcRoot !== 'string' || !isAbsolute(runcRoot))) throw newError('ERR_INVALID_ARGUMENT', 'options.runcRoot must be an absolute path');
+  if (runcRoot !== undefined && (typeof runcRoot !== 'string' || !isAbsolute(runcRoot)))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.runcRoot must be an absolute path');
   if (options.loggerBinary !== undefined && (typeof options.loggerBinary !== 'string' || !isAbsolute(options.loggerBinary))) {
     throw newError('ERR_INVALID_ARGUMENT', 'options.loggerBinary must be an absolute path');
   }

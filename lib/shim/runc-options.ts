@@ -1,6 +1,6 @@
 import { newError } from '../errors/index.js';
-import { Any } from '../gen/google/protobuf/any.js';
 import { Options } from '../gen/containerd/types/runc/options/oci.js';
+import { Any } from '../gen/google/protobuf/any.js';
 import { protoAny } from './convert.js';
 
 /** Type URL of the runc shims' options (`containerd.runc.v1.Options`, no prefix: containerd's typeurl convention). */

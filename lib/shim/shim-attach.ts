@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hasCode } from '../errors/index.js';
-import { createFifo, logger, openFifo, writeJsonAtomic, type Lock, type LockOptions } from '../util/index.js';
-import { RECORD_FILE, isRecordCurrent, readRecord } from './container-files.js';
+import { createFifo, type Lock, type LockOptions, logger, openFifo, writeJsonAtomic } from '../util/index.js';
+import { isRecordCurrent, RECORD_FILE, readRecord } from './container-files.js';
 import type { DeadShimReport, ShimRecord } from './manager-types.js';
 import { cleanupDeadShim } from './shim-cleanup.js';
 import { ShimLogSink } from './shim-log.js';
@@ -59,7 +59,13 @@ export async function attachRecorded(record: ShimRecord, dir: string, settings: 
   }
 }
 
-async function connectRecorded(record: ShimRecord, dir: string, settings: AttachSettings, locked: boolean, signal: AbortSignal | undefined): Promise<AttachedShim | undefined> {
+async function connectRecorded(
+  record: ShimRecord,
+  dir: string,
+  settings: AttachSettings,
+  locked: boolean,
+  signal: AbortSignal | undefined,
+): Promise<AttachedShim | undefined> {
   if (record.address === '') return undefined;
   let task: ShimTaskClient | undefined;
   try {
@@ -88,7 +94,14 @@ async function connectRecorded(record: ShimRecord, dir: string, settings: Attach
 
 // The shim answered as `pid`: record who that process is (a record of an older version has no identity yet). The
 // rewrite is made under the container's lock, and only while the record is still this container's.
-async function restamp(record: ShimRecord, pid: number, dir: string, settings: AttachSettings, locked: boolean, signal: AbortSignal | undefined): Promise<void> {
+async function restamp(
+  record: ShimRecord,
+  pid: number,
+  dir: string,
+  settings: AttachSettings,
+  locked: boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const identity = await shimIdentityOf(pid, signal);
   if (pid === record.shimPid && identity?.start === record.shimIdentity?.start && identity?.boot === record.shimIdentity?.boot) return;
   record.shimPid = pid;
@@ -108,7 +121,12 @@ async function restamp(record: ShimRecord, pid: number, dir: string, settings: A
 
 // Reads the shim's log FIFO again. Without it the shim's log lines go nowhere (its writes fail with EPIPE, which it
 // survives); the container is still usable.
-async function readShimLog(record: ShimRecord, dir: string, settings: AttachSettings, signal: AbortSignal | undefined): Promise<Pick<AttachedShim, 'logSocket' | 'logSink'>> {
+async function readShimLog(
+  record: ShimRecord,
+  dir: string,
+  settings: AttachSettings,
+  signal: AbortSignal | undefined,
+): Promise<Pick<AttachedShim, 'logSocket' | 'logSink'>> {
   const logPath = join(record.bundle, 'log');
   let logSocket: Socket;
   try {

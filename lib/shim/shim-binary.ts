@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { newError } from '../errors/index.js';
-import { logger } from '../util/index.js';
 import { DeleteResponse } from '../gen/containerd/runtime/task/v2/shim.js';
-import { timestampToDate } from './convert.js';
 import type { ExitStatus } from '../oci/index.js';
+import { logger } from '../util/index.js';
+import { timestampToDate } from './convert.js';
 
 const log = logger('shim:binary');
 
@@ -84,9 +84,13 @@ export async function runShimStart(call: ShimBinaryCall, options: Uint8Array | u
   const r = await run(call, [...baseArgs(call), 'start'], options);
   if (r.code !== 0) {
     const text = `${r.stdout.toString('utf8')}${r.stderr}`.trim();
-    throw newError('ERR_SHIM_START_FAILED', `${call.shimBinary} start for ${call.id} exited with ${r.code ?? 'a signal'}${text ? `: ${text.slice(-500)}` : ''}`, {
-      details: { exitCode: r.code, output: text.slice(-2000) },
-    });
+    throw newError(
+      'ERR_SHIM_START_FAILED',
+      `${call.shimBinary} start for ${call.id} exited with ${r.code ?? 'a signal'}${text ? `: ${text.slice(-500)}` : ''}`,
+      {
+        details: { exitCode: r.code, output: text.slice(-2000) },
+      },
+    );
   }
   return r.stdout;
 }

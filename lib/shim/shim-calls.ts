@@ -35,6 +35,9 @@ export async function deleteStopped(task: ShimTaskClient, id: string, options: S
     const state = await task.state(id, options).catch(() => undefined);
     if (state === undefined || state.status === 'stopped' || state.status === 'created') throw err;
     const what = options.execId === undefined ? `container ${id}` : `exec ${options.execId} of ${id}`;
-    throw newError('ERR_FAILED_PRECONDITION', `${what} is ${state.status}; it must be stopped before it is deleted`, { cause: err, details: { id, execId: options.execId, status: state.status } });
+    throw newError('ERR_FAILED_PRECONDITION', `${what} is ${state.status}; it must be stopped before it is deleted`, {
+      cause: err,
+      details: { id, execId: options.execId, status: state.status },
+    });
   }
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isProcessAlive, logger } from '../util/index.js';
+import { removeContainerFiles } from './container-files.js';
 import type { DeadShimReport, ShimRecord } from './manager-types.js';
 import { findShimDaemons, runShimDelete } from './shim-binary.js';
-import { removeContainerFiles } from './container-files.js';
 import { killRecordedShim, shimIdentityOf } from './shim-process.js';
 import { shimSocketPath } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';
@@ -14,14 +14,27 @@ const log = logger('shim:manager');
  * is the recorded process, then the shim's `delete` (runc delete --force, unmount), then its socket, FIFOs and
  * record. `eventsSocket` is the manager's (the shims' `-address`).
  */
-export async function cleanupDeadShim(record: ShimRecord, dir: string, eventsSocket: string, signal: AbortSignal | undefined, keepLog = false): Promise<DeadShimReport> {
+export async function cleanupDeadShim(
+  record: ShimRecord,
+  dir: string,
+  eventsSocket: string,
+  signal: AbortSignal | undefined,
+  keepLog = false,
+): Promise<DeadShimReport> {
   let code = 255;
   let exitedAt: Date | undefined = new Date();
   // Alive but not answering (hung): it must not keep the container. Only the very process recorded is killed:
   // after a reboot or pid reuse, the pid is someone else's.
   if (await killRecordedShim(record)) log('killed hung shim %d of %s', record.shimPid, record.id);
   if (existsSync(record.bundle)) {
-    const r = await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: eventsSocket, id: record.id, bundle: record.bundle, signal });
+    const r = await runShimDelete({
+      shimBinary: record.shimBinary,
+      namespace: record.namespace,
+      address: eventsSocket,
+      id: record.id,
+      bundle: record.bundle,
+      signal,
+    });
     code = r.code;
     exitedAt = r.exitedAt;
   }
@@ -37,7 +50,11 @@ export async function undoShimStart(record: ShimRecord, dir: string, task: ShimT
     // Aborted or failed between `start` and Connect: a shim may be up at the hashed address; find it to stop it.
     const address = record.address !== '' ? record.address : `unix://${shimSocketPath(eventsSocket, record.namespace, record.id)}`;
     task = await ShimTaskClient.open(address, { namespace: record.namespace, connectTimeoutMs: 500 }).catch(() => undefined);
-    if (task !== undefined) record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then((i) => i.shimPid, () => 0);
+    if (task !== undefined)
+      record.shimPid = await task.connect(record.id, { timeoutMs: 2000 }).then(
+        (i) => i.shimPid,
+        () => 0,
+      );
     if (record.shimPid > 0) record.shimIdentity = await shimIdentityOf(record.shimPid);
   }
   if (task !== undefined) {

@@ -13,7 +13,7 @@ import type {
   TaskKillOptions,
   TaskMetrics,
 } from '../oci/index.js';
-import { logger, raceSignal, sleep, type Lock } from '../util/index.js';
+import { type Lock, logger, raceSignal, sleep } from '../util/index.js';
 import { isRecordCurrent, removeContainerFiles } from './container-files.js';
 import type { ShimRecord, ShimStdioRecord } from './manager-types.js';
 import { runShimDelete } from './shim-binary.js';
@@ -21,7 +21,7 @@ import { attachCloseStdin, call, deleteStopped, processState } from './shim-call
 import { ShimExec } from './shim-exec.js';
 import type { ShimLogSink } from './shim-log.js';
 import { isRecordedShimAlive, killRecordedShim } from './shim-process.js';
-import { closeStdio, createStdio, openStdin, planStdio, removeStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
+import { closeStdio, createStdio, type LoggerConfig, openStdin, planStdio, removeStdio, type StdioEnds, stdioUris } from './shim-stdio.js';
 import type { ShimTaskClient } from './task-client.js';
 
 const log = logger('shim:container');
@@ -159,7 +159,8 @@ export class ShimContainer implements Task {
    * @throws ERR_INVALID_ARGUMENT for a bad id or stdio; ERR_TTRPC_ALREADY_EXISTS for an id in use.
    */
   async exec(execId: string, process: SpecProcess, options: TaskExecOptions = {}): Promise<ShimExec> {
-    if (typeof execId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(execId)) throw newError('ERR_INVALID_ARGUMENT', 'execId must be 1–64 letters, digits, _ . -');
+    if (typeof execId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(execId))
+      throw newError('ERR_INVALID_ARGUMENT', 'execId must be 1–64 letters, digits, _ . -');
     const plan = planStdio(this.dir, `exec-${execId}-`, options.stdio ?? {});
     if (plan.stdoutMode === 'log') throw newError('ERR_INVALID_ARGUMENT', "options.stdio.stdout 'log' is for containers, not execs");
     const ends = await createStdio(plan, options.signal);
@@ -248,7 +249,10 @@ export class ShimContainer implements Task {
       throw err;
     });
     if (state !== undefined && state.status !== 'stopped' && state.status !== 'created') {
-      if (!force) throw newError('ERR_FAILED_PRECONDITION', `container ${this.id} is ${state.status}; stop it first or pass force`, { details: { id: this.id, status: state.status } });
+      if (!force)
+        throw newError('ERR_FAILED_PRECONDITION', `container ${this.id} is ${state.status}; stop it first or pass force`, {
+          details: { id: this.id, status: state.status },
+        });
       if (state.status === 'paused' || state.status === 'pausing') await this.resume({ signal }).catch(() => undefined);
       await this.kill('SIGKILL', { signal, all: true }).catch(() => undefined);
       await this.wait({ signal });
@@ -301,7 +305,14 @@ export class ShimContainer implements Task {
     while ((await isRecordedShimAlive(record)) && Date.now() < deadline) await sleep(5, signal);
     if (await killRecordedShim(record)) {
       log('shim %d of %s did not exit; killed it', this.shimPid, this.id);
-      await runShimDelete({ shimBinary: record.shimBinary, namespace: record.namespace, address: this.#ctx.managerAddress, id: this.id, bundle: this.bundle, signal });
+      await runShimDelete({
+        shimBinary: record.shimBinary,
+        namespace: record.namespace,
+        address: this.#ctx.managerAddress,
+        id: this.id,
+        bundle: this.bundle,
+        signal,
+      });
     }
     this.#removed = true;
     closeStdio({ ...this.#ctx.stdio, stdin: this.stdin });

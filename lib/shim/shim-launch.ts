@@ -10,7 +10,7 @@ import { runShimStart } from './shim-binary.js';
 import { undoShimStart } from './shim-cleanup.js';
 import { ShimLogSink } from './shim-log.js';
 import { shimIdentityOf } from './shim-process.js';
-import { closeStdio, createStdio, stdioUris, type LoggerConfig, type StdioEnds } from './shim-stdio.js';
+import { closeStdio, createStdio, type LoggerConfig, type StdioEnds, stdioUris } from './shim-stdio.js';
 import { parseShimStartOutput } from './start-output.js';
 import { ShimTaskClient } from './task-client.js';
 

@@ -1,7 +1,7 @@
 import { appendFile, rename, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { logger, type Logger } from '../util/index.js';
+import { type Logger, logger } from '../util/index.js';
 
 /**
  * The longest line a {@link ShimLogSink} holds while it waits for the newline, in UTF-16 code units. A peer that
@@ -100,7 +100,11 @@ export class ShimLogSink {
   }
 
   async #append(text: string): Promise<void> {
-    if (this.#size < 0) this.#size = await stat(this.#path).then((s) => s.size, () => 0);
+    if (this.#size < 0)
+      this.#size = await stat(this.#path).then(
+        (s) => s.size,
+        () => 0,
+      );
     const bytes = Buffer.byteLength(text);
     if (this.#size > 0 && this.#size + bytes > this.#maxBytes) {
       await rename(this.#path, `${this.#path}.1`);

@@ -3,19 +3,19 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
-import { acquireLock, eventIterator, logger, raceSignal, type Lock, type LockOptions } from '../util/index.js';
 import type { TaskEvent } from '../oci/index.js';
-import { RECORD_FILE, isRecordCurrent, readRecord } from './container-files.js';
+import { acquireLock, eventIterator, type Lock, type LockOptions, logger, raceSignal } from '../util/index.js';
+import { isRecordCurrent, RECORD_FILE, readRecord } from './container-files.js';
 import { createEventsService } from './events.js';
 import { closeEventsServer, removeStaleKeepFiles, serveEventsSocket } from './events-socket.js';
 import { buildShimLogger } from './logger-build.js';
 import { checkManagerOptions } from './manager-options.js';
 import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimStartOptions } from './manager-types.js';
 import type { RuncShimOptions } from './runc-options.js';
-import { attachRecorded, type AttachSettings } from './shim-attach.js';
+import { type AttachSettings, attachRecorded } from './shim-attach.js';
 import { ShimContainer, type ShimContainerContext } from './shim-container.js';
-import { launchShim, type LaunchSettings } from './shim-launch.js';
-import { planStdio, type LoggerConfig } from './shim-stdio.js';
+import { type LaunchSettings, launchShim } from './shim-launch.js';
+import { type LoggerConfig, planStdio } from './shim-stdio.js';
 import { TtrpcServer } from './ttrpc/server.js';
 
 const log = logger('shim:manager');
@@ -79,7 +79,8 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     this.shimBinary = shimBinary;
     this.runcRoot = runcRoot ?? join(stateDir, 'runc');
     this.eventsSocket = join(stateDir, 'events.sock');
-    if (Buffer.byteLength(this.eventsSocket) > 107) throw newError('ERR_INVALID_ARGUMENT', `options.stateDir is too long: ${this.eventsSocket} exceeds a unix socket path's 107 bytes`);
+    if (Buffer.byteLength(this.eventsSocket) > 107)
+      throw newError('ERR_INVALID_ARGUMENT', `options.stateDir is too long: ${this.eventsSocket} exceeds a unix socket path's 107 bytes`);
     // An empty binary means "build ours on first use" (see #ensureLogger).
     this.#loggerConfig = { binary: options.loggerBinary ?? '', maxBytes: options.logMaxBytes ?? 10 * 1024 * 1024 };
   }
@@ -133,7 +134,13 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       await removeStaleKeepFiles(this.eventsSocket);
     }
     const report = await this.#scan(true, signal);
-    log('root %s (events %s): reattached %o, cleaned up %o', this.stateDir, this.servesEvents ? 'served' : 'not served', report.reattached, report.dead.map((d) => d.id));
+    log(
+      'root %s (events %s): reattached %o, cleaned up %o',
+      this.stateDir,
+      this.servesEvents ? 'served' : 'not served',
+      report.reattached,
+      report.dead.map((d) => d.id),
+    );
     return report;
   }
 
@@ -158,7 +165,8 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    * @throws ERR_INVALID_ARGUMENT for a bad id; ERR_FAILED_PRECONDITION when not open; `signal.reason` on abort.
    */
   async load(id: string, options: { signal?: AbortSignal } = {}): Promise<ShimContainer | undefined> {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+    if (typeof id !== 'string' || !ID_PATTERN.test(id))
+      throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
     options.signal?.throwIfAborted();
     if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
     if (this.#starting.has(id)) return undefined;
@@ -227,9 +235,11 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    */
   async start(id: string, bundle: string, options: ShimStartOptions = {}): Promise<ShimContainer> {
     const { signal } = options;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+    if (typeof id !== 'string' || !ID_PATTERN.test(id))
+      throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
     if (typeof bundle !== 'string' || !isAbsolute(bundle)) throw newError('ERR_INVALID_ARGUMENT', 'bundle must be an absolute path');
-    if (basename(bundle) !== id) throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
+    if (basename(bundle) !== id)
+      throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
     const plan = planStdio(join(this.stateDir, 'containers', id), '', options.stdio ?? {});
     signal?.throwIfAborted();
     if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
@@ -309,8 +319,20 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
     this.#watched.add(container);
     container.wait().then(
       async (exit) => {
-        const pid = await container.status().then((s) => s.pid, () => 0);
-        this.#onEvent({ type: 'exit', topic: '/tasks/exit', namespace: this.namespace, timestamp: exit.exitedAt, containerId: container.id, execId: undefined, pid, ...exit });
+        const pid = await container.status().then(
+          (s) => s.pid,
+          () => 0,
+        );
+        this.#onEvent({
+          type: 'exit',
+          topic: '/tasks/exit',
+          namespace: this.namespace,
+          timestamp: exit.exitedAt,
+          containerId: container.id,
+          execId: undefined,
+          pid,
+          ...exit,
+        });
       },
       (err: Error) => log('no exit of %s: %s', container.id, err.message),
     );

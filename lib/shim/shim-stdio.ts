@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { newError } from '../errors/index.js';
-import { createFifos, logger, openFifo, removeFifo } from '../util/index.js';
 import type { OutputTarget, StdioOptions } from '../oci/index.js';
+import { createFifos, logger, openFifo, removeFifo } from '../util/index.js';
 import type { ShimStdioRecord } from './manager-types.js';
 
 const log = logger('shim:stdio');
@@ -38,10 +38,12 @@ export interface StdioUris {
 function checkTarget(target: unknown, name: string): OutputTarget {
   if (typeof target === 'object' && target !== null) {
     const { uri } = target as { uri?: unknown };
-    if (typeof uri !== 'string' || !URI.test(uri)) throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name}.uri must be an absolute FIFO path, a file:/// or a binary:/// URI`);
+    if (typeof uri !== 'string' || !URI.test(uri))
+      throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name}.uri must be an absolute FIFO path, a file:/// or a binary:/// URI`);
     return { uri };
   }
-  if (!MODES.includes(target as (typeof MODES)[number])) throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name} must be one of ${MODES.join(', ')} or { uri }`);
+  if (!MODES.includes(target as (typeof MODES)[number]))
+    throw newError('ERR_INVALID_ARGUMENT', `options.stdio.${name} must be one of ${MODES.join(', ')} or { uri }`);
   return target as OutputTarget;
 }
 
@@ -64,10 +66,13 @@ export function planStdio(dir: string, prefix: string, options: StdioOptions = {
   const stderrMode = terminal ? 'null' : checkTarget(options.stderr ?? stdoutMode, 'stderr');
   const merged = carriesBoth(stdoutMode);
   if (merged && !terminal && !sameTarget(stderrMode, stdoutMode)) {
-    throw newError('ERR_INVALID_ARGUMENT', 'options.stdio.stderr must be the same as stdout or left out when stdout is \'log\', file:// or binary://: the shim writes both streams there');
+    throw newError(
+      'ERR_INVALID_ARGUMENT',
+      "options.stdio.stderr must be the same as stdout or left out when stdout is 'log', file:// or binary://: the shim writes both streams there",
+    );
   }
   if (!merged && carriesBoth(stderrMode)) {
-    throw newError('ERR_INVALID_ARGUMENT', 'options.stdio.stderr may be \'log\', file:// or binary:// only when stdout is the same');
+    throw newError('ERR_INVALID_ARGUMENT', "options.stdio.stderr may be 'log', file:// or binary:// only when stdout is the same");
   }
   const record: ShimStdioRecord = { terminal, stdoutMode, stderrMode };
   if (options.stdin === true) record.stdin = join(dir, `${prefix}stdin`);
@@ -89,7 +94,12 @@ export function stdioUris(record: ShimStdioRecord, loggerConfig: LoggerConfig): 
     const query = new URLSearchParams({ path: record.logPath!, max: String(loggerConfig.maxBytes) });
     return `binary://${loggerConfig.binary}?${query.toString()}`;
   };
-  return { stdin: record.stdin ?? '', stdout: uri(record.stdoutMode, record.stdout), stderr: record.terminal ? '' : uri(record.stderrMode, record.stderr), terminal: record.terminal };
+  return {
+    stdin: record.stdin ?? '',
+    stdout: uri(record.stdoutMode, record.stdout),
+    stderr: record.terminal ? '' : uri(record.stderrMode, record.stderr),
+    terminal: record.terminal,
+  };
 }
 
 // Opens the output FIFOs for reading; a 'null' stream's FIFO is drained and not exposed.

@@ -20,7 +20,9 @@ export const SHIM_SOCKET_DIR = '/run/containerd/s';
  * hex sha256 of `path.Join(address, namespace, id)` under `/run/containerd/s`. Pure.
  */
 export function shimSocketPath(address: string, namespace: string, id: string): string {
-  const hash = createHash('sha256').update(posix.join(address, namespace, id)).digest('hex');
+  const hash = createHash('sha256')
+    .update(posix.join(address, namespace, id))
+    .digest('hex');
   return `${SHIM_SOCKET_DIR}/${hash}`;
 }
 
@@ -103,9 +105,13 @@ export function parseShimStartOutput(output: Uint8Array | string): ShimBootstrap
     throw newError('ERR_SHIM_TASK_API_UNSUPPORTED', `the shim speaks ${boot.protocol}; containerkit speaks ttrpc`, { details: { ...boot } });
   }
   if (boot.version !== 2) {
-    throw newError('ERR_SHIM_TASK_API_UNSUPPORTED', `the shim serves task API v${boot.version} (containerd 2.x shims serve containerd.task.v3.Task); containerkit speaks containerd.task.v2.Task, what containerd 1.x shims serve`, {
-      details: { ...boot },
-    });
+    throw newError(
+      'ERR_SHIM_TASK_API_UNSUPPORTED',
+      `the shim serves task API v${boot.version} (containerd 2.x shims serve containerd.task.v3.Task); containerkit speaks containerd.task.v2.Task, what containerd 1.x shims serve`,
+      {
+        details: { ...boot },
+      },
+    );
   }
   if (!boot.address.startsWith('unix:///')) throw failed(`the shim printed an address containerkit cannot use: ${JSON.stringify(boot.address)}`, text);
   return boot;

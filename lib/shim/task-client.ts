@@ -1,9 +1,9 @@
 import { constants } from 'node:os';
 import { hasCode, newError } from '../errors/index.js';
-import type { ExitStatus, LinuxResources, ProcessInfo, ProcessStatus, TaskMetrics } from '../oci/index.js';
-import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
 import { TaskDefinition } from '../gen/containerd/runtime/task/v2/shim.js';
+import { ProcessDetails } from '../gen/containerd/types/runc/options/oci.js';
 import { Status } from '../gen/containerd/types/task/task.js';
+import type { ExitStatus, LinuxResources, ProcessInfo, ProcessStatus, TaskMetrics } from '../oci/index.js';
 import { jsonAny, mountToWire, timestampToDate, typeNameOf } from './convert.js';
 import { runcOptionsAny } from './runc-options.js';
 import type { CreateTaskRequest, ExecProcessRequest, ShimCallOptions, ShimConnectInfo, ShimTaskClientOptions, TaskState } from './task-types.js';
@@ -28,7 +28,8 @@ const STATUS: Record<number, ProcessStatus> = {
 
 function signalNumber(signal: number | NodeJS.Signals): number {
   const n = typeof signal === 'number' ? signal : (constants.signals as Record<string, number | undefined>)[signal];
-  if (n === undefined || !Number.isInteger(n) || n <= 0 || n > 64) throw newError('ERR_INVALID_ARGUMENT', `signal ${String(signal)} is not a signal name or number`);
+  if (n === undefined || !Number.isInteger(n) || n <= 0 || n > 64)
+    throw newError('ERR_INVALID_ARGUMENT', `signal ${String(signal)} is not a signal name or number`);
   return n;
 }
 
@@ -66,7 +67,10 @@ export class ShimTaskClient implements AsyncDisposable {
    */
   static async open(address: string, options: ShimTaskClientOptions & TtrpcConnectOptions = {}): Promise<ShimTaskClient> {
     const { connectTimeoutMs, signal, ...rest } = options;
-    const client = await TtrpcClient.open(address, { ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }), ...(signal === undefined ? {} : { signal }) });
+    const client = await TtrpcClient.open(address, {
+      ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
+      ...(signal === undefined ? {} : { signal }),
+    });
     try {
       return new ShimTaskClient(client, rest);
     } catch (err) {
@@ -86,18 +90,22 @@ export class ShimTaskClient implements AsyncDisposable {
   async create(request: CreateTaskRequest, options: ShimCallOptions = {}): Promise<{ pid: number }> {
     requireId(request?.id, 'request.id');
     requireId(request.bundle, 'request.bundle');
-    const r = await this.#run('create', {
-      id: request.id,
-      bundle: request.bundle,
-      rootfs: (request.rootfs ?? []).map(mountToWire),
-      terminal: request.terminal ?? false,
-      stdin: request.stdin ?? '',
-      stdout: request.stdout ?? '',
-      stderr: request.stderr ?? '',
-      checkpoint: request.checkpoint ?? '',
-      parentCheckpoint: request.parentCheckpoint ?? '',
-      ...(request.runcOptions === undefined ? {} : { options: runcOptionsAny(request.runcOptions) }),
-    }, options);
+    const r = await this.#run(
+      'create',
+      {
+        id: request.id,
+        bundle: request.bundle,
+        rootfs: (request.rootfs ?? []).map(mountToWire),
+        terminal: request.terminal ?? false,
+        stdin: request.stdin ?? '',
+        stdout: request.stdout ?? '',
+        stderr: request.stderr ?? '',
+        checkpoint: request.checkpoint ?? '',
+        parentCheckpoint: request.parentCheckpoint ?? '',
+        ...(request.runcOptions === undefined ? {} : { options: runcOptionsAny(request.runcOptions) }),
+      },
+      options,
+    );
     return { pid: r.pid };
   }
 
@@ -151,16 +159,21 @@ export class ShimTaskClient implements AsyncDisposable {
   async exec(id: string, execId: string, request: ExecProcessRequest, options: ShimCallOptions = {}): Promise<void> {
     requireId(id, 'id');
     requireId(execId, 'execId');
-    if (typeof request?.process !== 'object' || request.process === null) throw newError('ERR_INVALID_ARGUMENT', 'request.process must be an OCI process object');
-    await this.#run('exec', {
-      id,
-      execId,
-      terminal: request.terminal ?? false,
-      stdin: request.stdin ?? '',
-      stdout: request.stdout ?? '',
-      stderr: request.stderr ?? '',
-      spec: jsonAny(OCI_PROCESS_TYPE_URL, request.process),
-    }, options);
+    if (typeof request?.process !== 'object' || request.process === null)
+      throw newError('ERR_INVALID_ARGUMENT', 'request.process must be an OCI process object');
+    await this.#run(
+      'exec',
+      {
+        id,
+        execId,
+        terminal: request.terminal ?? false,
+        stdin: request.stdin ?? '',
+        stdout: request.stdout ?? '',
+        stderr: request.stderr ?? '',
+        spec: jsonAny(OCI_PROCESS_TYPE_URL, request.process),
+      },
+      options,
+    );
   }
 
   /** `ResizePty`: sets the terminal size of a TTY process. */
@@ -256,10 +269,14 @@ export class ShimTaskClient implements AsyncDisposable {
       return await call(request, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     } catch (err) {
       if (hasCode(err, 'ERR_TTRPC_UNIMPLEMENTED') && String(err.details.grpcMessage).startsWith('service ')) {
-        throw newError('ERR_SHIM_TASK_API_UNSUPPORTED', `the shim does not serve ${TASK_SERVICE_V2}; containerd 2.x shims serve containerd.task.v3.Task, which containerkit does not support`, {
-          cause: err,
-          details: { service: TASK_SERVICE_V2 },
-        });
+        throw newError(
+          'ERR_SHIM_TASK_API_UNSUPPORTED',
+          `the shim does not serve ${TASK_SERVICE_V2}; containerd 2.x shims serve containerd.task.v3.Task, which containerkit does not support`,
+          {
+            cause: err,
+            details: { service: TASK_SERVICE_V2 },
+          },
+        );
       }
       throw err;
     }

@@ -7,9 +7,9 @@ import type { LayerCompression } from '../oci/media-types.js';
 import { logger, shortId } from '../util/debug.js';
 import { DigestCalculator, DigestVerifier } from '../util/digest-stream.js';
 import { errnoOf } from '../util/fs-error.js';
-import { CHUNK_SIZE, createDecompressor, decompressionError, SizeLimiter, sniffCompression, type CompressionOption } from './decompress.js';
-import { LayerWriter, type FileTarget, type SkippedEntry, type WhiteoutFormat } from './layer-writer.js';
-import { TarParser, type TarEntry } from './tar-parser.js';
+import { CHUNK_SIZE, type CompressionOption, createDecompressor, decompressionError, SizeLimiter, sniffCompression } from './decompress.js';
+import { type FileTarget, LayerWriter, type SkippedEntry, type WhiteoutFormat } from './layer-writer.js';
+import { type TarEntry, TarParser } from './tar-parser.js';
 
 const log = logger('unpack');
 

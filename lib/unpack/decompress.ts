@@ -1,5 +1,5 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { Duplex, PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { Duplex, PassThrough, type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { newError } from '../errors/index.js';
 import type { LayerCompression } from '../oci/media-types.js';

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, type BigIntStats } from 'node:fs';
+import { type BigIntStats, createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -11,7 +11,7 @@ import { fsError } from '../util/fs-error.js';
 import { readXattrTree } from '../util/fs-tools.js';
 import { CHUNK_SIZE } from './decompress.js';
 import type { Snapshotter } from './snapshotter.js';
-import { tarEnd, tarHeader, tarPadding, type TarWriteHeader } from './tar-writer.js';
+import { type TarWriteHeader, tarEnd, tarHeader, tarPadding } from './tar-writer.js';
 
 const log = logger('unpack:diff');
 
@@ -217,7 +217,8 @@ async function* tarOf(changes: Change[], xattrs: Xattrs, signal: AbortSignal | u
         yield chunk;
       }
     }
-    if (written !== size) throw newError('ERR_FAILED_PRECONDITION', `${change.abs} changed size while it was read for a diff`, { details: { path: change.abs } });
+    if (written !== size)
+      throw newError('ERR_FAILED_PRECONDITION', `${change.abs} changed size while it was read for a diff`, { details: { path: change.abs } });
     yield tarPadding(size);
   }
   yield tarEnd();
@@ -229,8 +230,10 @@ function validate(out: unknown, options: DiffOptions): void {
   }
   if (typeof out === 'string' && out === '') throw newError('ERR_INVALID_ARGUMENT', 'out must not be empty');
   const { level, compression, signal } = options;
-  if (compression !== undefined && compression !== 'gzip' && compression !== 'none') throw newError('ERR_INVALID_ARGUMENT', 'options.compression must be gzip or none');
-  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 9)) throw newError('ERR_INVALID_ARGUMENT', 'options.level must be an integer from 1 to 9');
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'none')
+    throw newError('ERR_INVALID_ARGUMENT', 'options.compression must be gzip or none');
+  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 9))
+    throw newError('ERR_INVALID_ARGUMENT', 'options.level must be an integer from 1 to 9');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw newError('ERR_INVALID_ARGUMENT', 'options.signal must be an AbortSignal');
 }
 

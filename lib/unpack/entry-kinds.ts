@@ -99,9 +99,13 @@ export async function applyHardlink(ctx: WriteContext, rel: string, entry: TarEn
     if (errnoOf(err) !== 'ENOENT' && errnoOf(err) !== 'ENOTDIR') throw tree.fail(err, 'inspect', targetRel);
   }
   if (st === undefined || st.isDirectory()) {
-    throw newError('ERR_INVALID_TAR', `hardlink ${JSON.stringify(entry.path)} points to ${st ? 'a directory' : 'a missing file'} (${JSON.stringify(entry.linkname)})`, {
-      details: { path: entry.path, linkname: entry.linkname, offset: entry.offset },
-    });
+    throw newError(
+      'ERR_INVALID_TAR',
+      `hardlink ${JSON.stringify(entry.path)} points to ${st ? 'a directory' : 'a missing file'} (${JSON.stringify(entry.linkname)})`,
+      {
+        details: { path: entry.path, linkname: entry.linkname, offset: entry.offset },
+      },
+    );
   }
   const { host, key } = await tree.locate(rel);
   if (host === targetHost) return;

@@ -41,11 +41,7 @@ export function cleanLinkTarget(linkname: string, entryPath: string, offset: num
 }
 
 /** How an entry's name reads with respect to whiteouts. */
-export type WhiteoutKind =
-  | { kind: 'none' }
-  | { kind: 'whiteout'; dir: string; name: string }
-  | { kind: 'opaque'; dir: string }
-  | { kind: 'meta' };
+export type WhiteoutKind = { kind: 'none' } | { kind: 'whiteout'; dir: string; name: string } | { kind: 'opaque'; dir: string } | { kind: 'meta' };
 
 /**
  * Classifies a cleaned entry path: a plain entry, a whiteout of `<dir>/<name>`, an opaque marker for `<dir>`,

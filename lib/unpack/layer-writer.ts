@@ -1,7 +1,7 @@
 import { logger } from '../util/debug.js';
 import { applyDirectory, applyHardlink, applySpecial, applySymlink, type SkippedEntry } from './entry-kinds.js';
 import { classifyWhiteout, cleanEntryPath } from './entry-path.js';
-import { openLargeFile, writeSmallFile, type StreamTarget } from './file-entries.js';
+import { openLargeFile, type StreamTarget, writeSmallFile } from './file-entries.js';
 import { RootTree } from './root-tree.js';
 import type { TarEntry } from './tar-parser.js';
 import { applyOpaque, applyWhiteout, type WhiteoutFormat } from './whiteouts.js';

@@ -1,6 +1,6 @@
 import type { Mount } from '../oci/mount.js';
 import { runTool } from '../util/exec.js';
-import { SnapshotStore, type SnapshotRecord } from './snapshot-store.js';
+import { type SnapshotRecord, SnapshotStore } from './snapshot-store.js';
 
 /**
  * The `native` snapshotter, for filesystems without overlayfs: every snapshot is a full tree of its own in

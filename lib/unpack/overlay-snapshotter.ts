@@ -7,7 +7,7 @@ import { logger } from '../util/debug.js';
 import { fsError } from '../util/fs-error.js';
 import { mount, unmount } from '../util/mount.js';
 import { readBootId } from '../util/proc.js';
-import { SnapshotStore, type SnapshotRecord } from './snapshot-store.js';
+import { type SnapshotRecord, SnapshotStore } from './snapshot-store.js';
 
 const log = logger('unpack:overlay');
 

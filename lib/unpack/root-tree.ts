@@ -193,7 +193,10 @@ export class RootTree {
     if (err instanceof ContainerkitError) return err;
     const errno = errnoOf(err);
     if (errno === 'ENAMETOOLONG') {
-      return newError('ERR_INVALID_TAR', `cannot ${what} ${JSON.stringify(key)}: name too long for the filesystem`, { cause: err, details: { path: key, errno } });
+      return newError('ERR_INVALID_TAR', `cannot ${what} ${JSON.stringify(key)}: name too long for the filesystem`, {
+        cause: err,
+        details: { path: key, errno },
+      });
     }
     return newError('ERR_IO', `cannot ${what} ${JSON.stringify(key)} in ${this.root}: ${(err as Error).message}`, {
       cause: err,

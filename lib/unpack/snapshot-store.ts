@@ -100,7 +100,10 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   /** Runs `fn` on the DB under the lock and writes it back when `fn` returns true for `changed`. */
-  private async update<T>(signal: AbortSignal | undefined, fn: (db: Db) => Promise<{ value: T; changed: boolean }> | { value: T; changed: boolean }): Promise<T> {
+  private async update<T>(
+    signal: AbortSignal | undefined,
+    fn: (db: Db) => Promise<{ value: T; changed: boolean }> | { value: T; changed: boolean },
+  ): Promise<T> {
     signal?.throwIfAborted();
     try {
       await mkdir(join(this.root, 'snapshots'), { recursive: true, mode: 0o700 });

@@ -6,10 +6,10 @@ import {
   hasData,
   isZeroBlock,
   META_TYPEFLAGS,
+  type PaxRecords,
   parsePax,
   paxInteger,
   paxTime,
-  type PaxRecords,
   type TarEntryType,
 } from './tar-header.js';
 
@@ -201,9 +201,13 @@ export class TarParser {
     }
     let type = entryType(raw.typeflag);
     if (type === undefined) {
-      throw newError('ERR_UNSUPPORTED_TAR_ENTRY', `unsupported tar entry type ${JSON.stringify(raw.typeflag)} for ${JSON.stringify(raw.name)} at byte ${offset}`, {
-        details: { offset, typeflag: raw.typeflag, path: raw.name },
-      });
+      throw newError(
+        'ERR_UNSUPPORTED_TAR_ENTRY',
+        `unsupported tar entry type ${JSON.stringify(raw.typeflag)} for ${JSON.stringify(raw.name)} at byte ${offset}`,
+        {
+          details: { offset, typeflag: raw.typeflag, path: raw.name },
+        },
+      );
     }
     const pax = this.#pax;
     let path = this.#longName ?? raw.name;

@@ -43,7 +43,11 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
 }
 
-function rawHeader(name: string, typeflag: string, fields: { mode: number; uid: number; gid: number; size: number; mtime: number; linkname: string; devmajor: number; devminor: number }): {
+function rawHeader(
+  name: string,
+  typeflag: string,
+  fields: { mode: number; uid: number; gid: number; size: number; mtime: number; linkname: string; devmajor: number; devminor: number },
+): {
   block: Buffer;
   overflow: boolean;
 } {
@@ -81,9 +85,19 @@ function rawHeader(name: string, typeflag: string, fields: { mode: number; uid: 
 export function tarHeader(h: TarWriteHeader): Buffer {
   if (h.name.includes('\0') || (h.linkname ?? '').includes('\0')) throw newError('ERR_INVALID_ARGUMENT', 'tar names must not contain NUL');
   const size = h.type === 'file' ? (h.size ?? 0) : 0;
-  if (![h.mode, h.uid, h.gid, size].every((n) => Number.isSafeInteger(n) && n >= 0)) throw newError('ERR_INVALID_ARGUMENT', `bad numbers in the tar header of ${h.name}`);
+  if (![h.mode, h.uid, h.gid, size].every((n) => Number.isSafeInteger(n) && n >= 0))
+    throw newError('ERR_INVALID_ARGUMENT', `bad numbers in the tar header of ${h.name}`);
   const name = h.type === 'dir' ? `${h.name}/` : h.name;
-  const fields = { mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, size, mtime: Math.floor(h.mtime), linkname: h.linkname ?? '', devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 };
+  const fields = {
+    mode: h.mode & 0o7777,
+    uid: h.uid,
+    gid: h.gid,
+    size,
+    mtime: Math.floor(h.mtime),
+    linkname: h.linkname ?? '',
+    devmajor: h.devmajor ?? 0,
+    devminor: h.devminor ?? 0,
+  };
   const main = rawHeader(name, TYPEFLAG[h.type], fields);
   const records: Buffer[] = [];
   if (main.overflow || (h.xattrs && h.xattrs.size > 0)) {
@@ -97,7 +111,17 @@ export function tarHeader(h: TarWriteHeader): Buffer {
   if (records.length === 0) return main.block;
   const body = Buffer.concat(records);
   const paxName = `PaxHeaders/${Buffer.from(name).subarray(0, 80).toString('latin1')}`;
-  const pax = rawHeader(paxName, 'x', { ...fields, uid: 0, gid: 0, mode: 0o644, size: body.length, linkname: '', devmajor: 0, devminor: 0, mtime: Math.max(0, fields.mtime) }).block;
+  const pax = rawHeader(paxName, 'x', {
+    ...fields,
+    uid: 0,
+    gid: 0,
+    mode: 0o644,
+    size: body.length,
+    linkname: '',
+    devmajor: 0,
+    devminor: 0,
+    mtime: Math.max(0, fields.mtime),
+  }).block;
   // The main header keeps what fits; readers take the PAX values over it.
   if (main.overflow) {
     const clamp = rawHeader(Buffer.from(name).subarray(0, 100).toString('latin1'), TYPEFLAG[h.type], {

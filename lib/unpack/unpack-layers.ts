@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AlreadyExistsError, newError, NotFoundError } from '../errors/index.js';
-import { logger, shortId } from '../util/debug.js';
-import { applyLayer, type ApplyLayerOptions } from './apply-layer.js';
-import type { CompressionOption } from './decompress.js';
+import { AlreadyExistsError, NotFoundError, newError } from '../errors/index.js';
 import { chainIds } from '../oci/chain-id.js';
 import type { Digest } from '../oci/digest.js';
 import type { Mount } from '../oci/mount.js';
+import { logger, shortId } from '../util/debug.js';
+import { type ApplyLayerOptions, applyLayer } from './apply-layer.js';
+import type { CompressionOption } from './decompress.js';
 import type { SnapshotCallOptions, Snapshotter } from './snapshotter.js';
 
 const log = logger('unpack:layers');
@@ -88,7 +88,8 @@ export async function unpackLayers(
   const apply = (options.apply as ApplyIntoSnapshot<unknown> | undefined) ?? applyIntoDirectory(snapshotter as Snapshotter, maxUncompressedSize);
   if (options.apply === undefined) {
     layers.forEach((l, i) => {
-      if (typeof l !== 'object' || l === null || typeof (l as LayerSource).open !== 'function') throw newError('ERR_INVALID_ARGUMENT', `layers[${i}].open must be a function`);
+      if (typeof l !== 'object' || l === null || typeof (l as LayerSource).open !== 'function')
+        throw newError('ERR_INVALID_ARGUMENT', `layers[${i}].open must be a function`);
     });
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw newError('ERR_INVALID_ARGUMENT', 'options.signal must be an AbortSignal');
@@ -105,7 +106,10 @@ export async function unpackLayers(
     }
     const key = `extract-${randomBytes(6).toString('hex')}-${chain}`;
     const prepareLabels = { ...labels, ...activeLabels?.(chain) };
-    const mounts = await snapshotter.prepare(key, parent, { ...(Object.keys(prepareLabels).length > 0 ? { labels: prepareLabels } : {}), ...(signal ? { signal } : {}) });
+    const mounts = await snapshotter.prepare(key, parent, {
+      ...(Object.keys(prepareLabels).length > 0 ? { labels: prepareLabels } : {}),
+      ...(signal ? { signal } : {}),
+    });
     try {
       await apply(key, mounts, layer, signal ? { signal } : {});
       try {

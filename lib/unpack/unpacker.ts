@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { newError } from '../errors/index.js';
 import { layerCompression } from '../oci/media-types.js';
-import { applyLayer, type ApplyLayerOptions, type ApplyLayerResult } from './apply-layer.js';
+import { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from './apply-layer.js';
 import { CHUNK_SIZE } from './decompress.js';
 import type { WhiteoutFormat } from './layer-writer.js';
 

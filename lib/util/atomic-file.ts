@@ -32,7 +32,6 @@ export interface ReadJsonFileOptions {
 // Written in slices so that an abort is noticed during a large write, not only after it.
 const CHUNK = 1 << 20;
 
-
 function validate(path: unknown, options: WriteFileAtomicOptions & { space?: unknown }): void {
   if (typeof path !== 'string' || path === '') throw newError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
   const { mode, fsync, space } = options;
@@ -82,7 +81,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     fh = await open(tmp, 'wx', mode);
     created = true;
     await fh.chmod(mode);
-    for (let off = 0; off < bytes.length;) {
+    for (let off = 0; off < bytes.length; ) {
       signal?.throwIfAborted();
       const { bytesWritten } = await fh.write(bytes, off, Math.min(CHUNK, bytes.length - off));
       off += bytesWritten;

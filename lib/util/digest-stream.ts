@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { newError } from '../errors/index.js';
 
@@ -116,9 +116,11 @@ export class DigestVerifier extends Transform {
     // Hot path: one comparison, one hash update, and the chunk handed on untouched.
     const received = this.#received + chunk.length;
     if (received > this.#limit) {
-      callback(this.#error('ERR_SIZE_MISMATCH', `more than the expected ${this.#limit} bytes (at least ${received})`, {
-        actualSize: received,
-      }));
+      callback(
+        this.#error('ERR_SIZE_MISMATCH', `more than the expected ${this.#limit} bytes (at least ${received})`, {
+          actualSize: received,
+        }),
+      );
       return;
     }
     this.#received = received;
@@ -130,17 +132,21 @@ export class DigestVerifier extends Transform {
     const actual = this.#hash.digest('hex');
     const actualDigest = `${this.expected.algorithm}:${actual}`;
     if (this.expected.size !== undefined && this.#received < this.expected.size) {
-      callback(this.#error('ERR_SIZE_MISMATCH', `${this.#received} bytes, fewer than the expected ${this.#limit}`, {
-        actualSize: this.#received,
-        actualDigest,
-      }));
+      callback(
+        this.#error('ERR_SIZE_MISMATCH', `${this.#received} bytes, fewer than the expected ${this.#limit}`, {
+          actualSize: this.#received,
+          actualDigest,
+        }),
+      );
       return;
     }
     if (actual !== this.expected.hex) {
-      callback(this.#error('ERR_DIGEST_MISMATCH', `digest mismatch: got ${actualDigest}`, {
-        actualSize: this.#received,
-        actualDigest,
-      }));
+      callback(
+        this.#error('ERR_DIGEST_MISMATCH', `digest mismatch: got ${actualDigest}`, {
+          actualSize: this.#received,
+          actualDigest,
+        }),
+      );
       return;
     }
     callback();

@@ -16,7 +16,10 @@ export interface EventIteratorOptions {
  * exactly once, whichever way the iteration ends: `end()`, abort, or the consumer's `break`/`return()`.
  * Values are queued without bound while nobody reads, as with an emitter's listener.
  */
-export function eventIterator<T>(subscribe: (push: (value: T) => void, end: () => void) => () => void, options: EventIteratorOptions = {}): AsyncIterableIterator<T> {
+export function eventIterator<T>(
+  subscribe: (push: (value: T) => void, end: () => void) => () => void,
+  options: EventIteratorOptions = {},
+): AsyncIterableIterator<T> {
   const { signal, onAbort = 'throw' } = options;
   const queue: T[] = [];
   let wake: (() => void) | undefined;

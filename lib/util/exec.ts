@@ -81,9 +81,11 @@ export function runTool(file: string, args: readonly string[], options: RunToolO
       const tail = err.length > STDERR_TAIL ? err.slice(-STDERR_TAIL) : err;
       const why = sig === null ? `exited with code ${exitCode}` : `was killed by ${sig}`;
       const firstLine = tail.trim().split('\n').pop() ?? '';
-      reject(newError('ERR_TOOL_FAILED', `${argv.join(' ')} ${why}${firstLine ? `: ${firstLine}` : ''}`, {
-        details: { argv, exitCode: code, signal: sig, stderr: tail },
-      }));
+      reject(
+        newError('ERR_TOOL_FAILED', `${argv.join(' ')} ${why}${firstLine ? `: ${firstLine}` : ''}`, {
+          details: { argv, exitCode: code, signal: sig, stderr: tail },
+        }),
+      );
     });
   });
 }

@@ -53,7 +53,6 @@ const FLAGS: Record<FifoMode, number> = {
   rw: constants.O_RDWR | constants.O_NONBLOCK,
 };
 
-
 function notAFifo(path: string): Error {
   return newError('ERR_INVALID_ARGUMENT', `${path} is not a FIFO`, { details: { path } });
 }
@@ -83,7 +82,14 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
   }
   signal?.throwIfAborted();
   // Which paths were free before: only those may be cleaned up after a partial failure.
-  const free = await Promise.all(paths.map((p) => lstat(p).then(() => false, () => true)));
+  const free = await Promise.all(
+    paths.map((p) =>
+      lstat(p).then(
+        () => false,
+        () => true,
+      ),
+    ),
+  );
   try {
     await runTool('mkfifo', ['-m', mode.toString(8).padStart(4, '0'), '--', ...paths], { signal });
   } catch (err) {
@@ -92,7 +98,10 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
     // mkfifo's message is localised; the filesystem says what went wrong.
     for (const [i, path] of paths.entries()) {
       if (!free[i]) throw newError('ERR_ALREADY_EXISTS', `cannot create FIFO ${path}: it already exists`, { cause: err, details: { path } });
-      const dirMissing = await stat(dirname(path)).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+      const dirMissing = await stat(dirname(path)).then(
+        () => false,
+        (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+      );
       if (dirMissing) throw newError('ERR_NOT_FOUND', `cannot create FIFO ${path}: its directory does not exist`, { cause: err, details: { path } });
     }
     throw err;

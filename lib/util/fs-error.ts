@@ -1,4 +1,4 @@
-import { newError, type ContainerkitError } from '../errors/index.js';
+import { type ContainerkitError, newError } from '../errors/index.js';
 
 /** The errno name (`ENOENT`, `EEXIST`…) of a Node filesystem error, or undefined. */
 export function errnoOf(err: unknown): string | undefined {

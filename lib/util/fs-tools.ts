@@ -19,7 +19,10 @@ export async function setXattr(path: string, name: string, value: Buffer, signal
 
 // getfattr escapes unusual bytes in paths as \ooo (octal); the bytes are the path's raw (UTF-8) bytes.
 function unescapeGetfattr(path: string): string {
-  return Buffer.from(path.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))), 'latin1').toString('utf8');
+  return Buffer.from(
+    path.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))),
+    'latin1',
+  ).toString('utf8');
 }
 
 /**

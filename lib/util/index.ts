@@ -5,30 +5,45 @@
  * Parsers, argv builders and errno helpers the parts use among themselves stay internal.
  * @module
  */
-export { throwIfAborted, sleep, anySignal, withTimeout, raceSignal, onAbort } from './abort.js';
-export { logger, enableDebug, redact, type Logger } from './debug.js';
-export { runTool, type RunToolOptions, type RunToolResult } from './exec.js';
+export { anySignal, onAbort, raceSignal, sleep, throwIfAborted, withTimeout } from './abort.js';
 export {
-  DigestVerifier,
+  type ReadJsonFileOptions,
+  readJsonFile,
+  type WriteFileAtomicOptions,
+  type WriteJsonAtomicOptions,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from './atomic-file.js';
+export { enableDebug, type Logger, logger, redact } from './debug.js';
+export {
+  type ComputedDigest,
   DigestCalculator,
+  type DigestFileOptions,
+  type DigestStreamOptions,
+  DigestVerifier,
   digestBuffer,
   digestFile,
-  type HashAlgorithm,
   type ExpectedDigest,
-  type ComputedDigest,
-  type DigestStreamOptions,
-  type DigestFileOptions,
+  type HashAlgorithm,
 } from './digest-stream.js';
-export { resolveInRoot, resolveInRootSync, isInside, assertInside, MAX_SYMLINK_FOLLOWS, type ResolveInRootOptions } from './safe-path.js';
-export { openInRoot, readFileInRoot, writeFileInRoot, MAX_IN_ROOT_SYMLINKS, type OpenInRootOptions, type ReadFileInRootOptions, type WriteFileInRootOptions } from './open-in-root.js';
-export { createFifo, createFifos, openFifo, removeFifo, type FifoMode, type CreateFifoOptions, type OpenFifoOptions } from './fifo.js';
-export { acquireLock, withLock, type Lock, type LockOptions, type LockOwner } from './lock.js';
-export { writeFileAtomic, writeJsonAtomic, readJsonFile, type WriteFileAtomicOptions, type WriteJsonAtomicOptions, type ReadJsonFileOptions } from './atomic-file.js';
-export { readProcessIdentity, readBootId, isProcessAlive, stampProcess, isSameProcess, type ProcessIdentity, type ProcessStamp } from './proc.js';
-export { makeDevice, setXattr, readXattrTree } from './fs-tools.js';
-export { mount, unmount, mountsUnder, type MountSpec, type MountToolOptions, type UnmountOptions } from './mount.js';
-export { readMountInfo, mountsUsing, type MountInfoEntry, type MountInfoOptions } from './mountinfo.js';
-export { Semaphore, KeyedLimiter, forEachLimit, type Release } from './limiter.js';
-export { eventIterator, type EventIteratorOptions } from './event-iterator.js';
-export { mkdirAllInRoot, type MkdirInRootOptions } from './mkdir-in-root.js';
+export { type EventIteratorOptions, eventIterator } from './event-iterator.js';
+export { type RunToolOptions, type RunToolResult, runTool } from './exec.js';
+export { type CreateFifoOptions, createFifo, createFifos, type FifoMode, type OpenFifoOptions, openFifo, removeFifo } from './fifo.js';
+export { makeDevice, readXattrTree, setXattr } from './fs-tools.js';
+export { forEachLimit, KeyedLimiter, type Release, Semaphore } from './limiter.js';
+export { acquireLock, type Lock, type LockOptions, type LockOwner, withLock } from './lock.js';
+export { type MkdirInRootOptions, mkdirAllInRoot } from './mkdir-in-root.js';
+export { type MountSpec, type MountToolOptions, mount, mountsUnder, type UnmountOptions, unmount } from './mount.js';
+export { type MountInfoEntry, type MountInfoOptions, mountsUsing, readMountInfo } from './mountinfo.js';
+export {
+  MAX_IN_ROOT_SYMLINKS,
+  type OpenInRootOptions,
+  openInRoot,
+  type ReadFileInRootOptions,
+  readFileInRoot,
+  type WriteFileInRootOptions,
+  writeFileInRoot,
+} from './open-in-root.js';
+export { isProcessAlive, isSameProcess, type ProcessIdentity, type ProcessStamp, readBootId, readProcessIdentity, stampProcess } from './proc.js';
+export { assertInside, isInside, MAX_SYMLINK_FOLLOWS, type ResolveInRootOptions, resolveInRoot, resolveInRootSync } from './safe-path.js';
 export { signalNumber } from './signal-number.js';

@@ -18,7 +18,8 @@ export class Semaphore {
    * @throws ERR_INVALID_ARGUMENT for any other `max`.
    */
   constructor(max: number) {
-    if (max !== Infinity && (!Number.isSafeInteger(max) || max < 1)) throw newError('ERR_INVALID_ARGUMENT', `semaphore size must be an integer >= 1 or Infinity, got ${max}`);
+    if (max !== Infinity && (!Number.isSafeInteger(max) || max < 1))
+      throw newError('ERR_INVALID_ARGUMENT', `semaphore size must be an integer >= 1 or Infinity, got ${max}`);
     this.#max = max;
   }
 

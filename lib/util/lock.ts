@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { newError } from '../errors/index.js';
 import { sleep } from './abort.js';
 import { logger } from './debug.js';
-import { isProcessAlive, readBootId, readProcessIdentity } from './proc.js';
 import { errnoOf, fsError } from './fs-error.js';
+import { isProcessAlive, readBootId, readProcessIdentity } from './proc.js';
 
 const log = logger('util:lock');
 
@@ -74,12 +74,17 @@ interface Observed {
 
 type Self = Omit<LockOwner, 'created' | 'token'>;
 
-
 function parseOwner(raw: string): LockOwner | undefined {
   try {
     const o = JSON.parse(raw) as Partial<LockOwner>;
-    const ok = Number.isSafeInteger(o.pid) && o.pid! > 0 && Number.isSafeInteger(o.start) && typeof o.host === 'string'
-      && typeof o.token === 'string' && typeof o.created === 'string' && (o.boot === undefined || typeof o.boot === 'string');
+    const ok =
+      Number.isSafeInteger(o.pid) &&
+      o.pid! > 0 &&
+      Number.isSafeInteger(o.start) &&
+      typeof o.host === 'string' &&
+      typeof o.token === 'string' &&
+      typeof o.created === 'string' &&
+      (o.boot === undefined || typeof o.boot === 'string');
     return ok ? (o as LockOwner) : undefined;
   } catch {
     return undefined;
@@ -190,7 +195,10 @@ async function breakStale(path: string, obs: Observed, self: Self, graceMs: numb
 
 class FileLock implements Lock {
   #released = false;
-  constructor(readonly path: string, readonly owner: LockOwner) {}
+  constructor(
+    readonly path: string,
+    readonly owner: LockOwner,
+  ) {}
 
   get released(): boolean {
     return this.#released;

@@ -37,7 +37,9 @@ export async function mkdirAllInRoot(root: string, path: string, options: MkdirI
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw newError('ERR_INVALID_ARGUMENT', 'options.mode must be a file mode (0..0o7777)');
   // The resolved path has no symlinks, `.` or `..` (at this moment; the walk below stays inside the root anyway).
   const resolved = await resolveInRoot(root, path, { signal });
-  const parts = relative(await fsp.realpath(root), resolved).split('/').filter((p) => p !== '');
+  const parts = relative(await fsp.realpath(root), resolved)
+    .split('/')
+    .filter((p) => p !== '');
   let created = false;
   for (let i = 0; i < parts.length; i++) {
     signal?.throwIfAborted();
@@ -59,7 +61,9 @@ export async function mkdirAllInRoot(root: string, path: string, options: MkdirI
       await parent.close();
     }
     if (!(await isDirInRoot(root, prefix, signal))) {
-      throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(`/${prefix}`)} in ${root} exists and is not a directory`, { details: { root, path: `/${prefix}` } });
+      throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(`/${prefix}`)} in ${root} exists and is not a directory`, {
+        details: { root, path: `/${prefix}` },
+      });
     }
   }
   return created;

@@ -28,7 +28,8 @@ export interface UnmountOptions extends MountToolOptions {
 }
 
 function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '' || value.includes('\0')) throw newError('ERR_INVALID_ARGUMENT', `${name} must be a non-empty string without NUL`);
+  if (typeof value !== 'string' || value === '' || value.includes('\0'))
+    throw newError('ERR_INVALID_ARGUMENT', `${name} must be a non-empty string without NUL`);
   return value;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { newError, type ContainerkitError } from '../errors/index.js';
+import { type ContainerkitError, newError } from '../errors/index.js';
 import { errnoOf } from './fs-error.js';
 
 // Opening a file inside a root that something else may be changing (a running container's rootfs), so that no
@@ -116,7 +116,10 @@ class InRootWalk {
       if (viaFd.ino !== st.ino || viaFd.dev !== st.dev) throw new Error('/proc/self/fd does not lead back to the opened root');
     } catch (err) {
       await dir.close();
-      throw newError('ERR_UNSUPPORTED_PLATFORM', `opening files inside a root needs /proc mounted: ${(err as Error).message}`, { cause: err, details: { root } });
+      throw newError('ERR_UNSUPPORTED_PLATFORM', `opening files inside a root needs /proc mounted: ${(err as Error).message}`, {
+        cause: err,
+        details: { root },
+      });
     }
     return new InRootWalk(root, path, dir);
   }
@@ -254,7 +257,10 @@ export async function openInRoot(root: string, path: string, flags: number = O_R
         if (errno === 'ELOOP' || (errno === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0)) {
           if ((flags & O_NOFOLLOW) !== 0) {
             if ((await walk.readLink(name)) !== undefined) {
-              throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(path)} in ${root} is a symlink (O_NOFOLLOW)`, { cause: err, details: { root, path, errno: 'ELOOP' } });
+              throw newError('ERR_FAILED_PRECONDITION', `${JSON.stringify(path)} in ${root} is a symlink (O_NOFOLLOW)`, {
+                cause: err,
+                details: { root, path, errno: 'ELOOP' },
+              });
             }
           } else if (await walk.followLink(name)) {
             continue;
@@ -331,7 +337,10 @@ export async function writeFileInRoot(root: string, path: string, data: string |
   checkArgs(root, path);
   const { mode = 0o644, uid, gid, signal } = options;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw newError('ERR_INVALID_ARGUMENT', 'options.mode must be a file mode (0..0o7777)');
-  for (const [key, id] of [['uid', uid], ['gid', gid]] as const) {
+  for (const [key, id] of [
+    ['uid', uid],
+    ['gid', gid],
+  ] as const) {
     if (id !== undefined && (!Number.isInteger(id) || id < 0)) throw newError('ERR_INVALID_ARGUMENT', `options.${key} must be a non-negative integer`);
   }
   checkSignal(signal);

@@ -1,4 +1,4 @@
-import { lstatSync, promises as fsp, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { promises as fsp, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { newError } from '../errors/index.js';
 

@@ -1,7 +1,8 @@
 // README's TypeScript blocks are code users paste: each one must type-check against the package as it is.
-import { expect } from 'chai';
+
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { expect } from 'chai';
 import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -1,9 +1,10 @@
 // The root export is the Engine-level API: `Engine`, the types its methods take and return, the registry client it
 // pulls with and the errors it throws. Each part's own names live in its subpath. Adding a name here is a decision:
 // this list makes it one.
-import { expect } from 'chai';
+
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { expect } from 'chai';
 
 const VALUES = [
   'AlreadyExistsError',

@@ -1,5 +1,5 @@
 import { newError } from '../../errors/index.js';
-import { applyLayer, type ApplyLayerOptions } from '../../unpack/index.js';
+import { type ApplyLayerOptions, applyLayer } from '../../unpack/index.js';
 import type { Command } from '../command.js';
 import { openInputFile } from '../files.js';
 import { printable } from '../output.js';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { resolveImage, type ContainerdClient, type ContainerdTask } from '../../containerd/index.js';
+import { type ContainerdClient, type ContainerdTask, resolveImage } from '../../containerd/index.js';
 import { ContainerkitError, isAbortError } from '../../errors/index.js';
 import { normalizeReference } from '../../oci/index.js';
 import { generateSpec, withHostname, withImageConfig } from '../../runtime/index.js';
 import { redact } from '../../util/debug.js';
 import type { CliContext } from '../command.js';
-import { signalExitCode, SignalProxy } from './containerd-signals.js';
+import { SignalProxy, signalExitCode } from './containerd-signals.js';
 
 /** Options of {@link runInContainerd}. */
 export interface ContainerdRunOptions {
@@ -40,7 +40,13 @@ async function drained(stream: Readable | undefined): Promise<void> {
  * cannot be run exits 127 (not found) or 126 (not executable), as docker. The task is deleted on every path, the
  * container and its snapshot with `remove`.
  */
-export async function runInContainerd(ctx: CliContext, client: ContainerdClient, ref: string, command: string[], options: ContainerdRunOptions): Promise<number> {
+export async function runInContainerd(
+  ctx: CliContext,
+  client: ContainerdClient,
+  ref: string,
+  command: string[],
+  options: ContainerdRunOptions,
+): Promise<number> {
   const id = options.id ?? randomBytes(6).toString('hex');
   using proxy = new SignalProxy(ctx.signal, ctx.stderr, id);
   try {
@@ -69,7 +75,10 @@ async function createAndRun(
   const signal = proxy.signal;
   const name = normalizeReference(ref).toString();
   const { config } = await resolveImage(client, name, { signal, ...(options.platform ? { platform: options.platform } : {}) });
-  const spec = await generateSpec([withImageConfig(config, command.length > 0 ? { args: command } : {}), withHostname(id)], { id, namespace: client.namespace });
+  const spec = await generateSpec([withImageConfig(config, command.length > 0 ? { args: command } : {}), withHostname(id)], {
+    id,
+    namespace: client.namespace,
+  });
   const container = await client.createContainer(id, { spec, image: name, signal });
   try {
     // No signal from here on: an aborted create or start could leave a task behind; the cleanup below needs none.

@@ -48,7 +48,6 @@ export class SignalProxy implements Disposable {
     else external.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-
   /** The signal that ended the run: it cancelled the setup, or it forced the kill. */
   get endedBy(): NodeJS.Signals | undefined {
     return this.#endedBy;
@@ -89,10 +88,14 @@ export class SignalProxy implements Disposable {
   };
 
   #handle(sig: NodeJS.Signals): void {
-    if (!TERMINATING.has(sig)) return this.#send(sig);
+    if (!TERMINATING.has(sig)) {
+      this.#send(sig);
+      return;
+    }
     if (++this.#terminations === 1) {
       this.#stderr.write(`containerkit: sent ${sig} to container ${this.#id}; send it again to kill the container\n`);
-      return this.#send(sig);
+      this.#send(sig);
+      return;
     }
     this.#endedBy = sig;
     this.#kill();

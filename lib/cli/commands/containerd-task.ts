@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ContainerdClient } from '../../containerd/index.js';
-import { ContainerkitError, newError, NotFoundError } from '../../errors/index.js';
+import { ContainerkitError, NotFoundError, newError } from '../../errors/index.js';
 import type { CliContext } from '../command.js';
 import { listFormat, renderList } from '../output.js';
 

@@ -1,9 +1,9 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ContainerdClient, DEFAULT_ADDRESS, DEFAULT_NAMESPACE, resolveImage } from '../../containerd/index.js';
 import { newError } from '../../errors/index.js';
-import { imageContentSize } from '../../oci/index.js';
-import { containerdExport, containerdImport, containerdPull, type ArchiveFormat } from '../../images/index.js';
 import { shortDigest } from '../../images/fetch.js';
+import { type ArchiveFormat, containerdExport, containerdImport, containerdPull } from '../../images/index.js';
+import { imageContentSize } from '../../oci/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import type { CliContext, Command } from '../command.js';
 import { openInputFile, writeOutputFile } from '../files.js';
@@ -68,7 +68,12 @@ const VERBS: Record<string, SubVerb> = {
       const resolver = new RegistryClient();
       try {
         const platform = values['platform'] as string | undefined;
-        const result = await containerdPull(client, ref, { resolver, unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(platform ? { platform } : {}) });
+        const result = await containerdPull(client, ref, {
+          resolver,
+          unpack: values['no-unpack'] !== true,
+          signal: ctx.signal,
+          ...(platform ? { platform } : {}),
+        });
         ctx.stdout.write(`${result.name}\nDigest: ${result.target.digest}\n`);
         if (result.chainId !== undefined) ctx.stdout.write(`Unpacked: ${result.chainId}\n`);
       } finally {
@@ -171,7 +176,11 @@ const VERBS: Record<string, SubVerb> = {
     async run(ctx, client, values, [file, ...extra]) {
       if (file === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'containerd import takes exactly one FILE');
       const name = values['name'] as string | undefined;
-      const result = await containerdImport(client, await openInputFile(file), { unpack: values['no-unpack'] !== true, signal: ctx.signal, ...(name ? { name } : {}) });
+      const result = await containerdImport(client, await openInputFile(file), {
+        unpack: values['no-unpack'] !== true,
+        signal: ctx.signal,
+        ...(name ? { name } : {}),
+      });
       for (const i of result.imported) ctx.stdout.write(`${i.name} ${shortDigest(i.digest)}\n`);
       for (const u of result.unnamed) ctx.stderr.write(`skipped ${u.digest}: no image name (use --name)\n`);
     },
@@ -197,12 +206,7 @@ const LEADING: Options = { address: { type: 'string' }, namespace: { type: 'stri
 export const containerdCommand: Command = {
   name: 'containerd',
   summary: 'Use a running containerd (pull, images, run, import, export…)',
-  usage: [
-    'containerd [--address SOCK] [-n NAMESPACE] VERB',
-    '',
-    'Verbs:',
-    ...Object.values(VERBS).map((v) => `  ${v.usage}`),
-  ].join('\n'),
+  usage: ['containerd [--address SOCK] [-n NAMESPACE] VERB', '', 'Verbs:', ...Object.values(VERBS).map((v) => `  ${v.usage}`)].join('\n'),
   options: LEADING,
   rawArgs: true,
   async run(ctx, args) {

@@ -9,7 +9,8 @@ export const gcCommand: Command = {
   options: { 'dry-run': { type: 'boolean' } },
   async run(ctx, args) {
     const store = await openExistingStore(ctx);
-    const result = store === undefined ? { removed: [], freedBytes: 0, ingests: [] } : await store.gc({ dryRun: args.values['dry-run'] === true, signal: ctx.signal });
+    const result =
+      store === undefined ? { removed: [], freedBytes: 0, ingests: [] } : await store.gc({ dryRun: args.values['dry-run'] === true, signal: ctx.signal });
     for (const d of result.removed) ctx.stdout.write(`${args.values['dry-run'] === true ? 'would remove' : 'removed'}: ${d}\n`);
     ctx.stdout.write(`${result.removed.length} blobs, ${result.freedBytes} bytes; ${result.ingests.length} ingests\n`);
   },

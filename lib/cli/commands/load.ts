@@ -22,6 +22,7 @@ export const loadCommand: Command = {
     });
     const result = await importArchive(store.content, input, { signal: ctx.signal, ...(typeof name === 'string' ? { name } : {}) });
     for (const image of result.imported) ctx.stdout.write(`Loaded image: ${printable(image.name)}\n`);
-    for (const entry of result.unnamed) ctx.stdout.write(`Loaded image ID (no name): ${entry.digest}${entry.refName ? ` (ref.name ${printable(JSON.stringify(entry.refName))})` : ''}\n`);
+    for (const entry of result.unnamed)
+      ctx.stdout.write(`Loaded image ID (no name): ${entry.digest}${entry.refName ? ` (ref.name ${printable(JSON.stringify(entry.refName))})` : ''}\n`);
   },
 };

@@ -1,7 +1,7 @@
 import { newError } from '../../errors/index.js';
 import {
-  convertToHostname,
   type Credential,
+  convertToHostname,
   DOCKER_HUB_CONFIG_KEY,
   DockerConfigCredentials,
   dockerConfigDir,

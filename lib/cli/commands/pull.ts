@@ -60,7 +60,10 @@ export const pullCommand: Command = {
       const onProgress = (e: PullProgress): void => {
         if (e.status === 'downloading') downloaded = true;
         if (quiet || !isLayerMediaType(e.descriptor.mediaType)) return;
-        if (tty) return tty.update(e);
+        if (tty) {
+          tty.update(e);
+          return;
+        }
         if (last.get(e.id) === e.status) return;
         last.set(e.id, e.status);
         ctx.stdout.write(`${e.id}: ${LINES[e.status]}\n`);

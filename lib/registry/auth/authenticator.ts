@@ -1,15 +1,15 @@
 import type { AxiosInstance } from 'axios';
 import { newError } from '../../errors/index.js';
-import type { RegistryAuth } from '../types.js';
 import { onAbort, raceSignal } from '../../util/abort.js';
 import { logger } from '../../util/debug.js';
+import type { RegistryAuth } from '../types.js';
 import { basicAuthorization } from './basic.js';
 import { findChallenge, parseWwwAuthenticate } from './challenge.js';
 import { type Credential, type CredentialSource, isPasswordCredential } from './credentials.js';
 import { hostnameOf, isLoopbackHost } from './hosts.js';
 import { axiosTokenRequest, stripQuery, type TokenRequestFunction } from './request.js';
 import { mergeScopes, splitScopeParam } from './scopes.js';
-import { requestToken, tokenDeadline, type TokenEndpoint } from './token.js';
+import { requestToken, type TokenEndpoint, tokenDeadline } from './token.js';
 
 const log = logger('registry:auth');
 
@@ -97,11 +97,15 @@ export class Authenticator implements RegistryAuth {
 
   constructor(options: AuthenticatorOptions = {}) {
     const { credentials, tokenRequest, http, userAgent, plainHttpHosts = [], clientId, maxCachedTokens = 1024, now = Date.now } = options;
-    if (credentials !== undefined && typeof credentials?.get !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.credentials must have a get(host) method');
+    if (credentials !== undefined && typeof credentials?.get !== 'function')
+      throw newError('ERR_INVALID_ARGUMENT', 'options.credentials must have a get(host) method');
     if (tokenRequest !== undefined && typeof tokenRequest !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.tokenRequest must be a function');
-    if (userAgent !== undefined && (typeof userAgent !== 'string' || /[\r\n]/.test(userAgent))) throw newError('ERR_INVALID_ARGUMENT', 'options.userAgent must be a one-line string');
-    if (!Array.isArray(plainHttpHosts) || !plainHttpHosts.every((h) => typeof h === 'string')) throw newError('ERR_INVALID_ARGUMENT', 'options.plainHttpHosts must be an array of strings');
-    if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) throw newError('ERR_INVALID_ARGUMENT', 'options.clientId must be a non-empty string');
+    if (userAgent !== undefined && (typeof userAgent !== 'string' || /[\r\n]/.test(userAgent)))
+      throw newError('ERR_INVALID_ARGUMENT', 'options.userAgent must be a one-line string');
+    if (!Array.isArray(plainHttpHosts) || !plainHttpHosts.every((h) => typeof h === 'string'))
+      throw newError('ERR_INVALID_ARGUMENT', 'options.plainHttpHosts must be an array of strings');
+    if (clientId !== undefined && (typeof clientId !== 'string' || clientId === ''))
+      throw newError('ERR_INVALID_ARGUMENT', 'options.clientId must be a non-empty string');
     if (!Number.isInteger(maxCachedTokens) || maxCachedTokens < 1) throw newError('ERR_INVALID_ARGUMENT', 'options.maxCachedTokens must be a positive integer');
     if (typeof now !== 'function') throw newError('ERR_INVALID_ARGUMENT', 'options.now must be a function');
     this.#credentials = credentials;
@@ -127,7 +131,12 @@ export class Authenticator implements RegistryAuth {
     return this.#token(host, state.endpoint, key, mergeScopes(scopes), false, signal);
   }
 
-  async challenge(host: string, wwwAuthenticate: string | string[] | undefined, scopes: readonly string[], options: ChallengeOptions = {}): Promise<string | undefined> {
+  async challenge(
+    host: string,
+    wwwAuthenticate: string | string[] | undefined,
+    scopes: readonly string[],
+    options: ChallengeOptions = {},
+  ): Promise<string | undefined> {
     validateHostAndScopes(host, scopes);
     const { signal, sent } = options;
     signal?.throwIfAborted();
@@ -166,7 +175,11 @@ export class Authenticator implements RegistryAuth {
       }
       return header;
     }
-    log('%s sent no Bearer or Basic challenge (schemes: %o)', host, challenges.map((c) => c.scheme));
+    log(
+      '%s sent no Bearer or Basic challenge (schemes: %o)',
+      host,
+      challenges.map((c) => c.scheme),
+    );
     return undefined;
   }
 
@@ -191,7 +204,9 @@ export class Authenticator implements RegistryAuth {
       throw newError('ERR_REGISTRY_AUTH_FAILED', `${host} sent a token realm that is not a URL`, { details: { host } });
     }
     if (url.protocol === 'https:') return;
-    const plainOk = url.protocol === 'http:' && (isLoopbackHost(url.host) || this.#plainHttpHosts.has(url.host.toLowerCase()) || this.#plainHttpHosts.has(hostnameOf(url.host)));
+    const plainOk =
+      url.protocol === 'http:' &&
+      (isLoopbackHost(url.host) || this.#plainHttpHosts.has(url.host.toLowerCase()) || this.#plainHttpHosts.has(hostnameOf(url.host)));
     if (!plainOk) {
       throw newError('ERR_REGISTRY_AUTH_FAILED', `${host} sent a token realm ${stripQuery(realm)} that is neither https nor an allowed plain-HTTP host`, {
         details: { host, realm: stripQuery(realm) },

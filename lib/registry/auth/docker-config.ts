@@ -6,10 +6,10 @@ import { logger } from '../../util/debug.js';
 import { fsError } from '../../util/fs-error.js';
 import {
   type Credential,
+  DOCKER_HUB_CONFIG_KEY,
   type DockerConfig,
   dockerConfigDir,
   dockerConfigKey,
-  DOCKER_HUB_CONFIG_KEY,
   helperFor,
   isPasswordCredential,
   readDockerConfig,
@@ -84,7 +84,9 @@ export async function storeDockerCredential(host: string, credential: Credential
     const { ok, stdout } = await runCredentialHelper(helper, 'store', JSON.stringify(payload), { env: options.env, signal });
     if (!ok) {
       // The helper's stdout is its error message, which names no secret in the protocol; still keep it short.
-      throw newError('ERR_CREDENTIAL_HELPER_FAILED', `docker-credential-${helper} store failed`, { details: { helper, verb: 'store', output: stdout.trim().slice(0, 200) } });
+      throw newError('ERR_CREDENTIAL_HELPER_FAILED', `docker-credential-${helper} store failed`, {
+        details: { helper, verb: 'store', output: stdout.trim().slice(0, 200) },
+      });
     }
     auths[key] = {};
   } else if (isPasswordCredential(credential)) {

@@ -121,7 +121,12 @@ export interface RequestFollowingOptions {
  * @throws ERR_REGISTRY_AUTH_FAILED for a hop refused as above or too many of them; ERR_INSECURE_REDIRECT for a hop
  *   from https to http; whatever `allowUrl` and `request` throw.
  */
-export async function requestFollowing(request: TokenRequestFunction, url: URL, req: AuthHttpRequest, options: RequestFollowingOptions): Promise<AuthHttpResponse> {
+export async function requestFollowing(
+  request: TokenRequestFunction,
+  url: URL,
+  req: AuthHttpRequest,
+  options: RequestFollowingOptions,
+): Promise<AuthHttpResponse> {
   const { allowUrl, what } = options;
   const credentialed = req.body !== undefined || Object.keys(req.headers).some((h) => h.toLowerCase() === 'authorization');
   let current = url;

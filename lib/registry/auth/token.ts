@@ -2,7 +2,7 @@ import { ContainerkitError, newError } from '../../errors/index.js';
 import { logger, scrubSecrets } from '../../util/debug.js';
 import { basicAuthorization } from './basic.js';
 import { type Credential, isPasswordCredential } from './credentials.js';
-import { requestFollowing, stripQuery, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
+import { type AuthHttpResponse, requestFollowing, stripQuery, type TokenRequestFunction } from './request.js';
 
 const log = logger('registry:auth');
 
@@ -90,19 +90,26 @@ function interpret(res: AuthHttpResponse, realm: string, host: string, withCrede
   const body = parseBody(res.data);
   const where = `token server ${stripQuery(realm)}${host ? ` for ${host}` : ''}`;
   if (res.status === 401 || res.status === 403) {
-    throw newError('ERR_REGISTRY_UNAUTHORIZED', `${where} refused ${withCredentials ? 'the credentials' : 'anonymous access'} (HTTP ${res.status})${registryMessage(body, secrets)}`, {
-      details: { status: res.status, realm: stripQuery(realm), host },
-    });
+    throw newError(
+      'ERR_REGISTRY_UNAUTHORIZED',
+      `${where} refused ${withCredentials ? 'the credentials' : 'anonymous access'} (HTTP ${res.status})${registryMessage(body, secrets)}`,
+      {
+        details: { status: res.status, realm: stripQuery(realm), host },
+      },
+    );
   }
   if (res.status < 200 || res.status >= 300) {
     throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} answered HTTP ${res.status}${registryMessage(body, secrets)}`, {
       details: { status: res.status, realm: stripQuery(realm), host },
     });
   }
-  if (!body) throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} answered with a body that is not a JSON object`, { details: { realm: stripQuery(realm), host } });
+  if (!body)
+    throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} answered with a body that is not a JSON object`, { details: { realm: stripQuery(realm), host } });
   const token = nonEmptyString(body.token) ?? nonEmptyString(body.access_token);
-  if (token === undefined) throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} sent neither "token" nor "access_token"`, { details: { realm: stripQuery(realm), host } });
-  if (!TOKEN_CHARS.test(token)) throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} sent a token with characters a header cannot carry`, { details: { realm: stripQuery(realm), host } });
+  if (token === undefined)
+    throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} sent neither "token" nor "access_token"`, { details: { realm: stripQuery(realm), host } });
+  if (!TOKEN_CHARS.test(token))
+    throw newError('ERR_REGISTRY_AUTH_FAILED', `${where} sent a token with characters a header cannot carry`, { details: { realm: stripQuery(realm), host } });
   const exp = body.expires_in;
   const expiresInSeconds = typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? exp : DEFAULT_TOKEN_EXPIRES_IN_SECONDS;
   const refreshToken = nonEmptyString(body.refresh_token);
@@ -146,7 +153,9 @@ export async function requestToken(
   const password = credential && isPasswordCredential(credential) ? credential : undefined;
   const identityToken = credential && !isPasswordCredential(credential) ? credential.identityToken : undefined;
   // A server may echo any of these, encoded (a form-encoded refresh token, a Base64 `user:password`).
-  const secrets = [password?.password, password && `${password.username}:${password.password}`, identityToken].filter((v): v is string => v !== undefined && v !== '');
+  const secrets = [password?.password, password && `${password.username}:${password.password}`, identityToken].filter(
+    (v): v is string => v !== undefined && v !== '',
+  );
 
   const send = async (method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<AuthHttpResponse> => {
     try {
@@ -158,16 +167,21 @@ export async function requestToken(
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (err instanceof ContainerkitError) throw err;
-      throw newError('ERR_REGISTRY_AUTH_FAILED', `token server ${stripQuery(url)} could not be reached: ${scrubSecrets((err as Error).message ?? String(err), secrets)}`, {
-        details: { realm: stripQuery(url), host, errno: (err as { code?: unknown }).code },
-      });
+      throw newError(
+        'ERR_REGISTRY_AUTH_FAILED',
+        `token server ${stripQuery(url)} could not be reached: ${scrubSecrets((err as Error).message ?? String(err), secrets)}`,
+        {
+          details: { realm: stripQuery(url), host, errno: (err as { code?: unknown }).code },
+        },
+      );
     }
   };
 
   if (identityToken !== undefined || (password && oauthPassword)) {
-    const fields = identityToken !== undefined
-      ? { grant_type: 'refresh_token', refresh_token: identityToken }
-      : { grant_type: 'password', username: password!.username, password: password!.password, access_type: 'offline' };
+    const fields =
+      identityToken !== undefined
+        ? { grant_type: 'refresh_token', refresh_token: identityToken }
+        : { grant_type: 'password', username: password!.username, password: password!.password, access_type: 'offline' };
     const body = form({ ...fields, client_id: clientId, service: endpoint.service, scope: scopes.length > 0 ? scopes.join(' ') : undefined });
     log('POST %s (oauth2 %s) for %s scopes %o', stripQuery(realmUrl.href), fields.grant_type, host, scopes);
     const res = await send('POST', realmUrl.href, { ...baseHeaders, 'Content-Type': 'application/x-www-form-urlencoded' }, body);

@@ -3,7 +3,7 @@ import { logger, redact } from '../../util/debug.js';
 import { Authenticator } from './authenticator.js';
 import { type Credential, StaticCredentials } from './credentials.js';
 import { isLoopbackHost } from './hosts.js';
-import { axiosTokenRequest, requestFollowing, type AuthHttpResponse, type TokenRequestFunction } from './request.js';
+import { type AuthHttpResponse, axiosTokenRequest, requestFollowing, type TokenRequestFunction } from './request.js';
 
 const log = logger('registry:auth');
 
@@ -56,7 +56,9 @@ export async function verifyCredentials(host: string, credential: Credential, op
   if (res.status === 401) {
     const authorization = await auth.challenge(host, header(res, 'www-authenticate'), [], { signal });
     if (authorization === undefined) {
-      throw newError('ERR_REGISTRY_UNAUTHORIZED', `${host} asks for a kind of authentication the credentials cannot answer`, { details: { host, status: 401 } });
+      throw newError('ERR_REGISTRY_UNAUTHORIZED', `${host} asks for a kind of authentication the credentials cannot answer`, {
+        details: { host, status: 401 },
+      });
     }
     res = await get(authorization);
   }

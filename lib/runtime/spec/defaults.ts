@@ -1,4 +1,4 @@
-import { RUNTIME_SPEC_VERSION, type LinuxNamespace, type Spec, type SpecMount } from '../../oci/runtime-spec.js';
+import { type LinuxNamespace, RUNTIME_SPEC_VERSION, type Spec, type SpecMount } from '../../oci/runtime-spec.js';
 import { DEFAULT_CAPABILITIES } from './capabilities.js';
 
 // The default Linux spec: containerd's `populateDefaultUnixSpec` (pkg/oci/spec.go, mounts.go), plus the

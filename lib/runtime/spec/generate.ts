@@ -2,7 +2,7 @@ import { newError } from '../../errors/index.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { logger } from '../../util/debug.js';
 import { createDefaultSpec, DEFAULT_CGROUP_NAMESPACE, DEFAULT_PATH_ENV } from './defaults.js';
-import { clampRlimits, readHostRlimits, type HostRlimits } from './rlimits.js';
+import { clampRlimits, type HostRlimits, readHostRlimits } from './rlimits.js';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
 import { resolveSeccompProfile, type SeccompProfile } from './seccomp-profile.js';
 import { checkString, type SpecContext, type SpecOpt } from './spec-opt.js';

@@ -2,7 +2,7 @@ import { newError } from '../../errors/index.js';
 import type { ImageConfig } from '../../oci/image-config.js';
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { mergeEnv, withAdditionalGids, withUser } from './opts-process.js';
-import { checkString, rootfsOf, setProcess, type SpecOpt } from './spec-opt.js';
+import { checkString, rootfsOf, type SpecOpt, setProcess } from './spec-opt.js';
 
 /** The annotation an image's `StopSignal` becomes (OCI image-spec, conversion to a runtime config). */
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';

@@ -1,6 +1,6 @@
 import { newError } from '../../errors/index.js';
 import type { LinuxCpu, Spec } from '../../oci/runtime-spec.js';
-import { checkAbsolute, checkInteger, checkString, setLinux, setResources, type SpecOpt } from './spec-opt.js';
+import { checkAbsolute, checkInteger, checkString, type SpecOpt, setLinux, setResources } from './spec-opt.js';
 
 // Options on the container's Linux environment: hostname, namespaces, cgroup path and limits, annotations.
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { newError } from '../../errors/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
-import { checkAbsolute, checkInteger, checkString, setProcess, type SpecOpt } from './spec-opt.js';
+import { checkAbsolute, checkInteger, checkString, type SpecOpt, setProcess } from './spec-opt.js';
 
 // Options on the filesystem: the root, extra mounts, /dev/shm, and the init binary.
 

@@ -1,7 +1,7 @@
 import { newError } from '../../errors/index.js';
 import type { PosixRlimit, Spec } from '../../oci/runtime-spec.js';
 import { normalizeRlimitType } from './rlimits.js';
-import { checkAbsolute, checkString, rootfsOf, setProcess, type SpecOpt } from './spec-opt.js';
+import { checkAbsolute, checkString, rootfsOf, type SpecOpt, setProcess } from './spec-opt.js';
 import { lookupSupplementaryGids, resolveUser } from './user.js';
 
 // Options on the container's process: argv, environment, cwd, terminal, user and groups, rlimits.
@@ -41,7 +41,9 @@ export function withEnv(entries: readonly string[]): SpecOpt {
 export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const out: Array<string | undefined> = [...base];
   const index = new Map<string, number>();
-  out.forEach((e, i) => index.set(keyOf(e!), i));
+  out.forEach((e, i) => {
+    index.set(keyOf(e!), i);
+  });
   for (const e of overrides) {
     const key = keyOf(e);
     const at = index.get(key);

@@ -2,7 +2,7 @@ import { newError } from '../../errors/index.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { KNOWN_CAPABILITIES, normalizeCapability, readPermittedCapabilities } from './capabilities.js';
 import type { SeccompProfile } from './seccomp-profile.js';
-import { setCapabilities, setLinux, setResources, type SpecOpt } from './spec-opt.js';
+import { type SpecOpt, setCapabilities, setLinux, setResources } from './spec-opt.js';
 
 // Options on what the process may do: capabilities, seccomp, privileged mode.
 

@@ -1,12 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { newError } from '../../errors/index.js';
-import type {
-  LinuxCapabilities,
-  LinuxResources,
-  Spec,
-  SpecLinux,
-  SpecProcess,
-} from '../../oci/runtime-spec.js';
+import type { LinuxCapabilities, LinuxResources, Spec, SpecLinux, SpecProcess } from '../../oci/runtime-spec.js';
 import type { SeccompProfile } from './seccomp-profile.js';
 
 /**

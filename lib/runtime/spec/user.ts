@@ -62,7 +62,10 @@ export function parseGroup(text: string): GroupEntry[] {
     const f = line.split(':');
     const gid = parseId(f[2]);
     if (!f[0] || gid === undefined) continue;
-    const members = (f[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '');
+    const members = (f[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
     out.push({ name: f[0], gid, members });
   }
   return out;

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { newError, type ContainerkitError } from '../../errors/index.js';
+import { type ContainerkitError, newError } from '../../errors/index.js';
 import { logger } from '../../util/index.js';
-import { encodeFrame, FrameDecoder, type Frame, type FrameHeader } from './codec.js';
+import { encodeFrame, type Frame, FrameDecoder, type FrameHeader } from './codec.js';
 import { errorToStatus } from './status.js';
 
 /** What a {@link TtrpcChannel} reports to its owner (the client or a server connection). */

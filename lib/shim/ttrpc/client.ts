@@ -1,9 +1,9 @@
 import { createConnection, type Socket } from 'node:net';
-import { newError, type ContainerkitError } from '../../errors/index.js';
-import { logger } from '../../util/index.js';
+import { type ContainerkitError, newError } from '../../errors/index.js';
 import { Request, Response } from '../../gen/ttrpc/request.js';
+import { logger } from '../../util/index.js';
 import { TtrpcChannel } from './channel.js';
-import { FrameType, MAX_MESSAGE_SIZE, type Frame, type FrameHeader } from './codec.js';
+import { type Frame, type FrameHeader, FrameType, MAX_MESSAGE_SIZE } from './codec.js';
 import { statusToError } from './status.js';
 
 const log = logger('shim:ttrpc');
@@ -133,9 +133,11 @@ export class TtrpcClient implements AsyncDisposable {
       const onError = (err: NodeJS.ErrnoException): void => done(connectError(err, path));
       const onAbort = (): void => done(signal!.reason);
       const timer = setTimeout(() => {
-        done(newError('ERR_TTRPC_UNAVAILABLE', `cannot connect to ttrpc socket ${path}: no answer within ${connectTimeoutMs} ms`, {
-          details: { errno: 'ETIMEDOUT', path, timeoutMs: connectTimeoutMs },
-        }));
+        done(
+          newError('ERR_TTRPC_UNAVAILABLE', `cannot connect to ttrpc socket ${path}: no answer within ${connectTimeoutMs} ms`, {
+            details: { errno: 'ETIMEDOUT', path, timeoutMs: connectTimeoutMs },
+          }),
+        );
       }, connectTimeoutMs);
       s.once('connect', onConnect);
       s.once('error', onError);
@@ -218,9 +220,11 @@ export class TtrpcClient implements AsyncDisposable {
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
-          reject(newError('ERR_DEADLINE_EXCEEDED', `${service}/${method}: no answer within ${timeoutMs} ms`, {
-            details: { transport: 'ttrpc', service, method, timeoutMs },
-          }));
+          reject(
+            newError('ERR_DEADLINE_EXCEEDED', `${service}/${method}: no answer within ${timeoutMs} ms`, {
+              details: { transport: 'ttrpc', service, method, timeoutMs },
+            }),
+          );
         }, timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -284,8 +288,14 @@ export class TtrpcClient implements AsyncDisposable {
   #onOversized(header: FrameHeader): void {
     const pending = this.#pending.get(header.streamId);
     log('dropped an oversized frame (%d bytes) on stream %d', header.length, header.streamId);
-    pending?.reject(newError('ERR_TTRPC_MESSAGE_TOO_LARGE', `${pending.service}/${pending.method}: answer of ${header.length} bytes exceeds the ttrpc limit of ${MAX_MESSAGE_SIZE} bytes`, {
-      details: { direction: 'receive', length: header.length, limit: MAX_MESSAGE_SIZE, service: pending.service, method: pending.method },
-    }));
+    pending?.reject(
+      newError(
+        'ERR_TTRPC_MESSAGE_TOO_LARGE',
+        `${pending.service}/${pending.method}: answer of ${header.length} bytes exceeds the ttrpc limit of ${MAX_MESSAGE_SIZE} bytes`,
+        {
+          details: { direction: 'receive', length: header.length, limit: MAX_MESSAGE_SIZE, service: pending.service, method: pending.method },
+        },
+      ),
+    );
   }
 }

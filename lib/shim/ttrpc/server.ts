@@ -1,10 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { newError, type ContainerkitError } from '../../errors/index.js';
-import { logger } from '../../util/index.js';
+import { type ContainerkitError, newError } from '../../errors/index.js';
 import { Request, Response } from '../../gen/ttrpc/request.js';
+import { logger } from '../../util/index.js';
 import { TtrpcChannel } from './channel.js';
-import { FrameFlags, FrameType, MAX_MESSAGE_SIZE, type Frame } from './codec.js';
 import { NAMESPACE_METADATA_KEY } from './client.js';
+import { type Frame, FrameFlags, FrameType, MAX_MESSAGE_SIZE } from './codec.js';
 import type { TtrpcCallContext, TtrpcService } from './service.js';
 import { listenPrivately, removeSocketFile, type SocketFileId } from './socket-file.js';
 import { errorToStatus, GrpcCode, type TtrpcStatusLike } from './status.js';
@@ -263,7 +263,10 @@ export class TtrpcServer implements AsyncDisposable {
     }
     const { service: serviceName, method: methodName } = request;
     if ((frame.flags & FrameFlags.RemoteOpen) !== 0) {
-      this.#reply(connection, streamId, undefined, { code: GrpcCode.UNIMPLEMENTED, message: `streaming calls are not supported: ${serviceName}/${methodName}` });
+      this.#reply(connection, streamId, undefined, {
+        code: GrpcCode.UNIMPLEMENTED,
+        message: `streaming calls are not supported: ${serviceName}/${methodName}`,
+      });
       return;
     }
     const service = this.#services.get(serviceName);
@@ -281,9 +284,16 @@ export class TtrpcServer implements AsyncDisposable {
     if (request.timeoutNano > 0n) {
       const ms = Number((request.timeoutNano + 999_999n) / 1_000_000n);
       const deadline = new AbortController();
-      timer = setTimeout(() => {
-        deadline.abort(newError('ERR_DEADLINE_EXCEEDED', `${serviceName}/${methodName}: the caller's deadline passed`, { details: { transport: 'ttrpc', timeoutMs: ms, grpcCode: GrpcCode.DEADLINE_EXCEEDED } }));
-      }, Math.min(ms, MAX_DEADLINE_MS));
+      timer = setTimeout(
+        () => {
+          deadline.abort(
+            newError('ERR_DEADLINE_EXCEEDED', `${serviceName}/${methodName}: the caller's deadline passed`, {
+              details: { transport: 'ttrpc', timeoutMs: ms, grpcCode: GrpcCode.DEADLINE_EXCEEDED },
+            }),
+          );
+        },
+        Math.min(ms, MAX_DEADLINE_MS),
+      );
       timer.unref();
       signal = AbortSignal.any([callSignal, deadline.signal]);
     }
@@ -304,7 +314,10 @@ export class TtrpcServer implements AsyncDisposable {
     if (connection.channel.closed) return;
     let data = encodeResponse(payload, status);
     if (data.length > MAX_MESSAGE_SIZE) {
-      data = encodeResponse(undefined, { code: GrpcCode.RESOURCE_EXHAUSTED, message: `answer of ${data.length} bytes exceeds the ttrpc limit of ${MAX_MESSAGE_SIZE} bytes` });
+      data = encodeResponse(undefined, {
+        code: GrpcCode.RESOURCE_EXHAUSTED,
+        message: `answer of ${data.length} bytes exceeds the ttrpc limit of ${MAX_MESSAGE_SIZE} bytes`,
+      });
     }
     connection.channel.send({ streamId, type: FrameType.Response, flags: 0, data });
     if (connection.channel.unsentBytes > this.#maxBufferedBytes) {

@@ -15,7 +15,9 @@ export interface TtrpcMessageType<T> {
 export interface TtrpcMethodDefinition {
   /** Method name on the wire, e.g. `Create`. */
   name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each method has its own message types; a definition table holds them all
   requestType: TtrpcMessageType<any>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   responseType: TtrpcMessageType<any>;
   requestStream: boolean;
   responseStream: boolean;
@@ -29,13 +31,17 @@ export interface TtrpcServiceDefinition {
 }
 
 /** The partial form of a message type (what `fromPartial` takes). */
+// biome-ignore lint/suspicious/noExplicitAny: the constraint accepts any message type
 export type PartialOf<T extends TtrpcMessageType<any>> = Parameters<T['fromPartial']>[0];
 /** The message a generated message type decodes to. */
 export type MessageOf<T> = T extends TtrpcMessageType<infer U> ? U : never;
 
 /** The typed client of a service: one async method per RPC, taking a partial request (defaults filled in). */
 export type TtrpcServiceClient<D extends TtrpcServiceDefinition> = {
-  [K in keyof D['methods']]: (request: PartialOf<D['methods'][K]['requestType']>, options?: TtrpcCallOptions) => Promise<MessageOf<D['methods'][K]['responseType']>>;
+  [K in keyof D['methods']]: (
+    request: PartialOf<D['methods'][K]['requestType']>,
+    options?: TtrpcCallOptions,
+  ) => Promise<MessageOf<D['methods'][K]['responseType']>>;
 };
 
 /** Options of {@link createTtrpcClient}. */

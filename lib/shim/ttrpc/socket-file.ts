@@ -45,7 +45,9 @@ export async function listenPrivately(server: Server, path: string, mode: number
   let listening = false;
   try {
     if (Buffer.byteLength(bound) > MAX_SOCKET_PATH) {
-      throw newError('ERR_INVALID_ARGUMENT', `socket path ${path} is too long: its private name ${bound} exceeds ${MAX_SOCKET_PATH} bytes`, { details: { path } });
+      throw newError('ERR_INVALID_ARGUMENT', `socket path ${path} is too long: its private name ${bound} exceeds ${MAX_SOCKET_PATH} bytes`, {
+        details: { path },
+      });
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(fsError(err, 'listen on', path));

@@ -1,4 +1,4 @@
-import { ContainerkitError, newError, type ErrorCategory, type ErrorCode } from '../../errors/index.js';
+import { ContainerkitError, type ErrorCategory, type ErrorCode, newError } from '../../errors/index.js';
 
 /** gRPC status codes, as ttrpc carries them in `Response.status.code`. */
 export const GrpcCode = {
@@ -22,24 +22,26 @@ export const GrpcCode = {
 } as const;
 
 // A Map, not an object: the code is the peer's number, and must never reach a prototype property.
-const CODE_OF_GRPC = new Map<number, ErrorCode>(Object.entries({
-  [GrpcCode.CANCELLED]: 'ERR_TTRPC_UNAVAILABLE',
-  [GrpcCode.UNKNOWN]: 'ERR_TTRPC_INTERNAL',
-  [GrpcCode.INVALID_ARGUMENT]: 'ERR_TTRPC_INVALID_ARGUMENT',
-  [GrpcCode.DEADLINE_EXCEEDED]: 'ERR_DEADLINE_EXCEEDED',
-  [GrpcCode.NOT_FOUND]: 'ERR_TTRPC_NOT_FOUND',
-  [GrpcCode.ALREADY_EXISTS]: 'ERR_TTRPC_ALREADY_EXISTS',
-  [GrpcCode.PERMISSION_DENIED]: 'ERR_TTRPC_PERMISSION_DENIED',
-  [GrpcCode.RESOURCE_EXHAUSTED]: 'ERR_TTRPC_UNAVAILABLE',
-  [GrpcCode.FAILED_PRECONDITION]: 'ERR_TTRPC_FAILED_PRECONDITION',
-  [GrpcCode.ABORTED]: 'ERR_TTRPC_ABORTED',
-  [GrpcCode.OUT_OF_RANGE]: 'ERR_TTRPC_INVALID_ARGUMENT',
-  [GrpcCode.UNIMPLEMENTED]: 'ERR_TTRPC_UNIMPLEMENTED',
-  [GrpcCode.INTERNAL]: 'ERR_TTRPC_INTERNAL',
-  [GrpcCode.UNAVAILABLE]: 'ERR_TTRPC_UNAVAILABLE',
-  [GrpcCode.DATA_LOSS]: 'ERR_TTRPC_INTERNAL',
-  [GrpcCode.UNAUTHENTICATED]: 'ERR_TTRPC_PERMISSION_DENIED',
-} satisfies Record<number, ErrorCode>).map(([code, name]) => [Number(code), name]));
+const CODE_OF_GRPC = new Map<number, ErrorCode>(
+  Object.entries({
+    [GrpcCode.CANCELLED]: 'ERR_TTRPC_UNAVAILABLE',
+    [GrpcCode.UNKNOWN]: 'ERR_TTRPC_INTERNAL',
+    [GrpcCode.INVALID_ARGUMENT]: 'ERR_TTRPC_INVALID_ARGUMENT',
+    [GrpcCode.DEADLINE_EXCEEDED]: 'ERR_DEADLINE_EXCEEDED',
+    [GrpcCode.NOT_FOUND]: 'ERR_TTRPC_NOT_FOUND',
+    [GrpcCode.ALREADY_EXISTS]: 'ERR_TTRPC_ALREADY_EXISTS',
+    [GrpcCode.PERMISSION_DENIED]: 'ERR_TTRPC_PERMISSION_DENIED',
+    [GrpcCode.RESOURCE_EXHAUSTED]: 'ERR_TTRPC_UNAVAILABLE',
+    [GrpcCode.FAILED_PRECONDITION]: 'ERR_TTRPC_FAILED_PRECONDITION',
+    [GrpcCode.ABORTED]: 'ERR_TTRPC_ABORTED',
+    [GrpcCode.OUT_OF_RANGE]: 'ERR_TTRPC_INVALID_ARGUMENT',
+    [GrpcCode.UNIMPLEMENTED]: 'ERR_TTRPC_UNIMPLEMENTED',
+    [GrpcCode.INTERNAL]: 'ERR_TTRPC_INTERNAL',
+    [GrpcCode.UNAVAILABLE]: 'ERR_TTRPC_UNAVAILABLE',
+    [GrpcCode.DATA_LOSS]: 'ERR_TTRPC_INTERNAL',
+    [GrpcCode.UNAUTHENTICATED]: 'ERR_TTRPC_PERMISSION_DENIED',
+  } satisfies Record<number, ErrorCode>).map(([code, name]) => [Number(code), name]),
+);
 
 /** The decoded `Response.status` of a failed call. */
 export interface TtrpcStatusLike {
@@ -56,7 +58,13 @@ export function statusToError(status: TtrpcStatusLike, call: { service: string; 
   const code = CODE_OF_GRPC.get(status.code) ?? 'ERR_TTRPC_INTERNAL';
   const text = status.message === '' ? `gRPC code ${status.code}` : status.message;
   return newError(code, `${call.service}/${call.method}: ${text}`, {
-    details: { ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'ttrpc' } : {}), grpcCode: status.code, grpcMessage: status.message, service: call.service, method: call.method },
+    details: {
+      ...(code === 'ERR_DEADLINE_EXCEEDED' ? { transport: 'ttrpc' } : {}),
+      grpcCode: status.code,
+      grpcMessage: status.message,
+      service: call.service,
+      method: call.method,
+    },
   });
 }
 
@@ -79,7 +87,8 @@ export function errorToStatus(err: unknown): TtrpcStatusLike {
   try {
     if (err instanceof ContainerkitError) {
       const original = err.details.grpcCode;
-      const code = Number.isInteger(original) && (original as number) > 0 && (original as number) <= 0x7fffffff ? (original as number) : GRPC_OF_CATEGORY[err.category];
+      const code =
+        Number.isInteger(original) && (original as number) > 0 && (original as number) <= 0x7fffffff ? (original as number) : GRPC_OF_CATEGORY[err.category];
       return { code, message: String(err.message) };
     }
     return { code: GrpcCode.UNKNOWN, message: err instanceof Error ? String(err.message) : String(err) };

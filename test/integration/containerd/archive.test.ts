@@ -4,12 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/index.js';
-import { containerdExport, containerdImport, exportArchive, importArchive, ImageStore } from '../../../lib/images/index.js';
+import { containerdExport, containerdImport, exportArchive, ImageStore, importArchive } from '../../../lib/images/index.js';
 import { RegistryClient, StaticCredentials } from '../../../lib/registry/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 describe('containerdImport / containerdExport: image archives through a real containerd', function () {

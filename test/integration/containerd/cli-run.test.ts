@@ -6,10 +6,10 @@ import { ContainerdClient, resolveImage } from '../../../lib/containerd/index.js
 import { generateSpec, withImageConfig } from '../../../lib/runtime/index.js';
 import { sleep } from '../../../lib/util/abort.js';
 import { captureCli } from '../../fixtures/cli.js';
-import { spawnCli, type CliProcess } from '../../fixtures/cli-process.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type CliProcess, spawnCli } from '../../fixtures/cli-process.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 
 describe('CLI process: containerkit containerd run / rm / task', function () {
   this.timeout(180_000);
@@ -91,7 +91,7 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
     });
   }
 
-  it('in-process: an abort of runCli\'s signal with no process signal behind it kills the container; exit 130, nothing left', async () => {
+  it("in-process: an abort of runCli's signal with no process signal behind it kills the container; exit 130, nothing left", async () => {
     const id = newId('abort');
     const controller = new AbortController();
     const env = { CONTAINERD_ADDRESS: fixture.address, CONTAINERD_NAMESPACE: fixture.namespace };
@@ -119,7 +119,11 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
     for (const [command, exit, pattern] of [
       ['/nonexistent', 127, /^containerkit: container command "\/nonexistent" not found: .*no such file or directory \(ERR_CONTAINER_COMMAND_NOT_FOUND\)\n$/],
       ['nosuch', 127, /^containerkit: container command "nosuch" not found: executable file not found in \$PATH \(ERR_CONTAINER_COMMAND_NOT_FOUND\)\n$/],
-      ['/etc/passwd', 126, /^containerkit: container command "\/etc\/passwd" cannot be executed: permission denied \(ERR_CONTAINER_COMMAND_NOT_EXECUTABLE\)\n$/],
+      [
+        '/etc/passwd',
+        126,
+        /^containerkit: container command "\/etc\/passwd" cannot be executed: permission denied \(ERR_CONTAINER_COMMAND_NOT_EXECUTABLE\)\n$/,
+      ],
     ] as const) {
       const id = newId('badcmd');
       const { code, out, err } = await finished(cli('run', '--rm', '--id', id, image, command));
@@ -141,7 +145,9 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
     const refused = await finished(cli('rm', id));
     expect(refused.code).to.equal(1);
     expect(refused.err).to.match(
-      new RegExp(`^containerkit: container ${id} still has a task \\(stopped\\): delete the task first with "containerd task rm ${id}", or use "containerd rm --force ${id}" \\(ERR_CONTAINERD_FAILED_PRECONDITION\\)\\n$`),
+      new RegExp(
+        `^containerkit: container ${id} still has a task \\(stopped\\): delete the task first with "containerd task rm ${id}", or use "containerd rm --force ${id}" \\(ERR_CONTAINERD_FAILED_PRECONDITION\\)\\n$`,
+      ),
     );
     expect(await leftovers(id)).to.deep.equal({ container: true, task: true, snapshot: true });
 
@@ -165,7 +171,10 @@ describe('CLI process: containerkit containerd run / rm / task', function () {
 
     const listed = await finished(cli('task', 'ls', '--format', 'json'));
     expect(listed.code, listed.err).to.equal(0);
-    const rows = listed.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; pid: number });
+    const rows = listed.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string; pid: number });
     expect(rows.map((r) => [r.id, r.status])).to.deep.equal([[running2, 'running']]);
 
     const busy = await finished(cli('task', 'rm', running2));

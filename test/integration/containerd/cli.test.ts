@@ -4,9 +4,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { captureCli } from '../../fixtures/cli.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 describe('CLI: containerkit containerd …', function () {
@@ -17,7 +17,12 @@ describe('CLI: containerkit containerd …', function () {
   let dir: string;
 
   const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
-    captureCli(['--root', dir, 'containerd', ...argv], { ...process.env, CONTAINERD_ADDRESS: fixture.address, CONTAINERD_NAMESPACE: fixture.namespace, ...env });
+    captureCli(['--root', dir, 'containerd', ...argv], {
+      ...process.env,
+      CONTAINERD_ADDRESS: fixture.address,
+      CONTAINERD_NAMESPACE: fixture.namespace,
+      ...env,
+    });
 
   before(async () => {
     [fixture, registry] = await Promise.all([startContainerd(), startRegistry()]);
@@ -43,11 +48,19 @@ describe('CLI: containerkit containerd …', function () {
 
     const listed = await cli(['images', '--format', 'json']);
     expect(listed.code, listed.err).to.equal(0);
-    const rows = listed.out.trim().split('\n').map((l) => JSON.parse(l) as { name: string; digest: string; size: number });
+    const rows = listed.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; digest: string; size: number });
     const built = images.busybox.image;
     const manifest = JSON.parse(built.manifest.toString()) as { config: { size: number } };
     const size = built.manifestSize + manifest.config.size + built.layers.reduce((n, l) => n + l.size, 0);
-    expect(rows).to.deep.include({ name: images.busybox.reference, digest: images.busybox.digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size });
+    expect(rows).to.deep.include({
+      name: images.busybox.reference,
+      digest: images.busybox.digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size,
+    });
 
     const id = `cli-${randomBytes(3).toString('hex')}`;
     // `-c` after REF belongs to the container's command line, not to the CLI.

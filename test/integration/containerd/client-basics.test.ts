@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/index.js';
-import { AlreadyExistsError, hasCode, NotFoundError, UnavailableError, type ContainerkitError } from '../../../lib/errors/index.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { AlreadyExistsError, type ContainerkitError, hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
 
 const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -194,7 +194,9 @@ describe('ContainerdClient against a real containerd (basics, content)', functio
       }
     };
     const ref = `aborted-${randomBytes(4).toString('hex')}`;
-    const err = await client.content.writeBlob(ref, { digest: sha256(data), size: data.length }, () => source(), { signal: controller.signal }).catch((e: unknown) => e);
+    const err = await client.content
+      .writeBlob(ref, { digest: sha256(data), size: data.length }, () => source(), { signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(err).to.equal(reason);
     expect((await client.content.status(ref)).offset).to.be.below(data.length);
     await client.content.abort(ref);

@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import { ContainerdClient, createTaskIO, resolveImage } from '../../../lib/containerd/index.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../../../lib/errors/index.js';
 import { generateSpec, withImageConfig, withProcessArgs } from '../../../lib/runtime/index.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 
 const text = async (stream: Readable | undefined): Promise<string> => (stream === undefined ? '' : readText(stream));
 
@@ -24,7 +24,11 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
   const newId = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
   const specFor = (id: string, ...args: string[]) => generateSpec([withProcessArgs(...args)], { id, namespace: fixture.namespace });
   const snapshotKeys = async (): Promise<string[]> =>
-    (await fixture.ctr(['snapshots', 'ls'])).split('\n').slice(1).map((l) => l.split(/\s+/)[0]!).filter(Boolean);
+    (await fixture.ctr(['snapshots', 'ls']))
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]!)
+      .filter(Boolean);
 
   before(async () => {
     [fixture, registry] = await Promise.all([startContainerd(), startRegistry()]);
@@ -52,7 +56,10 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
   it('runs an image pulled by ctr to exit (≈ ctr run --rm): stdout, stderr, exit code, and nothing left', async () => {
     const id = newId('ck-task');
     const resolved = await resolveImage(client, images.busybox.reference);
-    const spec = await generateSpec([withImageConfig(resolved.config, { args: ['sh', '-c', 'echo out; echo err >&2; exit 5'] })], { id, namespace: fixture.namespace });
+    const spec = await generateSpec([withImageConfig(resolved.config, { args: ['sh', '-c', 'echo out; echo err >&2; exit 5'] })], {
+      id,
+      namespace: fixture.namespace,
+    });
     const container = await client.createContainer(id, { spec, image: images.busybox.reference, labels: { test: 'task' } });
     const info = await container.info();
     expect(info).to.include({ image: images.busybox.reference, snapshotKey: id, snapshotter: 'overlayfs' });
@@ -91,7 +98,11 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     await task.start();
     expect((await task.pids()).map((p) => p.pid)).to.include(task.pid);
 
-    const exec = await task.exec('e1', { args: ['sh', '-c', 'read line; echo "got $line"; exit 4'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { fifoDir, stdio: { stdin: true } });
+    const exec = await task.exec(
+      'e1',
+      { args: ['sh', '-c', 'read line; echo "got $line"; exit 4'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+      { fifoDir, stdio: { stdin: true } },
+    );
     const execExit = exec.wait();
     const execOut = text(exec.stdout);
     await exec.start();
@@ -138,7 +149,9 @@ describe('ContainerdClient.createContainer / newTask against a real containerd',
     expect(await snapshotKeys()).to.deep.equal(before); // the second snapshot was removed again
     // A snapshot key in use: the record made for it is deleted again.
     const other = newId('ck-key');
-    const taken = await client.createContainer(other, { spec: await specFor(other, 'true'), image: images.busybox.reference, snapshot: { key: id } }).catch((e: unknown) => e);
+    const taken = await client
+      .createContainer(other, { spec: await specFor(other, 'true'), image: images.busybox.reference, snapshot: { key: id } })
+      .catch((e: unknown) => e);
     expect(taken, String(taken)).to.be.instanceOf(AlreadyExistsError);
     expect(await client.containers.get(other).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
     const task = await container.newTask({ stdio: { stdout: 'null' } });

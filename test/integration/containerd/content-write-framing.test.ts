@@ -1,13 +1,13 @@
 // How ContainerdWriter frames a blob into Content.Write requests, against a real containerd.
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { ContainerdClient } from '../../../lib/containerd/index.js';
-import { contentWriteCall, type ContentWriteCall } from '../../../lib/containerd/content-write-call.js';
+import { type ContentWriteCall, contentWriteCall } from '../../../lib/containerd/content-write-call.js';
 import { ContainerdWriter } from '../../../lib/containerd/content-writer.js';
 import { Http2Connection } from '../../../lib/containerd/http2-connection.js';
+import { ContainerdClient } from '../../../lib/containerd/index.js';
 import { NAMESPACE_HEADER } from '../../../lib/containerd/middleware.js';
 import { WriteAction, type WriteContentRequest } from '../../../lib/gen/containerd/services/content/v1/content.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
 
 const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const KiB = 1024;
@@ -50,7 +50,11 @@ describe('ContainerdWriter: Content.Write framing against a real containerd', fu
     const data = randomBytes(2 * 1024 * KiB + 5);
     const digest = sha256(data);
     const sent: Array<{ action: WriteAction; offset: number; length: number }> = [];
-    const writer = await ContainerdWriter.open(recordingCall(sent), { ref: `framing-${digest}`, expected: { digest: digest as `sha256:${string}`, size: data.length }, sourceVerified: true });
+    const writer = await ContainerdWriter.open(recordingCall(sent), {
+      ref: `framing-${digest}`,
+      expected: { digest: digest as `sha256:${string}`, size: data.length },
+      sourceVerified: true,
+    });
     for (let at = 0; at < data.length; at += 64 * KiB) await writer.write(data.subarray(at, at + 64 * KiB));
     expect(await writer.commit(data.length, digest, { labels: { 'containerd.io/gc.root': 'test' } })).to.equal(digest);
 

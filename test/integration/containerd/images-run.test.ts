@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
-import { chainId } from '../../../lib/oci/index.js';
-import { ContainerdClient, createTaskIO, type ContainerdEvent, type ImageRecord } from '../../../lib/containerd/index.js';
+import { ContainerdClient, type ContainerdEvent, createTaskIO, type ImageRecord } from '../../../lib/containerd/index.js';
 import { FailedPreconditionError, NotFoundError } from '../../../lib/errors/index.js';
+import { chainId } from '../../../lib/oci/index.js';
 import { generateSpec, withProcessArgs } from '../../../lib/runtime/index.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 
 interface Manifest {
   config: { digest: string; size: number; mediaType: string };
@@ -210,7 +210,12 @@ describe('ContainerdClient against a real containerd (images, snapshots, diff, t
       const busy = await client.tasks.delete(id).catch((e: unknown) => e);
       expect(busy, String(busy)).to.be.instanceOf(FailedPreconditionError);
 
-      await client.tasks.exec(id, 'e1', { args: ['sh', '-c', 'echo from-exec; exit 7'], cwd: '/', env: spec.process!.env!, user: { uid: 0, gid: 0 } }, { stdio: execIo.paths });
+      await client.tasks.exec(
+        id,
+        'e1',
+        { args: ['sh', '-c', 'echo from-exec; exit 7'], cwd: '/', env: spec.process!.env!, user: { uid: 0, gid: 0 } },
+        { stdio: execIo.paths },
+      );
       const execWait = client.tasks.wait(id, { execId: 'e1' });
       const execOut = text(execIo.stdout!);
       await client.tasks.start(id, { execId: 'e1' });

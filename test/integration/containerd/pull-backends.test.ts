@@ -4,17 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/index.js';
-import { containerdPull, ImageStore, type ContainerdPullResult, type PulledImage } from '../../../lib/images/index.js';
+import { type ContainerdPullResult, containerdPull, ImageStore, type PulledImage } from '../../../lib/images/index.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
-import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { PullResult } from '../../../lib/oci/index.js';
+import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import { RegistryClient, StaticCredentials } from '../../../lib/registry/index.js';
 import { NativeSnapshotter } from '../../../lib/unpack/index.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
 import { buildLayer, sha256Digest } from '../../fixtures/image-layer.js';
-import { hostArchitecture, withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { hostArchitecture, type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 /** The fields every backend's pull returns, with the target's store-specific annotations left out. */
@@ -108,7 +108,9 @@ describe('one pull result from both backends: ImageStore.pull and containerdPull
   });
 
   it('an image without layers (FROM scratch): both accept it, and neither has a chain ID', async () => {
-    const config = Buffer.from(JSON.stringify({ architecture: hostArchitecture(), os: 'linux', config: { Cmd: ['/app'] }, rootfs: { type: 'layers', diff_ids: [] } }));
+    const config = Buffer.from(
+      JSON.stringify({ architecture: hostArchitecture(), os: 'linux', config: { Cmd: ['/app'] }, rootfs: { type: 'layers', diff_ids: [] } }),
+    );
     const configDesc = descOf(M.OCI_CONFIG, config);
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [] }));
     const ref = `${registry.host}/scratch:latest`;

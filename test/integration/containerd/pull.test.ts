@@ -3,15 +3,15 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/index.js';
 import { containerdPull } from '../../../lib/images/index.js';
-import { RegistryClient, StaticCredentials, type FetchOptions } from '../../../lib/registry/index.js';
-import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
+import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
+import { type FetchOptions, RegistryClient, StaticCredentials } from '../../../lib/registry/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
 import { buildLayer, sha256Digest } from '../../fixtures/image-layer.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 
 describe('containerdPull() into a real containerd, with RegistryClient as the resolver', function () {
   this.timeout(180_000);
@@ -93,7 +93,9 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     const configDesc = descOf(M.OCI_CONFIG, config);
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
     const manifestDesc = descOf(M.OCI_MANIFEST, manifest);
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [{ ...manifestDesc, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [{ ...manifestDesc, platform: { os: 'linux', architecture: 'amd64' } }] }),
+    );
     const ref = `${registry.host}/wrong-platform`;
     await resolver.pushBlob(ref, layerDesc, layer.gzip);
     await resolver.pushBlob(ref, configDesc, config);
@@ -143,7 +145,12 @@ describe('containerdPull() into a real containerd, with RegistryClient as the re
     expect(err.details).to.deep.include({ expected: layer.digest });
     // It asked the fetcher for a size check only: containerd hashed the bytes.
     expect(asked).to.include('size');
-    expect(await client.content.info(layer.digest).then(() => 'stored', (e: { code?: string }) => e.code)).to.equal('ERR_CONTAINERD_NOT_FOUND');
+    expect(
+      await client.content.info(layer.digest).then(
+        () => 'stored',
+        (e: { code?: string }) => e.code,
+      ),
+    ).to.equal('ERR_CONTAINERD_NOT_FOUND');
     expect((await fixture.ctr(['images', 'ls', '-q'])).split('\n')).to.not.include(ref);
     expect(await client.leases.list()).to.deep.equal([]);
   });

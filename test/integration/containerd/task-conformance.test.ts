@@ -11,12 +11,12 @@ import type { StdioOptions, TaskEvent } from '../../../lib/oci/index.js';
 import { generateSpec, withProcessArgs } from '../../../lib/runtime/index.js';
 import { buildShimLogger, parseContainerLogLine } from '../../../lib/shim/index.js';
 import { busyboxEntries } from '../../fixtures/busybox-rootfs.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
-import { taskSuite, type TaskSuiteHarness } from '../../task-suite.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
+import { type TaskSuiteHarness, taskSuite } from '../../task-suite.js';
 
 const BASE = 'task-suite-busybox';
 
-describe('containerd: the shared Task vocabulary against a real containerd', function () {
+describe('containerd: the shared Task vocabulary against a real containerd', () => {
   let fixture: ContainerdFixture;
   let client: ContainerdClient;
   let fifoDir: string;
@@ -106,7 +106,11 @@ describe('containerd: the shared Task vocabulary against a real containerd', fun
 
       const task = await h.createTask(id, ['sleep', '60'], { stdout: 'null' });
       const pid = await task.start();
-      const exec = await task.exec('probe', { args: ['sh', '-c', 'exit 3'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdio: { stdout: 'null' } });
+      const exec = await task.exec(
+        'probe',
+        { args: ['sh', '-c', 'exit 3'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+        { stdio: { stdout: 'null' } },
+      );
       const execExit = exec.wait();
       await exec.start();
       expect((await execExit).code).to.equal(3);
@@ -149,7 +153,10 @@ describe('containerd: the shared Task vocabulary against a real containerd', fun
     });
 
     it('reads the output of a stdout-only task whose stderr is dropped (a drained FIFO beside a piped one)', async () => {
-      const task = await h.createTask(`drain-${process.pid}-${Date.now().toString(36)}`, ['sh', '-c', 'echo kept; echo dropped >&2'], { stdout: 'pipe', stderr: 'null' });
+      const task = await h.createTask(`drain-${process.pid}-${Date.now().toString(36)}`, ['sh', '-c', 'echo kept; echo dropped >&2'], {
+        stdout: 'pipe',
+        stderr: 'null',
+      });
       expect(task.stderr).to.equal(undefined);
       const out = text(task.stdout!);
       const exited = task.wait();
@@ -190,7 +197,10 @@ describe('containerd: the shared Task vocabulary against a real containerd', fun
         expect((await exited).code).to.equal(2);
         await task.delete(); // the shim waits for the logger to drain the pipes
         const records = (await readFile(path, 'utf8')).split('\n').filter(Boolean).map(parseContainerLogLine);
-        expect(records.map((r) => [r.stream, r.log]).sort()).to.deep.equal([['stderr', 'err\n'], ['stdout', 'out\n']]);
+        expect(records.map((r) => [r.stream, r.log]).sort()).to.deep.equal([
+          ['stderr', 'err\n'],
+          ['stdout', 'out\n'],
+        ]);
         for (const r of records) expect(Date.parse(r.time)).to.be.greaterThan(Date.now() - 60_000);
       } finally {
         await client.tasks.delete(id, {}).catch(() => undefined);

@@ -1,11 +1,11 @@
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
-import { buildContainerSpec, DEFAULT_INIT_BINARY } from '../../../lib/engine/container-spec.js';
+import { expect } from 'chai';
 import { containerHostname, writeContainerFiles } from '../../../lib/engine/container-files.js';
+import { buildContainerSpec, DEFAULT_INIT_BINARY } from '../../../lib/engine/container-spec.js';
 import type { CreateOptions } from '../../../lib/engine/create-options.js';
 import { parseMountFlag, parseVolumeFlag } from '../../../lib/engine/flags.js';
 import { readHostDevices } from '../../../lib/engine/host-devices.js';
@@ -14,7 +14,7 @@ import type { ImageConfig } from '../../../lib/oci/image-config.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 import { DEFAULT_CAPABILITIES, KNOWN_CAPABILITIES, readPermittedCapabilities } from '../../../lib/runtime/spec/capabilities.js';
 import type { ExitResult } from '../../../lib/runtime/types.js';
-import { createBusyboxBundle, type BusyboxBundle } from '../../fixtures/bundle.js';
+import { type BusyboxBundle, createBusyboxBundle } from '../../fixtures/bundle.js';
 
 // Specs built by buildContainerSpec from an image config and docker-style options, run by real runc (as root) on a
 // busybox rootfs: each option is checked by what the container sees and can do.
@@ -125,9 +125,12 @@ describe('engine/container-spec with real runc', function () {
     const host = join(fixture.dir, 'shared');
     await mkdir(host, { recursive: true });
     await writeFile(join(host, 'file'), 'from host\n');
-    const res = await run('cat /data/file; touch /data/new || echo REFUSED; grep " /scratch " /proc/mounts; stat -c %a /scratch; touch /scratch/ok && echo WROTE', {
-      mounts: [parseVolumeFlag(`${host}:/data:ro`), parseMountFlag('type=tmpfs,dst=/scratch,tmpfs-size=1m,tmpfs-mode=0750')],
-    });
+    const res = await run(
+      'cat /data/file; touch /data/new || echo REFUSED; grep " /scratch " /proc/mounts; stat -c %a /scratch; touch /scratch/ok && echo WROTE',
+      {
+        mounts: [parseVolumeFlag(`${host}:/data:ro`), parseMountFlag('type=tmpfs,dst=/scratch,tmpfs-size=1m,tmpfs-mode=0750')],
+      },
+    );
     expect(res.code, res.stderr).to.equal(0);
     const lines = res.stdout!.trim().split('\n');
     expect(lines[0]).to.equal('from host');
@@ -195,13 +198,16 @@ describe('engine/container-spec with real runc', function () {
   });
 
   it('network none: only lo, and it is up; resolv.conf without loopback nameservers; a user may bind port 80', async () => {
-    const res = await run('ls /sys/class/net; ip -o link show up | cut -d: -f2 | tr -d " "; grep -c nameserver /etc/resolv.conf; grep -c "^nameserver 127\\." /etc/resolv.conf');
+    const res = await run(
+      'ls /sys/class/net; ip -o link show up | cut -d: -f2 | tr -d " "; grep -c nameserver /etc/resolv.conf; grep -c "^nameserver 127\\." /etc/resolv.conf',
+    );
     expect(res.stdout!.trim().split('\n').slice(0, 2)).to.deep.equal(['lo', 'lo']);
     const [servers, loopback] = res.stdout!.trim().split('\n').slice(2);
     expect(Number(servers)).to.be.greaterThan(0);
     expect(loopback).to.equal('0');
     // Polls for the listening socket (port 80 is 0050 in /proc/net/tcp*); without the sysctl nc fails with EACCES.
-    const listen = 'nc -l -p 80 & for i in $(seq 1 25); do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q ":0050 " && { echo bound; break; }; sleep 0.2; done; kill $!';
+    const listen =
+      'nc -l -p 80 & for i in $(seq 1 25); do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q ":0050 " && { echo bound; break; }; sleep 0.2; done; kill $!';
     const bind = await run(listen, { user: 'app' });
     expect(bind.stdout, bind.stderr).to.equal('bound\n');
   });
@@ -233,7 +239,8 @@ describe('engine/container-spec with real runc', function () {
   });
 
   it('enforces the pids limit and sets the memory limit', async () => {
-    const script = 'cat /sys/fs/cgroup/pids/pids.max; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo started';
+    const script =
+      'cat /sys/fs/cgroup/pids/pids.max; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo started';
     const res = await run(script, { resources: { pidsLimit: 8, memory: 64 * 1024 * 1024 } });
     const lines = res.stdout!.trim().split('\n');
     expect(lines.slice(0, 2)).to.deep.equal(['8', String(64 * 1024 * 1024)]);

@@ -1,8 +1,9 @@
 // The Engine's image side against a real docker-registry and a real snapshotter: docker's --pull policies, docker's
 // name normalisation, unpacking once, and image removal that never takes a snapshot from under a container.
-import { expect } from 'chai';
+
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageService } from '../../../lib/engine/image-service.js';
 import { CONTAINER_LABEL } from '../../../lib/engine/rootfs.js';
 import { ConflictError, NotFoundError } from '../../../lib/errors/index.js';

@@ -1,10 +1,11 @@
 // The daemonless backend on real shims: tasks from a busybox image pulled from a real registry, each on its own
 // overlay snapshot, logs written by the C logger, reattach by a new backend, and removal that leaves nothing.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { removeBundle } from '../../../lib/engine/bundle.js';
 import { ImageService, type RunnableImage } from '../../../lib/engine/image-service.js';
 import { ShimBackend } from '../../../lib/engine/shim-backend.js';

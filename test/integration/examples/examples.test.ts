@@ -1,9 +1,10 @@
 // The examples are documentation that runs: each one is run here as a person would, against the built package.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { startContainerd } from '../../fixtures/containerd.js';
 import { withPushedImages } from '../../fixtures/images.js';
 import { startRegistry } from '../../fixtures/registry.js';
@@ -80,9 +81,9 @@ describe('examples', function () {
 
   it('process-tree: engine, shim and container where they really are; the container outlives a SIGKILLed engine', async () => {
     const { stdout } = await runExample('process-tree.ts');
-    expect(stdout).to.match(/node .*\[pid \d+, parent \d+\]  ← the engine/);
-    expect(stdout).to.match(/containerd-shim-runc-v2 .*\[pid (\d+), parent \d+\]  ← one shim per container/);
-    expect(stdout).to.match(/└─ sh -c sleep 1000 & wait  \[pid \d+, parent \d+\]  ← the container's init/);
+    expect(stdout).to.match(/node .*\[pid \d+, parent \d+\] {2}← the engine/);
+    expect(stdout).to.match(/containerd-shim-runc-v2 .*\[pid (\d+), parent \d+\] {2}← one shim per container/);
+    expect(stdout).to.match(/└─ sh -c sleep 1000 & wait {2}\[pid \d+, parent \d+\] {2}← the container's init/);
     expect(stdout).to.contain('runc is not in the tree');
     expect(stdout).to.match(/After SIGKILL of the engine \(pid \d+, gone\)/);
     expect(stdout.split('After SIGKILL')[1]).to.match(/└─ sleep 1000/);
@@ -92,7 +93,10 @@ describe('examples', function () {
   });
 
   it('test-harness: a mocha suite embedding an Engine, a service container per test, nothing left', async () => {
-    const { stdout } = await run(process.execPath, [resolve(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), resolve(ROOT, 'examples', 'test-harness.ts')], { cwd: ROOT, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, [resolve(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), resolve(ROOT, 'examples', 'test-harness.ts')], {
+      cwd: ROOT,
+      timeout: 120_000,
+    });
     expect(stdout).to.contain('3 passing');
     expect(stdout).to.not.match(/failing/);
   });

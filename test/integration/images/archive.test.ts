@@ -1,16 +1,17 @@
 // Export and import of image tarballs (OCI archive with manifest.json, docker save formats), with skopeo as the
 // interop check both ways.
-import { expect } from 'chai';
+
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { exportArchive, importArchive, ImageStore } from '../../../lib/images/index.js';
+import { PassThrough, type Readable } from 'node:stream';
+import { expect } from 'chai';
+import { runCli } from '../../../lib/cli/main.js';
+import { exportArchive, ImageStore, importArchive } from '../../../lib/images/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { runTool } from '../../../lib/util/index.js';
-import { runCli } from '../../../lib/cli/main.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
-import { PassThrough, type Readable } from 'node:stream';
 
 async function blobsOf(store: ImageStore): Promise<string[]> {
   const out: string[] = [];
@@ -49,7 +50,9 @@ describe('images: archives (save/load)', function () {
     expect(await blobsOf(target)).to.deep.equal(await blobsOf(source));
     expect((await target.get(pushed.layered.reference)).target.digest).to.equal(pushed.layered.digest);
     expect(await target.verify()).to.deep.include({ corrupt: [], missing: [] });
-    const docker = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `docker-archive:${file}:${registry.host}/layered:latest`])).stdout) as { layers: unknown[] };
+    const docker = JSON.parse((await runTool('skopeo', ['inspect', '--raw', `docker-archive:${file}:${registry.host}/layered:latest`])).stdout) as {
+      layers: unknown[];
+    };
     expect(docker.layers).to.have.length(3);
     const single = join(work, 'single.tar');
     await exportArchive(source, [pushed.layered.reference], createWriteStream(single));

@@ -1,12 +1,13 @@
 // buildImage with real parts: a layout store skopeo and umoci read, the project's unpacker, runc through the spec
 // builder, and the local content store's writers (abort and GC hooked in through a thin wrapper).
-import { expect } from 'chai';
+
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import type { Ingester, Writer } from '../../../lib/content/index.js';
-import { buildImage, createLease, ImageStore, type BuildImageResult, type ImageBuildStore } from '../../../lib/images/index.js';
-import { OCIRuntime, generateSpec, withImageConfig } from '../../../lib/runtime/index.js';
+import { type BuildImageResult, buildImage, createLease, type ImageBuildStore, ImageStore } from '../../../lib/images/index.js';
+import { generateSpec, OCIRuntime, withImageConfig } from '../../../lib/runtime/index.js';
 import { Unpacker } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -92,7 +93,12 @@ describe('images: buildImage', function () {
     store = await ImageStore.open(join(work, 'store'));
     v1 = await buildImage(store, 'example.test/app:v1', {
       layers: [{ directory: rootfs, comment: 'busybox root' }],
-      config: { Cmd: ['sh', '-c', 'cat /etc/message; echo "cwd $(pwd) as $(id -u)"'], Env: ['PATH=/bin', 'GREETING=hi'], WorkingDir: '/tmp', Labels: { stage: 'one' } },
+      config: {
+        Cmd: ['sh', '-c', 'cat /etc/message; echo "cwd $(pwd) as $(id -u)"'],
+        Env: ['PATH=/bin', 'GREETING=hi'],
+        WorkingDir: '/tmp',
+        Labels: { stage: 'one' },
+      },
       created: CREATED,
     });
   });
@@ -111,7 +117,10 @@ describe('images: buildImage', function () {
     expect(inspected.Env).to.deep.equal(['PATH=/bin', 'GREETING=hi']);
     expect(inspected.Labels).to.deep.equal({ stage: 'one' });
     expect(inspected.Created).to.equal('2024-01-02T03:04:05Z');
-    const raw = JSON.parse((await runTool('skopeo', ['inspect', '--config', `oci:${store.root}:${v1.name}`])).stdout) as { rootfs: { diff_ids: string[] }; history: unknown[] };
+    const raw = JSON.parse((await runTool('skopeo', ['inspect', '--config', `oci:${store.root}:${v1.name}`])).stdout) as {
+      rootfs: { diff_ids: string[] };
+      history: unknown[];
+    };
     expect(raw.rootfs.diff_ids).to.deep.equal(v1.diffIds);
     expect(raw.history).to.deep.equal([{ created: '2024-01-02T03:04:05Z', created_by: 'containerkit buildImage', comment: 'busybox root' }]);
     const umoci = join(work, 'umoci');
@@ -179,14 +188,21 @@ describe('images: buildImage', function () {
         if (err.code !== 'ERR_ALREADY_EXISTS') throw err;
       });
     }
-    await store.index.put('example.test/docker-base:1', { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: digestOf(manifestBytes) as never, size: manifestBytes.length });
+    await store.index.put('example.test/docker-base:1', {
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: digestOf(manifestBytes) as never,
+      size: manifestBytes.length,
+    });
     const tree = join(work, 'docker-extra');
     await mkdir(tree);
     await writeFile(join(tree, 'extra'), 'x\n');
     const built = await buildImage(store, 'example.test/on-docker:1', { base: 'example.test/docker-base:1', layers: [{ directory: tree }], created: CREATED });
     expect(built.manifestDescriptor.mediaType).to.equal('application/vnd.oci.image.manifest.v1+json');
     expect(built.configDescriptor.mediaType).to.equal('application/vnd.oci.image.config.v1+json');
-    expect(built.manifest.layers.map((l) => l.mediaType)).to.deep.equal(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+    expect(built.manifest.layers.map((l) => l.mediaType)).to.deep.equal([
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    ]);
     expect(built.manifest.layers[0]!.digest).to.equal(v1.manifest.layers[0]!.digest);
     expect(built.config.config).to.deep.equal(v1.config.config);
     const inspected = JSON.parse((await runTool('skopeo', ['inspect', `oci:${store.root}:${built.name}`])).stdout) as { Layers: string[] };
@@ -194,10 +210,18 @@ describe('images: buildImage', function () {
   });
 
   it('is reproducible: the same tree and created give the same digests; another created or compression does not', async () => {
-    const again = await buildImage(store, 'example.test/again', { layers: [{ directory: rootfs, comment: 'busybox root' }], config: v1.config.config!, created: CREATED });
+    const again = await buildImage(store, 'example.test/again', {
+      layers: [{ directory: rootfs, comment: 'busybox root' }],
+      config: v1.config.config!,
+      created: CREATED,
+    });
     expect(again.name).to.equal('example.test/again:latest');
     expect(again.manifestDescriptor).to.deep.equal(v1.manifestDescriptor);
-    const other = await buildImage(store, 'example.test/again:later', { layers: [{ directory: rootfs, comment: 'busybox root' }], config: v1.config.config!, created: new Date('2025-01-01T00:00:00Z') });
+    const other = await buildImage(store, 'example.test/again:later', {
+      layers: [{ directory: rootfs, comment: 'busybox root' }],
+      config: v1.config.config!,
+      created: new Date('2025-01-01T00:00:00Z'),
+    });
     expect(other.manifestDescriptor.digest).to.not.equal(v1.manifestDescriptor.digest);
     expect(other.layers[0]!.descriptor.digest).to.equal(v1.layers[0]!.descriptor.digest);
     const plain = await buildImage(store, 'example.test/plain', { layers: [{ directory: rootfs }], compression: 'none', created: CREATED });
@@ -209,13 +233,23 @@ describe('images: buildImage', function () {
 
   it('a missing directory or base, or bad options, fail typed before anything is written', async () => {
     const before = await blobs(store);
-    expect(await codeOf(buildImage(store, 'example.test/bad:1', { layers: [{ directory: rootfs }, { directory: join(work, 'nope') }] }))).to.equal('ERR_NOT_FOUND');
-    expect(await codeOf(buildImage(store, 'example.test/bad:2', { base: 'example.test/missing:1', layers: [{ directory: rootfs }] }))).to.equal('ERR_IMAGE_NOT_FOUND');
+    expect(await codeOf(buildImage(store, 'example.test/bad:1', { layers: [{ directory: rootfs }, { directory: join(work, 'nope') }] }))).to.equal(
+      'ERR_NOT_FOUND',
+    );
+    expect(await codeOf(buildImage(store, 'example.test/bad:2', { base: 'example.test/missing:1', layers: [{ directory: rootfs }] }))).to.equal(
+      'ERR_IMAGE_NOT_FOUND',
+    );
     expect(await codeOf(buildImage(store, 'example.test/bad:3', {}))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(buildImage(store, 'example.test/bad:4', { layers: [{ directory: rootfs }], config: { Cmnd: ['x'] } as never }))).to.equal('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(buildImage(store, 'example.test/bad:4', { layers: [{ directory: rootfs }], config: { Cmnd: ['x'] } as never }))).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
     expect(await codeOf(buildImage(store, 'Bad Name!', { layers: [{ directory: rootfs }] }))).to.equal('ERR_INVALID_REFERENCE');
-    expect(await codeOf(buildImage(store, 'example.test/bad:5', { layers: [{ directory: rootfs }], platform: { os: 'linux' } as never }))).to.equal('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(buildImage({ content: store.content, index: {} } as never, 'example.test/bad:6', { layers: [{ directory: rootfs }] }))).to.equal('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(buildImage(store, 'example.test/bad:5', { layers: [{ directory: rootfs }], platform: { os: 'linux' } as never }))).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await codeOf(buildImage({ content: store.content, index: {} } as never, 'example.test/bad:6', { layers: [{ directory: rootfs }] }))).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
     const aborted = AbortSignal.abort(new Error('before'));
     expect(await codeOf(buildImage(store, 'example.test/bad:7', { layers: [{ directory: rootfs }], signal: aborted }))).to.equal('Error: before');
     expect(await blobs(store)).to.deep.equal(before);

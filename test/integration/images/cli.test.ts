@@ -1,14 +1,15 @@
 // The image verbs of the containerkit CLI (in-process runCli) against the docker-registry fixture.
-import { expect } from 'chai';
+
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
 import { runCli } from '../../../lib/cli/main.js';
+import { runTool } from '../../../lib/util/exec.js';
 import { captureCli } from '../../fixtures/cli.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees } from '../../fixtures/tree-compare.js';
-import { runTool } from '../../../lib/util/exec.js';
-import { join } from 'node:path';
 
 const cli = (root: string, ...argv: string[]) => captureCli(['--root', root, ...argv], { ...process.env, DOCKER_CONFIG: root });
 
@@ -72,7 +73,11 @@ describe('images: CLI verbs', function () {
     let out = '';
     stdout.on('data', (c: Buffer) => (out += c.toString()));
     const ttyRoot = await makeTempDir('images-cli-tty');
-    const code = await runCli(['--root', ttyRoot, 'pull', pushed.busybox.reference], { stdout, stderr: new PassThrough(), env: { ...process.env, DOCKER_CONFIG: ttyRoot } });
+    const code = await runCli(['--root', ttyRoot, 'pull', pushed.busybox.reference], {
+      stdout,
+      stderr: new PassThrough(),
+      env: { ...process.env, DOCKER_CONFIG: ttyRoot },
+    });
     expect(code).to.equal(0);
     expect(out).to.include('\x1b[2K');
     expect(out).to.match(/[0-9a-f]{12}: Pull complete\n/);

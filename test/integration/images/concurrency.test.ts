@@ -1,8 +1,9 @@
 // 8 concurrent pulls of one image from two processes into one store: each process downloads each blob at most once.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { ImageStore } from '../../../lib/images/index.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
@@ -18,7 +19,14 @@ describe('images: concurrent pulls from two processes', function () {
     await ImageStore.open(root);
     served.registry.clearAccessLog();
     const child = (): Promise<string> =>
-      run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'fixtures', 'pull-child.ts'), root, served.images.layered.reference, '4']).then((r) => r.stdout.trim());
+      run(process.execPath, [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, '..', '..', 'fixtures', 'pull-child.ts'),
+        root,
+        served.images.layered.reference,
+        '4',
+      ]).then((r) => r.stdout.trim());
     const digests = await Promise.all([child(), child()]);
     expect(digests).to.deep.equal([served.images.layered.digest, served.images.layered.digest]);
     const gets = (await served.registry.accessLog()).filter((e) => e.method === 'GET' && e.path.includes('/blobs/'));

@@ -2,12 +2,13 @@
 // around the link of a blob into blobs/, and around the rename that writes index.json. After every kill the store
 // verifies clean; the last pull completes; the bytes delivered to the children over the whole loop are at most twice
 // the image size, which only a pull that resumes (rather than restarts) can achieve.
-import { expect } from 'chai';
+
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageStore } from '../../../lib/images/index.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { startThrottleProxy, type ThrottleProxyFixture } from '../../fixtures/throttle-proxy.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
@@ -24,7 +25,9 @@ function mulberry32(seed: number): () => number {
 
 function runChild(root: string, ref: string, mode: string): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'fixtures', 'crash-pull-child.ts'), root, ref, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'fixtures', 'crash-pull-child.ts'), root, ref, mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -86,7 +89,8 @@ describe('images: crash loop (SIGKILL during pull)', function () {
       // Paced only where a kill lands mid-download; the phase kills come after a blob's last byte arrived.
       proxy.bytesPerSecond = mode.startsWith('bytes:') ? SLOW_LINK : FAST_LINK;
       const res = await runChild(root, ref, mode);
-      if (process.env.CRASH_DEBUG) console.log(mode, res.signal, res.code, JSON.stringify((await store.content.listStatuses()).map((s) => s.offset)), res.err.slice(0, 300));
+      if (process.env.CRASH_DEBUG)
+        console.log(mode, res.signal, res.code, JSON.stringify((await store.content.listStatuses()).map((s) => s.offset)), res.err.slice(0, 300));
       if (res.signal === 'SIGKILL') {
         kills++;
         if (!mode.startsWith('bytes:')) phaseKills++;

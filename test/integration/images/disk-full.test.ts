@@ -1,12 +1,13 @@
 // Disk full: a pull into a store on a small tmpfs fails with a typed error and leaves nothing half-written.
-import { expect } from 'chai';
+
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageStore } from '../../../lib/images/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { runTool } from '../../../lib/util/index.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 describe('images: disk full', function () {

@@ -1,21 +1,22 @@
 // Valid images must be read, images that lie refused: crafted images pushed to the real docker-registry with the
 // RegistryClient (and a fake registry for a lying Content-Type), then pulled by ImageStore.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageStore } from '../../../lib/images/index.js';
-import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
+import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { NativeSnapshotter } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { codedRejection } from '../../fixtures/assert.js';
-import { sendBody, sha256, startFakeRegistry, type FakeRegistry } from '../../fixtures/fake-registry.js';
+import { type FakeRegistry, sendBody, sha256, startFakeRegistry } from '../../fixtures/fake-registry.js';
 import { buildLayer } from '../../fixtures/image-layer.js';
 import { hostArchitecture } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 function descOf(mediaType: string, bytes: Buffer): Descriptor {
@@ -48,13 +49,18 @@ describe('images: valid images are read, images that lie are refused', function 
   });
 
   const freshStore = (registryClient = client): Promise<ImageStore> => ImageStore.open(join(work, `store-${++seq}`), { registry: registryClient });
-  const stored = (store: ImageStore, digest: string): Promise<boolean> => store.content.info(digest).then(() => true, () => false);
+  const stored = (store: ImageStore, digest: string): Promise<boolean> =>
+    store.content.info(digest).then(
+      () => true,
+      () => false,
+    );
 
   /** Pushes blobs, then manifests (children first), with the RegistryClient; `tag` names the last one. */
   async function push(repo: string, blobs: Array<[Descriptor, Buffer]>, manifests: Array<[Descriptor, Buffer]>, tag = 'latest'): Promise<string> {
     const ref = `${registry.host}/${repo}`;
     for (const [d, bytes] of blobs) await client.pushBlob(ref, d, bytes);
-    for (const [i, [d, bytes]] of manifests.entries()) await client.pushManifest(i === manifests.length - 1 ? `${ref}:${tag}` : `${ref}@${d.digest}`, bytes, d.mediaType);
+    for (const [i, [d, bytes]] of manifests.entries())
+      await client.pushManifest(i === manifests.length - 1 ? `${ref}:${tag}` : `${ref}@${d.digest}`, bytes, d.mediaType);
     return `${ref}:${tag}`;
   }
 
@@ -91,7 +97,14 @@ describe('images: valid images are read, images that lie are refused', function 
     const layerDesc = descOf(M.OCI_LAYER_ZSTD, blob);
     const [configDesc, config] = configOf([layer.diffId]);
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
-    const ref = await push('zstd-skippable', [[layerDesc, blob], [configDesc, config]], [[descOf(M.OCI_MANIFEST, manifest), manifest]]);
+    const ref = await push(
+      'zstd-skippable',
+      [
+        [layerDesc, blob],
+        [configDesc, config],
+      ],
+      [[descOf(M.OCI_MANIFEST, manifest), manifest]],
+    );
 
     const store = await freshStore();
     const snapshotter = new NativeSnapshotter(join(work, `native-${seq}`));
@@ -113,7 +126,14 @@ describe('images: valid images are read, images that lie are refused', function 
     const text = `{"schemaVersion":2,"mediaType":"${M.OCI_MANIFEST}","config":${JSON.stringify(configDesc)},"layers":[${JSON.stringify(decoy)}],"layers":[${JSON.stringify(realDesc)}]}`;
     const manifest = Buffer.from(text);
     const manifestDesc = descOf(M.OCI_MANIFEST, manifest);
-    const ref = await push('dup-manifest', [[realDesc, real.gzip], [configDesc, config]], [[manifestDesc, manifest]]);
+    const ref = await push(
+      'dup-manifest',
+      [
+        [realDesc, real.gzip],
+        [configDesc, config],
+      ],
+      [[manifestDesc, manifest]],
+    );
 
     const store = await freshStore();
     const err = await codedRejection(store.pull(ref));
@@ -130,7 +150,14 @@ describe('images: valid images are read, images that lie are refused', function 
     const config = Buffer.from(plain.toString('utf8').replace('"User":"nobody"', '"User":"root","User":"nobody"'));
     const configDesc = descOf(M.OCI_CONFIG, config);
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
-    const ref = await push('dup-config', [[layerDesc, layer.gzip], [configDesc, config]], [[descOf(M.OCI_MANIFEST, manifest), manifest]]);
+    const ref = await push(
+      'dup-config',
+      [
+        [layerDesc, layer.gzip],
+        [configDesc, config],
+      ],
+      [[descOf(M.OCI_MANIFEST, manifest), manifest]],
+    );
 
     const store = await freshStore();
     const err = await codedRejection(store.pull(ref));
@@ -146,8 +173,20 @@ describe('images: valid images are read, images that lie are refused', function 
     const [configDesc, config] = configOf([layer.diffId], { architecture: 's390x' });
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [layerDesc] }));
     const manifestDesc = descOf(M.OCI_MANIFEST, manifest);
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [{ ...manifestDesc, platform: { os: 'linux', architecture: 'amd64' } }] }));
-    const ref = await push('wrong-platform', [[layerDesc, layer.gzip], [configDesc, config]], [[manifestDesc, manifest], [descOf(M.OCI_INDEX, index), index]]);
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [{ ...manifestDesc, platform: { os: 'linux', architecture: 'amd64' } }] }),
+    );
+    const ref = await push(
+      'wrong-platform',
+      [
+        [layerDesc, layer.gzip],
+        [configDesc, config],
+      ],
+      [
+        [manifestDesc, manifest],
+        [descOf(M.OCI_INDEX, index), index],
+      ],
+    );
 
     const store = await freshStore();
     const err = await codedRejection(store.pull(ref, { platform: 'linux/amd64' }));
@@ -183,7 +222,12 @@ describe('images: valid images are read, images that lie are refused', function 
     const ociManifest = { schemaVersion: 2, mediaType: M.OCI_MANIFEST, config: configDesc, layers: [] };
     const cases: Array<{ name: string; body: unknown; tagType: string; digestType: string }> = [
       { name: 'a manifest served by digest as an index', body: ociManifest, tagType: M.OCI_MANIFEST, digestType: M.OCI_INDEX },
-      { name: 'an index tagged as a manifest', body: { schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [] }, tagType: M.OCI_MANIFEST, digestType: M.OCI_MANIFEST },
+      {
+        name: 'an index tagged as a manifest',
+        body: { schemaVersion: 2, mediaType: M.OCI_INDEX, manifests: [] },
+        tagType: M.OCI_MANIFEST,
+        digestType: M.OCI_MANIFEST,
+      },
       { name: 'a manifest tagged as an index', body: ociManifest, tagType: M.OCI_INDEX, digestType: M.OCI_INDEX },
       {
         name: 'a manifest without mediaType tagged as Docker, served as OCI',
@@ -209,7 +253,9 @@ describe('images: valid images are read, images that lie are refused', function 
     it('accepts a generic Content-Type (application/json) for a manifest its descriptor types', async () => {
       const bytes = Buffer.from(JSON.stringify(ociManifest));
       const digest = serve(bytes, M.OCI_MANIFEST, 'application/json');
-      const fetched = await fakeClient.fetchManifest(`${fake.host}/img@${digest}`, { descriptor: { mediaType: M.OCI_MANIFEST, digest: digest as Digest, size: bytes.length } });
+      const fetched = await fakeClient.fetchManifest(`${fake.host}/img@${digest}`, {
+        descriptor: { mediaType: M.OCI_MANIFEST, digest: digest as Digest, size: bytes.length },
+      });
       expect(fetched.parsed.kind).to.equal('manifest');
     });
   });

@@ -1,12 +1,13 @@
 // ImageStore against the real docker-registry fixture; request counts come from its access log.
-import { expect } from 'chai';
-import { readFile, writeFile, chmod } from 'node:fs/promises';
+
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageStore, importLayout, type PullProgress } from '../../../lib/images/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { runTool } from '../../../lib/util/index.js';
-import { withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { type PushedImages, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {

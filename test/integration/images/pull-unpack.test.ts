@@ -1,19 +1,20 @@
 // ImageStore.pull with `unpack` (fetch and unpack pipelined) and ImageStore.unpack, against the real docker-registry
 // fixture and real overlay / native snapshotters: the mounted result must equal umoci's unpack of the same image.
-import { expect } from 'chai';
+
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ImageStore, type PullProgress } from '../../../lib/images/index.js';
-import type { Mount } from '../../../lib/oci/mount.js';
 import { chainIds } from '../../../lib/oci/chain-id.js';
-import { RegistryClient, type Fetcher } from '../../../lib/registry/index.js';
+import type { Mount } from '../../../lib/oci/mount.js';
+import { type Fetcher, RegistryClient } from '../../../lib/registry/index.js';
 import { NativeSnapshotter, OverlaySnapshotter, type Snapshotter } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { mount, unmount } from '../../../lib/util/mount.js';
-import { initLayout, tagManifest, writeBlob } from '../../fixtures/image-layout.js';
-import { pushImage, withPushedImages, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
 import { codedRejection } from '../../fixtures/assert.js';
+import { initLayout, tagManifest, writeBlob } from '../../fixtures/image-layout.js';
+import { type PushedImages, pushImage, withPushedImages } from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees } from '../../fixtures/tree-compare.js';
 
@@ -181,7 +182,10 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
     const layout = join(work, 'broken-layout');
     await initLayout(layout);
     const blob = (digest: string): Promise<Buffer> => readFile(join(built.layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length)));
-    const manifest = JSON.parse((await blob(built.manifestDigest)).toString('utf8')) as { config: { digest: string }; layers: Array<{ mediaType: string; digest: string }> };
+    const manifest = JSON.parse((await blob(built.manifestDigest)).toString('utf8')) as {
+      config: { digest: string };
+      layers: Array<{ mediaType: string; digest: string }>;
+    };
     const config = JSON.parse((await blob(manifest.config.digest)).toString('utf8')) as { rootfs: { diff_ids: string[] } };
     config.rootfs.diff_ids[1] = `sha256:${'1'.repeat(64)}`;
     const layers = [];
@@ -200,7 +204,10 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
       const snapshotter = await kind.make(join(work, `broken-${kind.name}-${seq}`));
       expect((await codedRejection(store.pull(`${registry.host}/broken:latest`, { unpack: { snapshotter } }))).code, kind.name).to.equal('ERR_DIGEST_MISMATCH');
       const left = await snapshotter.walk();
-      expect(left.map((s) => [s.name, s.kind]), kind.name).to.deep.equal([[config.rootfs.diff_ids[0], 'committed']]);
+      expect(
+        left.map((s) => [s.name, s.kind]),
+        kind.name,
+      ).to.deep.equal([[config.rootfs.diff_ids[0], 'committed']]);
       expect(await store.list(), kind.name).to.deep.equal([]);
       // No lease outlives the pull: a GC may now take the unnamed blobs.
       expect((await store.gc()).removed.length, kind.name).to.be.greaterThan(0);
@@ -235,8 +242,12 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
     registry.clearAccessLog();
     expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: {} as never }))).code).to.equal('ERR_INVALID_ARGUMENT');
     const snapshotter = await OverlaySnapshotter.open(join(work, `options-${seq}`));
-    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, maxUncompressedSize: -1 } }))).code).to.equal('ERR_INVALID_ARGUMENT');
-    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, labels: { a: 1 as never } } }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, maxUncompressedSize: -1 } }))).code).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect((await codedRejection(store.pull(pushed.layered.reference, { unpack: { snapshotter, labels: { a: 1 as never } } }))).code).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
     expect((await codedRejection(store.unpack(pushed.layered.reference, {} as never))).code).to.equal('ERR_INVALID_ARGUMENT');
     const aborted = AbortSignal.abort(new Error('already'));
     let caught: unknown;

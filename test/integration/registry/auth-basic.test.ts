@@ -1,15 +1,15 @@
-import { expect } from 'chai';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
 import { runCli } from '../../../lib/cli/main.js';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
 import { verifyCredentials } from '../../../lib/registry/auth/verify.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import { codedRejection } from '../../fixtures/assert.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { authedRequest } from '../../fixtures/token-server.js';
-import { codedRejection } from '../../fixtures/assert.js';
 
 const USER = 'tester';
 const PASSWORD = 'c0rrect-horse-battery';
@@ -48,7 +48,11 @@ describe('registry auth: htpasswd basic auth against the real registry', () => {
     expect((await authedRequest(auth, registry.host, 'GET', '/v2/', [])).status).to.equal(200);
     expect((await authedRequest(auth, registry.host, 'GET', '/v2/_catalog', ['registry:catalog:*'])).status).to.equal(200);
     const log = await registry.accessLog();
-    expect(log.map((e) => [e.path, e.status])).to.deep.equal([['/v2/', 401], ['/v2/', 200], ['/v2/_catalog', 200]]);
+    expect(log.map((e) => [e.path, e.status])).to.deep.equal([
+      ['/v2/', 401],
+      ['/v2/', 200],
+      ['/v2/_catalog', 200],
+    ]);
   });
 
   it('a wrong password fails with ERR_REGISTRY_UNAUTHORIZED after one retry', async () => {
@@ -97,7 +101,10 @@ describe('registry auth: htpasswd basic auth against the real registry', () => {
         auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
       });
       expect((await stat(path)).mode & 0o777).to.equal(0o600);
-      expect((await registry.accessLog()).map((e) => [e.path, e.status])).to.deep.equal([['/v2/', 401], ['/v2/', 200]]);
+      expect((await registry.accessLog()).map((e) => [e.path, e.status])).to.deep.equal([
+        ['/v2/', 401],
+        ['/v2/', 200],
+      ]);
 
       // Without -u the stored credentials are checked again.
       expect(await cli(['login', registry.host], env)).to.include({ code: 0, out: 'Login Succeeded\n' });
@@ -119,7 +126,10 @@ describe('registry auth: htpasswd basic auth against the real registry', () => {
       expect(login.code).to.equal(1);
       expect(login.out).to.equal('');
       expect(login.err).to.contain('ERR_REGISTRY_UNAUTHORIZED').and.not.contain('bad-password-123');
-      const exists = await stat(join(dir, 'docker', 'config.json')).then(() => true, () => false);
+      const exists = await stat(join(dir, 'docker', 'config.json')).then(
+        () => true,
+        () => false,
+      );
       expect(exists).to.equal(false);
     });
 

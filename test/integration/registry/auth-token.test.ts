@@ -1,12 +1,12 @@
-import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { sleep } from '../../../lib/util/abort.js';
+import { expect } from 'chai';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
 import { verifyCredentials } from '../../../lib/registry/auth/verify.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
-import { authedRequest, startTokenServer, type TokenServerFixture } from '../../fixtures/token-server.js';
+import { sleep } from '../../../lib/util/abort.js';
 import { codedRejection } from '../../fixtures/assert.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
+import { authedRequest, startTokenServer, type TokenServerFixture } from '../../fixtures/token-server.js';
 
 const USER = 'pusher';
 const PASSWORD = 'token-flow-pa55';
@@ -46,7 +46,9 @@ describe('registry auth: token server in front of the real registry', () => {
     const put = await authedRequest(pusher, ts.host, 'PUT', location.href, push, blob);
     expect(put.status).to.equal(201);
     // The request's scopes plus the one the challenge named.
-    expect(ts.tokenRequests.map((r) => [r.kind, r.account, r.scopes])).to.deep.equal([['basic', USER, [`repository:${REPO}:pull,push`, `repository:${REPO}:push`]]]);
+    expect(ts.tokenRequests.map((r) => [r.kind, r.account, r.scopes])).to.deep.equal([
+      ['basic', USER, [`repository:${REPO}:pull,push`, `repository:${REPO}:push`]],
+    ]);
     expect(ts.tokenRequests[0]!.service).to.equal(ts.service);
 
     ts.clearRecords();

@@ -1,17 +1,18 @@
 // Credentials go only where they belong: the registry's own origin, the token realm. Hostile registries and token
 // servers are fakes (an https one too); the real docker-registry with htpasswd checks that honest pushes still work.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RegistryClient } from '../../../lib/registry/registry-client.js';
-import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
-import type { RegistryAuth } from '../../../lib/registry/types.js';
+import { expect } from 'chai';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
+import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
+import { RegistryClient } from '../../../lib/registry/registry-client.js';
+import type { RegistryAuth } from '../../../lib/registry/types.js';
 import { codedRejection } from '../../fixtures/assert.js';
-import { sendBody, sendError, sha256, startFakeRegistry, type FakeRegistry } from '../../fixtures/fake-registry.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
-import { selfSignedCert, type SelfSignedCert } from '../../fixtures/tls.js';
+import { type FakeRegistry, sendBody, sendError, sha256, startFakeRegistry } from '../../fixtures/fake-registry.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
+import { type SelfSignedCert, selfSignedCert } from '../../fixtures/tls.js';
 
 const USER = 'alice';
 const PASSWORD = 'pa55/w+rd=!';
@@ -26,7 +27,13 @@ function afterBody(req: IncomingMessage, answer: () => void): void {
 
 /** Every encoded form a leak could take, for the assertions. */
 function leakForms(...secrets: string[]): string[] {
-  return secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2), Buffer.from(s).toString('base64'), Buffer.from(s).toString('base64url')]);
+  return secrets.flatMap((s) => [
+    s,
+    encodeURIComponent(s),
+    new URLSearchParams({ s }).toString().slice(2),
+    Buffer.from(s).toString('base64'),
+    Buffer.from(s).toString('base64url'),
+  ]);
 }
 
 function expectNoLeak(text: string, ...secrets: string[]): void {
@@ -79,7 +86,9 @@ describe('registry: credentials go only where they belong', function () {
 
     // A Location on the registry's own origin (absolute, as docker-registry sends it) keeps them.
     fake.reset();
-    fake.route('POST', '/v2/test/repo/blobs/uploads/', (_req, res) => sendBody(res, 202, '', { Location: `http://${fake.host}/v2/test/repo/blobs/uploads/u1` }));
+    fake.route('POST', '/v2/test/repo/blobs/uploads/', (_req, res) =>
+      sendBody(res, 202, '', { Location: `http://${fake.host}/v2/test/repo/blobs/uploads/u1` }),
+    );
     fake.route('PUT', '/v2/test/repo/blobs/uploads/u1', (req, res) => afterBody(req, () => sendBody(res, 201, '')));
     expect(await client.pushBlob(`${fake.host}/test/repo`, desc, blob)).to.equal('uploaded');
     expect(fake.matching('PUT', '/v2/test/repo/blobs/uploads/u1')[0]!.headers.authorization).to.equal(BASIC);
@@ -156,13 +165,18 @@ describe('registry: credentials go only where they belong', function () {
 
       realm.reset();
       realm.route('POST', '/token', (req, res) =>
-        afterBody(req, () => (req.url === '/token' ? sendBody(res, 308, '', { Location: '/token/v2' }) : sendBody(res, 200, JSON.stringify({ token: 'good' })))),
+        afterBody(req, () =>
+          req.url === '/token' ? sendBody(res, 308, '', { Location: '/token/v2' }) : sendBody(res, 200, JSON.stringify({ token: 'good' })),
+        ),
       );
       realm.route('POST', '/token/v2', (req, res) => afterBody(req, () => sendBody(res, 200, JSON.stringify({ token: 'good' }))));
       const client = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: { identityToken: REFRESH } }), retry: { baseDelayMs: 1 } });
       clients.push(client);
       expect(await list(client)).to.deep.equal(['t']);
-      expect(realm.requests.map((r) => [r.method, r.path])).to.deep.equal([['POST', '/token'], ['POST', '/token/v2']]);
+      expect(realm.requests.map((r) => [r.method, r.path])).to.deep.equal([
+        ['POST', '/token'],
+        ['POST', '/token/v2'],
+      ]);
     });
   });
 
@@ -173,15 +187,26 @@ describe('registry: credentials go only where they belong', function () {
       if (sent === undefined) return sendError(res, 401, 'UNAUTHORIZED', 'login', { 'WWW-Authenticate': 'Basic realm="fake"' });
       const b64 = sent.slice('Basic '.length);
       const pair = Buffer.from(b64, 'base64').toString();
-      const body = JSON.stringify({ errors: [{ code: 'DENIED', message: `refused ${b64} (${encodeURIComponent(pair)})`, detail: { got: b64, pw: Buffer.from(PASSWORD).toString('base64url') } }] });
+      const body = JSON.stringify({
+        errors: [
+          { code: 'DENIED', message: `refused ${b64} (${encodeURIComponent(pair)})`, detail: { got: b64, pw: Buffer.from(PASSWORD).toString('base64url') } },
+        ],
+      });
       sendBody(res, 403, body, { 'Content-Type': 'application/json' });
     });
-    const basic = new RegistryClient({ credentials: new StaticCredentials({ [fake.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
+    const basic = new RegistryClient({
+      credentials: new StaticCredentials({ [fake.host]: { username: USER, password: PASSWORD } }),
+      retry: { baseDelayMs: 1 },
+    });
     clients.push(basic);
     const denied = await codedRejection(basic.fetchManifest(`${fake.host}/test/repo:v1`));
     expect(denied.code).to.equal('ERR_REGISTRY_DENIED');
     expect(denied.message).to.contain('refused ***');
-    expectNoLeak(`${denied.message} ${JSON.stringify(denied.details)} ${JSON.stringify((denied as unknown as { errors: unknown }).errors)}`, PASSWORD, `${USER}:${PASSWORD}`);
+    expectNoLeak(
+      `${denied.message} ${JSON.stringify(denied.details)} ${JSON.stringify((denied as unknown as { errors: unknown }).errors)}`,
+      PASSWORD,
+      `${USER}:${PASSWORD}`,
+    );
 
     // A token server that refuses the refresh token and quotes the form body it got (URL-encoded).
     const realm = await startFakeRegistry();
@@ -220,7 +245,10 @@ describe('registry: credentials go only where they belong', function () {
     });
 
     it('still gets the credentials on its own upload Locations (monolithic and chunked pushes succeed)', async () => {
-      const client = new RegistryClient({ credentials: new StaticCredentials({ [registry.host]: { username: USER, password: PASSWORD } }), retry: { baseDelayMs: 1 } });
+      const client = new RegistryClient({
+        credentials: new StaticCredentials({ [registry.host]: { username: USER, password: PASSWORD } }),
+        retry: { baseDelayMs: 1 },
+      });
       clients.push(client);
       expect(await client.pushBlob(`${registry.host}/creds/monolithic`, desc, blob)).to.equal('uploaded');
       expect(await client.pushBlob(`${registry.host}/creds/chunked`, desc, blob, { chunkSize: 16 * 1024 })).to.equal('uploaded');

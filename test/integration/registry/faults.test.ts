@@ -1,15 +1,16 @@
 // RegistryClient against a fault-injecting fake registry: what the real docker-registry cannot be made to do.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { buffer } from 'node:stream/consumers';
-import { RegistryClient } from '../../../lib/registry/registry-client.js';
-import { RegistryError } from '../../../lib/registry/errors.js';
-import type { RegistryAuth } from '../../../lib/registry/types.js';
+import { expect } from 'chai';
 import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import type { Digest } from '../../../lib/oci/digest.js';
-import { sendBody, sendError, sha256, startFakeRegistry, type FakeRegistry } from '../../fixtures/fake-registry.js';
+import { RegistryError } from '../../../lib/registry/errors.js';
+import { RegistryClient } from '../../../lib/registry/registry-client.js';
+import type { RegistryAuth } from '../../../lib/registry/types.js';
 import { rejection } from '../../fixtures/assert.js';
+import { type FakeRegistry, sendBody, sendError, sha256, startFakeRegistry } from '../../fixtures/fake-registry.js';
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
@@ -117,7 +118,9 @@ describe('registry: faults from a fake registry', function () {
     const asked = manifestBytes('asked');
     const served = manifestBytes('served');
     fake.route('GET', `/v2/test/repo/manifests/${sha256(asked)}`, (_req, res) => sendBody(res, 200, served, { 'Content-Type': MANIFEST_TYPE }));
-    fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res) => sendBody(res, 200, served, { 'Content-Type': MANIFEST_TYPE, 'Docker-Content-Digest': sha256(asked) }));
+    fake.route('GET', '/v2/test/repo/manifests/v1', (_req, res) =>
+      sendBody(res, 200, served, { 'Content-Type': MANIFEST_TYPE, 'Docker-Content-Digest': sha256(asked) }),
+    );
     expect((await rejection<RegistryError>(client.fetchManifest(`${repo}@${sha256(asked)}`))).code).to.equal('ERR_DIGEST_MISMATCH');
     expect((await rejection<RegistryError>(client.fetchManifest(`${repo}:v1`))).code).to.equal('ERR_DIGEST_MISMATCH');
   });

@@ -1,17 +1,26 @@
 // RegistryClient against the real docker-registry (distribution 2.8) fixture; request counts come from its access log.
-import { expect } from 'chai';
+
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
+import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
 import type { RegistryAuth } from '../../../lib/registry/types.js';
-import type { Descriptor } from '../../../lib/oci/descriptor.js';
 import { runTool } from '../../../lib/util/exec.js';
-import { startContainerd, type ContainerdFixture } from '../../fixtures/containerd.js';
+import { type ContainerdFixture, startContainerd } from '../../fixtures/containerd.js';
 import { basicAuth } from '../../fixtures/http.js';
-import { buildLayeredImage, layoutRoot, layoutSource, pushImageWithSkopeo, withPushedImages, type BuiltImage, type PushedImages } from '../../fixtures/images.js';
-import { startRegistry, type RegistryFixture } from '../../fixtures/registry.js';
+import {
+  type BuiltImage,
+  buildLayeredImage,
+  layoutRoot,
+  layoutSource,
+  type PushedImages,
+  pushImageWithSkopeo,
+  withPushedImages,
+} from '../../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../../fixtures/registry.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -123,7 +132,9 @@ describe('registry: RegistryClient against docker-registry', function () {
     const desc: Descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest as Descriptor['digest'], size: layer.size };
     registry.clearAccessLog();
     const chunk = 256 * 1024;
-    const outcome = await client.pushBlob(`${registry.host}/chunked`, desc, () => createReadStream(blobPath(built.layoutDir, layer.digest)), { chunkSize: chunk });
+    const outcome = await client.pushBlob(`${registry.host}/chunked`, desc, () => createReadStream(blobPath(built.layoutDir, layer.digest)), {
+      chunkSize: chunk,
+    });
     expect(outcome).to.equal('uploaded');
     expect(await registry.countRequests({ method: 'PATCH', path: /^\/v2\/chunked\/blobs\/uploads\//, status: 202 })).to.equal(Math.ceil(layer.size / chunk));
     expect(await registry.countRequests({ method: 'PUT', path: /^\/v2\/chunked\/blobs\/uploads\//, status: 201 })).to.equal(1);
@@ -139,7 +150,9 @@ describe('registry: RegistryClient against docker-registry', function () {
     const layer = pushed.busybox.image.layers[0]!;
     const desc: Descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest as Descriptor['digest'], size: layer.size };
     registry.clearAccessLog();
-    const outcome = await client.pushBlob(`${registry.host}/mounted`, desc, () => createReadStream(blobPath(pushed.busybox.image.layoutDir, layer.digest)), { mountFrom: 'busybox' });
+    const outcome = await client.pushBlob(`${registry.host}/mounted`, desc, () => createReadStream(blobPath(pushed.busybox.image.layoutDir, layer.digest)), {
+      mountFrom: 'busybox',
+    });
     expect(outcome).to.equal('mounted');
     const log = await registry.accessLog();
     expect(log.filter((e) => e.method === 'POST' && e.uri.includes('mount=') && e.uri.includes('from=busybox') && e.status === 201)).to.have.length(1);
@@ -240,7 +253,10 @@ describe('registry: RegistryClient with basic auth (htpasswd)', function () {
     const client = new RegistryClient({ auth, retry: { maxAttempts: 1 } });
     try {
       registry.clearAccessLog();
-      const err = (await client.fetchManifest(pushed.busybox.reference).then(() => new Error("resolved"), (e: unknown) => e)) as Error & { code: string };
+      const err = (await client.fetchManifest(pushed.busybox.reference).then(
+        () => new Error('resolved'),
+        (e: unknown) => e,
+      )) as Error & { code: string };
       expect(err.code).to.equal('ERR_REGISTRY_UNAUTHORIZED');
       expect(err.message).to.not.contain('wrong-password');
       expect(auth.challenges).to.equal(1);

@@ -1,10 +1,11 @@
 // The registry client's HTTP transport against the real docker-registry: direct requests go through node's http
 // client (axios and what it drags in are never loaded by an anonymous pull), proxied ones through axios.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { startThrottleProxy, type ThrottleProxyFixture } from '../../fixtures/throttle-proxy.js';

@@ -2,10 +2,11 @@
 // up-front check) must still stop the runtime it then spawns. With real runc every verb used here returns at once,
 // so the effect cannot be seen; a stand-in binary that blocks and records its pid shows it (in addition to the
 // real-runc suite in oci-runtime.test.ts).
-import { expect } from 'chai';
+
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 
 /**

@@ -1,6 +1,6 @@
 // OCIRuntime against the real runc (as root), on a busybox bundle from busybox-static, with a private --root per
 // test: nothing here can touch another container, and each test ends with nothing left under its root or in tmp.
-import { expect } from 'chai';
+
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { expect } from 'chai';
 import { hasCode, NotFoundError } from '../../../lib/errors/index.js';
 import type { SpecProcess } from '../../../lib/oci/index.js';
-import { sleep } from '../../../lib/util/abort.js';
 import { RuncError } from '../../../lib/runtime/errors.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 import type { ContainerStatus } from '../../../lib/runtime/types.js';
+import { sleep } from '../../../lib/util/abort.js';
 import { withoutExitTime } from '../../fixtures/assert.js';
-import { createBusyboxBundle, type BusyboxBundle } from '../../fixtures/bundle.js';
+import { type BusyboxBundle, createBusyboxBundle } from '../../fixtures/bundle.js';
 
 const sh = (script: string): SpecProcess => ({ args: ['sh', '-c', script], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } });
 
@@ -25,13 +26,19 @@ async function scratchDirs(): Promise<string[]> {
 
 /** The file holding the container's memory limit: cgroup v1 memory.limit_in_bytes, or v2 memory.max. */
 async function memoryLimitFile(pid: number): Promise<string> {
-  const cgroups = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim().split('\n').map((l) => l.split(':'));
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).trim().split('\n').map((l) => {
-    const [pre, post] = l.split(' - ');
-    const f = pre!.split(' ');
-    const [fstype, , superOpts] = post!.split(' ');
-    return { root: f[3]!, point: f[4]!, fstype: fstype!, opts: (superOpts ?? '').split(',') };
-  });
+  const cgroups = (await readFile(`/proc/${pid}/cgroup`, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':'));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [pre, post] = l.split(' - ');
+      const f = pre!.split(' ');
+      const [fstype, , superOpts] = post!.split(' ');
+      return { root: f[3]!, point: f[4]!, fstype: fstype!, opts: (superOpts ?? '').split(',') };
+    });
   const v1 = cgroups.find(([, controllers]) => controllers!.split(',').includes('memory'));
   if (v1) {
     const mount = mounts.find((m) => m.fstype === 'cgroup' && m.opts.includes('memory'))!;
@@ -174,7 +181,7 @@ describe('runtime/OCIRuntime with real runc', function () {
     await expectNothingLeft();
   });
 
-  it('update of a memory limit shows in the container\'s cgroup', async () => {
+  it("update of a memory limit shows in the container's cgroup", async () => {
     const { pid } = await runtime.run('mem', bundle.bundle, { detach: true });
     const file = await memoryLimitFile(pid);
     const before = (await readFile(file, 'utf8')).trim();
@@ -186,7 +193,7 @@ describe('runtime/OCIRuntime with real runc', function () {
     await expectNothingLeft();
   });
 
-  it('surfaces runc\'s message for a missing binary, from run and from exec', async () => {
+  it("surfaces runc's message for a missing binary, from run and from exec", async () => {
     await setArgs('nosuch');
     const err = await runtime.run('missing', bundle.bundle).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(RuncError);
@@ -306,12 +313,17 @@ describe('runtime/OCIRuntime with real runc', function () {
   });
 
   it('checkpoint and restore: work where criu works, else a typed criu error and the container untouched', async () => {
-    const missing = await new OCIRuntime({ root: bundle.root, criu: join(bundle.dir, 'no-criu') }).checkpoint('x', join(bundle.dir, 'img')).catch((e: unknown) => e);
+    const missing = await new OCIRuntime({ root: bundle.root, criu: join(bundle.dir, 'no-criu') })
+      .checkpoint('x', join(bundle.dir, 'img'))
+      .catch((e: unknown) => e);
     expect(hasCode(missing, 'ERR_CRIU_MISSING')).to.equal(true);
 
     await runtime.run('ck', bundle.bundle, { detach: true });
     const image = join(bundle.dir, 'checkpoint');
-    const outcome = await runtime.checkpoint('ck', image).then(() => undefined, (e: unknown) => e);
+    const outcome = await runtime.checkpoint('ck', image).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (outcome === undefined) {
       // criu works here: the container stopped at dump, and comes back from the image.
       await runtime.delete('ck', { force: true });

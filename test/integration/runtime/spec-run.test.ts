@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withInit, withReadonlyRootfs } from '../../../lib/runtime/spec/opts-mounts.js';
@@ -10,7 +10,7 @@ import { withAddedCapabilities, withDroppedCapabilities, withoutSeccomp } from '
 import { readHostRlimits } from '../../../lib/runtime/spec/rlimits.js';
 import type { SpecOpt } from '../../../lib/runtime/spec/spec-opt.js';
 import type { ExitResult } from '../../../lib/runtime/types.js';
-import { createBusyboxBundle, type BusyboxBundle } from '../../fixtures/bundle.js';
+import { type BusyboxBundle, createBusyboxBundle } from '../../fixtures/bundle.js';
 
 // Specs from generateSpec, run by real runc (as root) on a busybox bundle: each security default and option is
 // checked by what the container can and cannot do, next to a control run showing the difference.
@@ -142,17 +142,21 @@ describe('runtime/spec with real runc', function () {
   it('runs tini as PID 1, which reaps an orphaned zombie', async () => {
     // `sleep 0.1` is forked by a shell that then execs `sleep 2`, which never waits: the dead child stays a zombie
     // until its parent exits, is then re-parented to PID 1, and only an init that reaps makes it go away.
-    const script = [
-      'sh -c "sleep 0.1 & exec sleep 2" &',
-      'sleep 1; echo BEFORE; ps -o pid,stat,args',
-      'wait; sleep 1; echo AFTER; ps -o pid,stat,args',
-    ].join('\n');
+    const script = ['sh -c "sleep 0.1 & exec sleep 2" &', 'sleep 1; echo BEFORE; ps -o pid,stat,args', 'wait; sleep 1; echo AFTER; ps -o pid,stat,args'].join(
+      '\n',
+    );
     const res = await run(script, withInit());
     expect(res.code, res.stderr).to.equal(0);
     const [before, after] = res.stdout!.split('AFTER\n') as [string, string];
     const pid1 = before.split('\n').find((l) => /^\s*1\s/.test(l));
     expect(pid1).to.match(/\/sbin\/containerkit-init -- sh -c/);
-    expect(before.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)), 'a zombie existed').to.have.length(1);
-    expect(after.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)), 'no zombie left').to.deep.equal([]);
+    expect(
+      before.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)),
+      'a zombie existed',
+    ).to.have.length(1);
+    expect(
+      after.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)),
+      'no zombie left',
+    ).to.deep.equal([]);
   });
 });

@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
-import { ShimManager } from '../../../lib/shim/index.js';
+import { expect } from 'chai';
+import type { ShimManager } from '../../../lib/shim/index.js';
 import { ManagerFixture } from './manager-fixture.js';
 
 // A liveness bound, not a speed check: a close that hangs never ends, one that works ends in milliseconds.

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Spec } from '../../../lib/oci/index.js';
-import { ShimManager, shimSocketPath, type ReattachReport, type ShimManagerOptions } from '../../../lib/shim/index.js';
+import { type ReattachReport, ShimManager, type ShimManagerOptions, shimSocketPath } from '../../../lib/shim/index.js';
 import { writeBusyboxBundle } from '../../fixtures/bundle.js';
 import { trackCleanup } from '../../fixtures/safety-net.js';
 import { findShimPids, isAlive, killAll, processTree } from '../../fixtures/shims.js';

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { shimSocketPath, type ShimRecord } from '../../../lib/shim/index.js';
+import { expect } from 'chai';
+import { type ShimRecord, shimSocketPath } from '../../../lib/shim/index.js';
 import { readBootId, readProcessIdentity } from '../../../lib/util/index.js';
 import { trackChild } from '../../fixtures/safety-net.js';
 import { isAlive } from '../../fixtures/shims.js';

@@ -1,11 +1,11 @@
-import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
-import { createFifo, openFifo, removeFifo } from '../../../lib/util/fifo.js';
 import type { TaskEvent } from '../../../lib/oci/index.js';
 import type { ShimManager } from '../../../lib/shim/index.js';
+import { createFifo, openFifo, removeFifo } from '../../../lib/util/fifo.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { ManagerFixture, readAll, until } from './manager-fixture.js';
 
@@ -75,7 +75,12 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     expect(hasCode(await rejection(manager.start('other', join(fx.dir, 'bundles', 'code0'))), 'ERR_INVALID_ARGUMENT')).to.equal(true);
     for (const c of containers) await c.start();
     expect((await Promise.all(containers.map((c) => c.wait()))).map((e) => e.code)).to.deep.equal(codes);
-    expect(manager.list().map((c) => c.id).sort()).to.deep.equal(['code0', 'code1', 'code42']);
+    expect(
+      manager
+        .list()
+        .map((c) => c.id)
+        .sort(),
+    ).to.deep.equal(['code0', 'code1', 'code42']);
     for (const c of containers) await c.remove();
     expect(manager.list()).to.deep.equal([]);
   });
@@ -110,7 +115,9 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
 
   it('sends output where a { uri } target says: a file:// of the caller (both streams, kept after remove), a FIFO the caller made', async () => {
     const file = join(fx.dir, 'out', 'merged.log');
-    const c = await manager.start('uri1', await fx.bundle('uri1', ['sh', '-c', 'echo to-out; echo to-err >&2']), { stdio: { stdout: { uri: `file://${file}` } } });
+    const c = await manager.start('uri1', await fx.bundle('uri1', ['sh', '-c', 'echo to-out; echo to-err >&2']), {
+      stdio: { stdout: { uri: `file://${file}` } },
+    });
     expect(c.stdout).to.equal(undefined);
     expect(c.stderr).to.equal(undefined);
     expect(c.logPath).to.equal(undefined);
@@ -122,19 +129,23 @@ describe('ShimManager: lifecycle against containerd-shim-runc-v2', function () {
     const fifo = join(fx.dir, 'my-stdout');
     await createFifo(fifo);
     const out = readAll(await openFifo(fifo, 'r'));
-    const f = await manager.start('uri2', await fx.bundle('uri2', ['sh', '-c', 'echo via-fifo; echo dropped >&2']), { stdio: { stdout: { uri: fifo }, stderr: 'null' } });
+    const f = await manager.start('uri2', await fx.bundle('uri2', ['sh', '-c', 'echo via-fifo; echo dropped >&2']), {
+      stdio: { stdout: { uri: fifo }, stderr: 'null' },
+    });
     expect(f.stdout).to.equal(undefined);
     await f.start();
     expect((await f.wait()).code).to.equal(0);
     expect(await out).to.equal('via-fifo\n');
     await f.remove();
-    expect(existsSync(fifo), 'the caller\'s FIFO stays').to.equal(true);
+    expect(existsSync(fifo), "the caller's FIFO stays").to.equal(true);
     await removeFifo(fifo);
   });
 
   it('kills, pauses and resumes, and refuses to remove a running container without force', async () => {
     // PID 1 of a pid namespace ignores SIGTERM unless it handles it.
-    const c = await manager.start('pause1', await fx.bundle('pause1', ['sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done']), { stdio: { stdout: 'null' } });
+    const c = await manager.start('pause1', await fx.bundle('pause1', ['sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done']), {
+      stdio: { stdout: 'null' },
+    });
     await c.start();
     expect(hasCode(await rejection(c.remove()), 'ERR_FAILED_PRECONDITION')).to.equal(true);
     await c.pause();

@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseContainerLogLine, type ContainerLogRecord, type ShimManager } from '../../../lib/shim/index.js';
+import { expect } from 'chai';
+import { type ContainerLogRecord, parseContainerLogLine, type ShimManager } from '../../../lib/shim/index.js';
 import { ManagerFixture, until } from './manager-fixture.js';
 
 /** Every record of a container log; throws unless the file is valid UTF-8 and every line a record. */

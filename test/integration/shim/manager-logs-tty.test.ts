@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { expect } from 'chai';
 import type { TaskEvent } from '../../../lib/oci/index.js';
 import type { ShimManager } from '../../../lib/shim/index.js';
 import { ManagerFixture, readAll, until } from './manager-fixture.js';
@@ -53,7 +53,7 @@ describe('ShimManager: the logger, TTY and OOM', function () {
     expect(errs.at(-1)).to.deep.include({ log: 'err 149\n' });
     for (const r of records) expect(r.time).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     const times = records.map((r) => r.time);
-    expect(times, "records in time order").to.deep.equal([...times].sort());
+    expect(times, 'records in time order').to.deep.equal([...times].sort());
     await c.remove();
     expect(existsSync(path)).to.equal(false);
   });

@@ -1,14 +1,15 @@
 // Several ShimManagers on one root at once, in several processes (two or more children driven over stdin, plus one
 // in this process), against real shims: who serves the events socket, loading containers another manager started,
 // removal seen from the other side, exactly-one cleanup of a dead shim, one winner of a start, no log reader.
-import { expect } from 'chai';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import type { TaskEvent } from '../../../lib/oci/index.js';
-import { ShimManager, type ReattachReport, type ShimManagerOptions } from '../../../lib/shim/index.js';
+import { type ReattachReport, ShimManager, type ShimManagerOptions } from '../../../lib/shim/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { trackChild } from '../../fixtures/safety-net.js';
 import { isAlive } from '../../fixtures/shims.js';
@@ -268,8 +269,13 @@ describe('ShimManager: several managers on one root, in several processes', func
     await until(() => /EPIPE/.test(readFileSync(trace, 'utf8')), 10_000, 'a log write failing with EPIPE');
     strace.kill('SIGINT');
     await new Promise((resolve) => strace.once('exit', resolve));
-    const failed = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('EPIPE'));
-    expect(failed.some((l) => /level=error/.test(l)), failed.join('\n')).to.equal(true);
+    const failed = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('EPIPE'));
+    expect(
+      failed.some((l) => /level=error/.test(l)),
+      failed.join('\n'),
+    ).to.equal(true);
     expect(isAlive(shimPid), 'the shim survives').to.equal(true);
     expect((await chatty.status()).status).to.equal('running');
     const exec = await chatty.exec('after', { ...proc, args: ['true'] }, { stdio: { stdout: 'null' } });

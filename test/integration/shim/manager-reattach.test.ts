@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import type { OutputTarget } from '../../../lib/oci/index.js';
 import { trackChild } from '../../fixtures/safety-net.js';
@@ -73,7 +73,12 @@ describe('ShimManager: containers outlive the engine', function () {
     const tick = manager.get('ticker')!;
     expect(exit7, 'exit7 reattached').to.not.equal(undefined);
     expect(tick, 'ticker reattached').to.not.equal(undefined);
-    expect(manager.list().map((c) => c.id).sort()).to.deep.equal(['exit7', 'ticker']);
+    expect(
+      manager
+        .list()
+        .map((c) => c.id)
+        .sort(),
+    ).to.deep.equal(['exit7', 'ticker']);
 
     const state = await exit7.status();
     expect(state.status).to.equal('stopped');
@@ -86,7 +91,10 @@ describe('ShimManager: containers outlive the engine', function () {
 
     expect((await tick.status()).status).to.equal('running');
     // The logger kept writing while no manager ran: stdout and stderr apart, each line stamped.
-    const records = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; stream: string; log: string });
+    const records = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: string; stream: string; log: string });
     const late = records.filter((r) => Date.parse(r.time) > killedAt + 500);
     expect(late.filter((r) => r.stream === 'stdout').length, 'stdout lines written with no manager').to.be.greaterThan(5);
     expect(late.filter((r) => r.stream === 'stderr').length, 'stderr lines written with no manager').to.be.greaterThan(5);

@@ -1,9 +1,10 @@
 // A container dir shared with a caller (an engine's record beside the shim's): the manager removes only its own
 // files, leaves a dir without a shim record alone, starts a container again in it, and keeps logs when told to.
-import { expect } from 'chai';
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { parseContainerLogLine } from '../../../lib/shim/index.js';
 import { ManagerFixture } from './manager-fixture.js';
 
@@ -41,7 +42,10 @@ describe('ShimManager: a container dir shared with the caller', function () {
     await again.wait();
     await again.remove();
     const lines = readFileSync(join(dir, 'container.log'), 'utf8').trim().split('\n').map(parseContainerLogLine);
-    expect(lines.map((l) => l.log), 'both runs, appended').to.deep.equal(['run\n', 'run\n']);
+    expect(
+      lines.map((l) => l.log),
+      'both runs, appended',
+    ).to.deep.equal(['run\n', 'run\n']);
   });
 
   it('without keepLogs removes the log with the container, and the dir once only its files were in it', async () => {

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
 import { ShimHarness } from './ttrpc-harness.js';
 
 // The events server's limits against the real containerd-shim-runc-v2: closing a shim's idle connection loses no

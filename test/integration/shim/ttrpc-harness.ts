@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Spec, TaskEvent } from '../../../lib/oci/index.js';
-import { createEventsService, ShimTaskClient, TtrpcServer, type TtrpcCallContext, type TtrpcServerOptions } from '../../../lib/shim/index.js';
+import { createEventsService, ShimTaskClient, type TtrpcCallContext, TtrpcServer, type TtrpcServerOptions } from '../../../lib/shim/index.js';
 import { createFifo, openFifo } from '../../../lib/util/fifo.js';
 import { writeBusyboxBundle } from '../../fixtures/bundle.js';
 import { trackCleanup } from '../../fixtures/safety-net.js';
@@ -125,7 +125,10 @@ export class ShimHarness {
     const stderrPath = join(fifoDir, `${id}-stderr`);
     const texts = { out: '', err: '' };
     const ended: Array<Promise<void>> = [];
-    for (const [path, key] of [[stdoutPath, 'out'], [stderrPath, 'err']] as const) {
+    for (const [path, key] of [
+      [stdoutPath, 'out'],
+      [stderrPath, 'err'],
+    ] as const) {
       await createFifo(path);
       const socket = await openFifo(path, 'r');
       this.#sockets.push(socket);
@@ -199,11 +202,15 @@ export class ShimHarness {
     killAll(findShimPids(this.eventsSocket));
     for (const shim of this.shims) {
       if (existsSync(join(shim.bundle, 'config.json'))) {
-        spawnSync(SHIM, ['-namespace', this.namespace, '-address', this.eventsSocket, '-publish-binary', '/bin/true', '-id', shim.id, '-bundle', shim.bundle, 'delete'], {
-          cwd: shim.bundle,
-          stdio: 'ignore',
-          timeout: 10_000,
-        });
+        spawnSync(
+          SHIM,
+          ['-namespace', this.namespace, '-address', this.eventsSocket, '-publish-binary', '/bin/true', '-id', shim.id, '-bundle', shim.bundle, 'delete'],
+          {
+            cwd: shim.bundle,
+            stdio: 'ignore',
+            timeout: 10_000,
+          },
+        );
       }
       rmSync(shim.address.slice('unix://'.length), { force: true });
       rmSync(join(RUNC_DEFAULT_ROOT, this.namespace, shim.id), { recursive: true, force: true });

@@ -1,13 +1,13 @@
-import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { hasCode } from '../../../lib/errors/index.js';
 import type { Spec, TaskEvent } from '../../../lib/oci/index.js';
 import { runTool } from '../../../lib/util/exec.js';
-import { hasCode } from '../../../lib/errors/index.js';
+import { rejection } from '../../fixtures/assert.js';
 import { isAlive } from '../../fixtures/shims.js';
 import { addressFile, ShimHarness } from './ttrpc-harness.js';
-import { rejection } from '../../fixtures/assert.js';
 
 // Against the real containerd-shim-runc-v2 (Debian 12: 1.6.20) and runc, with no containerd daemon: our TtrpcServer
 // is the events socket (TTRPC_ADDRESS), our TtrpcClient talks containerd.task.v2.Task to the shim.

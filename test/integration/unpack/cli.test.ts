@@ -1,11 +1,12 @@
 // `containerkit apply-layer`: good layers apply in every compression; refused layers exit 1 with one line and the code.
-import { expect } from 'chai';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { captureCli } from '../../fixtures/cli.js';
+import { expect } from 'chai';
 import { runTool } from '../../../lib/util/exec.js';
-import { hostileCorpus, rawTar, type RawEntry } from '../../fixtures/hostile-layers.js';
+import { captureCli } from '../../fixtures/cli.js';
+import { hostileCorpus, type RawEntry, rawTar } from '../../fixtures/hostile-layers.js';
 import { sha256Digest } from '../../fixtures/image-layer.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { treeFingerprint } from '../../fixtures/tree-compare.js';

@@ -1,9 +1,10 @@
 // diff: the layer of a container's changes, applied again onto the image, must reproduce the container's tree.
-import { expect } from 'chai';
+
 import { createReadStream } from 'node:fs';
 import { chmod, link, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyLayer, diffSnapshot, NativeSnapshotter, OverlaySnapshotter, unpackLayers, type Snapshotter } from '../../../lib/unpack/index.js';
+import { expect } from 'chai';
+import { applyLayer, diffSnapshot, NativeSnapshotter, OverlaySnapshotter, type Snapshotter, unpackLayers } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { buildLayeredImage } from '../../fixtures/images.js';

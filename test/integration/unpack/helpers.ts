@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runTool } from '../../../lib/util/exec.js';
-import { hostArchitecture } from '../../fixtures/images.js';
 import { sha256Digest } from '../../fixtures/image-layer.js';
 import { initLayout, tagManifest, writeBlob } from '../../fixtures/image-layout.js';
+import { hostArchitecture } from '../../fixtures/images.js';
 
 /** A layer blob with what a manifest and config say about it. */
 export interface LayerBlob {
@@ -33,7 +33,9 @@ export async function writeImage(dir: string, tag: string, layers: LayerBlob[]):
   const layerDescs = [];
   for (const layer of layers) layerDescs.push(await writeBlob(dir, layer.mediaType, layer.blob));
   const configDesc = await writeBlob(dir, 'application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify(config)));
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layerDescs }));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layerDescs }),
+  );
   const manifestDesc = await writeBlob(dir, 'application/vnd.oci.image.manifest.v1+json', manifest);
   await tagManifest(dir, manifestDesc, tag);
 }

@@ -1,13 +1,14 @@
 // The hostile corpus: every case must be contained inside the root or refused with its exact code, and
 // nothing outside the root (a canary beside it, a canary at an absolute path) may change.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { expect } from 'chai';
 import { ContainerkitError } from '../../../lib/errors/index.js';
-import { applyLayer, type ApplyLayerOptions } from '../../../lib/unpack/index.js';
+import { type ApplyLayerOptions, applyLayer } from '../../../lib/unpack/index.js';
 import { fileBomb, hostileCorpus, rawTar, truncatedGzip, zeroBomb } from '../../fixtures/hostile-layers.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { treeFingerprint } from '../../fixtures/tree-compare.js';
@@ -67,7 +68,8 @@ describe('unpack: the hostile corpus', function () {
       expect(code).to.equal(real.code);
       expect([await treeFingerprint(join(base, besideName)), await treeFingerprint(absolute)]).to.deep.equal(before);
       expect((await readdir(base)).sort()).to.deep.equal([besideName, 'root']);
-      for (const path of real.inside ?? []) expect((await lstat(join(root, path))).isFile() || (await lstat(join(root, path))).isCharacterDevice(), path).to.equal(true);
+      for (const path of real.inside ?? [])
+        expect((await lstat(join(root, path))).isFile() || (await lstat(join(root, path))).isCharacterDevice(), path).to.equal(true);
       for (const [path, content] of Object.entries(real.contents ?? {})) expect(await readFile(join(root, path), 'utf8'), path).to.equal(content);
       // A refused layer applied to a fresh (empty) root leaves it empty.
       if (real.code && real.layers.length === 1) expect(await readdir(root)).to.deep.equal([]);
@@ -79,7 +81,15 @@ describe('unpack: the hostile corpus', function () {
     await rm(absolute, { recursive: true, force: true });
     await makeCanary(absolute);
     const before = await treeFingerprint(absolute);
-    await apply(root, gzipSync(rawTar([{ name: 'evil', type: '2', linkname: absolute }, { name: 'evil', type: '5', mode: 0o777, uid: 4242, gid: 4242 }])));
+    await apply(
+      root,
+      gzipSync(
+        rawTar([
+          { name: 'evil', type: '2', linkname: absolute },
+          { name: 'evil', type: '5', mode: 0o777, uid: 4242, gid: 4242 },
+        ]),
+      ),
+    );
     expect(await treeFingerprint(absolute)).to.equal(before);
     const st = await lstat(join(root, 'evil'));
     expect(st.isDirectory()).to.equal(true);

@@ -1,17 +1,18 @@
 // Positive controls: ordinary images must unpack exactly as umoci unpacks them. A refusal fails the test.
-import { expect } from 'chai';
+
 import { createReadStream } from 'node:fs';
 import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
 import { pack } from 'tar-stream';
 import { applyLayer, Unpacker } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { buildBusyboxImage, buildLayeredImage } from '../../fixtures/images.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees, walkTree } from '../../fixtures/tree-compare.js';
-import { gzipLayer, readImageLayers, umociUnpack, writeImage, type LayerBlob } from './helpers.js';
+import { gzipLayer, type LayerBlob, readImageLayers, umociUnpack, writeImage } from './helpers.js';
 
 // VFS_CAP_REVISION_2 | effective, permitted = CAP_NET_BIND_SERVICE (bit 10), as `setcap cap_net_bind_service+ep` writes it.
 const CAPABILITY = Buffer.from('0100000200040000000000000000000000000000', 'hex');
@@ -164,7 +165,10 @@ describe('unpack: positive controls against umoci', function () {
       // The root entry `./` is the caller's: ignored, like containerd. Everything below matches the source.
       const fromSource = await compareTrees(src, ours, { ignoreDirMtimes: true });
       // GNU-format tars carry no xattrs.
-      expect(fromSource.filter((d) => format === 'posix' || !d.includes('xattrs')), format).to.deep.equal([]);
+      expect(
+        fromSource.filter((d) => format === 'posix' || !d.includes('xattrs')),
+        format,
+      ).to.deep.equal([]);
     }
   });
 

@@ -1,18 +1,19 @@
 // Snapshotters against the three-layer fixture image: the assembled root filesystem must equal umoci's unpack,
 // writes must stay in the container's snapshot, and removal must leave no mounts and no directories.
-import { expect } from 'chai';
+
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, ContainerkitError, FailedPreconditionError, newError, NotFoundError } from '../../../lib/errors/index.js';
+import { expect } from 'chai';
+import { AlreadyExistsError, ContainerkitError, FailedPreconditionError, NotFoundError, newError } from '../../../lib/errors/index.js';
 import type { Mount } from '../../../lib/oci/mount.js';
-import { NativeSnapshotter, OverlaySnapshotter, unpackLayers, type LayerSource, type Snapshotter } from '../../../lib/unpack/index.js';
+import { type LayerSource, NativeSnapshotter, OverlaySnapshotter, type Snapshotter, unpackLayers } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
-import { buildLayeredImage, type BuiltImage } from '../../fixtures/images.js';
+import { codedRejection } from '../../fixtures/assert.js';
+import { type BuiltImage, buildLayeredImage } from '../../fixtures/images.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { compareTrees, treeFingerprint } from '../../fixtures/tree-compare.js';
-import { codedRejection } from '../../fixtures/assert.js';
 import { readImageLayers, umociUnpack } from './helpers.js';
 
 /** Mounts `mounts` in order at `target` (one mount per snapshot here). */
@@ -227,7 +228,7 @@ describe('unpack: snapshotters on the three-layer image', function () {
 
       it('enforces the key and parent rules with typed errors', async () => {
         await expectCode(snap.prepare('ctr-1', top), 'ERR_ALREADY_EXISTS');
-        await expectCode(snap.prepare('x', 'sha256:' + '0'.repeat(64)), 'ERR_NOT_FOUND');
+        await expectCode(snap.prepare('x', `sha256:${'0'.repeat(64)}`), 'ERR_NOT_FOUND');
         await expectCode(snap.prepare('x', 'ctr-1'), 'ERR_FAILED_PRECONDITION');
         await expectCode(snap.commit(top, 'ctr-1'), 'ERR_ALREADY_EXISTS');
         await expectCode(snap.remove(chains[1]!), 'ERR_FAILED_PRECONDITION');
@@ -264,7 +265,10 @@ describe('unpack: snapshotters on the three-layer image', function () {
         await mountAll(await snap.view('busy-view', chains[0]), viewTarget);
         try {
           await writeFile(join(target, 'data/running.txt'), 'a running container wrote this\n');
-          for (const [key, where] of [['busy', target], ['busy-view', viewTarget]] as const) {
+          for (const [key, where] of [
+            ['busy', target],
+            ['busy-view', viewTarget],
+          ] as const) {
             const err = await codedRejection(snap.remove(key));
             expect(err.code).to.equal('ERR_SNAPSHOT_MOUNTED');
             expect(err).to.be.instanceOf(FailedPreconditionError);

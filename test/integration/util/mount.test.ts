@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountArgs, type Mount } from '../../../lib/oci/mount.js';
+import { expect } from 'chai';
+import { type Mount, mountArgs } from '../../../lib/oci/mount.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { mount, unmount } from '../../../lib/util/mount.js';
 

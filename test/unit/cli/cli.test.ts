@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { captureCli } from '../../fixtures/cli.js';
+import { expect } from 'chai';
 import { COMMANDS } from '../../../lib/cli/command-table.js';
-import { humanSize, renderList, listFormat } from '../../../lib/cli/output.js';
+import { humanSize, listFormat, renderList } from '../../../lib/cli/output.js';
+import { captureCli } from '../../fixtures/cli.js';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => captureCli(args, env);
 
@@ -50,16 +50,38 @@ describe('cli', () => {
       { header: 'NAME', value: (r: (typeof rows)[0]) => r.name },
       { header: 'SIZE', value: (r: (typeof rows)[0]) => r.size },
     ];
-    const table = renderList(rows, columns, 'table', (r) => r, (r) => r.id);
+    const table = renderList(
+      rows,
+      columns,
+      'table',
+      (r) => r,
+      (r) => r.id,
+    );
     expect(table).to.equal('ID       NAME            SIZE\nabc      first           1MB\ndefghi   second-longer   22kB\n');
-    expect(renderList(rows, columns, 'json', (r) => r, (r) => r.id)).to.equal(`${JSON.stringify(rows[0])}\n${JSON.stringify(rows[1])}\n`);
-    expect(renderList(rows, columns, 'quiet', (r) => r, (r) => r.id)).to.equal('abc\ndefghi\n');
+    expect(
+      renderList(
+        rows,
+        columns,
+        'json',
+        (r) => r,
+        (r) => r.id,
+      ),
+    ).to.equal(`${JSON.stringify(rows[0])}\n${JSON.stringify(rows[1])}\n`);
+    expect(
+      renderList(
+        rows,
+        columns,
+        'quiet',
+        (r) => r,
+        (r) => r.id,
+      ),
+    ).to.equal('abc\ndefghi\n');
     expect(listFormat(undefined, true)).to.equal('quiet');
     expect(listFormat('json', false)).to.equal('json');
     expect(() => listFormat('yaml', false)).to.throw(/--format/);
   });
 
-  it('prints sizes in docker\'s decimal units and ctr\'s binary ones', () => {
+  it("prints sizes in docker's decimal units and ctr's binary ones", () => {
     expect([0, 999, 1000, 1_056_031, 227e6].map((n) => humanSize(n))).to.deep.equal(['0B', '999B', '1.00kB', '1.06MB', '227MB']);
     expect([512, 1024, 1_056_031, 3 * 1024 ** 3].map((n) => humanSize(n, { binary: true }))).to.deep.equal(['512 B', '1.0 KiB', '1.0 MiB', '3.0 GiB']);
   });

@@ -1,9 +1,10 @@
 // Every CLI failure is one line, `containerkit: <message> (<code>)`, and leaves nothing behind.
-import { expect } from 'chai';
+
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { captureCli, type CliRun } from '../../fixtures/cli.js';
+import { expect } from 'chai';
+import { type CliRun, captureCli } from '../../fixtures/cli.js';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 

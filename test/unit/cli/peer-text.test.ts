@@ -1,11 +1,12 @@
 // Text a peer sends reaches the terminal as visible escapes, never as control characters (a registry could clear
 // the screen, retitle the window or forge lines otherwise).
-import { expect } from 'chai';
+
 import { join } from 'node:path';
-import { escapeControl } from '../../../lib/util/escape-control.js';
+import { expect } from 'chai';
 import { errorFromResponse } from '../../../lib/registry/errors.js';
+import { escapeControl } from '../../../lib/util/escape-control.js';
 import { captureCli } from '../../fixtures/cli.js';
-import { sendError, startFakeRegistry, type FakeRegistry } from '../../fixtures/fake-registry.js';
+import { type FakeRegistry, sendError, startFakeRegistry } from '../../fixtures/fake-registry.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 // Clear screen, set the window title, a CR/LF forging a second line, an 8-bit CSI, DEL.

@@ -1,10 +1,11 @@
 // The CLI as a process (test/fixtures/cli-bin.ts is bin/containerkit.js over the sources): how it ends on signals
 // and on a root it cannot create.
-import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type FileHandle, open, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
 import { captureCli } from '../../fixtures/cli.js';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';

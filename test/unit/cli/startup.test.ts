@@ -1,10 +1,11 @@
 // What a `containerkit` process loads: only the verb that runs, and never the gRPC, protobuf or HTTP graphs for verbs
 // that do not talk to containerd or a registry. Each run is a real process with a module-resolution recorder.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
@@ -51,7 +52,10 @@ describe('cli: start-up loads only what the verb needs', function () {
   it('version loads no image store, gRPC, protobuf or HTTP client', async () => {
     const { stdout, modules } = await modulesOf(dir, ['version']);
     expect(stdout).to.match(/^containerkit \d+\.\d+\.\d+\n/);
-    expect(modules.some((m) => m.endsWith('/lib/cli/commands/version.ts')), 'the recorder saw the verb').to.equal(true);
+    expect(
+      modules.some((m) => m.endsWith('/lib/cli/commands/version.ts')),
+      'the recorder saw the verb',
+    ).to.equal(true);
     expect(heavyIn(modules)).to.deep.equal([]);
     expect(modules.filter((m) => /\/lib\/(images|content|cli\/commands\/(?!version))/.test(m))).to.deep.equal([]);
     // Not even the debug package: it loads with --debug or an error to report.
@@ -61,7 +65,10 @@ describe('cli: start-up loads only what the verb needs', function () {
   it('images lists the store without loading gRPC, protobuf or HTTP client code', async () => {
     const { stdout, modules } = await modulesOf(dir, ['--root', root, 'images']);
     expect(stdout).to.match(/\nexample\.com\/startup\/busybox\s+v1\s+[0-9a-f]{12}\s/);
-    expect(modules.some((m) => m.endsWith('/lib/images/image-store.ts')), 'the recorder saw the store').to.equal(true);
+    expect(
+      modules.some((m) => m.endsWith('/lib/images/image-store.ts')),
+      'the recorder saw the store',
+    ).to.equal(true);
     expect(heavyIn(modules)).to.deep.equal([]);
   });
 

@@ -25,7 +25,9 @@ describe('containerd convert', () => {
 
   it('converts int64 to number and refuses values past 2^53', () => {
     expect(toNumber(42n)).to.equal(42);
-    expect(() => toNumber(2n ** 60n)).to.throw().with.property('code', 'ERR_CONTAINERD_INTERNAL');
+    expect(() => toNumber(2n ** 60n))
+      .to.throw()
+      .with.property('code', 'ERR_CONTAINERD_INTERNAL');
   });
 
   it('round-trips descriptors and mounts', () => {

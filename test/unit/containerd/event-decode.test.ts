@@ -31,7 +31,13 @@ const TASK_FIELD: Record<string, string> = { exitStatus: 'code', id: 'execId' };
 
 describe('containerd event decoding', () => {
   it('decodes a TaskExit into the shared TaskEvent form: code, a Date for exitedAt, no execId for the init process', () => {
-    const value = pbTask.TaskExit.encode({ containerId: 'c1', id: 'c1', pid: 42, exitStatus: 3, exitedAt: fromDate(new Date('2024-01-01T00:00:00.250Z')) }).finish();
+    const value = pbTask.TaskExit.encode({
+      containerId: 'c1',
+      id: 'c1',
+      pid: 42,
+      exitStatus: 3,
+      exitedAt: fromDate(new Date('2024-01-01T00:00:00.250Z')),
+    }).finish();
     expect(decodeEvent({ typeUrl: 'containerd.events.TaskExit', value })).to.deep.equal({
       type: 'exit',
       containerId: 'c1',
@@ -42,9 +48,16 @@ describe('containerd event decoding', () => {
     });
   });
 
-  it('gives exitedAt undefined when it is unset or Go zero time, and an exec\'s id as execId', () => {
+  it("gives exitedAt undefined when it is unset or Go zero time, and an exec's id as execId", () => {
     const unset = pbTask.TaskDelete.encode({ containerId: 'c', pid: 7, exitStatus: 0, exitedAt: undefined, id: 'e1' }).finish();
-    expect(decodeEvent({ typeUrl: 'containerd.events.TaskDelete', value: unset })).to.deep.equal({ type: 'delete', containerId: 'c', execId: 'e1', pid: 7, code: 0, exitedAt: undefined });
+    expect(decodeEvent({ typeUrl: 'containerd.events.TaskDelete', value: unset })).to.deep.equal({
+      type: 'delete',
+      containerId: 'c',
+      execId: 'e1',
+      pid: 7,
+      code: 0,
+      exitedAt: undefined,
+    });
     const zero = pbTask.TaskExit.encode({ containerId: 'c', id: 'c', pid: 1, exitStatus: 1, exitedAt: { seconds: -62135596800n, nanos: 0 } }).finish();
     expect(decodeEvent({ typeUrl: 'containerd.events.TaskExit', value: zero })).to.have.property('exitedAt', undefined);
   });
@@ -83,7 +96,10 @@ describe('containerd event decoding', () => {
       },
     });
     const bare = pbContainer.ContainerCreate.encode({ id: 'c4', image: '', runtime: undefined }).finish();
-    expect(decodeEvent({ typeUrl: 'containerd.events.ContainerCreate', value: bare })).to.deep.equal({ type: 'containerd.events.ContainerCreate', payload: { id: 'c4', image: '' } });
+    expect(decodeEvent({ typeUrl: 'containerd.events.ContainerCreate', value: bare })).to.deep.equal({
+      type: 'containerd.events.ContainerCreate',
+      payload: { id: 'c4', image: '' },
+    });
   });
 
   it('converts labels and snapshot events field for field', () => {
@@ -116,7 +132,9 @@ describe('containerd event decoding', () => {
       } else {
         expect(decoded.type, name).to.equal(`containerd.events.${name}`);
         // Unset sub-messages (undefined in the generated form) are left out of the domain form.
-        const setFields = Object.entries(generated).filter(([, v]) => v !== undefined).map(([k]) => k);
+        const setFields = Object.entries(generated)
+          .filter(([, v]) => v !== undefined)
+          .map(([k]) => k);
         expect(Object.keys('payload' in decoded ? decoded.payload : {}), name).to.have.members(setFields);
       }
     }
@@ -124,7 +142,11 @@ describe('containerd event decoding', () => {
 
   it('reports a missing payload and unknown types as unknown, with the raw type URL and bytes', () => {
     expect(decodeEvent(undefined)).to.deep.equal({ type: 'unknown', typeUrl: '', value: new Uint8Array() });
-    expect(decodeEvent({ typeUrl: 'example.com/Other', value: new Uint8Array([1]) })).to.deep.equal({ type: 'unknown', typeUrl: 'example.com/Other', value: new Uint8Array([1]) });
+    expect(decodeEvent({ typeUrl: 'example.com/Other', value: new Uint8Array([1]) })).to.deep.equal({
+      type: 'unknown',
+      typeUrl: 'example.com/Other',
+      value: new Uint8Array([1]),
+    });
     expect(decodeEvent({ typeUrl: 'containerd.events.toString', value: new Uint8Array() }).type).to.equal('unknown');
   });
 
@@ -138,6 +160,8 @@ describe('containerd event decoding', () => {
 
   it('throws ERR_CONTAINERD_INTERNAL for bytes that are not the named message', () => {
     const bad = { typeUrl: 'containerd.events.TaskExit', value: new Uint8Array([0x0a, 0x05, 0x61]) }; // field 1, length 5, 1 byte
-    expect(() => decodeEvent(bad)).to.throw(ContainerkitError).with.property('code', 'ERR_CONTAINERD_INTERNAL');
+    expect(() => decodeEvent(bad))
+      .to.throw(ContainerkitError)
+      .with.property('code', 'ERR_CONTAINERD_INTERNAL');
   });
 });

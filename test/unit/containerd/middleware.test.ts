@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createServer, Metadata, ServerError, Status, type Server } from 'nice-grpc';
+import { createServer, Metadata, type Server, ServerError, Status } from 'nice-grpc';
 import { ContainerdClient, type ImagesService } from '../../../lib/containerd/index.js';
 import { headersMiddleware } from '../../../lib/containerd/middleware.js';
-import { hasCode, NotFoundError, type ContainerkitError } from '../../../lib/errors/index.js';
-import { VersionDefinition } from '../../../lib/gen/containerd/services/version/v1/version.js';
+import { type ContainerkitError, hasCode, NotFoundError } from '../../../lib/errors/index.js';
 import { ContainersDefinition } from '../../../lib/gen/containerd/services/containers/v1/containers.js';
 import { ContentDefinition, type ContentServiceImplementation } from '../../../lib/gen/containerd/services/content/v1/content.js';
+import { VersionDefinition } from '../../../lib/gen/containerd/services/version/v1/version.js';
 
 describe('ContainerdClient middleware (against an in-process gRPC server)', () => {
   let dir: string;
@@ -109,7 +109,10 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
       expect(client.namespace).to.equal('from-env');
     } finally {
       await client.close();
-      for (const [k, v] of [['CONTAINERD_NAMESPACE', saved.ns], ['CONTAINERD_ADDRESS', saved.addr]] as const) {
+      for (const [k, v] of [
+        ['CONTAINERD_NAMESPACE', saved.ns],
+        ['CONTAINERD_ADDRESS', saved.addr],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -151,7 +154,11 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
       const t0 = Date.now();
       const timedOut = await client.version({ timeoutMs: 100 }).catch((e: unknown) => e);
       expect(hasCode(timedOut, 'ERR_DEADLINE_EXCEEDED')).to.equal(true);
-      expect((timedOut as ContainerkitError).details).to.deep.include({ transport: 'grpc', timeoutMs: 100, method: '/containerd.services.version.v1.Version/Version' });
+      expect((timedOut as ContainerkitError).details).to.deep.include({
+        transport: 'grpc',
+        timeoutMs: 100,
+        method: '/containerd.services.version.v1.Version/Version',
+      });
       expect((timedOut as ContainerkitError).category).to.equal('Unavailable');
       expect(Date.now() - t0).to.be.lessThan(2000);
       const late = await client.version({ deadline: new Date(Date.now() + 80) }).catch((e: unknown) => e);
@@ -170,6 +177,7 @@ describe('ContainerdClient middleware (against an in-process gRPC server)', () =
         requestStream: false as const,
         responseStream: false as const,
         request: {},
+        // biome-ignore lint/correctness/useYield: a unary call's next() is typed as a generator that returns its answer
         async *next(_req: unknown, options: { metadata?: Metadata }) {
           return { ns: options.metadata?.get('containerd-namespace'), lease: options.metadata?.get('containerd-lease') };
         },

@@ -35,7 +35,10 @@ describe('containerd planTaskIO: the shared StdioOptions as paths for the runc s
       stdout: ['drain', '/f/c1-stdout'],
       stderr: ['drain', '/f/c1-stderr'],
     });
-    expect(paths({ stdout: { uri: '/caller/fifo' }, stderr: 'null' })).to.deep.include({ stdout: ['given', '/caller/fifo'], stderr: ['drain', '/f/c1-stderr'] });
+    expect(paths({ stdout: { uri: '/caller/fifo' }, stderr: 'null' })).to.deep.include({
+      stdout: ['given', '/caller/fifo'],
+      stderr: ['drain', '/f/c1-stderr'],
+    });
   });
 
   it('gives a terminal stdout only (a FIFO even for null, which the shim copies the console to), never stderr', () => {
@@ -51,7 +54,10 @@ describe('containerd planTaskIO: the shared StdioOptions as paths for the runc s
   });
 
   it('passes a URI as it is; a file:// or binary:// stdout takes stderr too, so stderr must agree', () => {
-    expect(paths({ stdout: { uri: 'file:///var/log/c.log' } })).to.deep.include({ stdout: ['given', 'file:///var/log/c.log'], stderr: ['given', 'file:///var/log/c.log'] });
+    expect(paths({ stdout: { uri: 'file:///var/log/c.log' } })).to.deep.include({
+      stdout: ['given', 'file:///var/log/c.log'],
+      stderr: ['given', 'file:///var/log/c.log'],
+    });
     expect(invalid({ stdout: { uri: 'file:///var/log/c.log' }, stderr: 'pipe' })).to.equal('ERR_INVALID_ARGUMENT');
     expect(invalid({ stdout: 'pipe', stderr: 'log' }, LOGGER)).to.equal('ERR_INVALID_ARGUMENT');
     expect(invalid({ stdout: 'log', stderr: 'null' }, LOGGER)).to.equal('ERR_INVALID_ARGUMENT');

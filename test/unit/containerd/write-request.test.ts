@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { WriteAction, WriteContentRequest } from '../../../lib/gen/containerd/services/content/v1/content.js';
 import { encodedWriteRequest, encodeWriteRequest } from '../../../lib/containerd/write-request.js';
+import { WriteAction, WriteContentRequest } from '../../../lib/gen/containerd/services/content/v1/content.js';
 
 function request(fields: Partial<WriteContentRequest>): WriteContentRequest {
   return { action: WriteAction.WRITE, ref: 'layer-sha256:abc', total: 0n, expected: '', offset: 0n, data: Buffer.alloc(0), labels: {}, ...fields };

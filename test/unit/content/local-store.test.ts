@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { LocalContentStore } from '../../../lib/content/index.js';
 import { contentStoreSuite } from '../../content-suite.js';
 import { makeTempDir } from '../../fixtures/tmp.js';

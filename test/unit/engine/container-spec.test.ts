@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { containerHostname, containerResolvConf, writeContainerFiles } from '../../../lib/engine/container-files.js';
-import { buildContainerSpec, tweakCapabilities, type ContainerSpecContext } from '../../../lib/engine/container-spec.js';
+import { buildContainerSpec, type ContainerSpecContext, tweakCapabilities } from '../../../lib/engine/container-spec.js';
 import type { CreateOptions } from '../../../lib/engine/create-options.js';
 import { hasCode } from '../../../lib/errors/index.js';
 import type { ImageConfig } from '../../../lib/oci/image-config.js';
@@ -40,8 +40,7 @@ describe('engine/container-spec: the spec built from image and options', () => {
     await removeTempDir(dir);
   });
 
-  const build = (options: CreateOptions, extra: Partial<ContainerSpecContext> = {}): Promise<Spec> =>
-    buildContainerSpec(IMAGE, options, { ...ctx, ...extra });
+  const build = (options: CreateOptions, extra: Partial<ContainerSpecContext> = {}): Promise<Spec> => buildContainerSpec(IMAGE, options, { ...ctx, ...extra });
 
   async function failure(p: Promise<unknown>): Promise<unknown> {
     return p.then(
@@ -121,12 +120,10 @@ describe('engine/container-spec: the spec built from image and options', () => {
       { destination: '/etc/hosts', type: 'bind', source: files.hostsPath, options: ['rbind', 'ro', 'rprivate'] },
     ]);
     const etc = await build({ mounts: [{ type: 'bind', source: dir, target: '/etc' }] }, { files });
-    expect(etc.mounts!.slice(7).map((m) => m.destination), 'a parent before its children').to.deep.equal([
-      '/etc',
-      '/etc/resolv.conf',
-      '/etc/hostname',
-      '/etc/hosts',
-    ]);
+    expect(
+      etc.mounts!.slice(7).map((m) => m.destination),
+      'a parent before its children',
+    ).to.deep.equal(['/etc', '/etc/resolv.conf', '/etc/hostname', '/etc/hosts']);
   });
 
   it('applies docker’s capability rules; privileged takes every held capability and drops the confinement', async () => {
@@ -222,7 +219,10 @@ describe('engine/container-spec: the spec built from image and options', () => {
       env: ['A=1'],
       workdir: '/w',
       tty: true,
-      mounts: [{ type: 'bind', source: src, target: '/src', propagation: 'rslave' }, { type: 'tmpfs', target: '/t', size: 4096 }],
+      mounts: [
+        { type: 'bind', source: src, target: '/src', propagation: 'rslave' },
+        { type: 'tmpfs', target: '/t', size: 4096 },
+      ],
       resources: { memory: 64 << 20, cpus: 1, cpuShares: 100, cpusetCpus: '0', pidsLimit: 10 },
       capAdd: ['NET_ADMIN'],
       readonlyRootfs: true,

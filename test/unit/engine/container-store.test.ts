@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { expect } from 'chai';
 import { ContainerStore, type NewContainer } from '../../../lib/engine/container-store.js';
 import { ConflictError, NotFoundError } from '../../../lib/errors/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
@@ -61,7 +61,15 @@ describe('engine/container-store', function () {
     const made = await store.create(input('web'));
     expect(made.id).to.match(/^[0-9a-f]{64}$/);
     expect(made).to.include({ name: 'web', schemaVersion: 1 });
-    expect(made.state).to.deep.equal({ status: 'created', pid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '', oomKilled: false });
+    expect(made.state).to.deep.equal({
+      status: 'created',
+      pid: 0,
+      exitCode: 0,
+      startedAt: '0001-01-01T00:00:00Z',
+      finishedAt: '0001-01-01T00:00:00Z',
+      error: '',
+      oomKilled: false,
+    });
     expect(existsSync(join(root, 'containers', made.id, 'record.json'))).to.equal(true);
     const other = await ContainerStore.open(root); // another Engine on the same root
     for (const ref of [made.id, 'web', '/web', made.id.slice(0, 12)]) expect((await other.resolve(ref)).id, ref).to.equal(made.id);
@@ -109,7 +117,10 @@ describe('engine/container-store', function () {
 
   it('two processes creating the same name: exactly one wins, the other gets ERR_NAME_IN_USE', async () => {
     for (const name of ['raced', 'raced2']) {
-      const outcomes = await race(root, [['create', name], ['create', name]]);
+      const outcomes = await race(root, [
+        ['create', name],
+        ['create', name],
+      ]);
       const winners = outcomes.filter((o) => o.ok);
       expect(winners, JSON.stringify(outcomes)).to.have.length(1);
       expect(outcomes.find((o) => !o.ok)!.code).to.equal('ERR_NAME_IN_USE');
@@ -129,7 +140,10 @@ describe('engine/container-store', function () {
     expect((await store.get(b.id)).name).to.equal('beta');
     expect((await store.create(input('alpha'))).name).to.equal('alpha');
 
-    const outcomes = await race(root, [['rename', 'gamma', 'delta'], ['rename', 'beta', 'delta']]);
+    const outcomes = await race(root, [
+      ['rename', 'gamma', 'delta'],
+      ['rename', 'beta', 'delta'],
+    ]);
     const winners = outcomes.filter((o) => o.ok);
     expect(winners, JSON.stringify(outcomes)).to.have.length(1);
     expect(outcomes.find((o) => !o.ok)!.code).to.equal('ERR_NAME_IN_USE');
@@ -148,7 +162,9 @@ describe('engine/container-store', function () {
     expect(updated.state).to.include({ status: 'running', pid: 4242 });
     expect((await store.get(made.id)).state.pid).to.equal(4242);
     expect((await codedRejection(store.update('svc', (r) => ({ ...r, name: 'x' })))).code).to.equal('ERR_INVALID_ARGUMENT');
-    expect((await codedRejection(store.update('svc', (r) => ({ ...r, state: { ...r.state, status: 'bogus' as 'dead' } })))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.update('svc', (r) => ({ ...r, state: { ...r.state, status: 'bogus' as 'dead' } })))).code).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
 
     const impatient = await ContainerStore.open(root, { lockTimeoutMs: 200 });
     await store.withContainer('svc', async (tx) => {

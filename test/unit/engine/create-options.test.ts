@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { applyCreateDefaults, CREATE_DEFAULTS, isSignalName, validateCreateOptions, type CreateOptions } from '../../../lib/engine/create-options.js';
+import { applyCreateDefaults, CREATE_DEFAULTS, type CreateOptions, isSignalName, validateCreateOptions } from '../../../lib/engine/create-options.js';
 import { parseByteSize, parseEnvFlag, parseMountFlag, parseVolumeFlag } from '../../../lib/engine/flags.js';
 import { hasCode } from '../../../lib/errors/index.js';
 
@@ -78,7 +78,15 @@ describe('engine/create-options: validation', () => {
       [{ mounts: [{ type: 'volume', target: '/v' }] }, 'mounts[0].type'],
       [{ mounts: [{ type: 'bind', source: 'rel', target: '/x' }] }, 'mounts[0].source'],
       [{ mounts: [{ type: 'tmpfs', target: '/' }] }, 'mounts[0].target'],
-      [{ mounts: [{ type: 'tmpfs', target: '/a' }, { type: 'tmpfs', target: '/a/' }] }, 'mounts[1].target'],
+      [
+        {
+          mounts: [
+            { type: 'tmpfs', target: '/a' },
+            { type: 'tmpfs', target: '/a/' },
+          ],
+        },
+        'mounts[1].target',
+      ],
       [{ mounts: [{ type: 'bind', source: '/a', target: '/b', propagation: 'up' }] }, 'mounts[0].propagation'],
       [{ mounts: [{ type: 'tmpfs', target: '/a', mode: 0o10000 }] }, 'mounts[0].mode'],
       [{ resources: { memory: 1024 } }, 'resources.memory'],
@@ -178,7 +186,13 @@ describe('engine/flags: docker’s --mount, -v and -e syntaxes', () => {
       ['type=bind,src="/a,dst=/b', /unterminated quote/],
       ['type=bind,src=,dst=/b', /source needs a value/],
     ];
-    for (const [value, message] of cases) expect(flagError(() => parseMountFlag(value)), value).to.match(/^--mount: /).and.match(message);
+    for (const [value, message] of cases)
+      expect(
+        flagError(() => parseMountFlag(value)),
+        value,
+      )
+        .to.match(/^--mount: /)
+        .and.match(message);
   });
 
   it('parses -v host:container[:options]', () => {
@@ -200,7 +214,13 @@ describe('engine/flags: docker’s --mount, -v and -e syntaxes', () => {
       ['/srv:/data:nocopy', /unknown option "nocopy"/],
       ['/a:/b:ro:x', /expected/],
     ];
-    for (const [value, message] of cases) expect(flagError(() => parseVolumeFlag(value)), value).to.match(/^--volume: /).and.match(message);
+    for (const [value, message] of cases)
+      expect(
+        flagError(() => parseVolumeFlag(value)),
+        value,
+      )
+        .to.match(/^--volume: /)
+        .and.match(message);
   });
 
   it('reads sizes as docker does (powers of 1024)', () => {

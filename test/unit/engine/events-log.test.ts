@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { expect } from 'chai';
 import { type EngineEvent, EventsLog } from '../../../lib/engine/events-log.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -9,10 +9,14 @@ import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 const REPO = resolve(import.meta.dirname, '../../..');
 
 function appender(root: string, count: number, tag: string, maxBytes: number, go?: string): Promise<void> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/engine-events-child.ts', root, String(count), tag, String(maxBytes), ...(go ? [go] : [])], {
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/fixtures/engine-events-child.ts', root, String(count), tag, String(maxBytes), ...(go ? [go] : [])],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   return new Promise((res, rej) => child.once('exit', (code) => (code === 0 ? res() : rej(new Error(`appender ${tag} exited ${code}: ${err}`)))));
@@ -76,18 +80,21 @@ describe('engine/events-log', function () {
     const log = await EventsLog.open(root);
     await log.append({ Type: 'container', Action: 'start', Actor: { ID: 'ok1' } });
     const good = JSON.parse((await readFile(log.path, 'utf8')).trim()) as EngineEvent;
-    await appendFile(log.path, [
-      'not json',
-      '{}',
-      'null',
-      '[1,2]',
-      JSON.stringify({ ...good, Action: 'launch' }),
-      JSON.stringify({ ...good, time: 'x' }),
-      JSON.stringify({ ...good, Actor: { ID: 7 } }),
-      `{"Type":"container","Action":"start","Actor":{"ID":"proto","Attributes":{"__proto__":{"polluted":"yes"},"n":1,"ok":"v"}},"time":1,"timeNano":1000000000}`,
-      'x'.repeat(100_000),
-      '',
-    ].join('\n') + '\n');
+    await appendFile(
+      log.path,
+      `${[
+        'not json',
+        '{}',
+        'null',
+        '[1,2]',
+        JSON.stringify({ ...good, Action: 'launch' }),
+        JSON.stringify({ ...good, time: 'x' }),
+        JSON.stringify({ ...good, Actor: { ID: 7 } }),
+        `{"Type":"container","Action":"start","Actor":{"ID":"proto","Attributes":{"__proto__":{"polluted":"yes"},"n":1,"ok":"v"}},"time":1,"timeNano":1000000000}`,
+        'x'.repeat(100_000),
+        '',
+      ].join('\n')}\n`,
+    );
     await log.append({ Type: 'container', Action: 'start', Actor: { ID: 'ok2' } });
     await appendFile(log.path, '{"Type":"container","Action":"st'); // torn by a crash mid-write
     const events = await collect(log.read());
@@ -131,14 +138,16 @@ describe('engine/events-log', function () {
       expect(Number(kept.at(-1)!.Actor.Attributes.seq)).to.equal(299);
       for (const tag of ['cc', 'dd']) {
         const seqs = kept.filter((e) => e.Actor.Attributes.tag === tag).map((e) => Number(e.Actor.Attributes.seq));
-        seqs.forEach((seq, i) => i === 0 || expect(seq).to.equal(seqs[i - 1]! + 1));
+        seqs.forEach((seq, i) => {
+          if (i > 0) expect(seq).to.equal(seqs[i - 1]! + 1);
+        });
       }
     } finally {
       await removeTempDir(capped);
     }
   });
 
-  it('follow sees another process\'s appends, across rotations, and ends on abort', async () => {
+  it("follow sees another process's appends, across rotations, and ends on abort", async () => {
     const log = await EventsLog.open(root, { pollMs: 20, maxBytes: 128 * 1024 });
     await log.append({ Type: 'image', Action: 'tag', Actor: { ID: 'before' } });
     const ac = new AbortController();

@@ -26,7 +26,7 @@ describe('engine/ids', () => {
     expect(new Set(Array.from({ length: 200 }, () => generateName())).size).to.be.greaterThan(50);
   });
 
-  it('validates names with docker\'s rule and strips one leading slash', () => {
+  it("validates names with docker's rule and strips one leading slash", () => {
     for (const ok of ['ab', 'web-1', 'a.b_c-d', 'A9', '/web', '0x']) expect(isValidContainerName(ok), ok).to.equal(true);
     for (const bad of ['', 'a', '/a', '_ab', '-ab', '.ab', 'a b', 'a/b', '//ab', 'ab\n', 'é1', 'a'.repeat(256), 'ab:c']) {
       expect(isValidContainerName(bad), JSON.stringify(bad)).to.equal(false);

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
-import { readContainerLog, type ReadLogOptions } from '../../../lib/engine/log-reader.js';
+import type { Readable, Writable } from 'node:stream';
+import { expect } from 'chai';
 import type { LogEntry } from '../../../lib/engine/log-lines.js';
+import { type ReadLogOptions, readContainerLog } from '../../../lib/engine/log-reader.js';
 import { buildShimLogger } from '../../../lib/shim/logger-build.js';
 import { rejection } from '../../fixtures/assert.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -48,8 +48,12 @@ describe('engine/log-reader', function () {
     expect(first!.time).to.equal('2026-12-05T10:00:01.000000000Z');
     expect(first!.line).to.equal('2026-12-05T10:00:01.000000000Z one\n');
     expect(await lines(join(dir, 'missing.log'))).to.deep.equal([]);
-    expect(() => readContainerLog(log, { stdout: false, stderr: false })).to.throw().with.property('code', 'ERR_INVALID_ARGUMENT');
-    expect(() => readContainerLog(log, { tail: -1 })).to.throw().with.property('code', 'ERR_INVALID_ARGUMENT');
+    expect(() => readContainerLog(log, { stdout: false, stderr: false }))
+      .to.throw()
+      .with.property('code', 'ERR_INVALID_ARGUMENT');
+    expect(() => readContainerLog(log, { tail: -1 }))
+      .to.throw()
+      .with.property('code', 'ERR_INVALID_ARGUMENT');
   });
 
   it('tail is exact across the rotation and per selected stream', async () => {
@@ -90,16 +94,19 @@ describe('engine/log-reader', function () {
   });
 
   it('skips torn and hostile lines', async () => {
-    await writeFile(log, [
-      rec('stdout', 'good 1\n', 1).trim(),
-      'garbage',
-      '{"time":"yesterday","stream":"stdout","log":"x\\n"}',
-      '{"time":"2026-12-05T10:00:00Z","stream":"stdin","log":"x\\n"}',
-      '{"time":"2026-12-05T10:00:00Z","stream":"stdout","log":7}',
-      `{"log":"${'q'.repeat(300_000)}"}`,
-      rec('stderr', 'good 2\n', 2).trim(),
-      '{"time":"2026-12-05T10:00:03Z","stream":"stdout","lo', // torn
-    ].join('\n'));
+    await writeFile(
+      log,
+      [
+        rec('stdout', 'good 1\n', 1).trim(),
+        'garbage',
+        '{"time":"yesterday","stream":"stdout","log":"x\\n"}',
+        '{"time":"2026-12-05T10:00:00Z","stream":"stdin","log":"x\\n"}',
+        '{"time":"2026-12-05T10:00:00Z","stream":"stdout","log":7}',
+        `{"log":"${'q'.repeat(300_000)}"}`,
+        rec('stderr', 'good 2\n', 2).trim(),
+        '{"time":"2026-12-05T10:00:03Z","stream":"stdout","lo', // torn
+      ].join('\n'),
+    );
     expect(await lines(log)).to.deep.equal(['o:good 1\n', 'e:good 2\n']);
     expect(await lines(log, { tail: 1 })).to.deep.equal(['e:good 2\n']);
     expect(await lines(log, { tail: 5 })).to.deep.equal(['o:good 1\n', 'e:good 2\n']);

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import {
   ContainerkitError,
   ERROR_CODES,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
   hasCode,
+  InvalidArgumentError,
   isAbortError,
   isErrorCode,
+  NotFoundError,
   newError,
+  PermissionDeniedError,
 } from '../../../lib/errors/index.js';
 
 describe('errors', () => {
@@ -39,7 +39,16 @@ describe('errors', () => {
   });
 
   it('every code maps to a known category and codes are SCREAMING_SNAKE with ERR_ prefix', () => {
-    const categories = new Set(['NotFound', 'AlreadyExists', 'InvalidArgument', 'FailedPrecondition', 'Unavailable', 'PermissionDenied', 'Conflict', 'Internal']);
+    const categories = new Set([
+      'NotFound',
+      'AlreadyExists',
+      'InvalidArgument',
+      'FailedPrecondition',
+      'Unavailable',
+      'PermissionDenied',
+      'Conflict',
+      'Internal',
+    ]);
     for (const [code, category] of Object.entries(ERROR_CODES)) {
       expect(code).to.match(/^ERR_[A-Z0-9_]+$/);
       expect(categories.has(category), code).to.equal(true);

@@ -1,14 +1,15 @@
 // fetchInto over a LocalContentStore with a stub Fetcher: the blob is hashed once (the Fetcher's check stands for the
 // writer's) only while that is sound; and the helpers a pipelined pull-and-unpack uses (BlobArrivals, lease batching).
-import { expect } from 'chai';
+
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { expect } from 'chai';
 import { LocalContentStore } from '../../../lib/content/index.js';
 import { createLease, fetchInto } from '../../../lib/images/index.js';
 import { BlobArrivals } from '../../../lib/images/pull-unpack.js';
-import { parseDigest, type Descriptor, type Digest } from '../../../lib/oci/index.js';
+import { type Descriptor, type Digest, parseDigest } from '../../../lib/oci/index.js';
 import type { Fetcher } from '../../../lib/registry/index.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
@@ -84,7 +85,9 @@ describe('images: fetchInto and the source-verified writer', () => {
   it('sourceVerified needs an expected digest and size', async () => {
     const store = await freshStore();
     expect((await codedRejection(store.writer({ ref: 'x', sourceVerified: true }))).code).to.equal('ERR_INVALID_ARGUMENT');
-    expect((await codedRejection(store.writer({ ref: 'x', expected: { digest: descriptor.digest }, sourceVerified: true }))).code).to.equal('ERR_INVALID_ARGUMENT');
+    expect((await codedRejection(store.writer({ ref: 'x', expected: { digest: descriptor.digest }, sourceVerified: true }))).code).to.equal(
+      'ERR_INVALID_ARGUMENT',
+    );
     expect((await codedRejection(store.writer({ ref: 'x', sourceVerified: 'yes' as never }))).code).to.equal('ERR_INVALID_ARGUMENT');
   });
 
@@ -124,7 +127,10 @@ describe('images: BlobArrivals', () => {
     const arrivals = new BlobArrivals();
     const controller = new AbortController();
     const reason = new Error('stop');
-    const aborted = arrivals.whenStored(d(3), controller.signal).then(() => 'resolved', (err: unknown) => err);
+    const aborted = arrivals.whenStored(d(3), controller.signal).then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
     controller.abort(reason);
     expect(await aborted).to.equal(reason);
     const woken = arrivals.whenStored(d(4));
@@ -178,7 +184,10 @@ describe('images: BlobArrivals', () => {
 
     const controller = new AbortController();
     const reason = new Error('stop');
-    const waiting = arrivals.follow(store, { ...desc, digest: digestOf(Buffer.from('other')) }, controller.signal)[Symbol.asyncIterator]().next();
+    const waiting = arrivals
+      .follow(store, { ...desc, digest: digestOf(Buffer.from('other')) }, controller.signal)
+      [Symbol.asyncIterator]()
+      .next();
     controller.abort(reason);
     expect(await waiting.catch((err: unknown) => err)).to.equal(reason);
   });

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { join } from 'node:path';
-import { composeHandlers, dispatch, filterPlatforms, LayoutIndex, limitManifests, SKIP, walk, type Handler } from '../../../lib/images/index.js';
+import { expect } from 'chai';
 import { LocalContentStore } from '../../../lib/content/index.js';
+import { composeHandlers, dispatch, filterPlatforms, type Handler, LayoutIndex, limitManifests, SKIP, walk } from '../../../lib/images/index.js';
 import type { Descriptor, Digest } from '../../../lib/oci/index.js';
 import { sleep } from '../../../lib/util/index.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
@@ -14,20 +14,30 @@ function d(n: number, mediaType = BLOB, platform?: { os: string; architecture: s
 }
 
 // A tree: 1 → (2 → (4, 5), 3 → 6)
-const tree = new Map<number, number[]>([[1, [2, 3]], [2, [4, 5]], [3, [6]]]);
+const tree = new Map<number, number[]>([
+  [1, [2, 3]],
+  [2, [4, 5]],
+  [3, [6]],
+]);
 const childrenOfTree: Handler = (desc) => (tree.get(desc.size) ?? []).map((n) => d(n));
 
 describe('images: handlers', () => {
   it('walk visits depth-first, in order, one at a time', async () => {
     const seen: number[] = [];
-    await walk(composeHandlers((desc) => void seen.push(desc.size), childrenOfTree), [d(1)]);
+    await walk(
+      composeHandlers((desc) => void seen.push(desc.size), childrenOfTree),
+      [d(1)],
+    );
     expect(seen).to.deep.equal([1, 2, 4, 5, 3, 6]);
   });
 
   it('SKIP prunes a subtree and stops the chain', async () => {
     const seen: number[] = [];
     const skip2: Handler = (desc) => (desc.size === 2 ? SKIP : undefined);
-    await walk(composeHandlers(skip2, (desc) => void seen.push(desc.size), childrenOfTree), [d(1)]);
+    await walk(
+      composeHandlers(skip2, (desc) => void seen.push(desc.size), childrenOfTree),
+      [d(1)],
+    );
     expect(seen).to.deep.equal([1, 3, 6]);
   });
 
@@ -84,7 +94,9 @@ describe('images: LayoutIndex', () => {
     const root = join(await makeTempDir('images'), 'layout');
     await LocalContentStore.open(root);
     const index = new LayoutIndex(root);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => index.put(`docker.io/library/img${i}:latest`, d(i + 1, 'application/vnd.oci.image.manifest.v1+json'))));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => index.put(`docker.io/library/img${i}:latest`, d(i + 1, 'application/vnd.oci.image.manifest.v1+json'))),
+    );
     expect((await index.list()).map((r) => r.name).sort()).to.deep.equal(Array.from({ length: 10 }, (_, i) => `docker.io/library/img${i}:latest`).sort());
     expect(await index.remove('docker.io/library/img3:latest')).to.equal(true);
     expect(await index.remove('docker.io/library/img3:latest')).to.equal(false);

@@ -1,10 +1,11 @@
 // LayoutIndex.put of an entry the name already has (a re-pull) leaves index.json untouched: no lock, no rewrite.
-import { expect } from 'chai';
+
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { LocalContentStore } from '../../../lib/content/index.js';
 import { LayoutIndex } from '../../../lib/images/index.js';
-import { parseDigest, type Descriptor } from '../../../lib/oci/index.js';
+import { type Descriptor, parseDigest } from '../../../lib/oci/index.js';
 import { makeTempDir } from '../../fixtures/tmp.js';
 
 describe('images: LayoutIndex.put of an unchanged entry', () => {

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { LocalContentStore } from '../../../lib/content/index.js';
 import { collectGarbage, createLease, LayoutIndex } from '../../../lib/images/index.js';
 import { sleep } from '../../../lib/util/index.js';

@@ -25,8 +25,14 @@ describe('oci/chain-id', () => {
   });
 
   it('rejects malformed diff IDs and a non-array', () => {
-    expect(() => chainIds([A, 'sha256:xyz'])).to.throw(ContainerkitError).with.property('code', 'ERR_INVALID_DIGEST');
-    expect(() => chainIds([A.toUpperCase()])).to.throw(ContainerkitError).with.property('code', 'ERR_INVALID_DIGEST');
-    expect(() => chainIds('sha256:abc' as unknown as string[])).to.throw(ContainerkitError).with.property('code', 'ERR_INVALID_ARGUMENT');
+    expect(() => chainIds([A, 'sha256:xyz']))
+      .to.throw(ContainerkitError)
+      .with.property('code', 'ERR_INVALID_DIGEST');
+    expect(() => chainIds([A.toUpperCase()]))
+      .to.throw(ContainerkitError)
+      .with.property('code', 'ERR_INVALID_DIGEST');
+    expect(() => chainIds('sha256:abc' as unknown as string[]))
+      .to.throw(ContainerkitError)
+      .with.property('code', 'ERR_INVALID_ARGUMENT');
   });
 });

@@ -36,13 +36,48 @@ function withRepeatedKey(doc: unknown, needle: string, copy: string): string {
 describe('oci: documents that lie', () => {
   describe('repeated JSON keys', () => {
     const cases: Array<{ name: string; text: string; parse: (t: string) => unknown; field: string }> = [
-      { name: 'a manifest mediaType', text: withRepeatedKey(manifest, '"mediaType":"application/vnd.oci.image.manifest', `"mediaType":"${M.OCI_INDEX}"`), parse: (t) => parseManifest(t), field: 'mediaType' },
-      { name: 'the config descriptor digest', text: withRepeatedKey(manifest, `"digest":"${sha('config')}"`, `"digest":"${sha('other')}"`), parse: (t) => parseManifest(t), field: 'config.digest' },
-      { name: 'a layer annotation', text: withRepeatedKey(manifest, '"b":"2"', '"b":"3"'), parse: (t) => parseManifestOrIndex(t), field: 'layers[0].annotations.b' },
-      { name: 'an index entry platform os', text: withRepeatedKey(index, '"os":"linux"', '"os":"windows"'), parse: (t) => parseIndex(t), field: 'manifests[0].platform.os' },
-      { name: 'a config architecture', text: withRepeatedKey(config, '"architecture":"amd64"', '"architecture":"arm64"'), parse: (t) => parseImageConfig(t), field: 'architecture' },
-      { name: 'a config label', text: withRepeatedKey(config, '"org.example":"x"', '"org.example":"y"'), parse: (t) => parseImageConfig(t), field: 'config.Labels["org.example"]' },
-      { name: 'a key spelled with an escape', text: withRepeatedKey(config, '"os":"linux"', '"\\u006fs":"windows"'), parse: (t) => parseImageConfig(t), field: 'os' },
+      {
+        name: 'a manifest mediaType',
+        text: withRepeatedKey(manifest, '"mediaType":"application/vnd.oci.image.manifest', `"mediaType":"${M.OCI_INDEX}"`),
+        parse: (t) => parseManifest(t),
+        field: 'mediaType',
+      },
+      {
+        name: 'the config descriptor digest',
+        text: withRepeatedKey(manifest, `"digest":"${sha('config')}"`, `"digest":"${sha('other')}"`),
+        parse: (t) => parseManifest(t),
+        field: 'config.digest',
+      },
+      {
+        name: 'a layer annotation',
+        text: withRepeatedKey(manifest, '"b":"2"', '"b":"3"'),
+        parse: (t) => parseManifestOrIndex(t),
+        field: 'layers[0].annotations.b',
+      },
+      {
+        name: 'an index entry platform os',
+        text: withRepeatedKey(index, '"os":"linux"', '"os":"windows"'),
+        parse: (t) => parseIndex(t),
+        field: 'manifests[0].platform.os',
+      },
+      {
+        name: 'a config architecture',
+        text: withRepeatedKey(config, '"architecture":"amd64"', '"architecture":"arm64"'),
+        parse: (t) => parseImageConfig(t),
+        field: 'architecture',
+      },
+      {
+        name: 'a config label',
+        text: withRepeatedKey(config, '"org.example":"x"', '"org.example":"y"'),
+        parse: (t) => parseImageConfig(t),
+        field: 'config.Labels["org.example"]',
+      },
+      {
+        name: 'a key spelled with an escape',
+        text: withRepeatedKey(config, '"os":"linux"', '"\\u006fs":"windows"'),
+        parse: (t) => parseImageConfig(t),
+        field: 'os',
+      },
     ];
     for (const c of cases) {
       it(`refuses ${c.name} given twice with ERR_DUPLICATE_JSON_KEY at ${c.field}`, () => {
@@ -73,7 +108,12 @@ describe('oci: documents that lie', () => {
   describe('a body that claims another media type than its descriptor', () => {
     const bodies: Record<string, unknown> = {
       [M.OCI_MANIFEST]: manifest,
-      [M.DOCKER_MANIFEST]: { ...manifest, mediaType: M.DOCKER_MANIFEST, config: desc(M.DOCKER_CONFIG, 'config', 300), layers: [desc(M.DOCKER_LAYER_GZIP, 'l0', 3000)] },
+      [M.DOCKER_MANIFEST]: {
+        ...manifest,
+        mediaType: M.DOCKER_MANIFEST,
+        config: desc(M.DOCKER_CONFIG, 'config', 300),
+        layers: [desc(M.DOCKER_LAYER_GZIP, 'l0', 3000)],
+      },
       [M.OCI_INDEX]: index,
       [M.DOCKER_MANIFEST_LIST]: { ...index, mediaType: M.DOCKER_MANIFEST_LIST },
     };

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { ContainerkitError } from '../../../lib/errors/index.js';
+import { isImageManifest } from '../../../lib/oci/manifest.js';
 import {
-  MANIFEST_ACCEPT,
-  MANIFEST_ACCEPT_HEADER,
-  MEDIA_TYPES,
   isConfigMediaType,
   isForeignLayer,
   isIndexMediaType,
@@ -13,10 +11,12 @@ import {
   isNonDistributableLayer,
   isSchema1MediaType,
   isWellFormedMediaType,
-  layerCompression,
   type LayerCompression,
+  layerCompression,
+  MANIFEST_ACCEPT,
+  MANIFEST_ACCEPT_HEADER,
+  MEDIA_TYPES,
 } from '../../../lib/oci/media-types.js';
-import { isImageManifest } from '../../../lib/oci/manifest.js';
 
 type Role = 'index' | 'manifest' | 'config' | 'layer' | 'schema1' | 'empty';
 
@@ -82,7 +82,10 @@ describe('oci/media-types', () => {
       expect(isNonDistributableLayer(t)).to.equal(row.nonDistributable === true);
       expect(isForeignLayer(t)).to.equal(row.nonDistributable === true);
       if (row.role === 'layer') expect(layerCompression(t)).to.equal(row.compression);
-      else expect(() => layerCompression(t)).to.throw(ContainerkitError).with.property('code', 'ERR_UNSUPPORTED_MEDIA_TYPE');
+      else
+        expect(() => layerCompression(t))
+          .to.throw(ContainerkitError)
+          .with.property('code', 'ERR_UNSUPPORTED_MEDIA_TYPE');
     });
   }
 
@@ -92,7 +95,9 @@ describe('oci/media-types', () => {
       for (const check of [isIndexMediaType, isManifestMediaType, isConfigMediaType, isLayerMediaType, isSchema1MediaType, isNonDistributableLayer]) {
         expect(check(t), check.name).to.equal(false);
       }
-      expect(() => layerCompression(t)).to.throw(ContainerkitError).with.property('code', 'ERR_UNSUPPORTED_MEDIA_TYPE');
+      expect(() => layerCompression(t))
+        .to.throw(ContainerkitError)
+        .with.property('code', 'ERR_UNSUPPORTED_MEDIA_TYPE');
     });
   }
 

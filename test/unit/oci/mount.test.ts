@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ContainerkitError } from '../../../lib/errors/index.js';
-import { isReadonlyMount, mountArgs, type Mount } from '../../../lib/oci/mount.js';
+import { isReadonlyMount, type Mount, mountArgs } from '../../../lib/oci/mount.js';
 
 function expectInvalid(fn: () => unknown, fragment: string): void {
   expect(fn).to.throw(ContainerkitError, fragment).with.property('code', 'ERR_INVALID_ARGUMENT');
@@ -15,9 +15,13 @@ describe('oci/mount', () => {
 
   it('formats an overlay mount for mount(8), options joined with commas, -- before the operands', () => {
     expect(mountArgs(overlay, '/run/c1/rootfs')).to.deep.equal([
-      '-t', 'overlay',
-      '-o', 'index=off,lowerdir=/s/2/fs:/s/1/fs,upperdir=/s/3/fs,workdir=/s/3/work',
-      '--', 'overlay', '/run/c1/rootfs',
+      '-t',
+      'overlay',
+      '-o',
+      'index=off,lowerdir=/s/2/fs:/s/1/fs,upperdir=/s/3/fs,workdir=/s/3/work',
+      '--',
+      'overlay',
+      '/run/c1/rootfs',
     ]);
   });
 

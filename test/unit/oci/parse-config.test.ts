@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
-import { MAX_IMAGE_CONFIG_SIZE, parseImageConfig, type ParseImageConfigOptions } from '../../../lib/oci/parse.js';
-import { DELETE, body, edit, expectError, sha } from './parse-helpers.js';
+import { MAX_IMAGE_CONFIG_SIZE, type ParseImageConfigOptions, parseImageConfig } from '../../../lib/oci/parse.js';
+import { body, DELETE, edit, expectError, sha } from './parse-helpers.js';
 
 // The shape `docker build` writes: nulls for empty members, a healthcheck, Docker-only extra fields.
 const dockerConfig = {
@@ -71,27 +71,79 @@ const INVALID: Case[] = [
   { name: 'a numeric Env entry', doc: edit(dockerConfig, ['config', 'Env', 1], 1), code: 'ERR_INVALID_MANIFEST', field: 'config.Env[1]' },
   { name: 'Cmd a string', doc: edit(dockerConfig, ['config', 'Cmd'], 'sh'), code: 'ERR_INVALID_MANIFEST', field: 'config.Cmd' },
   { name: 'Entrypoint an object', doc: edit(dockerConfig, ['config', 'Entrypoint'], {}), code: 'ERR_INVALID_MANIFEST', field: 'config.Entrypoint' },
-  { name: 'ExposedPorts an array', doc: edit(dockerConfig, ['config', 'ExposedPorts'], ['80/tcp']), code: 'ERR_INVALID_MANIFEST', field: 'config.ExposedPorts' },
-  { name: 'an ExposedPorts value that is not an object', doc: edit(dockerConfig, ['config', 'ExposedPorts', '80/tcp'], true), code: 'ERR_INVALID_MANIFEST', field: 'config.ExposedPorts["80/tcp"]' },
-  { name: 'a Volumes value that is a string', doc: edit(dockerConfig, ['config', 'Volumes', '/data'], ''), code: 'ERR_INVALID_MANIFEST', field: 'config.Volumes["/data"]' },
+  {
+    name: 'ExposedPorts an array',
+    doc: edit(dockerConfig, ['config', 'ExposedPorts'], ['80/tcp']),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.ExposedPorts',
+  },
+  {
+    name: 'an ExposedPorts value that is not an object',
+    doc: edit(dockerConfig, ['config', 'ExposedPorts', '80/tcp'], true),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.ExposedPorts["80/tcp"]',
+  },
+  {
+    name: 'a Volumes value that is a string',
+    doc: edit(dockerConfig, ['config', 'Volumes', '/data'], ''),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.Volumes["/data"]',
+  },
   { name: 'a numeric label', doc: edit(dockerConfig, ['config', 'Labels', 'version'], 2), code: 'ERR_INVALID_MANIFEST', field: 'config.Labels.version' },
   { name: 'a numeric User', doc: edit(dockerConfig, ['config', 'User'], 1000), code: 'ERR_INVALID_MANIFEST', field: 'config.User' },
   { name: 'a numeric WorkingDir', doc: edit(dockerConfig, ['config', 'WorkingDir'], 0), code: 'ERR_INVALID_MANIFEST', field: 'config.WorkingDir' },
   { name: 'a numeric StopSignal', doc: edit(dockerConfig, ['config', 'StopSignal'], 15), code: 'ERR_INVALID_MANIFEST', field: 'config.StopSignal' },
   { name: 'ArgsEscaped a string', doc: edit(dockerConfig, ['config', 'ArgsEscaped'], 'true'), code: 'ERR_INVALID_MANIFEST', field: 'config.ArgsEscaped' },
   { name: 'Shell a string', doc: edit(dockerConfig, ['config', 'Shell'], '/bin/sh'), code: 'ERR_INVALID_MANIFEST', field: 'config.Shell' },
-  { name: 'Healthcheck.Test a string', doc: edit(dockerConfig, ['config', 'Healthcheck', 'Test'], 'true'), code: 'ERR_INVALID_MANIFEST', field: 'config.Healthcheck.Test' },
-  { name: 'a negative Healthcheck.Interval', doc: edit(dockerConfig, ['config', 'Healthcheck', 'Interval'], -1), code: 'ERR_INVALID_MANIFEST', field: 'config.Healthcheck.Interval' },
-  { name: 'a fractional Healthcheck.Retries', doc: edit(dockerConfig, ['config', 'Healthcheck', 'Retries'], 1.5), code: 'ERR_INVALID_MANIFEST', field: 'config.Healthcheck.Retries' },
+  {
+    name: 'Healthcheck.Test a string',
+    doc: edit(dockerConfig, ['config', 'Healthcheck', 'Test'], 'true'),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.Healthcheck.Test',
+  },
+  {
+    name: 'a negative Healthcheck.Interval',
+    doc: edit(dockerConfig, ['config', 'Healthcheck', 'Interval'], -1),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.Healthcheck.Interval',
+  },
+  {
+    name: 'a fractional Healthcheck.Retries',
+    doc: edit(dockerConfig, ['config', 'Healthcheck', 'Retries'], 1.5),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'config.Healthcheck.Retries',
+  },
   { name: 'history an object', doc: edit(dockerConfig, ['history'], {}), code: 'ERR_INVALID_MANIFEST', field: 'history' },
   { name: 'a history entry that is a string', doc: edit(dockerConfig, ['history', 0], 'ADD'), code: 'ERR_INVALID_MANIFEST', field: 'history[0]' },
-  { name: 'a bad history date', doc: edit(dockerConfig, ['history', 1, 'created'], '2024-05-06 07:08:09'), code: 'ERR_INVALID_MANIFEST', field: 'history[1].created' },
-  { name: 'empty_layer a string', doc: edit(dockerConfig, ['history', 1, 'empty_layer'], 'true'), code: 'ERR_INVALID_MANIFEST', field: 'history[1].empty_layer' },
+  {
+    name: 'a bad history date',
+    doc: edit(dockerConfig, ['history', 1, 'created'], '2024-05-06 07:08:09'),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'history[1].created',
+  },
+  {
+    name: 'empty_layer a string',
+    doc: edit(dockerConfig, ['history', 1, 'empty_layer'], 'true'),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'history[1].empty_layer',
+  },
   { name: 'a numeric created_by', doc: edit(dockerConfig, ['history', 2, 'created_by'], 1), code: 'ERR_INVALID_MANIFEST', field: 'history[2].created_by' },
   { name: 'invalid JSON', doc: '{"architecture":', code: 'ERR_INVALID_MANIFEST' },
   { name: 'a JSON string', doc: '"config"', code: 'ERR_INVALID_MANIFEST' },
-  { name: 'a manifest descriptor', doc: minimal, options: { expected: { mediaType: M.OCI_MANIFEST } }, code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'expected.mediaType' },
-  { name: 'an artifact config descriptor', doc: minimal, options: { expected: { mediaType: M.OCI_EMPTY } }, code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'expected.mediaType' },
+  {
+    name: 'a manifest descriptor',
+    doc: minimal,
+    options: { expected: { mediaType: M.OCI_MANIFEST } },
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'expected.mediaType',
+  },
+  {
+    name: 'an artifact config descriptor',
+    doc: minimal,
+    options: { expected: { mediaType: M.OCI_EMPTY } },
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'expected.mediaType',
+  },
   { name: 'a size other than the descriptor’s', doc: minimal, options: { expected: { mediaType: M.OCI_CONFIG, size: 1 } }, code: 'ERR_SIZE_MISMATCH' },
   { name: 'a body over a custom maxSize', doc: dockerConfig, options: { maxSize: 64 }, code: 'ERR_MANIFEST_TOO_LARGE' },
   { name: 'a negative maxSize', doc: minimal, options: { maxSize: -1 }, code: 'ERR_INVALID_ARGUMENT' },

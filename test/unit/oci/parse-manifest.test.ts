@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
-import { MAX_MANIFEST_SIZE, parseManifest, type ParseManifestOptions } from '../../../lib/oci/parse.js';
-import { DELETE, body, desc, edit, expectError, sha } from './parse-helpers.js';
+import { MAX_MANIFEST_SIZE, type ParseManifestOptions, parseManifest } from '../../../lib/oci/parse.js';
+import { body, DELETE, desc, edit, expectError, sha } from './parse-helpers.js';
 
 const ociManifest = {
   schemaVersion: 2,
@@ -45,17 +45,42 @@ interface ValidCase {
 const VALID: ValidCase[] = [
   { name: 'an OCI image manifest', doc: ociManifest },
   { name: 'a Docker schema 2 manifest with a foreign layer and its urls', doc: dockerManifest },
-  { name: 'an OCI manifest without mediaType when the descriptor says OCI manifest', doc: edit(ociManifest, ['mediaType'], DELETE), options: { expected: OCI_EXPECTED } },
+  {
+    name: 'an OCI manifest without mediaType when the descriptor says OCI manifest',
+    doc: edit(ociManifest, ['mediaType'], DELETE),
+    options: { expected: OCI_EXPECTED },
+  },
   { name: 'an OCI manifest without mediaType and without descriptor (by its shape)', doc: edit(ociManifest, ['mediaType'], DELETE) },
-  { name: 'a body whose mediaType equals the descriptor’s, with a matching size', doc: dockerManifest, options: { expected: { mediaType: M.DOCKER_MANIFEST, size: JSON.stringify(dockerManifest).length } } },
+  {
+    name: 'a body whose mediaType equals the descriptor’s, with a matching size',
+    doc: dockerManifest,
+    options: { expected: { mediaType: M.DOCKER_MANIFEST, size: JSON.stringify(dockerManifest).length } },
+  },
   { name: 'an artifact: artifactType, empty config with data, any layer type, subject', doc: artifact },
   { name: 'an artifact by its non-image config (Helm chart), no mediaType', doc: helmChart },
-  { name: 'an image with an OCI config but artifactType set may have any layer type', doc: edit(edit(ociManifest, ['artifactType'], 'application/vnd.example'), ['layers', 2, 'mediaType'], 'application/x-anything') },
+  {
+    name: 'an image with an OCI config but artifactType set may have any layer type',
+    doc: edit(edit(ociManifest, ['artifactType'], 'application/vnd.example'), ['layers', 2, 'mediaType'], 'application/x-anything'),
+  },
   { name: 'an image with no layers', doc: edit(ociManifest, ['layers'], []) },
-  { name: 'an unknown layer type when strictMediaTypes is false', doc: edit(ociManifest, ['layers', 1, 'mediaType'], 'application/vnd.oci.image.layer.v1.tar+gzip+encrypted'), options: { strictMediaTypes: false } },
-  { name: 'a Docker manifest with an artifact config when strictMediaTypes is false', doc: edit(dockerManifest, ['config', 'mediaType'], 'application/x-whatever'), options: { strictMediaTypes: false } },
-  { name: 'non-distributable OCI layers and OCI layers in a Docker manifest', doc: edit(dockerManifest, ['layers', 0, 'mediaType'], M.OCI_LAYER_NONDISTRIBUTABLE_ZSTD) },
-  { name: 'a sha512 digest, size 0, and 2^53 - 1', doc: edit(edit(ociManifest, ['layers', 0], { mediaType: M.OCI_LAYER, digest: `sha512:${'a'.repeat(128)}`, size: 0 }), ['layers', 1, 'size'], 2 ** 53 - 1) },
+  {
+    name: 'an unknown layer type when strictMediaTypes is false',
+    doc: edit(ociManifest, ['layers', 1, 'mediaType'], 'application/vnd.oci.image.layer.v1.tar+gzip+encrypted'),
+    options: { strictMediaTypes: false },
+  },
+  {
+    name: 'a Docker manifest with an artifact config when strictMediaTypes is false',
+    doc: edit(dockerManifest, ['config', 'mediaType'], 'application/x-whatever'),
+    options: { strictMediaTypes: false },
+  },
+  {
+    name: 'non-distributable OCI layers and OCI layers in a Docker manifest',
+    doc: edit(dockerManifest, ['layers', 0, 'mediaType'], M.OCI_LAYER_NONDISTRIBUTABLE_ZSTD),
+  },
+  {
+    name: 'a sha512 digest, size 0, and 2^53 - 1',
+    doc: edit(edit(ociManifest, ['layers', 0], { mediaType: M.OCI_LAYER, digest: `sha512:${'a'.repeat(128)}`, size: 0 }), ['layers', 1, 'size'], 2 ** 53 - 1),
+  },
   { name: 'extra fields, which are kept', doc: edit(edit(ociManifest, ['x-extra'], { a: 1 }), ['layers', 0, 'x-note'], 'kept') },
 ];
 
@@ -82,7 +107,12 @@ const INVALID: InvalidCase[] = [
   { name: 'schemaVersion 1', doc: { schemaVersion: 1, name: 'library/x', tag: 'latest', fsLayers: [] }, code: 'ERR_SCHEMA1_UNSUPPORTED' },
   { name: 'a schema 1 mediaType', doc: edit(ociManifest, ['mediaType'], M.DOCKER_SCHEMA1_MANIFEST), code: 'ERR_SCHEMA1_UNSUPPORTED' },
   { name: 'a signed schema 1 mediaType', doc: edit(ociManifest, ['mediaType'], M.DOCKER_SCHEMA1_SIGNED_MANIFEST), code: 'ERR_SCHEMA1_UNSUPPORTED' },
-  { name: 'a schema 1 descriptor, even before decoding', doc: 'not json', options: { expected: { mediaType: M.DOCKER_SCHEMA1_SIGNED_MANIFEST } }, code: 'ERR_SCHEMA1_UNSUPPORTED' },
+  {
+    name: 'a schema 1 descriptor, even before decoding',
+    doc: 'not json',
+    options: { expected: { mediaType: M.DOCKER_SCHEMA1_SIGNED_MANIFEST } },
+    code: 'ERR_SCHEMA1_UNSUPPORTED',
+  },
   // Required fields and types.
   { name: 'no config', doc: edit(ociManifest, ['config'], DELETE), code: 'ERR_INVALID_MANIFEST', field: 'config' },
   { name: 'config an array', doc: edit(ociManifest, ['config'], []), code: 'ERR_INVALID_MANIFEST', field: 'config' },
@@ -95,39 +125,134 @@ const INVALID: InvalidCase[] = [
   { name: 'a string size', doc: edit(ociManifest, ['config', 'size'], '1469'), code: 'ERR_INVALID_MANIFEST', field: 'config.size' },
   { name: 'a missing size', doc: edit(ociManifest, ['layers', 2, 'size'], DELETE), code: 'ERR_INVALID_MANIFEST', field: 'layers[2].size' },
   { name: 'a bad digest', doc: edit(ociManifest, ['layers', 2, 'digest'], 'sha256:1234'), code: 'ERR_INVALID_DIGEST', field: 'layers[2].digest' },
-  { name: 'an upper-case digest', doc: edit(ociManifest, ['config', 'digest'], sha('config').toUpperCase().replace('SHA256', 'sha256')), code: 'ERR_INVALID_DIGEST', field: 'config.digest' },
-  { name: 'an unsupported digest algorithm', doc: edit(ociManifest, ['config', 'digest'], `md5:${'a'.repeat(32)}`), code: 'ERR_UNSUPPORTED_DIGEST_ALGORITHM', field: 'config.digest' },
+  {
+    name: 'an upper-case digest',
+    doc: edit(ociManifest, ['config', 'digest'], sha('config').toUpperCase().replace('SHA256', 'sha256')),
+    code: 'ERR_INVALID_DIGEST',
+    field: 'config.digest',
+  },
+  {
+    name: 'an unsupported digest algorithm',
+    doc: edit(ociManifest, ['config', 'digest'], `md5:${'a'.repeat(32)}`),
+    code: 'ERR_UNSUPPORTED_DIGEST_ALGORITHM',
+    field: 'config.digest',
+  },
   { name: 'a missing digest', doc: edit(ociManifest, ['config', 'digest'], DELETE), code: 'ERR_INVALID_MANIFEST', field: 'config.digest' },
-  { name: 'a missing layer mediaType', doc: edit(dockerManifest, ['layers', 1, 'mediaType'], DELETE), code: 'ERR_INVALID_MANIFEST', field: 'layers[1].mediaType' },
+  {
+    name: 'a missing layer mediaType',
+    doc: edit(dockerManifest, ['layers', 1, 'mediaType'], DELETE),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'layers[1].mediaType',
+  },
   { name: 'a numeric mediaType', doc: edit(ociManifest, ['config', 'mediaType'], 7), code: 'ERR_INVALID_MANIFEST', field: 'config.mediaType' },
-  { name: 'a malformed layer mediaType', doc: edit(ociManifest, ['layers', 0, 'mediaType'], 'tar+gzip'), code: 'ERR_INVALID_MANIFEST', field: 'layers[0].mediaType' },
+  {
+    name: 'a malformed layer mediaType',
+    doc: edit(ociManifest, ['layers', 0, 'mediaType'], 'tar+gzip'),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'layers[0].mediaType',
+  },
   { name: 'urls not an array', doc: edit(dockerManifest, ['layers', 1, 'urls'], 'https://x'), code: 'ERR_INVALID_MANIFEST', field: 'layers[1].urls' },
-  { name: 'a url that is a number', doc: edit(dockerManifest, ['layers', 1, 'urls'], ['https://x', 5]), code: 'ERR_INVALID_MANIFEST', field: 'layers[1].urls[1]' },
-  { name: 'a url that is not a URL', doc: edit(dockerManifest, ['layers', 1, 'urls'], ['not a url']), code: 'ERR_INVALID_MANIFEST', field: 'layers[1].urls[0]' },
+  {
+    name: 'a url that is a number',
+    doc: edit(dockerManifest, ['layers', 1, 'urls'], ['https://x', 5]),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'layers[1].urls[1]',
+  },
+  {
+    name: 'a url that is not a URL',
+    doc: edit(dockerManifest, ['layers', 1, 'urls'], ['not a url']),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'layers[1].urls[0]',
+  },
   { name: 'annotations an array', doc: edit(ociManifest, ['annotations'], ['a']), code: 'ERR_INVALID_MANIFEST', field: 'annotations' },
   { name: 'annotations null', doc: edit(ociManifest, ['annotations'], null), code: 'ERR_INVALID_MANIFEST', field: 'annotations' },
-  { name: 'a non-string annotation', doc: edit(ociManifest, ['annotations', 'org.example.n'], 3), code: 'ERR_INVALID_MANIFEST', field: 'annotations["org.example.n"]' },
-  { name: 'a non-string layer annotation', doc: edit(ociManifest, ['layers', 0, 'annotations'], { ok: 'x', bad: true }), code: 'ERR_INVALID_MANIFEST', field: 'layers[0].annotations.bad' },
+  {
+    name: 'a non-string annotation',
+    doc: edit(ociManifest, ['annotations', 'org.example.n'], 3),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'annotations["org.example.n"]',
+  },
+  {
+    name: 'a non-string layer annotation',
+    doc: edit(ociManifest, ['layers', 0, 'annotations'], { ok: 'x', bad: true }),
+    code: 'ERR_INVALID_MANIFEST',
+    field: 'layers[0].annotations.bad',
+  },
   { name: 'data that is not base64', doc: edit(artifact, ['config', 'data'], 'e30'), code: 'ERR_INVALID_MANIFEST', field: 'config.data' },
   { name: 'data longer than size', doc: edit(artifact, ['config', 'data'], 'e30hIQ=='), code: 'ERR_INVALID_MANIFEST', field: 'config.data' },
   { name: 'a malformed artifactType', doc: edit(artifact, ['artifactType'], 'sbom'), code: 'ERR_INVALID_MANIFEST', field: 'artifactType' },
   { name: 'a bad subject digest', doc: edit(artifact, ['subject', 'digest'], 'sha256:'), code: 'ERR_INVALID_DIGEST', field: 'subject.digest' },
   { name: 'an empty config without artifactType', doc: edit(artifact, ['artifactType'], DELETE), code: 'ERR_INVALID_MANIFEST', field: 'artifactType' },
   // Media type rules.
-  { name: 'an unknown layer type in an image', doc: edit(ociManifest, ['layers', 2, 'mediaType'], 'application/vnd.oci.image.layer.v1.tar+lz4'), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'layers[2].mediaType' },
-  { name: 'the empty type as a layer of an image', doc: edit(ociManifest, ['layers', 0, 'mediaType'], M.OCI_EMPTY), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'layers[0].mediaType' },
-  { name: 'an unknown layer type in a Docker manifest', doc: edit(dockerManifest, ['layers', 1, 'mediaType'], 'application/octet-stream'), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'layers[1].mediaType' },
-  { name: 'a Docker manifest with an artifact config', doc: edit(dockerManifest, ['config', 'mediaType'], 'application/vnd.cncf.helm.config.v1+json'), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'config.mediaType' },
+  {
+    name: 'an unknown layer type in an image',
+    doc: edit(ociManifest, ['layers', 2, 'mediaType'], 'application/vnd.oci.image.layer.v1.tar+lz4'),
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'layers[2].mediaType',
+  },
+  {
+    name: 'the empty type as a layer of an image',
+    doc: edit(ociManifest, ['layers', 0, 'mediaType'], M.OCI_EMPTY),
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'layers[0].mediaType',
+  },
+  {
+    name: 'an unknown layer type in a Docker manifest',
+    doc: edit(dockerManifest, ['layers', 1, 'mediaType'], 'application/octet-stream'),
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'layers[1].mediaType',
+  },
+  {
+    name: 'a Docker manifest with an artifact config',
+    doc: edit(dockerManifest, ['config', 'mediaType'], 'application/vnd.cncf.helm.config.v1+json'),
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'config.mediaType',
+  },
   { name: 'an index mediaType', doc: edit(ociManifest, ['mediaType'], M.OCI_INDEX), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'mediaType' },
   { name: 'an unknown mediaType', doc: edit(ociManifest, ['mediaType'], 'application/json'), code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'mediaType' },
   { name: 'a malformed mediaType', doc: edit(ociManifest, ['mediaType'], 'manifest'), code: 'ERR_INVALID_MANIFEST', field: 'mediaType' },
   // Against the descriptor.
-  { name: 'an OCI body fetched through a Docker descriptor', doc: ociManifest, options: { expected: { mediaType: M.DOCKER_MANIFEST } }, code: 'ERR_MEDIA_TYPE_MISMATCH', field: 'mediaType' },
-  { name: 'a Docker body fetched through an OCI descriptor', doc: dockerManifest, options: { expected: OCI_EXPECTED }, code: 'ERR_MEDIA_TYPE_MISMATCH', field: 'mediaType' },
-  { name: 'an index body fetched through a manifest descriptor', doc: ociIndexBody, options: { expected: OCI_EXPECTED }, code: 'ERR_MEDIA_TYPE_MISMATCH', field: 'mediaType' },
-  { name: 'an index-shaped body without mediaType and a manifest descriptor', doc: edit(ociIndexBody, ['mediaType'], DELETE), options: { expected: OCI_EXPECTED }, code: 'ERR_MEDIA_TYPE_MISMATCH' },
-  { name: 'a descriptor with an index type', doc: ociManifest, options: { expected: { mediaType: M.OCI_INDEX } }, code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'expected.mediaType' },
-  { name: 'a descriptor with an unknown type', doc: ociManifest, options: { expected: { mediaType: 'application/octet-stream' } }, code: 'ERR_UNSUPPORTED_MEDIA_TYPE', field: 'expected.mediaType' },
+  {
+    name: 'an OCI body fetched through a Docker descriptor',
+    doc: ociManifest,
+    options: { expected: { mediaType: M.DOCKER_MANIFEST } },
+    code: 'ERR_MEDIA_TYPE_MISMATCH',
+    field: 'mediaType',
+  },
+  {
+    name: 'a Docker body fetched through an OCI descriptor',
+    doc: dockerManifest,
+    options: { expected: OCI_EXPECTED },
+    code: 'ERR_MEDIA_TYPE_MISMATCH',
+    field: 'mediaType',
+  },
+  {
+    name: 'an index body fetched through a manifest descriptor',
+    doc: ociIndexBody,
+    options: { expected: OCI_EXPECTED },
+    code: 'ERR_MEDIA_TYPE_MISMATCH',
+    field: 'mediaType',
+  },
+  {
+    name: 'an index-shaped body without mediaType and a manifest descriptor',
+    doc: edit(ociIndexBody, ['mediaType'], DELETE),
+    options: { expected: OCI_EXPECTED },
+    code: 'ERR_MEDIA_TYPE_MISMATCH',
+  },
+  {
+    name: 'a descriptor with an index type',
+    doc: ociManifest,
+    options: { expected: { mediaType: M.OCI_INDEX } },
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'expected.mediaType',
+  },
+  {
+    name: 'a descriptor with an unknown type',
+    doc: ociManifest,
+    options: { expected: { mediaType: 'application/octet-stream' } },
+    code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+    field: 'expected.mediaType',
+  },
   { name: 'a size other than the descriptor’s', doc: ociManifest, options: { expected: { mediaType: M.OCI_MANIFEST, size: 10 } }, code: 'ERR_SIZE_MISMATCH' },
   // Shape (the index/manifest ambiguity).
   { name: 'a manifest that also has manifests', doc: edit(ociManifest, ['manifests'], []), code: 'ERR_INVALID_MANIFEST', field: 'manifests' },

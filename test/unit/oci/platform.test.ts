@@ -8,9 +8,9 @@ import {
   isKnownArchitecture,
   isKnownOS,
   normalizePlatform,
+  type Platform,
   parsePlatform,
   platformFromNode,
-  type Platform,
 } from '../../../lib/oci/platform.js';
 import {
   ALL_PLATFORMS,
@@ -22,8 +22,7 @@ import {
 } from '../../../lib/oci/platform-matcher.js';
 
 const HOST: Platform = { os: 'linux', architecture: 'amd64' };
-const p = (os: string, architecture: string, variant?: string): Platform =>
-  variant === undefined ? { os, architecture } : { os, architecture, variant };
+const p = (os: string, architecture: string, variant?: string): Platform => (variant === undefined ? { os, architecture } : { os, architecture, variant });
 
 function expectCode(fn: () => unknown, code: string): ContainerkitError {
   try {
@@ -188,9 +187,7 @@ describe('oci/platform', () => {
 
     it('formats without OS options by default, skips empty features, and says unknown without an OS', () => {
       expect(formatPlatform({ ...p('windows', 'amd64'), 'os.version': '10.0.17763' })).to.equal('windows/amd64');
-      expect(formatPlatform({ ...p('linux', 'amd64'), 'os.features': ['', 'gpu', '', 'simd'] }, { withOSOptions: true })).to.equal(
-        'linux(+gpu+simd)/amd64',
-      );
+      expect(formatPlatform({ ...p('linux', 'amd64'), 'os.features': ['', 'gpu', '', 'simd'] }, { withOSOptions: true })).to.equal('linux(+gpu+simd)/amd64');
       expect(formatPlatform(p('', 'amd64'))).to.equal('unknown');
       expect(formatPlatform(p('linux', 'arm', 'v7'))).to.equal('linux/arm/v7');
     });
@@ -219,8 +216,14 @@ describe('oci/platform', () => {
       [p('macos', 'arm64'), p('darwin', 'arm64')],
       [p('Linux', 'S390X'), p('linux', 's390x')],
       [p('', 'amd64'), p('', 'amd64')],
-      [{ ...p('linux', 'amd64'), 'os.features': ['simd', 'gpu', 'simd'] }, { ...p('linux', 'amd64'), 'os.features': ['gpu', 'simd'] }],
-      [{ ...p('windows', 'amd64'), 'os.version': '10.0.17763.1' }, { ...p('windows', 'amd64'), 'os.version': '10.0.17763.1' }],
+      [
+        { ...p('linux', 'amd64'), 'os.features': ['simd', 'gpu', 'simd'] },
+        { ...p('linux', 'amd64'), 'os.features': ['gpu', 'simd'] },
+      ],
+      [
+        { ...p('windows', 'amd64'), 'os.version': '10.0.17763.1' },
+        { ...p('windows', 'amd64'), 'os.version': '10.0.17763.1' },
+      ],
     ];
     for (const [input, expected] of cases) {
       it(`normalises ${formatPlatform(input, { withOSOptions: true })} to ${formatPlatform(expected, { withOSOptions: true })}`, () => {
@@ -326,9 +329,20 @@ describe('oci/platform', () => {
       [
         'linux/arm64/v9',
         [
-          'linux/arm', 'linux/arm/v5', 'linux/arm/v6', 'linux/arm/v7', 'linux/arm/v8', 'linux/arm64', 'linux/arm64/v8',
-          'linux/arm64/v8.1', 'linux/arm64/v8.2', 'linux/arm64/v8.3', 'linux/arm64/v8.4', 'linux/arm64/v8.5',
-          'linux/arm64/v9', 'linux/arm64/v9.0',
+          'linux/arm',
+          'linux/arm/v5',
+          'linux/arm/v6',
+          'linux/arm/v7',
+          'linux/arm/v8',
+          'linux/arm64',
+          'linux/arm64/v8',
+          'linux/arm64/v8.1',
+          'linux/arm64/v8.2',
+          'linux/arm64/v8.3',
+          'linux/arm64/v8.4',
+          'linux/arm64/v8.5',
+          'linux/arm64/v9',
+          'linux/arm64/v9.0',
         ],
         ['linux/amd64', 'linux/arm/v4', 'windows/amd64', 'windows/arm', 'linux/arm64/v8.6'],
       ],
@@ -421,8 +435,19 @@ describe('oci/platform', () => {
       [
         'linux/arm64/v9.1',
         [
-          'linux/arm64/v9.1', 'linux/arm64/v9', 'linux/arm64/v8.6', 'linux/arm64/v8.5', 'linux/arm64/v8.4', 'linux/arm64/v8.3',
-          'linux/arm64/v8.2', 'linux/arm64/v8.1', 'linux/arm64', 'linux/arm/v8', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5',
+          'linux/arm64/v9.1',
+          'linux/arm64/v9',
+          'linux/arm64/v8.6',
+          'linux/arm64/v8.5',
+          'linux/arm64/v8.4',
+          'linux/arm64/v8.3',
+          'linux/arm64/v8.2',
+          'linux/arm64/v8.1',
+          'linux/arm64',
+          'linux/arm/v8',
+          'linux/arm/v7',
+          'linux/arm/v6',
+          'linux/arm/v5',
         ],
       ],
       ['linux/s390x', ['linux/s390x']],

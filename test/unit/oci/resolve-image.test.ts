@@ -6,7 +6,7 @@ import type { Digest } from '../../../lib/oci/digest.js';
 import { MEDIA_TYPES as M } from '../../../lib/oci/media-types.js';
 import type { Platform } from '../../../lib/oci/platform.js';
 import { platformMatcher } from '../../../lib/oci/platform-matcher.js';
-import { MAX_INDEX_DEPTH, resolveImageTarget, type BlobReader } from '../../../lib/oci/resolve-image.js';
+import { type BlobReader, MAX_INDEX_DEPTH, resolveImageTarget } from '../../../lib/oci/resolve-image.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { sha } from './parse-helpers.js';
 

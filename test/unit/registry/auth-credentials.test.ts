@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { expect } from 'chai';
 import {
   convertToHostname,
   DOCKER_HUB_CONFIG_KEY,
@@ -11,8 +11,8 @@ import {
 } from '../../../lib/registry/auth/credentials.js';
 import { eraseDockerCredential, storeDockerCredential } from '../../../lib/registry/auth/docker-config.js';
 import { isLoopbackHost } from '../../../lib/registry/auth/hosts.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { codedRejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
@@ -62,9 +62,13 @@ describe('registry auth: docker credentials', () => {
   });
 
   const writeConfig = (cfg: unknown): Promise<void> => writeFile(join(dir, 'docker', 'config.json'), JSON.stringify(cfg));
-  const readConfig = async (): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(dir, 'docker', 'config.json'), 'utf8')) as Record<string, unknown>;
+  const readConfig = async (): Promise<Record<string, unknown>> =>
+    JSON.parse(await readFile(join(dir, 'docker', 'config.json'), 'utf8')) as Record<string, unknown>;
   const helperLog = async (): Promise<Array<{ verb: string; input: string }>> =>
-    (await readFile(join(binDir, 'helper-log.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { verb: string; input: string });
+    (await readFile(join(binDir, 'helper-log.jsonl'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { verb: string; input: string });
 
   it('normalises keys like the docker CLI', () => {
     expect(dockerConfigKey('docker.io')).to.equal(DOCKER_HUB_CONFIG_KEY);
@@ -117,11 +121,14 @@ describe('registry auth: docker credentials', () => {
   });
 
   it('credsStore and credHelpers run docker-credential-<name> get (host on stdin)', async () => {
-    await writeFile(join(binDir, 'helper-store.json'), JSON.stringify({
-      'helped.example': { Username: 'hu', Secret: 'hs' },
-      'token.example': { Username: '<token>', Secret: 'identity-xyz' },
-      [DOCKER_HUB_CONFIG_KEY]: { Username: 'hub', Secret: 'hubsecret' },
-    }));
+    await writeFile(
+      join(binDir, 'helper-store.json'),
+      JSON.stringify({
+        'helped.example': { Username: 'hu', Secret: 'hs' },
+        'token.example': { Username: '<token>', Secret: 'identity-xyz' },
+        [DOCKER_HUB_CONFIG_KEY]: { Username: 'hub', Secret: 'hubsecret' },
+      }),
+    );
     await writeConfig({ credsStore: 'test', auths: { 'helped.example': {} } });
     const src = new DockerConfigCredentials({ env });
     expect(await src.get('helped.example')).to.deep.equal({ username: 'hu', password: 'hs' });
@@ -129,7 +136,10 @@ describe('registry auth: docker credentials', () => {
     expect(await src.get('docker.io')).to.deep.equal({ username: 'hub', password: 'hubsecret' });
     expect(await src.get('missing.example')).to.equal(undefined);
     expect((await helperLog()).map((l) => [l.verb, l.input])).to.deep.equal([
-      ['get', 'helped.example'], ['get', 'token.example'], ['get', DOCKER_HUB_CONFIG_KEY], ['get', 'missing.example'],
+      ['get', 'helped.example'],
+      ['get', 'token.example'],
+      ['get', DOCKER_HUB_CONFIG_KEY],
+      ['get', 'missing.example'],
     ]);
     const failing = await codedRejection(src.get('failing.example'));
     expect(failing.code).to.equal('ERR_CREDENTIAL_HELPER_FAILED');
@@ -152,7 +162,12 @@ describe('registry auth: docker credentials', () => {
   });
 
   it('store writes base64 auth with mode 0600, keeps every other key, and reads back', async () => {
-    await writeConfig({ auths: { 'keep.example': { auth: b64('k:v') } }, psFormat: 'table {{.ID}}', proxies: { default: { httpProxy: 'http://p:3128' } }, HttpHeaders: { 'X-A': 'b' } });
+    await writeConfig({
+      auths: { 'keep.example': { auth: b64('k:v') } },
+      psFormat: 'table {{.ID}}',
+      proxies: { default: { httpProxy: 'http://p:3128' } },
+      HttpHeaders: { 'X-A': 'b' },
+    });
     await chmod(join(dir, 'docker', 'config.json'), 0o644);
     const saved = await storeDockerCredential('http://127.0.0.1:5000', { username: 'alice', password: 'pw' }, { env });
     expect(saved).to.deep.equal({ key: '127.0.0.1:5000', path: join(dir, 'docker', 'config.json'), helper: undefined });
@@ -167,7 +182,9 @@ describe('registry auth: docker credentials', () => {
     expect(await new DockerConfigCredentials({ env }).get('127.0.0.1:5000')).to.deep.equal({ username: 'alice', password: 'pw' });
     // The identity-token form docker writes: auth of "user:" plus identitytoken.
     await storeDockerCredential('tok.example', { identityToken: 'it', username: 'u' }, { env });
-    expect((await readConfig()).auths).to.have.property('tok.example').that.deep.equals({ auth: b64('u:'), identitytoken: 'it' });
+    expect((await readConfig()).auths)
+      .to.have.property('tok.example')
+      .that.deep.equals({ auth: b64('u:'), identitytoken: 'it' });
   });
 
   it('store creates a missing config dir (0700) and file; writes through a symlinked config.json', async () => {

@@ -1,12 +1,12 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
 import { expect } from 'chai';
 import createDebug from 'debug';
-import { format } from 'node:util';
 import { Authenticator } from '../../../lib/registry/auth/authenticator.js';
 import { basicAuthorization } from '../../../lib/registry/auth/basic.js';
 import { StaticCredentials } from '../../../lib/registry/auth/credentials.js';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { axiosTokenRequest, type AuthHttpRequest, type AuthHttpResponse, type TokenRequestFunction } from '../../../lib/registry/auth/request.js';
+import { type AuthHttpRequest, type AuthHttpResponse, axiosTokenRequest, type TokenRequestFunction } from '../../../lib/registry/auth/request.js';
 import { requestToken, tokenDeadline } from '../../../lib/registry/auth/token.js';
 import { codedRejection } from '../../fixtures/assert.js';
 
@@ -83,7 +83,12 @@ describe('registry auth: token flow', () => {
 
   it('the OAuth2 POST falls back to GET on 404; the password grant asks for offline access', async () => {
     const srv = fakeServer((c) => (c.req.method === 'POST' ? { status: 404, data: '', headers: {} } : ok({ token: 'g' })));
-    const issued = await requestToken({ realm: REALM, service: 's' }, PULL, { username: 'u', password: PASSWORD }, { request: srv.request, oauthPassword: true });
+    const issued = await requestToken(
+      { realm: REALM, service: 's' },
+      PULL,
+      { username: 'u', password: PASSWORD },
+      { request: srv.request, oauthPassword: true },
+    );
     expect(issued).to.deep.equal({ token: 'g', expiresInSeconds: 60 });
     expect(srv.calls.map((c) => c.req.method)).to.deep.equal(['POST', 'GET']);
     const form = new URLSearchParams(srv.calls[0]!.req.body);
@@ -192,12 +197,16 @@ describe('registry auth: token flow', () => {
     expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, BEARER, PULL))).code).to.equal('ERR_INSECURE_REDIRECT');
     srv = fakeServer((_c, n) => (n === 1 ? redirect(302, 'http://plain.test/t') : ok({ token: 'x' })));
     const plainRealm = 'Bearer realm="http://127.0.0.1:9/token"';
-    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, plainRealm, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request }).challenge(HOST, plainRealm, PULL))).code).to.equal(
+      'ERR_REGISTRY_AUTH_FAILED',
+    );
     expect(srv.calls).to.have.length(1);
     // A POST with a refresh token is re-sent only by a 307/308 on the realm's origin.
     const identity = new StaticCredentials({ [HOST]: { identityToken: 'refresh-me' } });
     srv = fakeServer((_c, n) => (n === 1 ? redirect(302, '/token2') : ok({ token: 'x' })));
-    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request, credentials: identity }).challenge(HOST, BEARER, PULL))).code).to.equal('ERR_REGISTRY_AUTH_FAILED');
+    expect((await codedRejection(new Authenticator({ tokenRequest: srv.request, credentials: identity }).challenge(HOST, BEARER, PULL))).code).to.equal(
+      'ERR_REGISTRY_AUTH_FAILED',
+    );
     expect(srv.calls).to.have.length(1);
     srv = fakeServer((_c, n) => (n === 1 ? redirect(308, '/token2') : ok({ token: 'kept' })));
     expect(await new Authenticator({ tokenRequest: srv.request, credentials: identity }).challenge(HOST, BEARER, PULL)).to.equal('Bearer kept');
@@ -308,7 +317,10 @@ describe('registry auth: token flow', () => {
         if (c.req.method === 'POST') return ok({ access_token: TOKEN, refresh_token: REFRESH, expires_in: 60 });
         return { status: 401, data: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: `bad password ${PASSWORD}` }] }), headers: {} };
       });
-      const withPassword = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) });
+      const withPassword = new Authenticator({
+        tokenRequest: srv.request,
+        credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }),
+      });
       const err = await codedRejection(withPassword.challenge(HOST, BEARER, PULL));
       const withToken = new Authenticator({ tokenRequest: srv.request, credentials: new StaticCredentials({ [HOST]: { identityToken: REFRESH } }) });
       expect(await withToken.challenge(HOST, BEARER, PULL)).to.equal(`Bearer ${TOKEN}`);
@@ -316,7 +328,13 @@ describe('registry auth: token flow', () => {
       const failing: TokenRequestFunction = async () => {
         throw new Error(`connect ECONNREFUSED https://alice:${PASSWORD}@auth.test/token?password=${PASSWORD}`);
       };
-      const err2 = await codedRejection(new Authenticator({ tokenRequest: failing, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) }).challenge(HOST, BEARER, PULL));
+      const err2 = await codedRejection(
+        new Authenticator({ tokenRequest: failing, credentials: new StaticCredentials({ [HOST]: { username: 'alice', password: PASSWORD } }) }).challenge(
+          HOST,
+          BEARER,
+          PULL,
+        ),
+      );
       expect(err2.code).to.equal('ERR_REGISTRY_AUTH_FAILED');
 
       expect(lines.length).to.be.greaterThan(3);

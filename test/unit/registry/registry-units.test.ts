@@ -1,14 +1,14 @@
-import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { NotFoundError, PermissionDeniedError, UnavailableError } from '../../../lib/errors/index.js';
 import { loadHostTls } from '../../../lib/registry/certs.js';
 import { codeForStatus, errorFromResponse, parseErrorBody, parseRetryAfter, RegistryError, redactUrl } from '../../../lib/registry/errors.js';
 import { DEFAULT_PLAIN_HTTP_HOSTS, HostMatcher, isNoProxy } from '../../../lib/registry/host-match.js';
-import { KeyedLimiter } from '../../../lib/util/limiter.js';
 import { resolveClientOptions } from '../../../lib/registry/options.js';
 import { parseLinkNext } from '../../../lib/registry/pagination.js';
 import { backoffDelay, isRetryableRequest, resolveRetryPolicy, retryDelay } from '../../../lib/registry/retry.js';
-import { NotFoundError, PermissionDeniedError, UnavailableError } from '../../../lib/errors/index.js';
+import { KeyedLimiter } from '../../../lib/util/limiter.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 describe('registry: Link header parsing', () => {

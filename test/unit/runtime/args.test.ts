@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { hasCode } from '../../../lib/errors/index.js';
 import {
   checkpointArgs,
   createArgs,
@@ -16,7 +17,6 @@ import {
   validateId,
   validateRuntimeOptions,
 } from '../../../lib/runtime/args.js';
-import { hasCode } from '../../../lib/errors/index.js';
 
 function expectInvalid(fn: () => unknown, mention: string): void {
   let thrown: unknown;
@@ -33,7 +33,10 @@ describe('runtime/args', () => {
   it('globalArgs: flags from the runtime options, rootless as a tri-state', () => {
     const cases: Array<[Parameters<typeof globalArgs>, string[]]> = [
       [[{}], []],
-      [[{}, '/tmp/x/log.json'], ['--log', '/tmp/x/log.json', '--log-format', 'json']],
+      [
+        [{}, '/tmp/x/log.json'],
+        ['--log', '/tmp/x/log.json', '--log-format', 'json'],
+      ],
       [[{ root: '/run/ck', debug: true }], ['--debug', '--root', '/run/ck']],
       [[{ systemdCgroup: true }], ['--systemd-cgroup']],
       [[{ rootless: true }], ['--rootless=true']],
@@ -41,8 +44,14 @@ describe('runtime/args', () => {
       [[{ rootless: undefined }], []],
       [[{ criu: '/usr/sbin/criu' }], ['--criu', '/usr/sbin/criu']],
       // A shared log keeps the format asked for; private logs are always JSON.
-      [[{ log: '/var/log/runc.log', logFormat: 'text' }, '/var/log/runc.log'], ['--log', '/var/log/runc.log', '--log-format', 'text']],
-      [[{ log: '/var/log/runc.log', logFormat: 'text' }, '/tmp/private.json'], ['--log', '/tmp/private.json', '--log-format', 'json']],
+      [
+        [{ log: '/var/log/runc.log', logFormat: 'text' }, '/var/log/runc.log'],
+        ['--log', '/var/log/runc.log', '--log-format', 'text'],
+      ],
+      [
+        [{ log: '/var/log/runc.log', logFormat: 'text' }, '/tmp/private.json'],
+        ['--log', '/tmp/private.json', '--log-format', 'json'],
+      ],
       [
         [{ root: '/r', log: '/l', systemdCgroup: true, rootless: false, debug: true }, '/l'],
         ['--debug', '--log', '/l', '--log-format', 'json', '--root', '/r', '--systemd-cgroup', '--rootless=false'],
@@ -155,12 +164,39 @@ describe('runtime/args', () => {
         preDump: true,
       }),
     ).to.deep.equal([
-      'checkpoint', '--image-path', '/img', '--work-path', '/work', '--tcp-established', '--ext-unix-sk', '--shell-job', '--file-locks',
-      '--manage-cgroups-mode', 'full', '--empty-ns', 'network', '--auto-dedup', '--parent-path', '../pre', '--leave-running', '--pre-dump', 'c1',
+      'checkpoint',
+      '--image-path',
+      '/img',
+      '--work-path',
+      '/work',
+      '--tcp-established',
+      '--ext-unix-sk',
+      '--shell-job',
+      '--file-locks',
+      '--manage-cgroups-mode',
+      'full',
+      '--empty-ns',
+      'network',
+      '--auto-dedup',
+      '--parent-path',
+      '../pre',
+      '--leave-running',
+      '--pre-dump',
+      'c1',
     ]);
     expect(restoreArgs('r1', '/b', '/img', {})).to.deep.equal(['restore', '--bundle', '/b', '--image-path', '/img', 'r1']);
     expect(restoreArgs('r1', '/b', '/img', { detach: true, noSubreaper: true, noPivot: true }, '/pid')).to.deep.equal([
-      'restore', '--bundle', '/b', '--image-path', '/img', '--detach', '--pid-file', '/pid', '--no-subreaper', '--no-pivot', 'r1',
+      'restore',
+      '--bundle',
+      '/b',
+      '--image-path',
+      '/img',
+      '--detach',
+      '--pid-file',
+      '/pid',
+      '--no-subreaper',
+      '--no-pivot',
+      'r1',
     ]);
     expectInvalid(() => checkpointArgs('c1', ''), 'imagePath');
     expectInvalid(() => checkpointArgs('c1', '/img', { manageCgroupsMode: 'loose' as 'soft' }), 'manageCgroupsMode');

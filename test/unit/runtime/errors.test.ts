@@ -47,7 +47,10 @@ describe('runtime/errors', () => {
       ['CRIU version check failed: fork/exec /nonexistent/criu: no such file or directory', 'ERR_CRIU_MISSING'],
       ['criu failed: type DUMP errno 0\nlog file: dump.log', 'ERR_CRIU_FAILED'],
       ['runc run failed: unable to start container process: exec: "nosuch": executable file not found in $PATH', 'ERR_RUNC_FAILED'],
-      ['runc run failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted', 'ERR_RUNC_FAILED'],
+      [
+        'runc run failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted',
+        'ERR_RUNC_FAILED',
+      ],
       [undefined, 'ERR_RUNC_FAILED'],
     ];
     for (const [message, code] of cases) expect(classifyRuncMessage(message), String(message)).to.equal(code);
@@ -61,7 +64,8 @@ describe('runtime/errors', () => {
       what: 'runc run x',
       exitCode: 1,
       signal: null,
-      logText: '{"level":"error","msg":"runc run failed: unable to start container process: exec: \\"nosuch\\": executable file not found in $PATH","time":"t"}\n',
+      logText:
+        '{"level":"error","msg":"runc run failed: unable to start container process: exec: \\"nosuch\\": executable file not found in $PATH","time":"t"}\n',
       stderr,
     });
     expect(err).to.be.instanceOf(RuncError);

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { Readable } from 'node:stream';
+import { expect } from 'chai';
 import { decodeEvents, parseEventLine, parseStats } from '../../../lib/runtime/events.js';
 import type { RuncEvent } from '../../../lib/runtime/types.js';
 import { STATS_LINE, STOPPED_STATS_LINE } from './captured.js';
@@ -27,7 +27,7 @@ describe('runtime/events', () => {
     expect(networkInterfaces).to.deep.equal([]);
   });
 
-  it('a stopped container\'s stats omit zeros; they read as 0', () => {
+  it("a stopped container's stats omit zeros; they read as 0", () => {
     const event = parseEventLine(STOPPED_STATS_LINE.trim());
     expect(event.type).to.equal('stats');
     if (event.type === 'stats') expect(event.stats.pids).to.deep.equal({ current: 0, limit: 0 });
@@ -43,13 +43,26 @@ describe('runtime/events', () => {
     expect(stats.blkio.sectorsRecursive).to.deep.equal([{ major: 8, minor: 1, op: 'Total', value: 8 }]);
     expect(stats.hugetlb).to.deep.equal({ '2MB': { usage: 2097152, max: 0, failcnt: 0 } });
     expect(stats.networkInterfaces[0]).to.deep.equal({
-      name: 'eth0', rxBytes: 100, rxPackets: 1, rxErrors: 0, rxDropped: 0, txBytes: 200, txPackets: 0, txErrors: 0, txDropped: 0,
+      name: 'eth0',
+      rxBytes: 100,
+      rxPackets: 1,
+      rxErrors: 0,
+      rxDropped: 0,
+      txBytes: 200,
+      txPackets: 0,
+      txErrors: 0,
+      txDropped: 0,
     });
   });
 
   it('oom, unknown types, and lines that are not events', () => {
     expect(parseEventLine('{"type":"oom","id":"c1"}')).to.deep.equal({ type: 'oom', id: 'c1' });
-    expect(parseEventLine('{"type":"intel_rdt","id":"c1","data":{"x":1}}')).to.deep.equal({ type: 'unknown', id: 'c1', eventType: 'intel_rdt', data: { x: 1 } });
+    expect(parseEventLine('{"type":"intel_rdt","id":"c1","data":{"x":1}}')).to.deep.equal({
+      type: 'unknown',
+      id: 'c1',
+      eventType: 'intel_rdt',
+      data: { x: 1 },
+    });
     const bad = parseEventLine('{"type":"stats"');
     expect(bad.type).to.equal('error');
     if (bad.type === 'error') {

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { runcEnv } from '../../../lib/runtime/command.js';
 import { prepareStdio } from '../../../lib/runtime/io.js';
@@ -8,10 +8,26 @@ import { exitResult } from '../../../lib/runtime/process.js';
 describe('runtime/io and exit results', () => {
   it('prepareStdio: one mode for all, per-stream modes with defaults', () => {
     const cases: Array<[Parameters<typeof prepareStdio>, string[], boolean[]]> = [
-      [[undefined, ['ignore', 'pipe', 'pipe']], ['ignore', 'pipe', 'pipe'], [false, true, true]],
-      [['inherit', ['ignore', 'pipe', 'pipe']], ['inherit', 'inherit', 'inherit'], [false, false, false]],
-      [['pipe', ['ignore', 'ignore', 'ignore']], ['pipe', 'pipe', 'pipe'], [true, true, true]],
-      [[{ stdout: 'inherit' }, ['ignore', 'pipe', 'pipe']], ['ignore', 'inherit', 'pipe'], [false, false, true]],
+      [
+        [undefined, ['ignore', 'pipe', 'pipe']],
+        ['ignore', 'pipe', 'pipe'],
+        [false, true, true],
+      ],
+      [
+        ['inherit', ['ignore', 'pipe', 'pipe']],
+        ['inherit', 'inherit', 'inherit'],
+        [false, false, false],
+      ],
+      [
+        ['pipe', ['ignore', 'ignore', 'ignore']],
+        ['pipe', 'pipe', 'pipe'],
+        [true, true, true],
+      ],
+      [
+        [{ stdout: 'inherit' }, ['ignore', 'pipe', 'pipe']],
+        ['ignore', 'inherit', 'pipe'],
+        [false, false, true],
+      ],
     ];
     for (const [input, spawn, exposed] of cases) {
       const prepared = prepareStdio(...input);

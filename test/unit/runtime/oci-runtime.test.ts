@@ -1,14 +1,15 @@
 // OCIRuntime against a fake runtime binary (a shell script with runc's CLI shape), as go-runc tests point its
 // command at /bin/true: fast, no root, and every byte of argv, env and stdin it got can be checked.
-import { expect } from 'chai';
+
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode, NotFoundError } from '../../../lib/errors/index.js';
 import { RuncError } from '../../../lib/runtime/errors.js';
 import { OCIRuntime } from '../../../lib/runtime/oci-runtime.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { withoutExitTime } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 // Records argv (one per line), env and stdin into $FAKE_DIR, then acts per verb.
 const FAKE = `#!/bin/sh
@@ -51,7 +52,7 @@ describe('runtime/OCIRuntime (fake binary)', () => {
     await removeTempDir(dir);
   });
 
-  it('a failure carries runc\'s logged message, argv and exit code, and the private log is removed', async () => {
+  it("a failure carries runc's logged message, argv and exit code, and the private log is removed", async () => {
     let thrown: unknown;
     try {
       await runtime().state('c1');
@@ -76,7 +77,9 @@ describe('runtime/OCIRuntime (fake binary)', () => {
   it('with a shared log, only the lines this call appended count', async () => {
     const log = join(dir, 'shared.log');
     await writeFile(log, '{"level":"error","msg":"an older failure","time":"t"}\n');
-    const err = (await runtime({ log }).state('c1').catch((e: unknown) => e)) as RuncError;
+    const err = (await runtime({ log })
+      .state('c1')
+      .catch((e: unknown) => e)) as RuncError;
     expect(err.details.runcMessage).to.equal('container does not exist');
     expect((await argv()).slice(0, 4)).to.deep.equal(['--log', log, '--log-format', 'json']);
     expect(existsSync(log)).to.equal(true);
@@ -100,19 +103,28 @@ describe('runtime/OCIRuntime (fake binary)', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(reason), 100);
-    const err = await runtime().pause('c1', { signal: controller.signal }).then(() => undefined, (e: unknown) => e);
+    const err = await runtime()
+      .pause('c1', { signal: controller.signal })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.equal(reason);
     expect(Date.now() - started).to.be.lessThan(3000);
 
     await removeTempDir(dir);
     dir = await makeTempDir('fake-runc');
-    await writeFile(binary = join(dir, 'fake-runc'), FAKE, { mode: 0o755 });
+    await writeFile((binary = join(dir, 'fake-runc')), FAKE, { mode: 0o755 });
     const aborted = AbortSignal.abort(reason);
-    expect(await runtime().start('c1', { signal: aborted }).catch((e: unknown) => e)).to.equal(reason);
+    expect(
+      await runtime()
+        .start('c1', { signal: aborted })
+        .catch((e: unknown) => e),
+    ).to.equal(reason);
     expect(existsSync(join(dir, 'argv')), 'runc was started').to.equal(false);
   });
 
-  it('foreground run: a non-zero exit without a logged error is the process\'s status', async () => {
+  it("foreground run: a non-zero exit without a logged error is the process's status", async () => {
     const result = await runtime({}, { FAKE_EXIT: '3' }).run('r1', '/bundle');
     expect(withoutExitTime(result)).to.deep.equal({ code: 3, stdout: 'out:3\n', stderr: 'err\n' });
     expect((await argv()).slice(-4)).to.deep.equal(['run', '--bundle', '/bundle', 'r1']);
@@ -129,10 +141,15 @@ describe('runtime/OCIRuntime (fake binary)', () => {
       () => runtime().checkpoint('c1', ''),
     ];
     for (const call of cases) {
-      const err = await call().then(() => undefined, (e: unknown) => e);
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(hasCode(err, 'ERR_INVALID_ARGUMENT'), String(err)).to.equal(true);
     }
-    expect(() => runtime().events('c1', { interval: -5 })).to.throw().with.property('code', 'ERR_INVALID_ARGUMENT');
+    expect(() => runtime().events('c1', { interval: -5 }))
+      .to.throw()
+      .with.property('code', 'ERR_INVALID_ARGUMENT');
     expect(existsSync(join(dir, 'argv'))).to.equal(false);
   });
 
@@ -155,7 +172,9 @@ describe('runtime/OCIRuntime (fake binary)', () => {
   });
 
   it('checkpoint without criu is ERR_CRIU_MISSING, before runc runs', async () => {
-    const err = await runtime({ criu: join(dir, 'no-criu') }).checkpoint('c1', join(dir, 'img')).catch((e: unknown) => e);
+    const err = await runtime({ criu: join(dir, 'no-criu') })
+      .checkpoint('c1', join(dir, 'img'))
+      .catch((e: unknown) => e);
     expect(hasCode(err, 'ERR_CRIU_MISSING')).to.equal(true);
     expect(existsSync(join(dir, 'argv'))).to.equal(false);
   });

@@ -70,8 +70,9 @@ describe('runtime/parse', () => {
     });
   });
 
-  it('parseVersion: crun\'s layout (rundir and a feature line go to extra)', () => {
-    const crun = 'crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +YAJL\n';
+  it("parseVersion: crun's layout (rundir and a feature line go to extra)", () => {
+    const crun =
+      'crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +CRIU +YAJL\n';
     expect(parseVersion(crun)).to.deep.equal({
       name: 'crun',
       version: '1.8.1',

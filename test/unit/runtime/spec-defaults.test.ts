@@ -1,14 +1,26 @@
 import { expect } from 'chai';
-import { generateSpec } from '../../../lib/runtime/spec/generate.js';
-import { createDefaultSpec } from '../../../lib/runtime/spec/defaults.js';
 import { hasCode } from '../../../lib/errors/index.js';
+import { createDefaultSpec } from '../../../lib/runtime/spec/defaults.js';
+import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 
 // The default spec must equal containerd's default Linux spec (pkg/oci/spec.go, mounts.go) plus the read-only
 // cgroup mount, Docker's seccomp profile and a default PATH. The lists are written out here as facts.
 
 const CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 describe('runtime/spec defaults', () => {
@@ -49,8 +61,17 @@ describe('runtime/spec defaults', () => {
   it('has containerd’s masked and read-only paths, namespaces and device rule', async () => {
     const linux = (await generateSpec([], { hostRlimits: {} })).linux!;
     expect(linux.maskedPaths).to.deep.equal([
-      '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-      '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
+      '/proc/acpi',
+      '/proc/asound',
+      '/proc/kcore',
+      '/proc/keys',
+      '/proc/latency_stats',
+      '/proc/timer_list',
+      '/proc/timer_stats',
+      '/proc/sched_debug',
+      '/sys/firmware',
+      '/sys/devices/virtual/powercap',
+      '/proc/scsi',
     ]);
     expect(linux.readonlyPaths).to.deep.equal(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
     expect(linux.namespaces).to.deep.equal([{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }]);
@@ -84,10 +105,16 @@ describe('runtime/spec defaults', () => {
 
   it('validates its options before any work', async () => {
     for (const bad of [{ id: 'a/b' }, { id: '..' }, { namespace: '' }, { clampRlimits: 'yes' }, { rootfs: '' }]) {
-      const err = await generateSpec([], bad as never).then(() => undefined, (e: unknown) => e);
+      const err = await generateSpec([], bad as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(hasCode(err, 'ERR_INVALID_ARGUMENT'), JSON.stringify(bad)).to.equal(true);
     }
-    const notOpt = await generateSpec(['x' as never]).then(() => undefined, (e: unknown) => e);
+    const notOpt = await generateSpec(['x' as never]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(hasCode(notOpt, 'ERR_INVALID_ARGUMENT')).to.equal(true);
   });
 
@@ -95,7 +122,10 @@ describe('runtime/spec defaults', () => {
     const ac = new AbortController();
     const reason = new Error('stop');
     ac.abort(reason);
-    const err = await generateSpec([], { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+    const err = await generateSpec([], { signal: ac.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.equal(reason);
   });
 });

@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import type { ImageConfig } from '../../../lib/oci/image-config.js';
 import type { Spec } from '../../../lib/oci/runtime-spec.js';
@@ -8,20 +8,30 @@ import { readPermittedCapabilities } from '../../../lib/runtime/spec/capabilitie
 import { applySpecOpts, generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withImageConfig } from '../../../lib/runtime/spec/opts-image.js';
 import {
-  withAnnotations, withCgroupsPath, withCPUQuota, withCPUs, withCPUShares, withHostname, withHostNetwork,
-  withMemoryLimit, withNetNSPath, withPidsLimit,
+  withAnnotations,
+  withCgroupsPath,
+  withCPUQuota,
+  withCPUShares,
+  withCPUs,
+  withHostNetwork,
+  withHostname,
+  withMemoryLimit,
+  withNetNSPath,
+  withPidsLimit,
 } from '../../../lib/runtime/spec/opts-linux.js';
 import { bindMount, tmpfsMount, withInit, withMounts, withReadonlyRootfs, withRootPath, withShmSize } from '../../../lib/runtime/spec/opts-mounts.js';
 import { withCwd, withEnv, withNoNewPrivileges, withProcessArgs, withTTY } from '../../../lib/runtime/spec/opts-process.js';
 import { withAddedCapabilities, withCapabilities, withDroppedCapabilities, withPrivileged } from '../../../lib/runtime/spec/opts-security.js';
 import { composeSpecOpts, type SpecOpt } from '../../../lib/runtime/spec/spec-opt.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const gen = (...opts: SpecOpt[]): Promise<Spec> => generateSpec(opts, { hostRlimits: {} });
 
 function throwsInvalid(fn: () => unknown): void {
-  expect(fn).to.throw().that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
+  expect(fn)
+    .to.throw()
+    .that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
 }
 
 describe('runtime/spec options', () => {
@@ -79,9 +89,7 @@ describe('runtime/spec options', () => {
 
   it('withShmSize rewrites the size of /dev/shm', async () => {
     const spec = await gen(withShmSize(256 * 1024 * 1024));
-    expect(spec.mounts!.find((m) => m.destination === '/dev/shm')!.options).to.deep.equal([
-      'nosuid', 'noexec', 'nodev', 'mode=1777', 'size=268435456',
-    ]);
+    expect(spec.mounts!.find((m) => m.destination === '/dev/shm')!.options).to.deep.equal(['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=268435456']);
     const noShm: SpecOpt = (_c, s) => {
       s.mounts = s.mounts!.filter((m) => m.destination !== '/dev/shm');
     };
@@ -142,7 +150,9 @@ describe('runtime/spec options', () => {
     expect(spec.linux!.readonlyPaths).to.equal(undefined);
     expect(spec.linux!.resources!.devices).to.deep.equal([{ allow: true, access: 'rwm' }]);
     expect(spec.mounts!.find((m) => m.destination === '/sys')!.options).to.deep.equal(['nosuid', 'noexec', 'nodev', 'rw']);
-    expect(spec.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options).to.include('rw').and.not.include('ro');
+    expect(spec.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options)
+      .to.include('rw')
+      .and.not.include('ro');
   });
 
   it('withInit mounts tini read-only and wraps the final args, wherever it stands', async () => {

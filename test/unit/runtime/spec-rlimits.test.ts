@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withRlimits } from '../../../lib/runtime/spec/opts-process.js';
@@ -30,7 +30,9 @@ describe('runtime/spec rlimits', () => {
 
   it('reads this process’s limits', async () => {
     const host = await readHostRlimits();
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))!;
     expect(host.RLIMIT_NOFILE!.hard).to.equal(Number(line.slice(26).trim().split(/\s+/)[1]));
   });
 
@@ -89,7 +91,9 @@ describe('runtime/spec rlimits', () => {
       [{ type: 'nofile', soft: 1.5, hard: 2 }],
       [{ type: 'nofile', soft: 3, hard: 2 }],
     ]) {
-      expect(() => withRlimits(bad)).to.throw().that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
+      expect(() => withRlimits(bad))
+        .to.throw()
+        .that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
     }
   });
 });

@@ -1,12 +1,19 @@
-import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv-draft-04';
+import { expect } from 'chai';
 import type { Spec } from '../../../lib/oci/runtime-spec.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withImageConfig } from '../../../lib/runtime/spec/opts-image.js';
 import {
-  withAnnotations, withCgroupsPath, withCPUs, withCPUShares, withHostname, withMemoryLimit, withNetNSPath, withPidsLimit,
+  withAnnotations,
+  withCgroupsPath,
+  withCPUShares,
+  withCPUs,
+  withHostname,
+  withMemoryLimit,
+  withNetNSPath,
+  withPidsLimit,
 } from '../../../lib/runtime/spec/opts-linux.js';
 import { bindMount, tmpfsMount, withInit, withMounts, withReadonlyRootfs, withShmSize } from '../../../lib/runtime/spec/opts-mounts.js';
 import { withAdditionalGids, withCwd, withEnv, withRlimits, withTTY, withUser } from '../../../lib/runtime/spec/opts-process.js';
@@ -75,7 +82,10 @@ describe('runtime/spec config.json against the OCI runtime-spec schema', () => {
         withCPUs(0.5),
         withCPUShares(256),
         withPidsLimit(64),
-        withRlimits([{ type: 'nofile', soft: 4096, hard: 1 << 30 }, { type: 'core', soft: 0, hard: 0 }]),
+        withRlimits([
+          { type: 'nofile', soft: 4096, hard: 1 << 30 },
+          { type: 'core', soft: 0, hard: 0 },
+        ]),
         withNetNSPath('/var/run/netns/schema'),
         withCgroupsPath('/containerkit/schema'),
         withAnnotations({ 'org.example.owner': 'tests' }),

@@ -3,7 +3,7 @@ import { hasCode } from '../../../lib/errors/index.js';
 import type { LinuxSeccomp } from '../../../lib/oci/runtime-spec.js';
 import { DEFAULT_CAPABILITIES } from '../../../lib/runtime/spec/capabilities.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
-import { withAddedCapabilities, withPrivileged, withSeccompProfile, withoutSeccomp } from '../../../lib/runtime/spec/opts-security.js';
+import { withAddedCapabilities, withoutSeccomp, withPrivileged, withSeccompProfile } from '../../../lib/runtime/spec/opts-security.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../../../lib/runtime/spec/seccomp-default.js';
 import { nativeArch, resolveSeccompProfile } from '../../../lib/runtime/spec/seccomp-profile.js';
 
@@ -35,12 +35,8 @@ describe('runtime/spec seccomp', () => {
   it('restricts clone to no namespace flags and makes clone3 fail with ENOSYS without CAP_SYS_ADMIN', () => {
     const s = resolve(DEFAULT_CAPABILITIES);
     const clone = s.syscalls!.filter((r) => r.names.includes('clone'));
-    expect(clone).to.deep.equal([
-      { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }] },
-    ]);
-    expect(s.syscalls!.filter((r) => r.names.includes('clone3'))).to.deep.equal([
-      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
-    ]);
+    expect(clone).to.deep.equal([{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }] }]);
+    expect(s.syscalls!.filter((r) => r.names.includes('clone3'))).to.deep.equal([{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }]);
   });
 
   it('unlocks mount, unshare, setns, clone… with CAP_SYS_ADMIN', () => {
@@ -105,10 +101,16 @@ describe('runtime/spec seccomp', () => {
   });
 
   it('passes a plain runtime-spec section through, and refuses contradictory profiles', () => {
-    const plain = { defaultAction: 'SCMP_ACT_ALLOW' as const, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' as const }] };
+    const plain = {
+      defaultAction: 'SCMP_ACT_ALLOW' as const,
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' as const }],
+    };
     expect(resolveSeccompProfile(plain, { arch: 'x64' })).to.deep.equal(plain);
     const both = { ...plain, archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] };
-    expect(() => resolveSeccompProfile(both)).to.throw().that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
+    expect(() => resolveSeccompProfile(both))
+      .to.throw()
+      .that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
     expect(() => resolveSeccompProfile({ ...plain, syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })).to.throw();
   });
 
@@ -120,11 +122,16 @@ describe('runtime/spec seccomp', () => {
   it('is switched off by withoutSeccomp and withPrivileged, and replaced by withSeccompProfile', async () => {
     expect((await generateSpec([withoutSeccomp()], { hostRlimits: {} })).linux!.seccomp).to.equal(undefined);
     expect((await generateSpec([withPrivileged()], { hostRlimits: {} })).linux!.seccomp).to.equal(undefined);
-    const custom = { defaultAction: 'SCMP_ACT_ALLOW' as const, syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO' as const, includes: { caps: ['CAP_SYS_ADMIN'] } }] };
+    const custom = {
+      defaultAction: 'SCMP_ACT_ALLOW' as const,
+      syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO' as const, includes: { caps: ['CAP_SYS_ADMIN'] } }],
+    };
     const off = await generateSpec([withSeccompProfile(custom)], { hostRlimits: {} });
     expect(off.linux!.seccomp).to.deep.equal({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] });
     const on = await generateSpec([withSeccompProfile(custom), withAddedCapabilities(['CAP_SYS_ADMIN'])], { hostRlimits: {} });
     expect(on.linux!.seccomp!.syscalls).to.deep.equal([{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO' }]);
-    expect(() => withSeccompProfile({} as never)).to.throw().that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
+    expect(() => withSeccompProfile({} as never))
+      .to.throw()
+      .that.satisfies((e: unknown) => hasCode(e, 'ERR_INVALID_ARGUMENT'));
   });
 });

@@ -1,15 +1,15 @@
-import { expect } from 'chai';
-import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { generateSpec } from '../../../lib/runtime/spec/generate.js';
 import { withRootPath } from '../../../lib/runtime/spec/opts-mounts.js';
 import { withAdditionalGids, withUser } from '../../../lib/runtime/spec/opts-process.js';
 import { lookupSupplementaryGids, parseGroup, parsePasswd, readRootfsFile, resolveUser } from '../../../lib/runtime/spec/user.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/sh',

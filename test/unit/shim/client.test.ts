@@ -1,13 +1,13 @@
-import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { type ContainerkitError, hasCode, NotFoundError, UnavailableError } from '../../../lib/errors/index.js';
 import { ConnectResponse, TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, NotFoundError, UnavailableError, type ContainerkitError } from '../../../lib/errors/index.js';
 import { createTtrpcClient, encodeFrame, FrameType, MAX_MESSAGE_SIZE, TtrpcClient } from '../../../lib/shim/index.js';
-import { CrashGuard } from './crash-guard.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
-import { RawPeer } from './raw-peer.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { CrashGuard } from './crash-guard.js';
+import { RawPeer } from './raw-peer.js';
 
 const connectAnswer = (shimPid: number): Uint8Array => ConnectResponse.encode({ shimPid, taskPid: 0, version: '' }).finish();
 
@@ -114,7 +114,12 @@ describe('shim/ttrpc client', () => {
   it('ignores frames for unknown streams and of other types, fails a garbage answer alone, and maps any status code', async () => {
     const guard = CrashGuard.install();
     try {
-      const calls = [1, 3, 5, 7].map(() => client.call('svc', 'M', new Uint8Array(0)).then((p) => ConnectResponse.decode(p).shimPid, (e: unknown) => e));
+      const calls = [1, 3, 5, 7].map(() =>
+        client.call('svc', 'M', new Uint8Array(0)).then(
+          (p) => ConnectResponse.decode(p).shimPid,
+          (e: unknown) => e,
+        ),
+      );
       await peer.waitForRequests(4);
       peer.write(encodeFrame({ streamId: 2, type: FrameType.Response, flags: 0, data: Buffer.from('garbage') })); // even: never a client's
       peer.write(encodeFrame({ streamId: 0xffffffff, type: FrameType.Response, flags: 0xff, data: Buffer.alloc(3) }));

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { Request, Response } from '../../../lib/gen/ttrpc/request.js';
-import { ConnectRequest, ConnectResponse, WaitResponse } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { decodeFrameHeader, encodeFrame, FrameDecoder, FrameType, MAX_MESSAGE_SIZE } from '../../../lib/shim/index.js';
 import { hasCode } from '../../../lib/errors/index.js';
+import { ConnectRequest, ConnectResponse, WaitResponse } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
+import { Request, Response } from '../../../lib/gen/ttrpc/request.js';
+import { decodeFrameHeader, encodeFrame, FrameDecoder, FrameType, MAX_MESSAGE_SIZE } from '../../../lib/shim/index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ascii = (s: string): string => Buffer.from(s, 'ascii').toString('hex');
@@ -29,7 +29,17 @@ describe('shim/ttrpc codec: frames against the reference bytes', () => {
 
   it('encodes the PROTOCOLS.md §3.4 example (Connect{id:"c1"}, namespace default, 79-byte request)', () => {
     const body =
-      '0a17' + ascii('containerd.task.v2.Task') + '1207' + ascii('Connect') + '1a04' + '0a026331' + '2a25' + '0a1a' + ascii('containerd-namespace-ttrpc') + '1207' + ascii('default');
+      '0a17' +
+      ascii('containerd.task.v2.Task') +
+      '1207' +
+      ascii('Connect') +
+      '1a04' +
+      '0a026331' +
+      '2a25' +
+      '0a1a' +
+      ascii('containerd-namespace-ttrpc') +
+      '1207' +
+      ascii('default');
     const frame = connectFrame('c1', 'default', 1);
     expect(frame.subarray(0, 10).toString('hex')).to.equal('0000004f000000010100');
     expect(frame.subarray(10).toString('hex')).to.equal(body);
@@ -83,7 +93,11 @@ describe('shim/ttrpc codec: FrameDecoder', () => {
     const decoder = new FrameDecoder();
     const out = [];
     for (const byte of all) out.push(...decoder.push(Buffer.from([byte])));
-    expect(out.map((f) => (f.kind === 'frame' ? [f.frame.streamId, f.frame.data.length] : 'x'))).to.deep.equal([[1, 5], [3, 0], [5, 20_000]]);
+    expect(out.map((f) => (f.kind === 'frame' ? [f.frame.streamId, f.frame.data.length] : 'x'))).to.deep.equal([
+      [1, 5],
+      [3, 0],
+      [5, 20_000],
+    ]);
     expect(decoder.buffered).to.equal(0);
   });
 

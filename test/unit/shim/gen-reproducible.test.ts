@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Timestamp } from '../../../lib/gen/google/protobuf/timestamp.js';
 import { StateResponse } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
+import { Timestamp } from '../../../lib/gen/google/protobuf/timestamp.js';
 import { dateToTimestamp, GO_ZERO_TIME_SECONDS, timestampToDate } from '../../../lib/shim/convert.js';
 
 describe('shim: int64 fields and timestamps', () => {

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { ShimManager, TtrpcClient } from '../../../lib/shim/index.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 describe('ShimManager: the events server', () => {
   let dir: string;

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { parseShimStartOutput, shimSocketPath } from '../../../lib/shim/index.js';
 
@@ -31,17 +31,33 @@ describe('shim start output', () => {
     const err = thrown(() => parseShimStartOutput(JSON.stringify({ version: 3, address, protocol: 'ttrpc' })));
     expect(hasCode(err, 'ERR_SHIM_TASK_API_UNSUPPORTED')).to.equal(true);
     expect(String(err)).to.contain('v3');
-    expect(hasCode(thrown(() => parseShimStartOutput(JSON.stringify({ version: 2, address, protocol: 'grpc' }))), 'ERR_SHIM_TASK_API_UNSUPPORTED')).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => parseShimStartOutput(JSON.stringify({ version: 2, address, protocol: 'grpc' }))),
+        'ERR_SHIM_TASK_API_UNSUPPORTED',
+      ),
+    ).to.equal(true);
   });
 
   it('reads the protobuf BootstrapResult of 2.3+ shims', () => {
     expect(parseShimStartOutput(bootstrapProto(2, address, 'ttrpc'))).to.deep.equal({ address, version: 2, protocol: 'ttrpc' });
-    expect(hasCode(thrown(() => parseShimStartOutput(bootstrapProto(3, address, 'ttrpc'))), 'ERR_SHIM_TASK_API_UNSUPPORTED')).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => parseShimStartOutput(bootstrapProto(3, address, 'ttrpc'))),
+        'ERR_SHIM_TASK_API_UNSUPPORTED',
+      ),
+    ).to.equal(true);
   });
 
   it('refuses empty output, abstract sockets and malformed JSON', () => {
     for (const bad of ['', '  \n', '/containerd-shim/abc.sock', '{"version":', '{"address":"unix:///x"}']) {
-      expect(hasCode(thrown(() => parseShimStartOutput(bad)), 'ERR_SHIM_START_FAILED'), bad).to.equal(true);
+      expect(
+        hasCode(
+          thrown(() => parseShimStartOutput(bad)),
+          'ERR_SHIM_START_FAILED',
+        ),
+        bad,
+      ).to.equal(true);
     }
   });
 

@@ -51,15 +51,51 @@ describe('ShimManager stdio planning', () => {
   });
 
   it('refuses unknown targets and a stderr apart from a file or log stdout', () => {
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'tty' as never })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'file' as never })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: 'tty' as never })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: 'file' as never })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
     for (const uri of ['', 'relative/fifo', 'http://x/y', 'file://relative']) {
-      expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri } })), 'ERR_INVALID_ARGUMENT'), uri).to.equal(true);
+      expect(
+        hasCode(
+          thrown(() => planStdio('/s', '', { stdout: { uri } })),
+          'ERR_INVALID_ARGUMENT',
+        ),
+        uri,
+      ).to.equal(true);
     }
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: 'pipe' })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: { uri: 'file:///s/e.log' } })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: { uri: 'binary:///bin/logger' } })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
-    expect(hasCode(thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: 'log' })), 'ERR_INVALID_ARGUMENT')).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: 'pipe' })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: { uri: 'file:///s/o.log' }, stderr: { uri: 'file:///s/e.log' } })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: { uri: 'binary:///bin/logger' } })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
+    expect(
+      hasCode(
+        thrown(() => planStdio('/s', '', { stdout: 'pipe', stderr: 'log' })),
+        'ERR_INVALID_ARGUMENT',
+      ),
+    ).to.equal(true);
   });
 });
 
@@ -69,7 +105,13 @@ describe('container log records', () => {
     const line = '{"time":"2026-11-28T04:26:40.704302250Z","stream":"stderr","log":"b\\"c\\n"}';
     expect(parseContainerLogLine(line)).to.deep.equal({ time: '2026-11-28T04:26:40.704302250Z', stream: 'stderr', log: 'b"c\n' });
     for (const bad of ['', 'tick 1', '{"time":"t","stream":"other","log":"x"}', '{"stream":"stdout","log":"x"}']) {
-      expect(hasCode(thrown(() => parseContainerLogLine(bad)), 'ERR_CORRUPT_FILE'), bad).to.equal(true);
+      expect(
+        hasCode(
+          thrown(() => parseContainerLogLine(bad)),
+          'ERR_CORRUPT_FILE',
+        ),
+        bad,
+      ).to.equal(true);
     }
   });
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Request, Response } from '../../../lib/gen/ttrpc/request.js';
-import { encodeFrame, FrameDecoder, FrameType, type Frame } from '../../../lib/shim/index.js';
+import { encodeFrame, type Frame, FrameDecoder, FrameType } from '../../../lib/shim/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 /** A request frame as a scripted peer saw it. */
@@ -60,9 +60,7 @@ export class RawPeer {
 
   /** Answers stream `streamId` with a Response made of `status` and `payload` (either may be left out). */
   answer(streamId: number, payload?: Uint8Array, status?: { code: number; message: string }): void {
-    const data = Response.encode(
-      Response.fromPartial({ ...(status ? { status } : {}), ...(payload ? { payload: Buffer.from(payload) } : {}) }),
-    ).finish();
+    const data = Response.encode(Response.fromPartial({ ...(status ? { status } : {}), ...(payload ? { payload: Buffer.from(payload) } : {}) })).finish();
     this.write(encodeFrame({ streamId, type: FrameType.Response, flags: 0, data }));
   }
 

@@ -1,17 +1,10 @@
-import { expect } from 'chai';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Envelope, ForwardRequest } from '../../../lib/gen/containerd/services/events/ttrpc/v1/events.js';
+import { expect } from 'chai';
 import { TaskExit } from '../../../lib/gen/containerd/events/task.js';
-import {
-  createEventsService,
-  decodeShimEvent,
-  GrpcCode,
-  TtrpcServer,
-  type TtrpcCallContext,
-  type TtrpcRawHandler,
-} from '../../../lib/shim/index.js';
+import { Envelope, ForwardRequest } from '../../../lib/gen/containerd/services/events/ttrpc/v1/events.js';
 import type { TaskEvent } from '../../../lib/oci/index.js';
+import { createEventsService, decodeShimEvent, GrpcCode, type TtrpcCallContext, type TtrpcRawHandler, TtrpcServer } from '../../../lib/shim/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { CrashGuard } from './crash-guard.js';
 import { RawClient } from './raw-client.js';
@@ -131,7 +124,11 @@ describe('shim/ttrpc server: hostile frames answer on their stream and never rea
     for (const name of PROTOTYPE_NAMES) {
       for (const typeUrl of [name, `types.example.com/${name}`]) {
         const envelope = { timestamp: undefined, topic: '/tasks/exit', namespace: 'ns', event: { typeUrl, value: Buffer.from([1, 2]) } };
-        raw!.request(id, { service: 'containerd.services.events.ttrpc.v1.Events', method: 'Forward', payload: Buffer.from(ForwardRequest.encode({ envelope }).finish()) });
+        raw!.request(id, {
+          service: 'containerd.services.events.ttrpc.v1.Events',
+          method: 'Forward',
+          payload: Buffer.from(ForwardRequest.encode({ envelope }).finish()),
+        });
         expect((await guard.race(raw!.answer(id))).status?.code ?? 0).to.equal(GrpcCode.OK);
         id += 2;
       }
@@ -145,12 +142,22 @@ describe('shim/ttrpc server: hostile frames answer on their stream and never rea
 describe('shim events: a type URL naming a prototype property', () => {
   it('decodes as unknown, while known names still decode', () => {
     for (const name of PROTOTYPE_NAMES) {
-      const bytes = Envelope.encode({ timestamp: undefined, topic: '/x', namespace: 'ns', event: { typeUrl: `p/${name}`, value: Buffer.from([8, 1]) } }).finish();
+      const bytes = Envelope.encode({
+        timestamp: undefined,
+        topic: '/x',
+        namespace: 'ns',
+        event: { typeUrl: `p/${name}`, value: Buffer.from([8, 1]) },
+      }).finish();
       const event = decodeShimEvent(bytes);
       expect(event.type, name).to.equal('unknown');
       expect(event).to.deep.include({ typeUrl: `p/${name}` });
     }
-    const exit = Envelope.encode({ timestamp: undefined, topic: '/tasks/exit', namespace: 'ns', event: { typeUrl: 'containerd.events.TaskExit', value: Buffer.from(TaskExit.encode(TaskExit.fromPartial({ containerId: 'c', pid: 3 })).finish()) } }).finish();
+    const exit = Envelope.encode({
+      timestamp: undefined,
+      topic: '/tasks/exit',
+      namespace: 'ns',
+      event: { typeUrl: 'containerd.events.TaskExit', value: Buffer.from(TaskExit.encode(TaskExit.fromPartial({ containerId: 'c', pid: 3 })).finish()) },
+    }).finish();
     expect(decodeShimEvent(exit)).to.deep.include({ type: 'exit', containerId: 'c', pid: 3 });
   });
 });

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { join } from 'node:path';
-import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { GrpcCode, TtrpcClient, TtrpcServer, type TtrpcServerOptions } from '../../../lib/shim/index.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { CrashGuard } from './crash-guard.js';
 import { RawClient } from './raw-client.js';
 
@@ -70,7 +70,19 @@ describe('shim/ttrpc server: limits on what a peer can hold', () => {
 
   it('validates its options', () => {
     for (const bad of [{ maxConnections: 0 }, { maxBufferedBytes: 10 }, { idleTimeoutMs: -1 }, { idleTimeoutMs: 2 ** 31 }, { maxConnections: 1.5 }]) {
-      expect(hasCode((() => { try { new TtrpcServer(bad); } catch (err) { return err; } })(), 'ERR_INVALID_ARGUMENT'), JSON.stringify(bad)).to.equal(true);
+      expect(
+        hasCode(
+          (() => {
+            try {
+              new TtrpcServer(bad);
+            } catch (err) {
+              return err;
+            }
+          })(),
+          'ERR_INVALID_ARGUMENT',
+        ),
+        JSON.stringify(bad),
+      ).to.equal(true);
     }
   });
 

@@ -1,12 +1,12 @@
-import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { TtrpcClient, TtrpcServer } from '../../../lib/shim/index.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const run = promisify(execFile);
 const CHILD = join(import.meta.dirname, '..', '..', 'fixtures', 'ttrpc-listen-child.ts');
@@ -31,7 +31,19 @@ describe('shim/ttrpc server: the socket file', () => {
   it('is bound in a private 0700 directory, gets its mode there, and only then appears at the path (strace)', async () => {
     const path = join(dir, 'events.sock');
     const trace = join(dir, 'trace');
-    await run('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=mkdir,mkdirat,bind,chmod,fchmodat,?fchmodat2,link,linkat,rename,renameat,renameat2', process.execPath, '--import', 'tsx', CHILD, path]);
+    await run('strace', [
+      '-f',
+      '-qq',
+      '-o',
+      trace,
+      '-e',
+      'trace=mkdir,mkdirat,bind,chmod,fchmodat,?fchmodat2,link,linkat,rename,renameat,renameat2',
+      process.execPath,
+      '--import',
+      'tsx',
+      CHILD,
+      path,
+    ]);
     const lines = (await readFile(trace, 'utf8')).split('\n').filter((l) => / = 0$/.test(l));
     const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
     const quoted = (s: string): string => JSON.stringify(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -45,10 +57,16 @@ describe('shim/ttrpc server: the socket file', () => {
     const bindAt = lines.indexOf(binds[0]!);
     const chmodAt = at(new RegExp(`(f?chmod(at2?)?)\\((AT_FDCWD, )?${quoted(bound)}, 0600`));
     const linkAt = at(new RegExp(`link(at)?\\((AT_FDCWD, )?${quoted(bound)}, (AT_FDCWD, )?${quoted(path)}`));
-    expect([made, bindAt, chmodAt, linkAt].every((i) => i >= 0), lines.join('\n')).to.equal(true);
+    expect(
+      [made, bindAt, chmodAt, linkAt].every((i) => i >= 0),
+      lines.join('\n'),
+    ).to.equal(true);
     expect(made < bindAt && bindAt < chmodAt && chmodAt < linkAt, lines.join('\n')).to.equal(true);
     // Nothing else ever named the path: no bind, chmod or rename onto it.
-    expect(lines.filter((l) => l.includes(JSON.stringify(path)) && !/link(at)?\(/.test(l)), lines.join('\n')).to.deep.equal([]);
+    expect(
+      lines.filter((l) => l.includes(JSON.stringify(path)) && !/link(at)?\(/.test(l)),
+      lines.join('\n'),
+    ).to.deep.equal([]);
   });
 
   it('refuses other users even under a umask of 0, and leaves no private directory behind', async () => {

@@ -1,11 +1,11 @@
-import { expect } from 'chai';
 import { once } from 'node:events';
 import { lstat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { Response } from '../../../lib/gen/ttrpc/request.js';
+import { expect } from 'chai';
+import { type ContainerkitError, hasCode, newError } from '../../../lib/errors/index.js';
 import { TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
-import { hasCode, newError, type ContainerkitError } from '../../../lib/errors/index.js';
+import { Response } from '../../../lib/gen/ttrpc/request.js';
 import {
   createTtrpcClient,
   createTtrpcService,
@@ -13,12 +13,12 @@ import {
   FrameDecoder,
   FrameType,
   MAX_MESSAGE_SIZE,
+  type TtrpcCallContext,
   TtrpcClient,
   TtrpcServer,
-  type TtrpcCallContext,
 } from '../../../lib/shim/index.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { rejection } from '../../fixtures/assert.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 describe('shim/ttrpc server', () => {
   let dir: string;
@@ -48,7 +48,8 @@ describe('shim/ttrpc server', () => {
         kill: () => {
           throw newError('ERR_NOT_FOUND', 'process already finished');
         },
-        pause: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_DEADLINE_EXCEEDED', 'handler deadline')))),
+        pause: (_req, ctx) =>
+          new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(newError('ERR_DEADLINE_EXCEEDED', 'handler deadline')))),
       }),
     );
     await server.listen(path);

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { SHIM_LOG_LINE_MAX, ShimLogSink } from '../../../lib/shim/shim-log.js';
 import { createFifo, openFifo } from '../../../lib/util/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';

@@ -1,16 +1,10 @@
-import { expect } from 'chai';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { hasCode } from '../../../lib/errors/index.js';
 import { TaskDefinition } from '../../../lib/gen/containerd/runtime/task/v2/shim.js';
 import { Options, ProcessDetails } from '../../../lib/gen/containerd/types/runc/options/oci.js';
 import { Any } from '../../../lib/gen/google/protobuf/any.js';
-import { hasCode } from '../../../lib/errors/index.js';
-import {
-  createTtrpcService,
-  encodeRuncOptions,
-  OCI_PROCESS_TYPE_URL,
-  ShimTaskClient,
-  TtrpcServer,
-} from '../../../lib/shim/index.js';
+import { createTtrpcService, encodeRuncOptions, OCI_PROCESS_TYPE_URL, ShimTaskClient, TtrpcServer } from '../../../lib/shim/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 describe('shim: ShimTaskClient against a fake task service', () => {
@@ -25,7 +19,13 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     server.register(
       createTtrpcService(TaskDefinition, {
         // 'c' runs; 's' stopped with Go's zero time as its exit time.
-        state: (req) => ({ id: req.id, pid: 42, status: req.id === 's' ? 3 : 2, exitStatus: req.id === 's' ? 9 : 0, exitedAt: { seconds: -62135596800n, nanos: 0 } }),
+        state: (req) => ({
+          id: req.id,
+          pid: 42,
+          status: req.id === 's' ? 3 : 2,
+          exitStatus: req.id === 's' ? 9 : 0,
+          exitedAt: { seconds: -62135596800n, nanos: 0 },
+        }),
         wait: () => ({ exitStatus: 137, exitedAt: { seconds: -1n, nanos: 250_000_000 } }),
         delete: () => ({ pid: 42, exitStatus: 7, exitedAt: { seconds: 1_700_000_000n, nanos: 999_999_999 } }),
         kill: (req) => void (seen.kill = req),
@@ -58,7 +58,10 @@ describe('shim: ShimTaskClient against a fake task service', () => {
     const deleted = await task.delete('c');
     expect(deleted).to.deep.include({ pid: 42, code: 7 });
     expect(deleted.exitedAt!.getTime()).to.equal(1_700_000_000_999);
-    expect(await task.pids('c')).to.deep.equal([{ pid: 42, execId: undefined }, { pid: 43, execId: 'e1' }]);
+    expect(await task.pids('c')).to.deep.equal([
+      { pid: 42, execId: undefined },
+      { pid: 43, execId: 'e1' },
+    ]);
   });
 
   it('encodes requests: signal names, runc options as an Any, exec specs as JSON', async () => {

@@ -2,26 +2,18 @@
 // client. The process must stay up (no uncaughtException / unhandledRejection), every call must settle with its
 // answer or a typed error, and well-formed calls must still be answered afterwards. Seeded: set TTRPC_FUZZ_SEED to
 // replay a failure (the seed is in the suite title).
-import { expect } from 'chai';
+
+import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { expect } from 'chai';
 import { ContainerkitError, newError } from '../../../lib/errors/index.js';
-import { Request, Response } from '../../../lib/gen/ttrpc/request.js';
-import { ForwardRequest } from '../../../lib/gen/containerd/services/events/ttrpc/v1/events.js';
 import { TaskExit } from '../../../lib/gen/containerd/events/task.js';
-import {
-  createEventsService,
-  encodeFrame,
-  FrameDecoder,
-  FrameType,
-  GrpcCode,
-  MAX_MESSAGE_SIZE,
-  TtrpcClient,
-  TtrpcServer,
-} from '../../../lib/shim/index.js';
-import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+import { ForwardRequest } from '../../../lib/gen/containerd/services/events/ttrpc/v1/events.js';
+import { Request, Response } from '../../../lib/gen/ttrpc/request.js';
+import { createEventsService, encodeFrame, FrameDecoder, FrameType, GrpcCode, MAX_MESSAGE_SIZE, TtrpcClient, TtrpcServer } from '../../../lib/shim/index.js';
 import { Random } from '../../fixtures/prng.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 import { CrashGuard } from './crash-guard.js';
 import { RawClient } from './raw-client.js';
 
@@ -38,19 +30,33 @@ function hostileString(r: Random, known: readonly string[]): string {
 }
 
 function hostileTimeout(r: Random): bigint {
-  return r.pick([0n, -1n, 1n, 1_000_000n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296_000_000n, BigInt.asIntN(64, BigInt(r.uint32()) * BigInt(r.uint32()) * 4099n)]);
+  return r.pick([
+    0n,
+    -1n,
+    1n,
+    1_000_000n,
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+    4_294_967_296_000_000n,
+    BigInt.asIntN(64, BigInt(r.uint32()) * BigInt(r.uint32()) * 4099n),
+  ]);
 }
 
 function hostilePayload(r: Random): Buffer {
   if (r.chance(0.5)) return r.bytes(r.int(48));
-  const typeUrl = r.chance(0.5) ? `x/${r.pick(PROTO_NAMES)}` : r.pick(['containerd.events.TaskExit', 'containerd.events.TaskCreate', '', 'types/containerd.events.TaskOOM']);
+  const typeUrl = r.chance(0.5)
+    ? `x/${r.pick(PROTO_NAMES)}`
+    : r.pick(['containerd.events.TaskExit', 'containerd.events.TaskCreate', '', 'types/containerd.events.TaskOOM']);
   const value = r.chance(0.5) ? Buffer.from(TaskExit.encode(TaskExit.fromPartial({ containerId: 'c', pid: r.int(1000) })).finish()) : r.bytes(r.int(32));
   const encoded = ForwardRequest.encode({ envelope: { timestamp: undefined, topic: '/tasks/exit', namespace: 'ns', event: { typeUrl, value } } }).finish();
   return r.chance(0.3) ? r.mutate(encoded) : Buffer.from(encoded);
 }
 
 function hostileRequest(r: Random): Buffer {
-  const metadata = Array.from({ length: r.int(6) }, () => ({ key: hostileString(r, ['containerd-namespace-ttrpc', 'a']), value: r.bytes(r.int(8)).toString('latin1') }));
+  const metadata = Array.from({ length: r.int(6) }, () => ({
+    key: hostileString(r, ['containerd-namespace-ttrpc', 'a']),
+    value: r.bytes(r.int(8)).toString('latin1'),
+  }));
   const request = Request.fromPartial({
     service: hostileString(r, ['fuzz.Svc', EVENTS]),
     method: hostileString(r, ['Echo', 'Throw', 'Tick', 'Forward']),
@@ -85,80 +91,100 @@ describe(`shim/ttrpc fuzz (seed ${SEED})`, function () {
       name: 'fuzz.Svc',
       methods: new Map([
         ['Echo', async (payload: Uint8Array) => payload],
-        ['Throw', async () => { throw r.pick(throwables); }],
-        ['Tick', async (payload: Uint8Array) => { await new Promise((resolve) => setImmediate(resolve)); return payload; }],
+        [
+          'Throw',
+          async () => {
+            throw r.pick(throwables);
+          },
+        ],
+        [
+          'Tick',
+          async (payload: Uint8Array) => {
+            await new Promise((resolve) => setImmediate(resolve));
+            return payload;
+          },
+        ],
       ]),
     });
     let forwarded = 0;
-    server.register(createEventsService(() => {
-      forwarded++;
-      if (forwarded % 7 === 0) throw new Error('event handler failed');
-    }));
+    server.register(
+      createEventsService(() => {
+        forwarded++;
+        if (forwarded % 7 === 0) throw new Error('event handler failed');
+      }),
+    );
     await server.listen(path);
     let framesSent = 0;
     let answeredWellFramed = 0;
     try {
       for (let batch = 0; batch < 5; batch++) {
-        await Promise.all(Array.from({ length: 8 }, async () => {
-          const c = await RawClient.connect(path);
-          const wellFramed = r.chance(0.5); // only frames with odd, increasing stream ids and honest lengths
-          const expected: number[] = [];
-          let nextId = 1;
-          const chunks: Buffer[] = [];
-          for (let i = 0; i < 100; i++) {
-            framesSent++;
-            const kind = wellFramed ? 2 + r.int(2) : r.int(5);
-            if (kind === 0) {
-              chunks.push(r.bytes(r.int(64))); // raw garbage: desynchronises the framing
-            } else if (kind === 1) {
-              const data = r.bytes(r.int(64));
-              chunks.push(encodeFrame({ streamId: r.uint32(), type: r.int(256), flags: r.int(256), data }));
-            } else if (kind === 2 || kind === 3) {
-              const id = nextId;
-              nextId += 2;
-              const flags = r.chance(0.9) ? 0 : r.int(256);
-              if (r.chance(0.05)) {
-                // Over the connection's limit: skipped unbuffered, answered RESOURCE_EXHAUSTED.
-                const data = r.bytes(BUFFER_CAP + 1 + r.int(1000));
-                chunks.push(encodeFrame({ streamId: id, type: FrameType.Request, flags, data }));
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            const c = await RawClient.connect(path);
+            const wellFramed = r.chance(0.5); // only frames with odd, increasing stream ids and honest lengths
+            const expected: number[] = [];
+            let nextId = 1;
+            const chunks: Buffer[] = [];
+            for (let i = 0; i < 100; i++) {
+              framesSent++;
+              const kind = wellFramed ? 2 + r.int(2) : r.int(5);
+              if (kind === 0) {
+                chunks.push(r.bytes(r.int(64))); // raw garbage: desynchronises the framing
+              } else if (kind === 1) {
+                const data = r.bytes(r.int(64));
+                chunks.push(encodeFrame({ streamId: r.uint32(), type: r.int(256), flags: r.int(256), data }));
+              } else if (kind === 2 || kind === 3) {
+                const id = nextId;
+                nextId += 2;
+                const flags = r.chance(0.9) ? 0 : r.int(256);
+                if (r.chance(0.05)) {
+                  // Over the connection's limit: skipped unbuffered, answered RESOURCE_EXHAUSTED.
+                  const data = r.bytes(BUFFER_CAP + 1 + r.int(1000));
+                  chunks.push(encodeFrame({ streamId: id, type: FrameType.Request, flags, data }));
+                } else {
+                  chunks.push(encodeFrame({ streamId: id, type: FrameType.Request, flags, data: hostileRequest(r) }));
+                }
+                expected.push(id);
               } else {
-                chunks.push(encodeFrame({ streamId: id, type: FrameType.Request, flags, data: hostileRequest(r) }));
+                const data = r.bytes(r.int(32));
+                chunks.push(encodeFrame({ streamId: r.chance(0.5) ? nextId : r.uint32(), type: FrameType.Data, flags: r.int(256), data }));
               }
-              expected.push(id);
-            } else {
-              const data = r.bytes(r.int(32));
-              chunks.push(encodeFrame({ streamId: r.chance(0.5) ? nextId : r.uint32(), type: FrameType.Data, flags: r.int(256), data }));
             }
-          }
-          // Cut the stream at random points, as a socket may.
-          const all = Buffer.concat(chunks);
-          for (let at = 0; at < all.length; ) {
-            const n = 1 + r.int(4096);
-            c.write(all.subarray(at, at + n));
-            at += n;
-          }
-          if (wellFramed) {
-            // Every request is answered exactly once (an error status at worst), the probe with its echo.
-            for (const id of expected) await guard.race(c.answer(id));
-            // Then a well-formed call (after the answers: the burst above may have been refused for the buffer cap).
-            const probe = nextId;
-            c.request(probe, { service: 'fuzz.Svc', method: 'Echo', payload: Buffer.from('probe') });
-            const answer = await guard.race(c.answer(probe));
-            expect(answer.status?.code ?? 0).to.equal(GrpcCode.OK);
-            expect(Buffer.from(answer.payload).toString()).to.equal('probe');
-            answeredWellFramed += expected.length + 1;
-            c.destroy();
-          } else {
-            c.socket.end();
-            await guard.race(c.closed);
-          }
-        }));
+            // Cut the stream at random points, as a socket may.
+            const all = Buffer.concat(chunks);
+            for (let at = 0; at < all.length; ) {
+              const n = 1 + r.int(4096);
+              c.write(all.subarray(at, at + n));
+              at += n;
+            }
+            if (wellFramed) {
+              // Every request is answered exactly once (an error status at worst), the probe with its echo.
+              for (const id of expected) await guard.race(c.answer(id));
+              // Then a well-formed call (after the answers: the burst above may have been refused for the buffer cap).
+              const probe = nextId;
+              c.request(probe, { service: 'fuzz.Svc', method: 'Echo', payload: Buffer.from('probe') });
+              const answer = await guard.race(c.answer(probe));
+              expect(answer.status?.code ?? 0).to.equal(GrpcCode.OK);
+              expect(Buffer.from(answer.payload).toString()).to.equal('probe');
+              answeredWellFramed += expected.length + 1;
+              c.destroy();
+            } else {
+              c.socket.end();
+              await guard.race(c.closed);
+            }
+          }),
+        );
         guard.check();
       }
       // The server still serves honest clients.
       const client = await TtrpcClient.open(path);
       expect(Buffer.from(await client.call('fuzz.Svc', 'Echo', Buffer.from('after'))).toString()).to.equal('after');
-      const envelope = { timestamp: undefined, topic: '/tasks/exit', namespace: 'ns', event: { typeUrl: 'containerd.events.TaskExit', value: Buffer.from(TaskExit.encode(TaskExit.fromPartial({ containerId: 'c' })).finish()) } };
+      const envelope = {
+        timestamp: undefined,
+        topic: '/tasks/exit',
+        namespace: 'ns',
+        event: { typeUrl: 'containerd.events.TaskExit', value: Buffer.from(TaskExit.encode(TaskExit.fromPartial({ containerId: 'c' })).finish()) },
+      };
       const before = forwarded;
       await client.call(EVENTS, 'Forward', ForwardRequest.encode({ envelope }).finish()).catch(() => undefined);
       expect(forwarded).to.equal(before + 1);
@@ -200,7 +226,14 @@ describe(`shim/ttrpc fuzz (seed ${SEED})`, function () {
       } else if (k < 85) {
         // An unknown stream: even (clients use odd ids) or far beyond any id used.
         const other = r.chance(0.5) ? (r.uint32() & ~1) >>> 0 : 0x80000001 + 2 * r.int(1000);
-        socket.write(encodeFrame({ streamId: other, type: r.pick([FrameType.Response, FrameType.Request, FrameType.Data, r.int(256)]), flags: r.int(256), data: r.bytes(r.int(64)) }));
+        socket.write(
+          encodeFrame({
+            streamId: other,
+            type: r.pick([FrameType.Response, FrameType.Request, FrameType.Data, r.int(256)]),
+            flags: r.int(256),
+            data: r.bytes(r.int(64)),
+          }),
+        );
       } else if (k < 90) {
         socket.write(encodeFrame({ streamId, type: r.pick([FrameType.Request, FrameType.Data, 0, 255]), flags: r.int(256), data: r.bytes(r.int(32)) }));
       } else if (k < 93 && oversizedLeft > 0) {
@@ -262,7 +295,7 @@ describe(`shim/ttrpc fuzz (seed ${SEED})`, function () {
         const outcomes = new Map((await Promise.all(calls)).map((o) => [o.id, o]));
         for (const [id, payload] of cleanAnswers) {
           const o = outcomes.get(id)!;
-          expect(o.ok && o.payload, `round ${round} stream ${id}: ${o.ok ? "" : String((o as { err: unknown }).err)}`).to.equal(payload);
+          expect(o.ok && o.payload, `round ${round} stream ${id}: ${o.ok ? '' : String((o as { err: unknown }).err)}`).to.equal(payload);
         }
         await client.closed;
         guard.check();

@@ -34,6 +34,10 @@ describe('unpack: entry paths', () => {
     expect(classifyWhiteout('.wh..wh.plnk', 0)).to.deep.equal({ kind: 'meta' });
     expect(classifyWhiteout('.wh..wh.plnk/123', 0)).to.deep.equal({ kind: 'meta' });
     expect(classifyWhiteout('a/b.wh.c', 0)).to.deep.equal({ kind: 'none' });
-    for (const bad of ['.wh.', 'a/.wh..', 'a/.wh...', '.wh.x/y']) expect(codeOf(() => classifyWhiteout(bad, 0)), bad).to.equal('ERR_INVALID_WHITEOUT');
+    for (const bad of ['.wh.', 'a/.wh..', 'a/.wh...', '.wh.x/y'])
+      expect(
+        codeOf(() => classifyWhiteout(bad, 0)),
+        bad,
+      ).to.equal('ERR_INVALID_WHITEOUT');
   });
 });

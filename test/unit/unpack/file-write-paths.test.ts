@@ -1,10 +1,11 @@
 // applyLayer writes a regular file one of three ways by size: finished on the main thread (≤ 64 KiB), written on
 // the pool after being collected (≤ 256 KiB), or streamed. Each way must leave the same content, mode and times.
-import { expect } from 'chai';
+
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
 import { pack } from 'tar-stream';
 import { applyLayer } from '../../../lib/unpack/index.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -77,7 +78,16 @@ describe('unpack: regular files by size (main-thread, pool, streamed writes)', f
   it("replaces a lower layer's file instead of writing through it (a hardlink to it keeps the old content)", async () => {
     const root = join(work, 'replace');
     const small = FILES.slice(0, 4);
-    await applyLayer(root, Readable.from([await layerOf(small, 0, small.map((s) => s.name))]));
+    await applyLayer(
+      root,
+      Readable.from([
+        await layerOf(
+          small,
+          0,
+          small.map((s) => s.name),
+        ),
+      ]),
+    );
     const upper = small.map((s) => ({ ...s, size: s.size + 3, mode: 0o640 }));
     await applyLayer(root, Readable.from([await layerOf(upper, 0)]));
     for (const [i, spec] of upper.entries()) {

@@ -1,8 +1,9 @@
 // The PAX writer diff uses: read back by containerkit's own parser and by GNU tar.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import { type TarEntry, TarParser } from '../../../lib/unpack/tar-parser.js';
 import { tarEnd, tarHeader, tarPadding } from '../../../lib/unpack/tar-writer.js';
-import { TarParser, type TarEntry } from '../../../lib/unpack/tar-parser.js';
 
 const CAPABILITY = Buffer.from('0100000200040000000000000000000000000000', 'hex');
 
@@ -22,7 +23,16 @@ describe('unpack: diff tar writer', () => {
   const longTarget = `/${'t'.repeat(180)}`;
   const tar = Buffer.concat([
     tarHeader({ name: 'dir', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 }),
-    tarHeader({ name: longName, type: 'file', mode: 0o4755, uid: 1000, gid: 3_000_000, mtime: 1_700_000_001, size: 5, xattrs: new Map([['security.capability', CAPABILITY]]) }),
+    tarHeader({
+      name: longName,
+      type: 'file',
+      mode: 0o4755,
+      uid: 1000,
+      gid: 3_000_000,
+      mtime: 1_700_000_001,
+      size: 5,
+      xattrs: new Map([['security.capability', CAPABILITY]]),
+    }),
     Buffer.from('hello'),
     tarPadding(5),
     tarHeader({ name: 'dir/link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1_700_000_002, linkname: longTarget }),

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ContainerkitError } from '../../../lib/errors/index.js';
 import { chainId, chainIds } from '../../../lib/oci/index.js';
 import { OverlaySnapshotter } from '../../../lib/unpack/index.js';
@@ -80,7 +80,11 @@ describe('unpack: overlay snapshot metadata and mounts (no mount but the probe o
       {
         type: 'overlay',
         source: 'overlay',
-        options: [`workdir=${join(root, 'snapshots/3/work')}`, `upperdir=${join(root, 'snapshots/3/fs')}`, `lowerdir=${join(root, 'snapshots/2/fs')}:${join(root, 'snapshots/1/fs')}`],
+        options: [
+          `workdir=${join(root, 'snapshots/3/work')}`,
+          `upperdir=${join(root, 'snapshots/3/fs')}`,
+          `lowerdir=${join(root, 'snapshots/2/fs')}:${join(root, 'snapshots/1/fs')}`,
+        ],
       },
     ]);
     // A view's own empty directory is its bottom layer, so each mount names the snapshot it belongs to.

@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
 import { pack } from 'tar-stream';
 import { ContainerkitError } from '../../../lib/errors/index.js';
-import { TarParser, type TarEntry } from '../../../lib/unpack/tar-parser.js';
 import { parseNumeric } from '../../../lib/unpack/tar-header.js';
+import { type TarEntry, TarParser } from '../../../lib/unpack/tar-parser.js';
 import { rawTar } from '../../fixtures/hostile-layers.js';
 
 /** Parses `tar` fed in chunks of `chunk` bytes; returns entries with their data. */
@@ -45,7 +45,10 @@ describe('unpack: TarParser', () => {
     const tar = await done;
     for (const chunk of [tar.length, 512, 100, 1]) {
       const entries = parse(tar, chunk);
-      expect(entries.map((e) => [e.entry.path, e.entry.type]), `chunk ${chunk}`).to.deep.equal([
+      expect(
+        entries.map((e) => [e.entry.path, e.entry.type]),
+        `chunk ${chunk}`,
+      ).to.deep.equal([
         ['dir', 'directory'],
         ['dir/file', 'file'],
         [longName, 'file'],
@@ -64,7 +67,12 @@ describe('unpack: TarParser', () => {
   });
 
   it('reads header-only types as carrying no data, whatever their size field says (as Go does)', () => {
-    const entries = parse(rawTar([{ name: 'd', type: '5', size: 512 }, { name: 'next', data: 'n' }]));
+    const entries = parse(
+      rawTar([
+        { name: 'd', type: '5', size: 512 },
+        { name: 'next', data: 'n' },
+      ]),
+    );
     expect(entries.map((e) => e.entry.path)).to.deep.equal(['d', 'next']);
   });
 
@@ -91,7 +99,10 @@ describe('unpack: TarParser', () => {
     expect(parseNumeric(field(Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0])), 124, 12, 'size', 0)).to.equal(65536);
     expect(parseNumeric(field(Buffer.alloc(12, 0xff)), 124, 12, 'mtime', 0, true)).to.equal(-1);
     for (const bad of ['0000000012x9', '00000000009\0', '-0000000001\0', '0000 0000001']) {
-      expect(codeOf(() => parseNumeric(field(bad), 124, 12, 'size', 0)), bad).to.equal('ERR_INVALID_TAR');
+      expect(
+        codeOf(() => parseNumeric(field(bad), 124, 12, 'size', 0)),
+        bad,
+      ).to.equal('ERR_INVALID_TAR');
     }
     expect(codeOf(() => parseNumeric(field(Buffer.alloc(12, 0xff)), 124, 12, 'size', 0))).to.equal('ERR_INVALID_TAR');
   });

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { getEventListeners } from 'node:events';
+import { expect } from 'chai';
 import { ContainerdClient } from '../../../lib/containerd/containerd-client.js';
 import { onAbort } from '../../../lib/util/abort.js';
 

@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../../../lib/util/atomic-file.js';
 import { rejection } from '../../fixtures/assert.js';
 
@@ -42,7 +42,9 @@ describe('util/atomic-file', () => {
     writeFileSync(file, 'old content');
     const script = join(dir, 'writer.mts');
     const mod = pathToFileURL(join(REPO, 'lib/util/atomic-file.ts')).href;
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { writeFileAtomic } from ${JSON.stringify(mod)};
       try {
         await writeFileAtomic(process.argv[2], Buffer.alloc(3 << 20, 0x61));
@@ -50,7 +52,8 @@ describe('util/atomic-file', () => {
       } catch (err) {
         console.log(JSON.stringify({ code: err.code, errno: err.details?.errno }));
       }
-    `);
+    `,
+    );
     // A 1 MiB file-size limit makes the kernel fail the temp file's write part way (Node ignores SIGXFSZ).
     const child = spawn('prlimit', [`--fsize=${1 << 20}`, process.execPath, '--import', 'tsx', script, file], { cwd: REPO });
     let out = '';

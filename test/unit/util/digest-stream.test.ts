@@ -1,4 +1,3 @@
-import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { expect } from 'chai';
 import { ContainerkitError } from '../../../lib/errors/index.js';
 import { DigestCalculator, DigestVerifier, digestBuffer, digestFile } from '../../../lib/util/digest-stream.js';
 import { codedRejection } from '../../fixtures/assert.js';
@@ -123,7 +123,9 @@ describe('util/digest-stream', () => {
 
     it('a short stream fails with ERR_SIZE_MISMATCH at the end', async () => {
       const short = data.subarray(0, 50);
-      const err = await codedRejection(pipeline(chunked(short, 20), new DigestVerifier({ algorithm: 'sha256', hex: sha256(short), size: 100 }), collector().sink));
+      const err = await codedRejection(
+        pipeline(chunked(short, 20), new DigestVerifier({ algorithm: 'sha256', hex: sha256(short), size: 100 }), collector().sink),
+      );
       expect(err.code).to.equal('ERR_SIZE_MISMATCH');
       expect(err.details).to.include({ expectedSize: 100, actualSize: 50, actualDigest: `sha256:${sha256(short)}` });
     });
@@ -154,7 +156,9 @@ describe('util/digest-stream', () => {
   describe('DigestCalculator', () => {
     it('passes bytes through and reports digest and size after the end', async () => {
       const calc = new DigestCalculator();
-      expect(() => calc.digest()).to.throw(ContainerkitError).with.property('code', 'ERR_FAILED_PRECONDITION');
+      expect(() => calc.digest())
+        .to.throw(ContainerkitError)
+        .with.property('code', 'ERR_FAILED_PRECONDITION');
       const { sink, bytes } = collector();
       await pipeline(chunked(data, 65536), calc, sink);
       expect(bytes().equals(data)).to.equal(true);

@@ -1,21 +1,18 @@
-import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
-import { RegistryClient } from '../../../lib/registry/registry-client.js';
+import { expect } from 'chai';
 import type { ProgressEvent } from '../../../lib/registry/progress.js';
-import { eventIterator, type EventIteratorOptions } from '../../../lib/util/event-iterator.js';
+import { RegistryClient } from '../../../lib/registry/registry-client.js';
+import { type EventIteratorOptions, eventIterator } from '../../../lib/util/event-iterator.js';
 
 function fromEmitter(emitter: EventEmitter, options: EventIteratorOptions = {}): AsyncIterableIterator<number> {
-  return eventIterator<number>(
-    (push, end) => {
-      emitter.on('n', push);
-      emitter.on('close', end);
-      return () => {
-        emitter.off('n', push);
-        emitter.off('close', end);
-      };
-    },
-    options,
-  );
+  return eventIterator<number>((push, end) => {
+    emitter.on('n', push);
+    emitter.on('close', end);
+    return () => {
+      emitter.off('n', push);
+      emitter.off('close', end);
+    };
+  }, options);
 }
 
 async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -45,7 +42,7 @@ describe('util/eventIterator', () => {
     await it.return!();
   });
 
-  it("removes its listeners when the consumer breaks out", async () => {
+  it('removes its listeners when the consumer breaks out', async () => {
     const emitter = new EventEmitter();
     const it = fromEmitter(emitter);
     emitter.emit('n', 1);
@@ -101,7 +98,13 @@ describe('RegistryClient.progress()', () => {
     const client = new RegistryClient();
     const controller = new AbortController();
     const iterable = client.progress({ signal: controller.signal });
-    const event = { direction: 'fetch', repository: 'r', descriptor: { mediaType: 'x', digest: 'sha256:' + '0'.repeat(64), size: 1 }, complete: 1, total: 1 } as ProgressEvent;
+    const event = {
+      direction: 'fetch',
+      repository: 'r',
+      descriptor: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: 1 },
+      complete: 1,
+      total: 1,
+    } as ProgressEvent;
     client.events.emit('progress', event);
     controller.abort();
     expect(await drain(iterable)).to.deep.equal([event]);

@@ -1,4 +1,3 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { createFifo, createFifos, openFifo, removeFifo } from '../../../lib/util/fifo.js';
 import { rejection } from '../../fixtures/assert.js';
 
@@ -184,7 +184,7 @@ describe('util/fifo', () => {
     expect(readdirSync(dir)).to.deep.equal(['plain']);
   });
 
-  it('(control) the same 6 FIFOs read through fs streams do starve fs', async function () {
+  it('(control) the same 6 FIFOs read through fs streams do starve fs', async () => {
     // Shows the previous test measures something: fs.createReadStream opens each FIFO in a pool thread, which
     // blocks until a writer comes; four of them exhaust the pool and readFile never runs.
     const file = join(dir, 'plain');

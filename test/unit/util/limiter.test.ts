@@ -96,7 +96,10 @@ describe('util/limiter', () => {
     });
 
     it('validates max', () => {
-      for (const bad of [0, -1, 1.5, NaN]) expect(() => new Semaphore(bad)).to.throw().with.property('code', 'ERR_INVALID_ARGUMENT');
+      for (const bad of [0, -1, 1.5, NaN])
+        expect(() => new Semaphore(bad))
+          .to.throw()
+          .with.property('code', 'ERR_INVALID_ARGUMENT');
       expect(new Semaphore(Infinity).active).to.equal(0);
     });
   });
@@ -151,7 +154,8 @@ describe('util/limiter', () => {
     });
 
     it('validates limit', async () => {
-      for (const bad of [0, 1.5, Infinity]) expect(await forEachLimit([1], bad, async () => undefined).catch((e: { code: string }) => e.code)).to.equal('ERR_INVALID_ARGUMENT');
+      for (const bad of [0, 1.5, Infinity])
+        expect(await forEachLimit([1], bad, async () => undefined).catch((e: { code: string }) => e.code)).to.equal('ERR_INVALID_ARGUMENT');
     });
   });
 });

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { acquireLock, withLock, type LockOwner } from '../../../lib/util/lock.js';
+import { expect } from 'chai';
+import { acquireLock, type LockOwner, withLock } from '../../../lib/util/lock.js';
 import { parseProcStat, readBootId, readProcessIdentity } from '../../../lib/util/proc.js';
 import { rejection } from '../../fixtures/assert.js';
 
@@ -87,7 +87,9 @@ describe('util/lock', function () {
     writeFileSync(counter, '0');
     writeFileSync(lockPath, await ownerRecord({ pid: deadPid() }));
     const script = join(dir, 'worker.mts');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { readFile, writeFile } from 'node:fs/promises';
       import { withLock } from ${JSON.stringify(LOCK_MODULE)};
       const [lockPath, counter, n] = process.argv.slice(2);
@@ -98,7 +100,8 @@ describe('util/lock', function () {
           await writeFile(counter, String(v + 1));
         }, { pollMs: 2 });
       }
-    `);
+    `,
+    );
     const n = 150;
     const children = [0, 1, 2].map(() => runScript(script, [lockPath, counter, String(n)]));
     const outputs = children.map(collect);
@@ -110,12 +113,15 @@ describe('util/lock', function () {
 
   it('takes over quickly from a holder killed with SIGKILL', async () => {
     const script = join(dir, 'holder.mts');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { acquireLock } from ${JSON.stringify(LOCK_MODULE)};
       await acquireLock(process.argv[2]);
       process.stdout.write('locked\\n');
       setInterval(() => {}, 1000);
-    `);
+    `,
+    );
     const child = runScript(script, [lockPath]);
     await new Promise<void>((res, rej) => {
       child.stdout!.on('data', (c: Buffer) => c.toString().includes('locked') && res());
@@ -215,12 +221,20 @@ describe('util/lock', function () {
     writeFileSync(`${lockPath}.break`, await ownerRecord({ pid: deadPid(), token: 'deaddeaddeaddead' }));
     let inside = 0;
     let maxInside = 0;
-    await Promise.all(Array.from({ length: 12 }, () => withLock(lockPath, async () => {
-      inside++;
-      maxInside = Math.max(maxInside, inside);
-      await new Promise((r) => setTimeout(r, 3));
-      inside--;
-    }, { pollMs: 2 })));
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        withLock(
+          lockPath,
+          async () => {
+            inside++;
+            maxInside = Math.max(maxInside, inside);
+            await new Promise((r) => setTimeout(r, 3));
+            inside--;
+          },
+          { pollMs: 2 },
+        ),
+      ),
+    );
     expect(maxInside).to.equal(1);
     expect(readdirSync(dir)).to.deep.equal([]);
   });
@@ -236,7 +250,13 @@ describe('util/lock', function () {
   it('withLock returns the result, passes errors through and always releases', async () => {
     expect(await withLock(lockPath, () => 42)).to.equal(42);
     const boom = new Error('boom');
-    expect(await rejection(withLock(lockPath, () => { throw boom; }))).to.equal(boom);
+    expect(
+      await rejection(
+        withLock(lockPath, () => {
+          throw boom;
+        }),
+      ),
+    ).to.equal(boom);
     expect(existsSync(lockPath)).to.equal(false);
   });
 

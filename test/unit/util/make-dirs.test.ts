@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { expect } from 'chai';
 import { makeDirs } from '../../../lib/util/make-dirs.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';

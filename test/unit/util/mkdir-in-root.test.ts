@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { hasCode } from '../../../lib/errors/index.js';
 import { mkdirAllInRoot } from '../../../lib/util/mkdir-in-root.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -24,7 +24,10 @@ describe('util/mkdirAllInRoot', () => {
   });
 
   async function failure(p: Promise<unknown>): Promise<unknown> {
-    return p.then(() => 'resolved', (e: unknown) => e);
+    return p.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
   }
 
   it('creates missing levels with the mode, and says whether it created any', async () => {

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { MAX_IN_ROOT_SYMLINKS, openInRoot, readFileInRoot, writeFileInRoot } from '../../../lib/util/open-in-root.js';
 import { codedRejection } from '../../fixtures/assert.js';
 

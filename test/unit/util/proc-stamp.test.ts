@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
 import { isSameProcess, readBootId, stampProcess } from '../../../lib/util/index.js';
 
 describe('util/proc: process stamps', () => {

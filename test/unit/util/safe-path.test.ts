@@ -1,14 +1,8 @@
-import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  assertInside,
-  isInside,
-  MAX_SYMLINK_FOLLOWS,
-  resolveInRoot,
-  resolveInRootSync,
-} from '../../../lib/util/safe-path.js';
+import { expect } from 'chai';
+import { assertInside, isInside, MAX_SYMLINK_FOLLOWS, resolveInRoot, resolveInRootSync } from '../../../lib/util/safe-path.js';
 import { rejection } from '../../fixtures/assert.js';
 
 function thrown(fn: () => unknown): unknown {

@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { PassThrough, Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
+import { expect } from 'chai';
 import { chunksOf } from '../../../lib/util/stream-chunks.js';
 
 describe('util: chunksOf', () => {
@@ -19,7 +19,9 @@ describe('util: chunksOf', () => {
     await consumer;
     // A Readable's own iterator hands over what is buffered joined into one new Buffer (a copy).
     expect(got.length).to.equal(3);
-    got.forEach((chunk, i) => expect(chunk.equals(pushed[i]!)).to.equal(true));
+    got.forEach((chunk, i) => {
+      expect(chunk.equals(pushed[i]!)).to.equal(true);
+    });
   });
 
   it('pauses the stream once its high-water mark is queued, and resumes as the consumer catches up', async () => {

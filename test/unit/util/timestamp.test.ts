@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { Timestamp } from '../../../lib/gen/google/protobuf/timestamp.js';
 import { fromDate, toDate } from '../../../lib/containerd/convert.js';
+import { Timestamp } from '../../../lib/gen/google/protobuf/timestamp.js';
 import { dateToTimestamp, timestampToDate } from '../../../lib/shim/convert.js';
-import { dateToTimestamp as utilDateToTimestamp, GO_ZERO_TIME_SECONDS, timestampToDate as utilTimestampToDate } from '../../../lib/util/timestamp.js';
+import { GO_ZERO_TIME_SECONDS, dateToTimestamp as utilDateToTimestamp, timestampToDate as utilTimestampToDate } from '../../../lib/util/timestamp.js';
 
 // Pairs per google.protobuf.Timestamp: seconds round down, nanos are 0..999,999,999 and count forwards.
 const cases: Array<{ ms: number; seconds: bigint; nanos: number }> = [
@@ -47,7 +47,9 @@ describe('util/timestamp: protobuf Timestamp ↔ Date', () => {
       });
 
       it('rejects an invalid Date with ERR_INVALID_ARGUMENT', () => {
-        expect(() => fromDateFn(new Date(NaN))).to.throw().with.property('code', 'ERR_INVALID_ARGUMENT');
+        expect(() => fromDateFn(new Date(NaN)))
+          .to.throw()
+          .with.property('code', 'ERR_INVALID_ARGUMENT');
       });
     });
   }

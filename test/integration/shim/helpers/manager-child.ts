@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { OutputTarget } from '../../../../lib/oci/index.js';
-import { ShimManager, type ShimContainer, type ShimManagerOptions } from '../../../../lib/shim/index.js';
+import { type ShimContainer, ShimManager, type ShimManagerOptions } from '../../../../lib/shim/index.js';
 
 interface Command {
   seq: number;
