@@ -51,10 +51,10 @@ export function renderList<Row>(
   return cells
     .map(
       (line) =>
-        `${line
+        line
           .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
           .join('')
-          .trimEnd()}\n`,
+          .trimEnd() + '\n',
     )
     .join('');
 }

@@ -36,7 +36,7 @@ export class ContainerkitError extends Error {
     if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) {
       return false;
     }
-    return ContainerkitError.category === undefined || (value as ContainerkitError).category === ContainerkitError.category;
+    return this.category === undefined || (value as ContainerkitError).category === this.category;
   }
 }
 

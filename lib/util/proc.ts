@@ -36,7 +36,7 @@ export function parseProcStat(text: string): ProcessIdentity | undefined {
 export async function readProcessIdentity(pid: number, options: { signal?: AbortSignal } = {}): Promise<ProcessIdentity | undefined> {
   try {
     return parseProcStat(await readFile(`/proc/${pid}/stat`, { encoding: 'utf8', signal: options.signal }));
-  } catch (_err) {
+  } catch {
     if (options.signal?.aborted) throw options.signal.reason;
     return undefined;
   }

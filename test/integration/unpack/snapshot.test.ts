@@ -228,7 +228,7 @@ describe('unpack: snapshotters on the three-layer image', function () {
 
       it('enforces the key and parent rules with typed errors', async () => {
         await expectCode(snap.prepare('ctr-1', top), 'ERR_ALREADY_EXISTS');
-        await expectCode(snap.prepare('x', `sha256:${'0'.repeat(64)}`), 'ERR_NOT_FOUND');
+        await expectCode(snap.prepare('x', 'sha256:' + '0'.repeat(64)), 'ERR_NOT_FOUND');
         await expectCode(snap.prepare('x', 'ctr-1'), 'ERR_FAILED_PRECONDITION');
         await expectCode(snap.commit(top, 'ctr-1'), 'ERR_ALREADY_EXISTS');
         await expectCode(snap.remove(chains[1]!), 'ERR_FAILED_PRECONDITION');

@@ -82,7 +82,7 @@ describe('engine/events-log', function () {
     const good = JSON.parse((await readFile(log.path, 'utf8')).trim()) as EngineEvent;
     await appendFile(
       log.path,
-      `${[
+      [
         'not json',
         '{}',
         'null',
@@ -93,7 +93,7 @@ describe('engine/events-log', function () {
         `{"Type":"container","Action":"start","Actor":{"ID":"proto","Attributes":{"__proto__":{"polluted":"yes"},"n":1,"ok":"v"}},"time":1,"timeNano":1000000000}`,
         'x'.repeat(100_000),
         '',
-      ].join('\n')}\n`,
+      ].join('\n') + '\n',
     );
     await log.append({ Type: 'container', Action: 'start', Actor: { ID: 'ok2' } });
     await appendFile(log.path, '{"Type":"container","Action":"st'); // torn by a crash mid-write

@@ -522,7 +522,7 @@ describe('oci/reference', () => {
 
     it('stays fast on long hostile input', () => {
       const started = Date.now();
-      for (const input of [`${'a'.repeat(100_000)}!`, `${'a.'.repeat(50_000)}/`, `${'a-'.repeat(50_000)}/`, `${'a--'.repeat(30_000)}A`]) {
+      for (const input of ['a'.repeat(100_000) + '!', 'a.'.repeat(50_000) + '/', 'a-'.repeat(50_000) + '/', 'a--'.repeat(30_000) + 'A']) {
         expect(() => parseNormalizedReference(input)).to.throw(ContainerkitError);
       }
       expect(Date.now() - started).to.be.below(1000);

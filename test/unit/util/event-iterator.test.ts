@@ -101,7 +101,7 @@ describe('RegistryClient.progress()', () => {
     const event = {
       direction: 'fetch',
       repository: 'r',
-      descriptor: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: 1 },
+      descriptor: { mediaType: 'x', digest: 'sha256:' + '0'.repeat(64), size: 1 },
       complete: 1,
       total: 1,
     } as ProgressEvent;
