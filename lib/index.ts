@@ -16,6 +16,7 @@ export * from './containerd/index.js';
 export {
   Engine,
   type ContainerHandle,
+  type ContainerInput,
   type ContainerInspect,
   type ContainerStats,
   type ContainerSummary,

@@ -4,6 +4,7 @@ import { newError } from '../errors/index.js';
 import type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, NamedImage, PullProgress } from '../images/index.js';
 import type { Descriptor } from '../oci/index.js';
 import { logger } from '../util/index.js';
+import { attachContainer, type ContainerInput } from './attach.js';
 import type { EngineBackend } from './backend.js';
 import {
   createContainer,
@@ -306,6 +307,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** docker exec: runs `cmd` in the running container; resolves with exit code and output. Emits `exec_start`, `exec_die`. */
   exec(reference: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
     return execInContainer(this.#check(), reference, cmd, options);
+  }
+
+  /**
+   * docker attach's input side: the running container's stdin (created with `stdin`), terminal resize and EOF;
+   * its output is `logs(reference, { follow: true })`. @throws ERR_FAILED_PRECONDITION when not running
+   */
+  attach(reference: string, options: { signal?: AbortSignal } = {}): Promise<ContainerInput> {
+    return attachContainer(this.#check(), reference, options.signal);
   }
 
   /** docker inspect (a subset). */

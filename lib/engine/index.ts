@@ -87,6 +87,7 @@ export {
 } from './events-log.js';
 export { readContainerLog, type ReadLogOptions } from './log-reader.js';
 export { Engine, type EngineEventsOptions } from './engine.js';
+export type { ContainerInput } from './attach.js';
 export type {
   ContainerHandle,
   ContainerInspect,
