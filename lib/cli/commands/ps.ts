@@ -35,10 +35,9 @@ function imageName(name: string): string {
   }
 }
 
-// docker quotes the command and cuts it at 20 characters with an ellipsis (unless --no-trunc).
+// docker cuts the command at 20 characters with an ellipsis (unless --no-trunc), then quotes it as Go's strconv.Quote.
 function command(row: ContainerSummary, noTrunc: boolean): string {
-  const text = noTrunc || row.Command.length <= 20 ? row.Command : `${row.Command.slice(0, 19)}…`;
-  return `"${text}"`;
+  return JSON.stringify(noTrunc || row.Command.length <= 20 ? row.Command : `${row.Command.slice(0, 19)}…`);
 }
 
 function labelText(labels: Record<string, string>): string {

@@ -31,6 +31,10 @@ export const runCommand: Command = {
       const v = parsed.values;
       const options = await createOptionsOf(v, parsed.rest, ctx.env);
       const rm = v['rm'] === true;
+      // The shim's logger (binary://) takes no stdin: only a terminal (-t) copies one into the container today.
+      if (options.stdin === true && options.tty !== true && v['detach'] !== true) {
+        throw newError('ERR_INVALID_ARGUMENT', 'run -i needs -t for now: without a terminal the container\'s stdin cannot be attached (its output goes to the log)');
+      }
       return await withEngine(
         ctx,
         async (engine) => {
