@@ -88,6 +88,7 @@ export {
 export { readContainerLog, type ReadLogOptions } from './log-reader.js';
 export { Engine, type EngineEventsOptions } from './engine.js';
 export type { ContainerInput } from './attach.js';
+export { ContainerReader } from './container-reader.js';
 export type {
   ContainerHandle,
   ContainerInspect,

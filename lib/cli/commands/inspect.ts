@@ -1,6 +1,7 @@
 import { hasCode, newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
-import { withEngine } from '../engine.js';
+import { readContainers } from '../reader.js';
+import { openExistingStore } from '../store.js';
 import { printable, printableJson } from '../output.js';
 import { imageInspectDoc } from './image.js';
 
@@ -15,26 +16,35 @@ export const inspectCommand: Command = {
   options: {},
   async run(ctx, args) {
     if (args.positionals.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'inspect needs at least one NAME');
-    let missing = false;
-    const docs = await withEngine(ctx, async (engine) => {
-      const out: unknown[] = [];
+    // Containers first, all of them (a stale record makes the reader's pass run again on an Engine).
+    const found = await readContainers(ctx, async (view) => {
+      const out = new Map<string, unknown>();
       for (const ref of args.positionals) {
         try {
-          out.push(await engine.inspect(ref, { signal: ctx.signal }));
-          continue;
+          out.set(ref, await view.inspect(ref, { signal: ctx.signal }));
         } catch (err) {
           if (!hasCode(err, 'ERR_NO_SUCH_CONTAINER')) throw err;
-        }
-        try {
-          out.push(imageInspectDoc(await engine.inspectImage(ref, { signal: ctx.signal })));
-        } catch (err) {
-          if (!hasCode(err, 'ERR_IMAGE_NOT_FOUND') && !hasCode(err, 'ERR_INVALID_REFERENCE')) throw err;
-          missing = true;
-          ctx.stderr.write(`Error: No such object: ${printable(ref)}\n`);
         }
       }
       return out;
     });
+    const store = args.positionals.every((ref) => found.has(ref)) ? undefined : await openExistingStore(ctx);
+    let missing = false;
+    const docs: unknown[] = [];
+    for (const ref of args.positionals) {
+      if (found.has(ref)) {
+        docs.push(found.get(ref));
+        continue;
+      }
+      try {
+        if (store === undefined) throw newError('ERR_IMAGE_NOT_FOUND', 'no image store');
+        docs.push(imageInspectDoc(await store.get(ref, { signal: ctx.signal })));
+      } catch (err) {
+        if (!hasCode(err, 'ERR_IMAGE_NOT_FOUND') && !hasCode(err, 'ERR_INVALID_REFERENCE') && !hasCode(err, 'ERR_NOT_FOUND')) throw err;
+        missing = true;
+        ctx.stderr.write(`Error: No such object: ${printable(ref)}\n`);
+      }
+    }
     ctx.stdout.write(`${printableJson(docs, 4)}\n`);
     return missing ? 1 : 0;
   },

@@ -1,6 +1,5 @@
 import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
-import { withEngine } from '../engine.js';
 import { parseTimeFlag } from '../time-text.js';
 
 /**
@@ -24,16 +23,17 @@ export const logsCommand: Command = {
     const v = args.values;
     const tail = v['tail'] === undefined || v['tail'] === 'all' ? undefined : String(v['tail']);
     if (tail !== undefined && !/^\d+$/.test(tail)) throw newError('ERR_INVALID_ARGUMENT', `--tail must be a number of lines or "all", got ${JSON.stringify(tail)}`);
-    await withEngine(ctx, async (engine) => {
-      const lines = engine.logs(ref, {
-        follow: v['follow'] === true,
-        timestamps: v['timestamps'] === true,
-        signal: ctx.signal,
-        ...(tail === undefined ? {} : { tail: Number(tail) }),
-        ...(typeof v['since'] === 'string' ? { since: parseTimeFlag(v['since'], '--since') } : {}),
-        ...(typeof v['until'] === 'string' ? { until: parseTimeFlag(v['until'], '--until') } : {}),
-      });
-      for await (const entry of lines) (entry.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(entry.line);
+    // The log as it is (a follower ends once the process is gone): no Engine needed, so no settle-and-retry.
+    const { ContainerReader } = await import('../../engine/container-reader.js');
+    const reader = await ContainerReader.open(ctx.root);
+    const lines = reader.logs(ref, {
+      follow: v['follow'] === true,
+      timestamps: v['timestamps'] === true,
+      signal: ctx.signal,
+      ...(tail === undefined ? {} : { tail: Number(tail) }),
+      ...(typeof v['since'] === 'string' ? { since: parseTimeFlag(v['since'], '--since') } : {}),
+      ...(typeof v['until'] === 'string' ? { until: parseTimeFlag(v['until'], '--until') } : {}),
     });
+    for await (const entry of lines) (entry.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(entry.line);
   },
 };

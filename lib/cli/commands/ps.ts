@@ -3,7 +3,7 @@ import type { ContainerSummary, ListFilters } from '../../engine/engine-types.js
 import { CONTAINER_STATUSES, type ContainerStatus } from '../../engine/record.js';
 import { familiarString, normalizeReference } from '../../oci/reference.js';
 import type { Command } from '../command.js';
-import { withEngine } from '../engine.js';
+import { readContainers } from '../reader.js';
 import { listFormat, renderList, type Column } from '../output.js';
 import { sinceText } from '../time-text.js';
 
@@ -65,7 +65,7 @@ export const psCommand: Command = {
     const format = listFormat(args.values['format'], args.values['quiet']);
     const noTrunc = args.values['no-trunc'] === true;
     const filters = parseFilters((args.values['filter'] as string[] | undefined) ?? []);
-    const rows = await withEngine(ctx, (engine) => engine.list({ all: args.values['all'] === true, filters, signal: ctx.signal }));
+    const rows = await readContainers(ctx, (view) => view.list({ all: args.values['all'] === true, filters, signal: ctx.signal }));
     const id = (row: ContainerSummary): string => (noTrunc ? row.Id : row.Id.slice(0, 12));
     const columns: Array<Column<ContainerSummary>> = [
       { header: 'CONTAINER ID', value: id },

@@ -167,6 +167,13 @@ describe('cli: container verbs (real shims, real registry)', function () {
   it('SIGINT to an attached run goes to the container', async () => {
     const run = start('run', '--rm', image(), 'sh', '-c', 'trap "echo got INT; exit 42" INT; echo ready; while :; do sleep 0.1; done');
     await run.waitFor('out', /ready\n/);
+    // ps, inspect and logs need no backend: they work while the attached run holds the root.
+    const ps = await ck('ps', '--format', 'json');
+    expect(ps.code, ps.err).to.equal(0);
+    const row = JSON.parse(ps.out) as { ID: string; State: string };
+    expect(row.State).to.equal('running');
+    expect((await ck('logs', row.ID)).out).to.equal('ready\n');
+    expect((JSON.parse((await ck('inspect', row.ID)).out) as Array<{ State: { Running: boolean } }>)[0]!.State.Running).to.equal(true);
     run.child.kill('SIGINT');
     const done = await finished(run);
     expect(done.code, done.err).to.equal(42);
@@ -188,8 +195,9 @@ describe('cli: container verbs (real shims, real registry)', function () {
       // stdin from /dev/tty: a background job of a non-interactive shell would otherwise read /dev/null.
       const shell = [
         'stty rows 33 cols 77',
-        `${bin} run --rm -it ${image()} sh -c 'sleep 2; stty size; read line; echo "got $line"; exit 5' </dev/tty & pid=$!`,
-        `sleep 1.5; stty -a > ${dir}/during`,
+        `${bin} run --rm -it ${image()} sh -c 'sleep 1; stty size; read line; echo "got $line"; exit 5' </dev/tty & pid=$!`,
+        // Wait for the CLI to make the terminal raw (it does once the container started), at most 20 s.
+        `for i in $(seq 200); do stty -a | grep -q -- -icanon && break; sleep 0.1; done; stty -a > ${dir}/during`,
         `wait $pid; echo "rc=$?"`,
         `stty -a > ${dir}/after`,
       ].join('; ');
@@ -199,8 +207,10 @@ describe('cli: container verbs (real shims, real registry)', function () {
       script.stdout.on('data', (b: Buffer) => (out += b.toString()));
       script.stderr.on('data', (b: Buffer) => (out += b.toString()));
       // Typed into the terminal: the CLI passes it on raw, the container's terminal makes the line.
-      setTimeout(() => script.stdin.write('hello\r'), 3000);
-      await once(script, 'close');
+      const closed = once(script, 'close');
+      while (!existsSync(join(dir, 'during'))) await new Promise((r) => setTimeout(r, 50));
+      script.stdin.write('hello\r');
+      await closed;
       // Node's raw mode keeps the terminal's output processing (ONLCR), so the container's CRLF shows as CR CR LF.
       expect(out).to.match(/33 77\r*\n/);
       expect(out).to.match(/got hello\r*\n/);
