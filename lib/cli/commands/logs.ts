@@ -1,5 +1,6 @@
 import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
+import { openReader } from '../reader.js';
 import { parseTimeFlag } from '../time-text.js';
 
 /**
@@ -24,9 +25,8 @@ export const logsCommand: Command = {
     const tail = v['tail'] === undefined || v['tail'] === 'all' ? undefined : String(v['tail']);
     if (tail !== undefined && !/^\d+$/.test(tail)) throw newError('ERR_INVALID_ARGUMENT', `--tail must be a number of lines or "all", got ${JSON.stringify(tail)}`);
     // The log as it is (a follower ends once the process is gone): no Engine needed, so no settle-and-retry.
-    const { ContainerReader } = await import('../../engine/container-reader.js');
-    const reader = await ContainerReader.open(ctx.root);
-    const lines = reader.logs(ref, {
+    const { view } = await openReader(ctx);
+    const lines = view.logs(ref, {
       follow: v['follow'] === true,
       timestamps: v['timestamps'] === true,
       signal: ctx.signal,

@@ -3,6 +3,7 @@
 // process with a module-resolution recorder, on a root with one container record.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +66,17 @@ describe('cli: read-only container verbs load no backend', function () {
     const logs = await modulesOf(dir, ['--root', root, 'logs', 'quiet']);
     expect(logs.stdout).to.equal('');
     expect(heavyIn(logs.modules)).to.deep.equal([]);
+  });
+
+  it('on a root that does not exist: ps lists nothing, inspect and logs find nothing, and nothing is created', async () => {
+    const missing = join(dir, 'no-root');
+    expect((await modulesOf(dir, ['--root', missing, 'ps', '-a'])).stdout).to.equal('CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n');
+    const inspect = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'inspect', 'x']).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    expect(inspect).to.deep.include({ code: 1, stdout: '[]\n', stderr: 'Error: No such object: x\n' });
+    const logs = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'logs', 'x']).catch((err: { code: number; stderr: string }) => err);
+    expect(logs).to.deep.include({ code: 1 });
+    expect((logs as { stderr: string }).stderr).to.match(/no such container: x \(ERR_NO_SUCH_CONTAINER\)\n$/);
+    expect(existsSync(missing)).to.equal(false);
   });
 
   it('the recorder sees the shim modules where a verb does load them', async () => {
