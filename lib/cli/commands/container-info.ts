@@ -2,7 +2,7 @@ import { newError } from '../../errors/index.js';
 import type { ContainerStats } from '../../engine/engine-types.js';
 import type { Command } from '../command.js';
 import { withEngine } from '../engine.js';
-import { humanSize, printable, renderList } from '../output.js';
+import { printable, renderList } from '../output.js';
 
 // docker's read-outs of one running container: port, top, stats.
 
@@ -48,6 +48,14 @@ interface StatsRow {
 
 const percent = (n: number): string => `${n.toFixed(2)}%`;
 
+// docker's units.BytesSize: binary units, four significant digits (`764KiB`, `1.172MiB`).
+function bytesSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${Number(n.toPrecision(4))}${units[i]}`;
+}
+
 /**
  * `containerkit stats --no-stream [CONTAINER...]`: one reading of each (default: every running container), with
  * docker's columns; CPU % is measured over half a second.
@@ -73,7 +81,7 @@ export const statsCommand: Command = {
       return out;
     });
     const noTrunc = args.values['no-trunc'] === true;
-    const limit = (s: ContainerStats): string => (s.memoryLimitBytes === undefined ? 'unlimited' : humanSize(s.memoryLimitBytes, { binary: true }).replace(' ', ''));
+    const limit = (s: ContainerStats): string => (s.memoryLimitBytes === undefined ? 'unlimited' : bytesSize(s.memoryLimitBytes));
     ctx.stdout.write(
       renderList(
         rows,
@@ -81,7 +89,7 @@ export const statsCommand: Command = {
           { header: 'CONTAINER ID', value: (r) => (noTrunc ? r.id : r.id.slice(0, 12)) },
           { header: 'NAME', value: (r) => r.name },
           { header: 'CPU %', value: (r) => percent(r.cpu) },
-          { header: 'MEM USAGE / LIMIT', value: (r) => `${humanSize(r.stats.memoryUsageBytes, { binary: true }).replace(' ', '')} / ${limit(r.stats)}` },
+          { header: 'MEM USAGE / LIMIT', value: (r) => `${bytesSize(r.stats.memoryUsageBytes)} / ${limit(r.stats)}` },
           { header: 'MEM %', value: (r) => (r.stats.memoryLimitBytes ? percent((r.stats.memoryUsageBytes / r.stats.memoryLimitBytes) * 100) : '0.00%') },
           { header: 'NET I/O', value: () => '0B / 0B' },
           { header: 'BLOCK I/O', value: () => '0B / 0B' },

@@ -227,6 +227,53 @@ describe('cli: container verbs (real shims, real registry)', function () {
     expect(await leftovers()).to.deep.equal([]);
   });
 
+  it('create, start -a, pause/unpause, kill -s, restart, rename, top, stats --no-stream, port, attach', async () => {
+    const created = await ck('create', '--name', 'once', image(), 'sh', '-c', 'echo hello; exit 6');
+    expect(created.code, created.err).to.equal(0);
+    const startA = await ck('start', '-a', 'once');
+    expect(startA).to.deep.include({ code: 6, out: 'hello\n' });
+    // A second run shows only its own output, not the first run's.
+    expect(await ck('start', '-a', 'once')).to.deep.include({ code: 6, out: 'hello\n' });
+    expect((await ck('rm', 'once')).out).to.equal('once\n');
+
+    const run = await ck('run', '-d', '--name', 'busy', '--memory', '64m', '--pids-limit', '50', image(), 'sh', '-c', 'trap "echo usr1" USR1; while :; do sleep 0.2; done');
+    expect(run.code, run.err).to.equal(0);
+    expect((await ck('pause', 'busy')).out).to.equal('busy\n');
+    expect((await ck('ps')).out).to.match(/Up .*\(Paused\) +busy\n$/);
+    expect((await ck('pause', 'busy')).code).to.equal(1);
+    expect((await ck('unpause', 'busy')).out).to.equal('busy\n');
+    expect((await ck('kill', '-s', 'USR1', 'busy')).out).to.equal('busy\n');
+    const until = Date.now() + 5000;
+    while (!(await ck('logs', 'busy')).out.includes('usr1\n') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect((await ck('logs', 'busy')).out).to.equal('usr1\n');
+
+    const top = await ck('top', 'busy');
+    expect(top.code, top.err).to.equal(0);
+    expect(top.out.split('\n')[0]).to.match(/^UID +PID +PPID +C +STIME +TTY +TIME +CMD$/);
+    expect(top.out).to.include('sh -c trap');
+    const stats = await ck('stats', '--no-stream', 'busy');
+    expect(stats.code, stats.err).to.equal(0);
+    const [head, line] = stats.out.split('\n');
+    expect(head).to.match(/^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);
+    expect(line).to.match(/^[0-9a-f]{12} +busy +\d+\.\d\d% +[\d.]+[KMG]?i?B \/ 64MiB +\d+\.\d\d% .* [1-9]\d*$/);
+    expect(await ck('port', 'busy')).to.deep.include({ code: 0, out: '' });
+
+    expect((await ck('rename', 'busy', 'renamed')).code).to.equal(0);
+    expect((await ck('ps', '--format', 'json')).out).to.include('"Names":"renamed"');
+    const restart = await ck('restart', '-t', '0', 'renamed');
+    expect(restart, restart.err).to.deep.include({ code: 0, out: 'renamed\n' });
+    expect((await ck('ps', '-q', '--filter', 'status=running')).out).to.match(/^[0-9a-f]{12}\n$/);
+
+    expect((await ck('rm', '-f', 'renamed')).out).to.equal('renamed\n');
+
+    // attach: the output from now on, and the exit code once it stops.
+    expect((await ck('run', '-d', '--name', 'att', image(), 'sh', '-c', 'echo before; sleep 3; echo after; exit 9')).code).to.equal(0);
+    const attached = await ck('attach', 'att');
+    expect(attached).to.deep.include({ code: 9, out: 'after\n' });
+    expect((await ck('rm', 'att')).code).to.equal(0);
+    expect(await leftovers()).to.deep.equal([]);
+  });
+
   it('logs -f follows until the container stops; events shows the lifecycle; wait prints the exit code', async () => {
     const since = new Date().toISOString();
     const run = await ck('run', '-d', '--name', 'ticker', image(), 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done; exit 4');
