@@ -148,8 +148,14 @@ describe('cli: container verbs (real shims, real registry)', function () {
     const rm = await ck('rm', 'user');
     expect(rm.code).to.equal(1);
     expect(rm.err).to.match(/\(ERR_FAILED_PRECONDITION\)/);
+    // -f removes the name; the container keeps its snapshot and runs on.
+    const forced = await ck('rmi', '-f', image());
+    expect(forced, forced.err).to.deep.include({ code: 0 });
+    expect(forced.out.split('\n')[0]).to.equal(`Untagged: ${image()}`);
+    expect((await ck('ps', '-q')).out).to.match(/^[0-9a-f]{12}\n$/);
     expect((await ck('rm', '-f', 'user')).out).to.equal('user\n');
     expect(await leftovers()).to.deep.equal([]);
+    expect((await ck('pull', '-q', image())).code).to.equal(0);
   });
 
   it('two concurrent run --name x: one wins, the other exits 125 with a clear error', async function () {
