@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Engine } from '../engine/engine.js';
 import { ZERO_TIME } from '../engine/record.js';
 import { logger } from '../util/debug.js';
@@ -69,7 +70,12 @@ async function connectInput(ctx: CliContext, engine: Engine, id: string, options
     resize();
     process.on('SIGWINCH', resize);
   }
-  if (raw) stdin.setRawMode!(true);
+  if (raw) {
+    stdin.setRawMode!(true);
+    // libuv's raw mode keeps output processing (ONLCR): the container's terminal already sent CRLF, which would
+    // reach the screen as CR CR LF. docker's raw mode turns it off; so does this, for the CLI's own terminal.
+    if ((stdin as { fd?: number }).fd === 0) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
   const target = options.stdin ? input.stdin : undefined;
   if (target !== undefined) {
     // EPIPE once the process is gone and stdin still has data: nothing to report.
@@ -81,6 +87,7 @@ async function connectInput(ctx: CliContext, engine: Engine, id: string, options
   return () => {
     process.off('SIGWINCH', resize);
     if (target !== undefined) stdin.unpipe(target);
+    // Back to the terminal's settings from before the raw mode (output processing included).
     if (raw) stdin.setRawMode!(false);
     // Stop reading the CLI's stdin: a terminal or a pipe that stays open must not keep the process alive.
     (stdin as { pause?: () => void }).pause?.();
