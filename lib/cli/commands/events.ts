@@ -1,6 +1,5 @@
-import type { EngineEvent } from '../../engine/events-log.js';
+import { EventsLog, type EngineEvent } from '../../engine/events-log.js';
 import type { Command } from '../command.js';
-import { withEngine } from '../engine.js';
 import { printable, printableJson } from '../output.js';
 import { parseTimeFlag } from '../time-text.js';
 
@@ -17,7 +16,8 @@ function line(e: EngineEvent): string {
 
 /**
  * `containerkit events [--since T] [--until T] [--format json]`: the root's events (every process's), then new ones
- * until SIGINT or `--until`.
+ * until SIGINT or `--until`. Read from the root's events log itself (as `Engine.events` does): no backend, so it
+ * runs beside any other `containerkit` process.
  */
 export const eventsCommand: Command = {
   name: 'events',
@@ -28,14 +28,14 @@ export const eventsCommand: Command = {
     const v = args.values;
     const until = typeof v['until'] === 'string' ? parseTimeFlag(v['until'], '--until') : undefined;
     const json = v['format'] === 'json';
-    await withEngine(ctx, async (engine) => {
-      const events = engine.events({
-        signal: ctx.signal,
-        // Without --since, only what happens from now on, as docker's.
-        since: typeof v['since'] === 'string' ? parseTimeFlag(v['since'], '--since') : new Date(),
-        ...(until === undefined ? {} : { until, follow: until.getTime() > Date.now() }),
-      });
-      for await (const e of events) ctx.stdout.write(`${json ? printableJson(e) : printable(line(e))}\n`);
+    const log = await EventsLog.open(ctx.root);
+    const events = log.read({
+      signal: ctx.signal,
+      // Without --since, only what happens from now on, as docker's.
+      since: typeof v['since'] === 'string' ? parseTimeFlag(v['since'], '--since') : new Date(),
+      ...(until === undefined ? {} : { until }),
+      follow: until === undefined || until.getTime() > Date.now(),
     });
+    for await (const e of events) ctx.stdout.write(`${json ? printableJson(e) : printable(line(e))}\n`);
   },
 };

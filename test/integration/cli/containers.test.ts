@@ -180,6 +180,9 @@ describe('cli: container verbs (real shims, real registry)', function () {
     expect(row.State).to.equal('running');
     expect((await ck('logs', row.ID)).out).to.equal('ready\n');
     expect((JSON.parse((await ck('inspect', row.ID)).out) as Array<{ State: { Running: boolean } }>)[0]!.State.Running).to.equal(true);
+    const events = await ck('events', '--since', '30s', '--until', new Date().toISOString());
+    expect(events.code, events.err).to.equal(0);
+    expect(events.out).to.match(new RegExp(`Z container start ${row.ID}[0-9a-f]{52} \\(`));
     run.child.kill('SIGINT');
     const done = await finished(run);
     expect(done.code, done.err).to.equal(42);

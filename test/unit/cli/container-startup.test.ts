@@ -58,7 +58,7 @@ describe('cli: read-only container verbs load no backend', function () {
     expect(heavyIn(modules)).to.deep.equal([]);
   });
 
-  it('inspect (a container, then an image) and logs load none of them either', async () => {
+  it('inspect (a container, then an image), logs and events load none of them either', async () => {
     const inspect = await modulesOf(dir, ['--root', root, 'inspect', 'quiet', 'example.com/startup/busybox:v0']);
     const docs = JSON.parse(inspect.stdout) as Array<{ Name?: string; RepoTags?: string[] }>;
     expect(docs.map((d) => d.Name ?? d.RepoTags?.[0])).to.deep.equal(['/quiet', 'example.com/startup/busybox:v0']);
@@ -66,6 +66,9 @@ describe('cli: read-only container verbs load no backend', function () {
     const logs = await modulesOf(dir, ['--root', root, 'logs', 'quiet']);
     expect(logs.stdout).to.equal('');
     expect(heavyIn(logs.modules)).to.deep.equal([]);
+    const events = await modulesOf(dir, ['--root', root, 'events', '--since', '1h', '--until', new Date().toISOString()]);
+    expect(events.stdout).to.equal(''); // the store alone publishes no events
+    expect(heavyIn(events.modules)).to.deep.equal([]);
   });
 
   it('on a root that does not exist: ps lists nothing, inspect and logs find nothing, and nothing is created', async () => {
