@@ -278,9 +278,9 @@ describe('cli: container verbs (real shims, real registry)', function () {
     expect((await ck('rm', '-f', 'renamed')).out).to.equal('renamed\n');
 
     // attach: the output from now on, and the exit code once it stops.
-    expect((await ck('run', '-d', '--name', 'att', image(), 'sh', '-c', 'echo before; sleep 3; echo after; exit 9')).code).to.equal(0);
+    expect((await ck('run', '-d', '--name', 'att', image(), 'sh', '-c', 'echo before; sleep 8; echo after; exit 9')).code).to.equal(0);
     const attached = await ck('attach', 'att');
-    expect(attached).to.deep.include({ code: 9, out: 'after\n' });
+    expect(attached, attached.err).to.deep.include({ code: 9, out: 'after\n' });
     expect((await ck('rm', 'att')).code).to.equal(0);
     expect(await leftovers()).to.deep.equal([]);
   });
