@@ -3,24 +3,17 @@
  * (`containerkit/oci`, `containerkit/util`, …); this root re-exports them all.
  * @packageDocumentation
  */
-export * from './errors/index.js';
-export * from './util/index.js';
-export * from './oci/index.js';
-export * from './runtime/index.js';
-export * from './registry/index.js';
-export * from './content/index.js';
-export * from './images/index.js';
-export * from './unpack/index.js';
-export * from './shim/index.js';
+
 export * from './containerd/index.js';
+export * from './content/index.js';
 export {
-  Engine,
   type ContainerHandle,
   type ContainerInput,
   type ContainerInspect,
   type ContainerStats,
   type ContainerSummary,
   type CreateOptions,
+  Engine,
   type EngineCreateOptions,
   type EngineEvent,
   type EngineEvents,
@@ -43,3 +36,11 @@ export {
   type WaitCondition,
   type WaitOptions,
 } from './engine/index.js';
+export * from './errors/index.js';
+export * from './images/index.js';
+export * from './oci/index.js';
+export * from './registry/index.js';
+export * from './runtime/index.js';
+export * from './shim/index.js';
+export * from './unpack/index.js';
+export * from './util/index.js';

@@ -3,7 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import { ZERO_TIME } from '../engine/record.js';
 import { logger } from '../util/debug.js';
 import type { CliContext } from './command.js';
-import { signalExitCode, SignalProxy } from './commands/containerd-signals.js';
+import { SignalProxy, signalExitCode } from './commands/containerd-signals.js';
 
 const log = logger('cli:attach');
 

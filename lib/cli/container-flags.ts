@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { newError } from '../errors/index.js';
 import type { ContainerMount, ContainerResources, NetworkMode, PullPolicy, TmpfsContainerMount } from '../engine/create-options.js';
 import type { EngineCreateOptions } from '../engine/engine-types.js';
 // flags.ts alone, not the engine barrel: parsing a command line must not load the engine's runtime.
 import { parseByteSize, parseEnvFlag, parseMountFlag, parseVolumeFlag } from '../engine/flags.js';
+import { newError } from '../errors/index.js';
 import { fsError } from '../util/fs-error.js';
 import type { Command, ParsedCommandArgs } from './command.js';
 
@@ -114,7 +114,11 @@ export async function createOptionsOf(v: ParsedCommandArgs['values'], cmd: strin
   const envs: string[] = [];
   for (const file of strings(v['env-file'])) envs.push(...(await readEnvFile(file, env)));
   envs.push(...strings(v['env']).map((e) => parseEnvFlag(e, env)));
-  const mounts: ContainerMount[] = [...strings(v['mount']).map(parseMountFlag), ...strings(v['volume']).map(parseVolumeFlag), ...strings(v['tmpfs']).map(parseTmpfsFlag)];
+  const mounts: ContainerMount[] = [
+    ...strings(v['mount']).map(parseMountFlag),
+    ...strings(v['volume']).map(parseVolumeFlag),
+    ...strings(v['tmpfs']).map(parseTmpfsFlag),
+  ];
   const network = str(v['network']);
   if (network !== undefined && network !== 'none' && network !== 'host') bad('--network', network, 'only "none" and "host" are supported');
   const pull = str(v['pull']);

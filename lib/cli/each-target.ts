@@ -7,7 +7,12 @@ import { printable } from './output.js';
  * the target as given by default) is printed on stdout, a failure as the CLI's one error line on stderr, and the
  * others still run. Resolves 1 when any failed, else 0. @throws ERR_INVALID_ARGUMENT without a target.
  */
-export async function forEachTarget(ctx: CliContext, verb: string, targets: readonly string[], fn: (target: string) => Promise<string | string[] | void>): Promise<number> {
+export async function forEachTarget(
+  ctx: CliContext,
+  verb: string,
+  targets: readonly string[],
+  fn: (target: string) => Promise<string | string[] | void>,
+): Promise<number> {
   if (targets.length === 0) throw newError('ERR_INVALID_ARGUMENT', `${verb} needs at least one container; see 'containerkit help ${verb}'`);
   let failed = false;
   for (const target of targets) {

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasCode, newError } from '../errors/index.js';
 import type { ContainerReader } from '../engine/container-reader.js';
+import { hasCode, newError } from '../errors/index.js';
 import type { CliContext } from './command.js';
 import { withEngine } from './engine.js';
 

@@ -25,6 +25,7 @@ export function parseTimeFlag(value: string, flag: string, now = Date.now()): Da
     return new Date(now - (Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1000);
   }
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw newError('ERR_INVALID_ARGUMENT', `${flag} must be a date (RFC 3339), Unix seconds or a duration like 10m, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms))
+    throw newError('ERR_INVALID_ARGUMENT', `${flag} must be a date (RFC 3339), Unix seconds or a duration like 10m, got ${JSON.stringify(value)}`);
   return new Date(ms);
 }

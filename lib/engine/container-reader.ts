@@ -3,7 +3,7 @@ import { errnoOf } from '../util/fs-error.js';
 import { CONTAINER_LOG_NAME, containerLogs } from './container-logs.js';
 import { ContainerStore } from './container-store.js';
 import type { ContainerInspect, ContainerSummary, EngineLogsOptions, ListOptions } from './engine-types.js';
-import { inspectRecord, listContainers, settledRecord, type RecordView } from './inspect.js';
+import { inspectRecord, listContainers, type RecordView, settledRecord } from './inspect.js';
 import { isLive } from './lifecycle.js';
 import type { LogEntry } from './log-lines.js';
 import type { ContainerRecord } from './record.js';

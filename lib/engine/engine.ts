@@ -6,6 +6,7 @@ import type { Descriptor } from '../oci/index.js';
 import { logger } from '../util/index.js';
 import { attachContainer, type ContainerInput } from './attach.js';
 import type { EngineBackend } from './backend.js';
+import { containerLogs } from './container-logs.js';
 import {
   createContainer,
   killContainer,
@@ -18,7 +19,6 @@ import {
   stopContainer,
   updateContainer,
 } from './container-ops.js';
-import { containerLogs } from './container-logs.js';
 import { ContainerStore } from './container-store.js';
 import { waitContainer } from './container-wait.js';
 import type {
@@ -42,13 +42,13 @@ import type {
   UpdateResources,
   WaitOptions,
 } from './engine-types.js';
-import { EventsLog, type EngineEvent } from './events-log.js';
+import { type EngineEvent, EventsLog } from './events-log.js';
 import { execInContainer } from './exec.js';
-import { ImageService, type ImageRemoval, type InspectedImage, type RunnableImage } from './image-service.js';
+import { type ImageRemoval, ImageService, type InspectedImage, type RunnableImage } from './image-service.js';
 import { inspectRecord, listContainers, settledRecord } from './inspect.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LogEntry } from './log-lines.js';
-import { recover, type RecoveryReport } from './recovery.js';
+import { type RecoveryReport, recover } from './recovery.js';
 import { runContainer } from './run.js';
 import { ShimBackend } from './shim-backend.js';
 import { statsOf, topOf } from './stats.js';
@@ -111,7 +111,16 @@ export class Engine extends EventEmitter<EngineEvents> {
    *   ShimManager); ERR_UNSUPPORTED_PLATFORM for an overlay snapshotter that does not mount; ERR_IO; `signal.reason`.
    */
   static async open(options: EngineOptions): Promise<Engine> {
-    const { root, backend = 'shim', registry, snapshotter = 'auto', namespace = 'containerkit', callTimeoutMs, lockTimeoutMs, signal } = options ?? ({} as EngineOptions);
+    const {
+      root,
+      backend = 'shim',
+      registry,
+      snapshotter = 'auto',
+      namespace = 'containerkit',
+      callTimeoutMs,
+      lockTimeoutMs,
+      signal,
+    } = options ?? ({} as EngineOptions);
     if (typeof root !== 'string' || !root.startsWith('/')) throw newError('ERR_INVALID_ARGUMENT', 'options.root must be an absolute path');
     if (backend !== 'shim') throw newError('ERR_INVALID_ARGUMENT', "options.backend must be 'shim'");
     signal?.throwIfAborted();
@@ -198,7 +207,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const life = this.#check();
     const removed = await this.imageService.removeImage(ref, options);
     for (const name of removed.untagged) await life.publish({ Type: 'image', Action: 'untag', Actor: { ID: name, Attributes: { name } } });
-    if (removed.gc !== undefined) await life.publish({ Type: 'image', Action: 'delete', Actor: { ID: removed.untagged[0] ?? ref, Attributes: { name: removed.untagged[0] ?? ref } } });
+    if (removed.gc !== undefined)
+      await life.publish({ Type: 'image', Action: 'delete', Actor: { ID: removed.untagged[0] ?? ref, Attributes: { name: removed.untagged[0] ?? ref } } });
     return removed;
   }
 

@@ -1,9 +1,9 @@
 import { normalizeReference } from '../oci/index.js';
+import type { EngineBackend } from './backend.js';
 import { readContainerConfig, type SavedContainerConfig } from './container-config.js';
+import type { ContainerStore } from './container-store.js';
 import { applyCreateDefaults } from './create-options.js';
 import type { ContainerInspect, ContainerSummary, InspectMount, ListFilters, ListOptions } from './engine-types.js';
-import type { EngineBackend } from './backend.js';
-import type { ContainerStore } from './container-store.js';
 import { isLive } from './lifecycle.js';
 import { type ContainerRecord, ZERO_TIME } from './record.js';
 
@@ -27,7 +27,14 @@ async function savedOf(life: RecordView, record: ContainerRecord): Promise<Saved
 function mountsOf(record: ContainerRecord): InspectMount[] {
   return (record.config.mounts ?? []).map((m) =>
     m.type === 'bind'
-      ? { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readonly ? 'ro' : '', RW: m.readonly !== true, Propagation: m.propagation ?? 'rprivate' }
+      ? {
+          Type: 'bind',
+          Source: m.source,
+          Destination: m.target,
+          Mode: m.readonly ? 'ro' : '',
+          RW: m.readonly !== true,
+          Propagation: m.propagation ?? 'rprivate',
+        }
       : { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: m.readonly !== true, Propagation: '' },
   );
 }
@@ -136,7 +143,10 @@ function matches(record: ContainerRecord, labels: Record<string, string>, f: Lis
     any(f.status, (s) => record.state.status === s) &&
     any(f.name, (n) => record.name.includes(n.replace(/^\//, ''))) &&
     any(f.id, (i) => record.id.startsWith(i)) &&
-    any(f.ancestor, (a) => record.image.name === normalized(a) || record.image.id === a || record.image.id.replace(/^sha256:/, '').startsWith(a.replace(/^sha256:/, '')))
+    any(
+      f.ancestor,
+      (a) => record.image.name === normalized(a) || record.image.id === a || record.image.id.replace(/^sha256:/, '').startsWith(a.replace(/^sha256:/, '')),
+    )
   );
 }
 

@@ -3,7 +3,7 @@ import { rmdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ExitStatus, TaskCallOptions, TaskEvent } from '../oci/index.js';
-import { ShimManager, type ShimContainer, type ShimManagerOptions } from '../shim/index.js';
+import { type ShimContainer, ShimManager, type ShimManagerOptions } from '../shim/index.js';
 import { logger, mountsUnder, unmount } from '../util/index.js';
 import type { BackendRecovery, CreateTaskRequest, EngineBackend, RemoveTaskOptions } from './backend.js';
 import { removeBundle, writeBundle } from './bundle.js';
@@ -57,11 +57,14 @@ export class ShimBackend implements EngineBackend {
       const report = manager.reattachReport;
       for (const id of report.reattached) {
         // A shim that answered Connect but not State is still there: its task counts as running (loadTask has it).
-        const state = await manager.get(id)?.status({ signal }).catch((err: Error) => {
-          if (signal?.aborted) throw signal.reason;
-          log('state of %s: %s', id, err.message);
-          return undefined;
-        });
+        const state = await manager
+          .get(id)
+          ?.status({ signal })
+          .catch((err: Error) => {
+            if (signal?.aborted) throw signal.reason;
+            log('state of %s: %s', id, err.message);
+            return undefined;
+          });
         if (state?.status === 'stopped') recovery.exited.push({ id, code: state.exit?.code ?? 255, exitedAt: state.exit?.exitedAt });
         else recovery.running.push(id);
       }
@@ -70,7 +73,13 @@ export class ShimBackend implements EngineBackend {
         recovery.lost.push({ id: dead.id, code: dead.code, exitedAt: dead.exitedAt });
         await backend.#removeBundle(dead.id, signal).catch((err: Error) => log('bundle of lost task %s stays: %s', dead.id, err.message));
       }
-      log('opened %s: running %o, exited %o, lost %o', root, recovery.running, recovery.exited.map((e) => e.id), recovery.lost.map((e) => e.id));
+      log(
+        'opened %s: running %o, exited %o, lost %o',
+        root,
+        recovery.running,
+        recovery.exited.map((e) => e.id),
+        recovery.lost.map((e) => e.id),
+      );
       return backend;
     } catch (err) {
       await manager.close();
@@ -169,6 +178,7 @@ export class ShimBackend implements EngineBackend {
 }
 
 function checkId(id: unknown): string {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+  if (typeof id !== 'string' || !ID_PATTERN.test(id))
+    throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
   return id;
 }

@@ -1,5 +1,5 @@
-import { newError } from '../../errors/index.js';
 import type { ContainerStats } from '../../engine/engine-types.js';
+import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { withEngine } from '../engine.js';
 import { printable, renderList } from '../output.js';
@@ -35,7 +35,15 @@ export const topCommand: Command = {
     const ref = oneContainer('top', args.positionals);
     const top = await withEngine(ctx, (engine) => engine.top(ref, { signal: ctx.signal }));
     const columns = top.Titles.map((header, i) => ({ header, value: (row: string[]) => row[i] ?? '' }));
-    ctx.stdout.write(renderList(top.Processes, columns, 'table', (r) => r, (r) => r[0] ?? ''));
+    ctx.stdout.write(
+      renderList(
+        top.Processes,
+        columns,
+        'table',
+        (r) => r,
+        (r) => r[0] ?? '',
+      ),
+    );
   },
 };
 

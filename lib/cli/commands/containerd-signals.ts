@@ -55,7 +55,6 @@ export class SignalProxy implements Disposable {
     else external.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-
   /** The signal that ended the run: it cancelled the setup, or it forced the kill. */
   get endedBy(): NodeJS.Signals | undefined {
     return this.#endedBy;

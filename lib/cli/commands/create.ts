@@ -18,7 +18,9 @@ export const createCommand: Command = {
       const [image] = parsed.positionals;
       if (image === undefined) throw newError('ERR_INVALID_ARGUMENT', "create needs an IMAGE; see 'containerkit help create'");
       const options = await createOptionsOf(parsed.values, parsed.rest, ctx.env);
-      const { id } = await withEngine(ctx, (engine) => engine.create(image, { ...options, autoRemove: parsed.values['rm'] === true, signal: ctx.signal }), { registry: true });
+      const { id } = await withEngine(ctx, (engine) => engine.create(image, { ...options, autoRemove: parsed.values['rm'] === true, signal: ctx.signal }), {
+        registry: true,
+      });
       ctx.stdout.write(`${id}\n`);
       return 0;
     } catch (err) {

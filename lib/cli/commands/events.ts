@@ -1,4 +1,4 @@
-import { EventsLog, type EngineEvent } from '../../engine/events-log.js';
+import { type EngineEvent, EventsLog } from '../../engine/events-log.js';
 import type { Command } from '../command.js';
 import { printable, printableJson } from '../output.js';
 import { parseTimeFlag } from '../time-text.js';

@@ -1,5 +1,5 @@
-import { newError } from '../../errors/index.js';
 import { parseEnvFlag } from '../../engine/flags.js';
+import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { withEngine } from '../engine.js';
 import { parseLeadingOptions } from '../interspersed.js';
@@ -34,7 +34,8 @@ export const execCommand: Command = {
   async run(ctx, args) {
     const parsed = parseLeadingOptions(args.positionals, EXEC_FLAGS, 1);
     const [ref] = parsed.positionals;
-    if (ref === undefined || parsed.rest.length === 0) throw newError('ERR_INVALID_ARGUMENT', "exec needs a CONTAINER and a COMMAND; see 'containerkit help exec'");
+    if (ref === undefined || parsed.rest.length === 0)
+      throw newError('ERR_INVALID_ARGUMENT', "exec needs a CONTAINER and a COMMAND; see 'containerkit help exec'");
     const v = parsed.values;
     if (v['detach'] === true) throw newError('ERR_INVALID_ARGUMENT', 'exec -d is not supported yet');
     const env = ((v['env'] as string[] | undefined) ?? []).map((e) => parseEnvFlag(e, ctx.env));

@@ -1,8 +1,8 @@
 import { hasCode, newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
+import { printable, printableJson } from '../output.js';
 import { readContainers } from '../reader.js';
 import { openExistingStore } from '../store.js';
-import { printable, printableJson } from '../output.js';
 import { imageInspectDoc } from './image.js';
 
 /**

@@ -23,7 +23,8 @@ export const logsCommand: Command = {
     if (ref === undefined || extra.length > 0) throw newError('ERR_INVALID_ARGUMENT', 'logs takes exactly one container');
     const v = args.values;
     const tail = v['tail'] === undefined || v['tail'] === 'all' ? undefined : String(v['tail']);
-    if (tail !== undefined && !/^\d+$/.test(tail)) throw newError('ERR_INVALID_ARGUMENT', `--tail must be a number of lines or "all", got ${JSON.stringify(tail)}`);
+    if (tail !== undefined && !/^\d+$/.test(tail))
+      throw newError('ERR_INVALID_ARGUMENT', `--tail must be a number of lines or "all", got ${JSON.stringify(tail)}`);
     // The log as it is (a follower ends once the process is gone): no Engine needed, so no settle-and-retry.
     const { view } = await openReader(ctx);
     const lines = view.logs(ref, {

@@ -1,10 +1,10 @@
-import { newError } from '../../errors/index.js';
 import type { ContainerSummary, ListFilters } from '../../engine/engine-types.js';
 import { CONTAINER_STATUSES, type ContainerStatus } from '../../engine/record.js';
+import { newError } from '../../errors/index.js';
 import { familiarString, normalizeReference } from '../../oci/reference.js';
 import type { Command } from '../command.js';
+import { type Column, listFormat, renderList } from '../output.js';
 import { readContainers } from '../reader.js';
-import { listFormat, renderList, type Column } from '../output.js';
 import { sinceText } from '../time-text.js';
 
 const FILTER_KEYS = ['label', 'status', 'name', 'id', 'ancestor'] as const;

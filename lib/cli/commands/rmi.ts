@@ -1,6 +1,6 @@
-import { newError } from '../../errors/index.js';
 import { ImageService } from '../../engine/image-service.js';
 import { openSnapshotter } from '../../engine/rootfs.js';
+import { newError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { forEachTarget } from '../each-target.js';
 import { imageNotFound, openExistingStore } from '../store.js';

@@ -1,11 +1,11 @@
 import { newError } from '../../errors/index.js';
-import type { Command } from '../command.js';
+import { logger } from '../../util/debug.js';
 import { runAttached } from '../attached.js';
+import type { Command } from '../command.js';
 import { CREATE_FLAGS, createOptionsOf } from '../container-flags.js';
 import { withEngine } from '../engine.js';
 import { parseLeadingOptions } from '../interspersed.js';
 import { runFailure } from '../run-exit.js';
-import { logger } from '../../util/debug.js';
 
 const log = logger('cli:run');
 
@@ -33,7 +33,10 @@ export const runCommand: Command = {
       const rm = v['rm'] === true;
       // The shim's logger (binary://) takes no stdin: only a terminal (-t) copies one into the container today.
       if (options.stdin === true && options.tty !== true && v['detach'] !== true) {
-        throw newError('ERR_INVALID_ARGUMENT', 'run -i needs -t for now: without a terminal the container\'s stdin cannot be attached (its output goes to the log)');
+        throw newError(
+          'ERR_INVALID_ARGUMENT',
+          "run -i needs -t for now: without a terminal the container's stdin cannot be attached (its output goes to the log)",
+        );
       }
       return await withEngine(
         ctx,

@@ -19,7 +19,9 @@ export const stopCommand: Command = {
   options: { time: { type: 'string', short: 't' } },
   async run(ctx, args) {
     const timeout = seconds(args.values['time'], '--time');
-    return withEngine(ctx, (engine) => forEachTarget(ctx, 'stop', args.positionals, (ref) => engine.stop(ref, { ...(timeout === undefined ? {} : { timeout }), signal: ctx.signal })));
+    return withEngine(ctx, (engine) =>
+      forEachTarget(ctx, 'stop', args.positionals, (ref) => engine.stop(ref, { ...(timeout === undefined ? {} : { timeout }), signal: ctx.signal })),
+    );
   },
 };
 
@@ -31,7 +33,9 @@ export const restartCommand: Command = {
   options: { time: { type: 'string', short: 't' } },
   async run(ctx, args) {
     const timeout = seconds(args.values['time'], '--time');
-    return withEngine(ctx, (engine) => forEachTarget(ctx, 'restart', args.positionals, (ref) => engine.restart(ref, { ...(timeout === undefined ? {} : { timeout }), signal: ctx.signal })));
+    return withEngine(ctx, (engine) =>
+      forEachTarget(ctx, 'restart', args.positionals, (ref) => engine.restart(ref, { ...(timeout === undefined ? {} : { timeout }), signal: ctx.signal })),
+    );
   },
 };
 
@@ -90,7 +94,9 @@ export const waitCommand: Command = {
   usage: 'wait CONTAINER [CONTAINER...]',
   options: {},
   async run(ctx, args) {
-    return withEngine(ctx, (engine) => forEachTarget(ctx, 'wait', args.positionals, async (ref) => String((await engine.wait(ref, { signal: ctx.signal })).exitCode)));
+    return withEngine(ctx, (engine) =>
+      forEachTarget(ctx, 'wait', args.positionals, async (ref) => String((await engine.wait(ref, { signal: ctx.signal })).exitCode)),
+    );
   },
 };
 

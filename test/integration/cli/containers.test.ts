@@ -1,13 +1,14 @@
 // The container verbs of `containerkit` as a docker user runs them: each call a new process (bin/containerkit over
 // the sources) on one root, with real shims and a busybox image from a real registry.
-import { expect } from 'chai';
+
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { mountsUnder, unmount } from '../../../lib/util/mount.js';
-import { spawnCli, type CliProcess } from '../../fixtures/cli-process.js';
+import { type CliProcess, spawnCli } from '../../fixtures/cli-process.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { trackChild, trackCleanup } from '../../fixtures/safety-net.js';
 import { findShimPids, isAlive, killAll, processTree } from '../../fixtures/shims.js';
@@ -60,7 +61,7 @@ describe('cli: container verbs (real shims, real registry)', function () {
     return out;
   }
 
-  it('run --rm: the exit code is the CLI\'s, stdout and stderr apart, nothing left', async () => {
+  it("run --rm: the exit code is the CLI's, stdout and stderr apart, nothing left", async () => {
     const run = await ck('run', '--rm', image(), 'sh', '-c', 'echo out; echo err >&2; exit 3');
     expect(run, run.err).to.deep.include({ code: 3, out: 'out\n', err: 'err\n' });
     expect((await ck('ps', '-a', '-q')).out).to.equal('');
@@ -120,7 +121,12 @@ describe('cli: container verbs (real shims, real registry)', function () {
 
     const inspect = await ck('inspect', 'web');
     expect(inspect.code, inspect.err).to.equal(0);
-    const [doc, ...others] = JSON.parse(inspect.out) as Array<{ Id: string; Name: string; State: { Status: string; ExitCode: number }; Config: { Labels: Record<string, string> } }>;
+    const [doc, ...others] = JSON.parse(inspect.out) as Array<{
+      Id: string;
+      Name: string;
+      State: { Status: string; ExitCode: number };
+      Config: { Labels: Record<string, string> };
+    }>;
     expect(others).to.deep.equal([]);
     expect(doc).to.deep.include({ Id: id, Name: '/web' });
     expect(doc!.State).to.include({ Status: 'exited', ExitCode: 137 });
@@ -247,7 +253,20 @@ describe('cli: container verbs (real shims, real registry)', function () {
     expect(await ck('start', '-a', 'once')).to.deep.include({ code: 6, out: 'hello\n' });
     expect((await ck('rm', 'once')).out).to.equal('once\n');
 
-    const run = await ck('run', '-d', '--name', 'busy', '--memory', '64m', '--pids-limit', '50', image(), 'sh', '-c', 'trap "echo usr1" USR1; while :; do sleep 0.2; done');
+    const run = await ck(
+      'run',
+      '-d',
+      '--name',
+      'busy',
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '50',
+      image(),
+      'sh',
+      '-c',
+      'trap "echo usr1" USR1; while :; do sleep 0.2; done',
+    );
     expect(run.code, run.err).to.equal(0);
     expect((await ck('pause', 'busy')).out).to.equal('busy\n');
     expect((await ck('ps')).out).to.match(/Up .*\(Paused\) +busy\n$/);
@@ -294,7 +313,10 @@ describe('cli: container verbs (real shims, real registry)', function () {
     expect((await ck('wait', 'ticker')).out).to.equal('4\n');
     const events = await ck('events', '--since', since, '--until', new Date().toISOString());
     expect(events.code, events.err).to.equal(0);
-    const actions = events.out.split('\n').filter((l) => l.includes(' container ')).map((l) => l.split(' ')[2]);
+    const actions = events.out
+      .split('\n')
+      .filter((l) => l.includes(' container '))
+      .map((l) => l.split(' ')[2]);
     expect(actions).to.include.members(['create', 'start', 'die']);
     expect((await ck('rm', 'ticker')).code).to.equal(0);
     execFileSync('true');

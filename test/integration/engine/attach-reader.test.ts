@@ -1,8 +1,9 @@
 // Engine.attach (a running container's stdin, terminal size and EOF; its output is its log) and ContainerReader
 // (ps, inspect and logs with no backend), on real shims with a busybox image from a real registry.
-import { expect } from 'chai';
+
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { ContainerReader, Engine } from '../../../lib/engine/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { mountsUnder, unmount } from '../../../lib/util/mount.js';
@@ -43,7 +44,12 @@ describe('engine: attach and ContainerReader (real shims, real registry)', funct
   });
 
   it('attach: stdin reaches a terminal container, resize sets its size; ^D is EOF on its terminal', async () => {
-    const { id } = await engine.run(served.images.busybox.reference, { detach: true, tty: true, stdin: true, cmd: ['sh', '-c', 'read a; stty size; cat; echo "eof $a"; exit 3'] });
+    const { id } = await engine.run(served.images.busybox.reference, {
+      detach: true,
+      tty: true,
+      stdin: true,
+      cmd: ['sh', '-c', 'read a; stty size; cat; echo "eof $a"; exit 3'],
+    });
     const input = await engine.attach(id);
     expect(input.stdin).to.not.equal(undefined);
     await input.resize({ width: 91, height: 27 });

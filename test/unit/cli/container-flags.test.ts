@@ -1,10 +1,11 @@
 // The container verbs' command-line parsing: docker's option placement, flags as Engine options, times, filters.
-import { expect } from 'chai';
+
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { parseFilters } from '../../../lib/cli/commands/ps.js';
 import { CREATE_FLAGS, createOptionsOf } from '../../../lib/cli/container-flags.js';
 import { parseLeadingOptions } from '../../../lib/cli/interspersed.js';
-import { parseFilters } from '../../../lib/cli/commands/ps.js';
 import { parseTimeFlag, sinceText } from '../../../lib/cli/time-text.js';
 import { codedRejection } from '../../fixtures/assert.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -21,7 +22,9 @@ describe('cli: container flags', () => {
     expect(p.values['volume']).to.deep.equal(['/a:/b']);
     const dashed = parseLeadingOptions(['--', 'img', '-x'], RUN, 1);
     expect(dashed).to.deep.include({ positionals: ['img'], rest: ['-x'] });
-    expect(() => parseLeadingOptions(['--nope', 'img'], RUN, 1)).to.throw().with.property('code', 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
+    expect(() => parseLeadingOptions(['--nope', 'img'], RUN, 1))
+      .to.throw()
+      .with.property('code', 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
   });
 
   it('docker flags become the Engine create options; -e KEY and env files read the CLI environment', async () => {
@@ -30,10 +33,54 @@ describe('cli: container flags', () => {
       const envFile = join(dir, 'env');
       await writeFile(envFile, '# comment\n\nFROM_FILE=1\nHOMEVAR\n');
       const p = parseLeadingOptions(
-        ['--env-file', envFile, '-e', 'X=1', '-e', 'FROM_ENV', '-l', 'a=b', '--label', 'flag', '--mount', 'type=tmpfs,dst=/t', '--tmpfs', '/run:size=1m,mode=700',
-          '--memory', '64m', '--cpus', '0.5', '--pids-limit', '20', '--network', 'host', '--read-only', '--cap-add', 'NET_ADMIN', '--cap-drop', 'ALL',
-          '--privileged', '--init', '-u', '1000:1000', '-w', '/srv', '--entrypoint', '', '--stop-signal', 'SIGINT', '--stop-timeout', '3', '--pull', 'never',
-          '--hostname', 'h1', 'img', 'a', 'b'],
+        [
+          '--env-file',
+          envFile,
+          '-e',
+          'X=1',
+          '-e',
+          'FROM_ENV',
+          '-l',
+          'a=b',
+          '--label',
+          'flag',
+          '--mount',
+          'type=tmpfs,dst=/t',
+          '--tmpfs',
+          '/run:size=1m,mode=700',
+          '--memory',
+          '64m',
+          '--cpus',
+          '0.5',
+          '--pids-limit',
+          '20',
+          '--network',
+          'host',
+          '--read-only',
+          '--cap-add',
+          'NET_ADMIN',
+          '--cap-drop',
+          'ALL',
+          '--privileged',
+          '--init',
+          '-u',
+          '1000:1000',
+          '-w',
+          '/srv',
+          '--entrypoint',
+          '',
+          '--stop-signal',
+          'SIGINT',
+          '--stop-timeout',
+          '3',
+          '--pull',
+          'never',
+          '--hostname',
+          'h1',
+          'img',
+          'a',
+          'b',
+        ],
         RUN,
         1,
       );
@@ -42,7 +89,10 @@ describe('cli: container flags', () => {
         cmd: ['a', 'b'],
         entrypoint: [],
         env: ['FROM_FILE=1', 'HOMEVAR=h', 'X=1', 'FROM_ENV=e'],
-        mounts: [{ type: 'tmpfs', target: '/t', readonly: false }, { type: 'tmpfs', target: '/run', size: 1024 * 1024, mode: 0o700 }],
+        mounts: [
+          { type: 'tmpfs', target: '/t', readonly: false },
+          { type: 'tmpfs', target: '/run', size: 1024 * 1024, mode: 0o700 },
+        ],
         network: 'host',
         pull: 'never',
         hostname: 'h1',
@@ -64,7 +114,14 @@ describe('cli: container flags', () => {
   });
 
   it('bad values are usage errors naming the flag', async () => {
-    for (const [flag, value] of [['--network', 'bridge'], ['--pull', 'sometimes'], ['--memory', 'lots'], ['--cpus', 'x'], ['--pids-limit', '1.5'], ['--tmpfs', 'rel']]) {
+    for (const [flag, value] of [
+      ['--network', 'bridge'],
+      ['--pull', 'sometimes'],
+      ['--memory', 'lots'],
+      ['--cpus', 'x'],
+      ['--pids-limit', '1.5'],
+      ['--tmpfs', 'rel'],
+    ]) {
       const p = parseLeadingOptions([flag!, value!, 'img'], RUN, 1);
       const err = await codedRejection(createOptionsOf(p.values, [], {}));
       expect(err.code, flag).to.equal('ERR_INVALID_ARGUMENT');
@@ -86,7 +143,12 @@ describe('cli: container flags', () => {
   });
 
   it('ps filters: docker keys, repeated keys, unknown ones refused', () => {
-    expect(parseFilters(['label=a=b', 'label=c', 'status=exited', 'name=web', 'ancestor=busybox'])).to.deep.equal({ label: ['a=b', 'c'], status: ['exited'], name: ['web'], ancestor: ['busybox'] });
+    expect(parseFilters(['label=a=b', 'label=c', 'status=exited', 'name=web', 'ancestor=busybox'])).to.deep.equal({
+      label: ['a=b', 'c'],
+      status: ['exited'],
+      name: ['web'],
+      ancestor: ['busybox'],
+    });
     expect(() => parseFilters(['colour=red'])).to.throw(/invalid filter/);
     expect(() => parseFilters(['status=sleeping'])).to.throw(/status is one of/);
   });

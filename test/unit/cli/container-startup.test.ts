@@ -1,12 +1,13 @@
 // What the read-only container verbs load: ps, inspect and logs read the records and the log without a backend, so
 // they neither connect to shims nor load the shim, ttrpc, registry, gRPC or protobuf code. Each run is a real
 // process with a module-resolution recorder, on a root with one container record.
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { ContainerStore } from '../../../lib/engine/container-store.js';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
@@ -54,7 +55,10 @@ describe('cli: read-only container verbs load no backend', function () {
   it('ps -a lists the container without loading shim, ttrpc or registry modules', async () => {
     const { stdout, modules } = await modulesOf(dir, ['--root', root, 'ps', '-a']);
     expect(stdout).to.match(/\n[0-9a-f]{12} +example\.com\/startup\/busybox:v0 +"" +.* +Created +quiet\n$/);
-    expect(modules.some((m) => m.endsWith('/lib/engine/container-reader.ts')), 'the recorder saw the reader').to.equal(true);
+    expect(
+      modules.some((m) => m.endsWith('/lib/engine/container-reader.ts')),
+      'the recorder saw the reader',
+    ).to.equal(true);
     expect(heavyIn(modules)).to.deep.equal([]);
   });
 
@@ -74,9 +78,13 @@ describe('cli: read-only container verbs load no backend', function () {
   it('on a root that does not exist: ps lists nothing, inspect and logs find nothing, and nothing is created', async () => {
     const missing = join(dir, 'no-root');
     expect((await modulesOf(dir, ['--root', missing, 'ps', '-a'])).stdout).to.equal('CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES\n');
-    const inspect = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'inspect', 'x']).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    const inspect = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'inspect', 'x']).catch(
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
     expect(inspect).to.deep.include({ code: 1, stdout: '[]\n', stderr: 'Error: No such object: x\n' });
-    const logs = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'logs', 'x']).catch((err: { code: number; stderr: string }) => err);
+    const logs = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-bin.ts', '--root', missing, 'logs', 'x']).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
     expect(logs).to.deep.include({ code: 1 });
     expect((logs as { stderr: string }).stderr).to.match(/no such container: x \(ERR_NO_SUCH_CONTAINER\)\n$/);
     expect(existsSync(missing)).to.equal(false);
