@@ -16,6 +16,7 @@ export type {
 } from './engine/index.js';
 export {
   type ContainerHandle,
+  type ContainerInput,
   type ContainerInspect,
   type ContainerStats,
   type ContainerSummary,

@@ -13,6 +13,56 @@ export interface CommandEntry {
 
 // In the order `containerkit help` lists them.
 export const COMMANDS: readonly CommandEntry[] = [
+  // Containers (over the Engine)
+  { name: 'run', summary: 'Create and run a new container from an image', load: async () => (await import('./commands/run.js')).runCommand },
+  { name: 'create', summary: 'Create a new container', load: async () => (await import('./commands/create.js')).createCommand },
+  { name: 'start', summary: 'Start one or more stopped containers', load: async () => (await import('./commands/targets.js')).startCommand },
+  {
+    name: 'attach',
+    summary: "Attach the terminal's input and output to a running container",
+    load: async () => (await import('./commands/targets.js')).attachCommand,
+  },
+  { name: 'ps', summary: 'List containers', load: async () => (await import('./commands/ps.js')).psCommand },
+  { name: 'logs', summary: 'Fetch the logs of a container', load: async () => (await import('./commands/logs.js')).logsCommand },
+  { name: 'exec', summary: 'Execute a command in a running container', load: async () => (await import('./commands/exec.js')).execCommand },
+  { name: 'stop', summary: 'Stop one or more running containers', load: async () => (await import('./commands/targets.js')).stopCommand },
+  { name: 'kill', summary: 'Kill one or more running containers', load: async () => (await import('./commands/targets.js')).killCommand },
+  { name: 'restart', summary: 'Restart one or more containers', load: async () => (await import('./commands/targets.js')).restartCommand },
+  {
+    name: 'pause',
+    summary: 'Pause all processes within one or more containers',
+    load: async () => (await import('./commands/targets.js')).pauseCommand,
+  },
+  {
+    name: 'unpause',
+    summary: 'Unpause all processes within one or more containers',
+    load: async () => (await import('./commands/targets.js')).unpauseCommand,
+  },
+  { name: 'rename', summary: 'Rename a container', load: async () => (await import('./commands/targets.js')).renameCommand },
+  { name: 'rm', summary: 'Remove one or more containers', load: async () => (await import('./commands/targets.js')).rmCommand },
+  {
+    name: 'wait',
+    summary: 'Block until one or more containers stop, then print their exit codes',
+    load: async () => (await import('./commands/targets.js')).waitCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'Return low-level information on containers and images',
+    load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  { name: 'port', summary: 'List port mappings of a container', load: async () => (await import('./commands/container-info.js')).portCommand },
+  {
+    name: 'top',
+    summary: 'Display the running processes of a container',
+    load: async () => (await import('./commands/container-info.js')).topCommand,
+  },
+  {
+    name: 'stats',
+    summary: 'Display a snapshot of containers resource usage statistics (--no-stream)',
+    load: async () => (await import('./commands/container-info.js')).statsCommand,
+  },
+  { name: 'events', summary: 'Get real time events from the engine', load: async () => (await import('./commands/events.js')).eventsCommand },
+  // Images
   { name: 'pull', summary: 'Download an image from a registry', load: async () => (await import('./commands/pull.js')).pullCommand },
   { name: 'push', summary: 'Upload an image to a registry', load: async () => (await import('./commands/push.js')).pushCommand },
   { name: 'images', summary: 'List images', load: async () => (await import('./commands/images.js')).imagesCommand },

@@ -1,15 +1,19 @@
 import type { EngineLogsOptions } from './engine-types.js';
-import { isLive, type Lifecycle } from './lifecycle.js';
+import type { RecordView } from './inspect.js';
+import { isLive } from './lifecycle.js';
 import type { LogEntry } from './log-lines.js';
 import { readContainerLog } from './log-reader.js';
 
 const SETTLE_EVERY = 10;
 
+/** The name of a container's log in its directory (`<root>/containers/<id>/container.log`), where the shim backend has it written. */
+export const CONTAINER_LOG_NAME = 'container.log';
+
 /**
  * docker logs: the container's log through `readContainerLog`; a follower ends once the container is no longer
  * running (checked on the record, settled now and then so an exit nobody watched is seen). @internal
  */
-export async function* containerLogs(life: Lifecycle, reference: string, options: EngineLogsOptions = {}): AsyncGenerator<LogEntry> {
+export async function* containerLogs(life: RecordView, reference: string, options: EngineLogsOptions = {}): AsyncGenerator<LogEntry> {
   const { signal, follow = false, ...rest } = options;
   const { id } = await life.store.resolve(reference, { signal });
   let checks = 0;

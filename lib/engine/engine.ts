@@ -4,6 +4,7 @@ import { newError } from '../errors/index.js';
 import type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, NamedImage, PullProgress } from '../images/index.js';
 import type { Descriptor } from '../oci/index.js';
 import { logger } from '../util/index.js';
+import { attachContainer, type ContainerInput } from './attach.js';
 import type { EngineBackend } from './backend.js';
 import { containerLogs } from './container-logs.js';
 import {
@@ -339,6 +340,14 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   execStream(reference: string, cmd: string[], options: ExecStreamOptions = {}): Promise<ExecStream> {
     return execStream(this.#check(), reference, cmd, options);
+  }
+
+  /**
+   * docker attach's input side: the running container's stdin (created with `stdin`), terminal resize and EOF;
+   * its output is `logs(reference, { follow: true })`. @throws ERR_FAILED_PRECONDITION when not running
+   */
+  attach(reference: string, options: { signal?: AbortSignal } = {}): Promise<ContainerInput> {
+    return attachContainer(this.#check(), reference, options.signal);
   }
 
   /** docker inspect (a subset). */

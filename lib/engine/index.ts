@@ -6,6 +6,7 @@
  * @module
  */
 
+export type { ContainerInput } from './attach.js';
 export type { BackendRecovery, CreateTaskRequest, EndedTask, EngineBackend, RemoveTaskOptions } from './backend.js';
 export { type BundleOptions, removeBundle, writeBundle } from './bundle.js';
 export {
@@ -15,6 +16,7 @@ export {
   containerResolvConf,
   writeContainerFiles,
 } from './container-files.js';
+export { ContainerReader } from './container-reader.js';
 export {
   buildContainerSpec,
   type ContainerSpecContext,

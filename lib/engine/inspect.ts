@@ -1,14 +1,26 @@
 import { normalizeReference } from '../oci/index.js';
+import type { EngineBackend } from './backend.js';
 import { readContainerConfig, type SavedContainerConfig } from './container-config.js';
+import type { ContainerStore } from './container-store.js';
 import { applyCreateDefaults } from './create-options.js';
 import type { ContainerInspect, ContainerSummary, InspectMount, ListFilters, ListOptions } from './engine-types.js';
-import { isLive, type Lifecycle } from './lifecycle.js';
+import { isLive } from './lifecycle.js';
 import { type ContainerRecord, ZERO_TIME } from './record.js';
 
 // docker inspect and docker ps over the records, each record settled first (lazy reconciliation: a task that exited
 // while nobody watched gets its exit recorded by whoever looks).
 
-async function savedOf(life: Lifecycle, record: ContainerRecord): Promise<SavedContainerConfig | undefined> {
+/**
+ * What reading containers needs: the Engine's Lifecycle, or a ContainerReader (no backend, for processes that only
+ * read). `settle` brings a record up to date as far as the view can. @internal
+ */
+export interface RecordView {
+  readonly store: ContainerStore;
+  readonly backend: Pick<EngineBackend, 'logPath'>;
+  settle(reference: string, signal?: AbortSignal): Promise<ContainerRecord | undefined>;
+}
+
+async function savedOf(life: RecordView, record: ContainerRecord): Promise<SavedContainerConfig | undefined> {
   return readContainerConfig(life.store.containerDir(record.id), record.id).catch(() => undefined);
 }
 
@@ -28,7 +40,7 @@ function mountsOf(record: ContainerRecord): InspectMount[] {
 }
 
 /** The inspect view of a record. @internal */
-export async function inspectRecord(life: Lifecycle, record: ContainerRecord): Promise<ContainerInspect> {
+export async function inspectRecord(life: RecordView, record: ContainerRecord): Promise<ContainerInspect> {
   const saved = await savedOf(life, record);
   const o = applyCreateDefaults(record.config);
   const r = o.resources ?? {};
@@ -89,7 +101,7 @@ export async function inspectRecord(life: Lifecycle, record: ContainerRecord): P
 }
 
 /** The record of `reference`, settled. @internal */
-export async function settledRecord(life: Lifecycle, reference: string, signal?: AbortSignal): Promise<ContainerRecord> {
+export async function settledRecord(life: RecordView, reference: string, signal?: AbortSignal): Promise<ContainerRecord> {
   return (await life.settle(reference, signal)) ?? life.store.resolve(reference, { signal });
 }
 
@@ -139,7 +151,7 @@ function matches(record: ContainerRecord, labels: Record<string, string>, f: Lis
 }
 
 /** docker ps: running containers (all with `all`), newest first, filtered. @internal */
-export async function listContainers(life: Lifecycle, options: ListOptions = {}): Promise<ContainerSummary[]> {
+export async function listContainers(life: RecordView, options: ListOptions = {}): Promise<ContainerSummary[]> {
   const { all = false, filters = {}, signal } = options;
   const records: ContainerRecord[] = [];
   for (const listed of await life.store.list({ signal })) {

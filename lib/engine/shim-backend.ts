@@ -7,6 +7,7 @@ import { type ShimContainer, ShimManager, type ShimManagerOptions } from '../shi
 import { logger, mountsUnder, unmount } from '../util/index.js';
 import type { BackendRecovery, CreateTaskRequest, EngineBackend, RemoveTaskOptions } from './backend.js';
 import { removeBundle, writeBundle } from './bundle.js';
+import { CONTAINER_LOG_NAME } from './container-logs.js';
 
 const log = logger('engine:shim');
 
@@ -101,7 +102,7 @@ export class ShimBackend implements EngineBackend {
 
   /** `<root>/containers/<id>/container.log`: where `stdout: 'log'` goes (JSON lines, rotated to `.1`). */
   logPath(id: string): string {
-    return join(this.containerDir(id), 'container.log');
+    return join(this.containerDir(id), CONTAINER_LOG_NAME);
   }
 
   /**

@@ -25,6 +25,7 @@ const VALUES = [
 
 const TYPES = [
   'ContainerHandle',
+  'ContainerInput',
   'ContainerInspect',
   'ContainerMount',
   'ContainerResources',

@@ -1,5 +1,4 @@
 import { constants } from 'node:os';
-import type { Task } from '../../oci/index.js';
 import { logger } from '../../util/debug.js';
 
 const log = logger('cli:containerd-run');
@@ -11,13 +10,19 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT',
 // signal never sees it: the kernel drops it, so `sleep` in a container ignores SIGINT and SIGTERM).
 const TERMINATING: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT', 'SIGTERM']);
 
+/** What the proxy signals: a containerd task, or a container of the Engine. */
+export interface SignalTarget {
+  /** Sends `signal` to the container's init process, or with `all` to every process of it (as `Task.kill`). */
+  kill(signal: number | NodeJS.Signals, options?: { all?: boolean }): Promise<unknown>;
+}
+
 /** 128 + the signal's number: the exit code of a process that signal ended, as shells and docker report it. */
 export function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + constants.signals[signal];
 }
 
 /**
- * The process's signals during `containerd run`: before the task runs, a signal cancels the setup ({@link signal});
+ * The process's signals during an attached run (`run`, `start -a`, `containerd run`): before the task runs, a signal cancels the setup ({@link signal});
  * while it runs, each is sent to the task, and a second SIGINT/SIGTERM/SIGQUIT kills it (SIGKILL); the first one
  * says so on stderr. An abort of the CLI's own signal that no process signal caused (a caller of `runCli`) kills
  * the task too. The listeners go with {@link dispose}.
@@ -29,7 +34,7 @@ export class SignalProxy implements Disposable {
   readonly signal: AbortSignal;
   readonly #stderr: NodeJS.WritableStream;
   readonly #id: string;
-  #task: Task | undefined;
+  #task: SignalTarget | undefined;
   #phase: 'setup' | 'starting' | 'running' | 'done' = 'setup';
   // Signals that came while the start was in flight: handled once it returned.
   readonly #pending: NodeJS.Signals[] = [];
@@ -59,7 +64,7 @@ export class SignalProxy implements Disposable {
   }
 
   /** The task is being started: signals wait for {@link started} (a kill could not reach a process not yet running). */
-  starting(task: Task): void {
+  starting(task: SignalTarget): void {
     this.#task = task;
     this.#phase = 'starting';
   }
