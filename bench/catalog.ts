@@ -56,4 +56,24 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     summary: 'start-up of the CLI as a cold process: containerkit version, and images on a 10-image store, vs node -e 0 (and skopeo --version)',
     load: async () => (await import('./scenarios/cli-start.js')).createCliStartScenario(),
   },
+  {
+    name: 'engine-run',
+    summary: 'start-to-exit of /bin/true through the Engine: Engine.run (attached, autoRemove) in-process vs ctr run --rm',
+    load: async () => (await import('./scenarios/engine-run.js')).createEngineRunScenario(),
+  },
+  {
+    name: 'cli-run',
+    summary: 'containerkit run --rm IMAGE /bin/true as a cold process vs podman run --rm (the daemonless peer); ctr run --rm for reference',
+    load: async () => (await import('./scenarios/cli-run.js')).createCliRunScenario(),
+  },
+  {
+    name: 'engine-scale',
+    summary: '50 containers sleep 60, detached, 10 at a time: Engine in-process vs ctr run -d; also the idle Engine memory',
+    load: async () => (await import('./scenarios/engine-scale.js')).createEngineScaleScenario(),
+  },
+  {
+    name: 'engine-scale-teardown',
+    summary: 'teardown of 50 running containers, 10 at a time: Engine.remove (force) vs ctr task kill/delete + container delete',
+    load: async () => (await import('./scenarios/engine-scale.js')).createEngineScaleTeardownScenario(),
+  },
 ];
