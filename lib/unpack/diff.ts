@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type BigIntStats, createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { DigestCalculator } from '../util/digest-stream.js';
 import { fsError } from '../util/fs-error.js';
 import { readXattrTree } from '../util/fs-tools.js';
 import { CHUNK_SIZE } from './decompress.js';
+import { overlayUpper, withTree } from './snapshot-mounts.js';
 import type { Snapshotter } from './snapshotter.js';
 import { type TarWriteHeader, tarEnd, tarHeader, tarPadding } from './tar-writer.js';
 
@@ -307,21 +309,31 @@ export async function diffDirectories(lower: string | undefined, upper: string, 
 }
 
 /**
- * Writes the OCI layer of an active snapshot's changes against its parent, with the snapshotter's own means:
- * an overlay snapshot's upper dir is read directly ({@link diffOverlayUpper}); a snapshot mounted as a bind
- * (native, or an overlay snapshot with no parent) is compared with its parent's tree ({@link diffDirectories}).
+ * Writes the OCI layer of an active snapshot's changes against its parent, from the snapshot's mounts as
+ * containerd's differs read them: one overlay with an upper dir is read directly ({@link diffOverlayUpper}); else
+ * the snapshot's tree (a bind's source, or its mounts on a temporary directory) is compared with a temporary view
+ * of its parent ({@link diffDirectories}), removed again afterwards. Temporary mounts are unmounted on every path.
  * Commit the snapshot after the diff, under the chain ID that the result's `diffId` gives.
  *
- * @throws ERR_NOT_FOUND for an unknown key; ERR_FAILED_PRECONDITION for a committed one; else as above.
+ * @throws ERR_NOT_FOUND for an unknown key; ERR_FAILED_PRECONDITION for a committed one; else as above and the
+ *   errors of mounting.
  */
 export async function diffSnapshot(snapshotter: Snapshotter, key: string, out: string | Writable, options: DiffOptions = {}): Promise<DiffResult> {
   validate(out, options);
   const { signal } = options;
-  const mounts = await snapshotter.mounts(key, { signal });
-  const info = await snapshotter.stat(key, { signal });
+  const call = signal === undefined ? {} : { signal };
+  const mounts = await snapshotter.mounts(key, call);
+  const info = await snapshotter.stat(key, call);
   if (info.kind !== 'active') throw newError('ERR_FAILED_PRECONDITION', `snapshot ${key} is not active`, { details: { key } });
-  const own = await snapshotter.directory(key, { signal });
-  if (mounts.some((m) => m.type === 'overlay')) return diffOverlayUpper(own, out, options);
-  const parent = info.parent === undefined ? undefined : await snapshotter.directory(info.parent, { signal });
-  return diffDirectories(parent, own, out, options);
+  const upper = overlayUpper(mounts);
+  if (upper !== undefined) return diffOverlayUpper(upper, out, options);
+  const { parent } = info;
+  if (parent === undefined) return withTree(mounts, (tree) => diffDirectories(undefined, tree, out, options), call);
+  const viewKey = `diff-view-${randomBytes(8).toString('hex')}`;
+  const lowerMounts = await snapshotter.view(viewKey, parent, call);
+  try {
+    return await withTree(lowerMounts, (lower) => withTree(mounts, (tree) => diffDirectories(lower, tree, out, options), call), call);
+  } finally {
+    await snapshotter.remove(viewKey).catch((e: unknown) => log('cannot remove %s: %s', viewKey, (e as Error).message));
+  }
 }

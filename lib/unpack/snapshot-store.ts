@@ -258,7 +258,10 @@ export abstract class SnapshotStore implements Snapshotter {
       .sort((a, b) => order(a.kind) - order(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** See {@link Snapshotter.directory}. */
+  /**
+   * The host directory holding `key`'s own tree: for `native` the full tree; for `overlay` the layer's own changes
+   * (its upper dir). Not part of {@link Snapshotter}: code that works on any snapshotter uses the mounts instead.
+   */
   async directory(key: string, options: SnapshotCallOptions = {}): Promise<string> {
     checkKey(key, 'key');
     checkOptions(options);

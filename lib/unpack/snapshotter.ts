@@ -76,9 +76,4 @@ export interface Snapshotter {
   usage(key: string, options?: SnapshotCallOptions): Promise<SnapshotUsage>;
   /** Every snapshot, committed ones first, then by name. */
   walk(options?: SnapshotCallOptions): Promise<SnapshotInfo[]>;
-  /**
-   * The host directory holding `key`'s own tree: for `native` the full tree; for `overlay` the layer's own
-   * changes (its upper dir). For code that reads or writes snapshot data directly (apply, diff).
-   */
-  directory(key: string, options?: SnapshotCallOptions): Promise<string>;
 }

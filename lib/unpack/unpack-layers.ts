@@ -7,6 +7,7 @@ import type { Mount } from '../oci/mount.js';
 import { logger, shortId } from '../util/debug.js';
 import { type ApplyLayerOptions, applyLayer } from './apply-layer.js';
 import type { CompressionOption } from './decompress.js';
+import { withWritableTree } from './snapshot-mounts.js';
 import type { SnapshotCallOptions, Snapshotter } from './snapshotter.js';
 
 const log = logger('unpack:layers');
@@ -59,9 +60,9 @@ export interface UnpackLayersResult {
 
 /**
  * Unpacks an image's layers into `snapshotter`, each as the committed snapshot named by its chain ID: for each
- * layer not committed yet, `prepare` on the previous chain ID, apply the blob into the snapshot's directory
- * (`whiteoutFormat: 'overlay'` when the snapshot is an overlay upper dir, else `'apply'`), `commit` under the chain
- * ID. Layers already committed are reused without opening their blobs, so unpacking an image twice applies nothing.
+ * layer not committed yet, `prepare` on the previous chain ID, apply the blob into the tree its mounts describe
+ * (an overlay's upper dir with `whiteoutFormat: 'overlay'`, a bind's source, else a temporary mount of them, as
+ * containerd's applier does), `commit` under the chain ID. Layers already committed are reused without opening their blobs, so unpacking an image twice applies nothing.
  * With `apply`, the same loop runs over any {@link LayerSnapshotter} and layer type (containerd: Diff.Apply of the
  * layer's descriptor).
  *
@@ -85,7 +86,7 @@ export async function unpackLayers(
   }
   if (!Array.isArray(layers) || layers.length === 0) throw newError('ERR_INVALID_ARGUMENT', 'layers must be a non-empty array');
   const { signal, maxUncompressedSize, labels, activeLabels } = options;
-  const apply = (options.apply as ApplyIntoSnapshot<unknown> | undefined) ?? applyIntoDirectory(snapshotter as Snapshotter, maxUncompressedSize);
+  const apply = (options.apply as ApplyIntoSnapshot<unknown> | undefined) ?? applyIntoMounts(maxUncompressedSize);
   if (options.apply === undefined) {
     layers.forEach((l, i) => {
       if (typeof l !== 'object' || l === null || typeof (l as LayerSource).open !== 'function')
@@ -129,20 +130,28 @@ export async function unpackLayers(
   return { chainId: chains[chains.length - 1]!, layers: out };
 }
 
-/** The default {@link ApplyIntoSnapshot}: the blob applied as a tar into the snapshot's directory. */
-function applyIntoDirectory(snapshotter: Snapshotter, maxUncompressedSize: number | undefined): ApplyIntoSnapshot<LayerSource> {
-  return async (key, mounts, layer, { signal }) => {
-    const dir = await snapshotter.directory(key, { signal });
-    const applyOptions: ApplyLayerOptions = {
-      whiteoutFormat: mounts.some((m) => m.type === 'overlay') ? 'overlay' : 'apply',
-      expectedDiffId: layer.diffId,
-      compression: layer.compression ?? 'auto',
-      ...(layer.digest === undefined ? {} : { expectedDigest: layer.digest }),
-      ...(layer.digest !== undefined && layer.size !== undefined ? { expectedSize: layer.size } : {}),
-      ...(maxUncompressedSize === undefined ? {} : { maxUncompressedSize }),
-      ...(signal === undefined ? {} : { signal }),
-    };
-    await applyLayer(dir, await layer.open(), applyOptions);
+/**
+ * The default {@link ApplyIntoSnapshot}: the blob applied as a tar into the tree the snapshot's mounts describe
+ * (an overlay's upper dir or a bind's source directly, else a temporary mount of them).
+ */
+function applyIntoMounts(maxUncompressedSize: number | undefined): ApplyIntoSnapshot<LayerSource> {
+  return async (_key, mounts, layer, { signal }) => {
+    await withWritableTree(
+      mounts,
+      async (dir, whiteoutFormat) => {
+        const applyOptions: ApplyLayerOptions = {
+          whiteoutFormat,
+          expectedDiffId: layer.diffId,
+          compression: layer.compression ?? 'auto',
+          ...(layer.digest === undefined ? {} : { expectedDigest: layer.digest }),
+          ...(layer.digest !== undefined && layer.size !== undefined ? { expectedSize: layer.size } : {}),
+          ...(maxUncompressedSize === undefined ? {} : { maxUncompressedSize }),
+          ...(signal === undefined ? {} : { signal }),
+        };
+        await applyLayer(dir, await layer.open(), applyOptions);
+      },
+      signal === undefined ? {} : { signal },
+    );
   };
 }
 

@@ -148,7 +148,6 @@ describe('images: pull with unpack (fetch and unpack pipelined)', function () {
         stat: (...a) => inner.stat(...a),
         usage: (...a) => inner.usage(...a),
         walk: (...a) => inner.walk(...a),
-        directory: (...a) => inner.directory(...a),
       };
       const result = await store.pull(pushed.layered.reference, { unpack: { snapshotter } });
       expect(await gate).to.equal('bottom layer committed');

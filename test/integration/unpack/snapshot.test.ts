@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { AlreadyExistsError, ContainerkitError, FailedPreconditionError, NotFoundError, newError } from '../../../lib/errors/index.js';
 import type { Mount } from '../../../lib/oci/mount.js';
-import { type LayerSource, NativeSnapshotter, OverlaySnapshotter, type Snapshotter, unpackLayers } from '../../../lib/unpack/index.js';
+import { type LayerSource, NativeSnapshotter, OverlaySnapshotter, type SnapshotStore, type Snapshotter, unpackLayers } from '../../../lib/unpack/index.js';
 import { runTool } from '../../../lib/util/exec.js';
 import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { codedRejection } from '../../fixtures/assert.js';
@@ -90,7 +90,7 @@ describe('unpack: snapshotters on the three-layer image', function () {
     expect(JSON.parse(await readFile(markerPath, 'utf8'))).to.deep.equal(marker);
   });
 
-  const kinds: Array<{ name: string; make: (root: string) => Promise<Snapshotter> }> = [
+  const kinds: Array<{ name: string; make: (root: string) => Promise<SnapshotStore> }> = [
     { name: 'overlay', make: (root) => OverlaySnapshotter.open(root) },
     { name: 'native', make: async (root) => new NativeSnapshotter(root) },
   ];
@@ -122,7 +122,7 @@ describe('unpack: snapshotters on the three-layer image', function () {
   for (const kind of kinds) {
     describe(kind.name, () => {
       let root: string;
-      let snap: Snapshotter;
+      let snap: SnapshotStore;
       let top: string;
       let chains: string[];
 
