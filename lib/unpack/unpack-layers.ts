@@ -62,7 +62,8 @@ export interface UnpackLayersResult {
  * Unpacks an image's layers into `snapshotter`, each as the committed snapshot named by its chain ID: for each
  * layer not committed yet, `prepare` on the previous chain ID, apply the blob into the tree its mounts describe
  * (an overlay's upper dir with `whiteoutFormat: 'overlay'`, a bind's source, else a temporary mount of them, as
- * containerd's applier does), `commit` under the chain ID. Layers already committed are reused without opening their blobs, so unpacking an image twice applies nothing.
+ * containerd's applier does), `commit` under the chain ID. Layers already committed are reused without opening
+ * their blobs, so unpacking an image twice applies nothing.
  * With `apply`, the same loop runs over any {@link LayerSnapshotter} and layer type (containerd: Diff.Apply of the
  * layer's descriptor).
  *

@@ -47,3 +47,4 @@ export {
 export { isProcessAlive, isSameProcess, type ProcessIdentity, type ProcessStamp, readBootId, readProcessIdentity, stampProcess } from './proc.js';
 export { assertInside, isInside, MAX_SYMLINK_FOLLOWS, type ResolveInRootOptions, resolveInRoot, resolveInRootSync } from './safe-path.js';
 export { signalNumber } from './signal-number.js';
+export { type TempMountOptions, withTempMount } from './temp-mount.js';

@@ -46,8 +46,16 @@ export async function withTempMount<T>(mounts: readonly MountSpec[], fn: (root: 
   return result;
 }
 
-/** Unmounts every mount at or under `root` (no signal: this cleanup must run to the end) and removes `root`. */
+/**
+ * Unmounts every mount at or under `root` (no signal: this cleanup must run to the end), detaching lazily one
+ * still busy (a stream an abort left closing), and removes `root`.
+ */
 async function release(root: string): Promise<void> {
-  for (const point of await mountsUnder(root)) await unmount(point);
+  for (const point of await mountsUnder(root)) {
+    await unmount(point).catch((err: unknown) => {
+      log('unmount %s: %s; detaching', point, (err as Error).message);
+      return unmount(point, { lazy: true });
+    });
+  }
   await rmdir(root);
 }
