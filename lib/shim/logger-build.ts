@@ -58,3 +58,18 @@ export async function buildShimLogger(dir: string, options: BuildShimLoggerOptio
   log('built %s', target);
   return target;
 }
+
+/**
+ * A builder of the logger into `dir` that builds once, on first use: concurrent callers share one build, and a failed
+ * build is tried again by the next caller. @internal
+ */
+export function lazyShimLogger(dir: string): () => Promise<string> {
+  let build: Promise<string> | undefined;
+  return () => {
+    build ??= buildShimLogger(dir).catch((err: unknown) => {
+      build = undefined;
+      throw err;
+    });
+    return build;
+  };
+}

@@ -1,4 +1,4 @@
-import { isAbsolute } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import { newError } from '../errors/index.js';
 import type { ShimManagerOptions } from './manager-types.js';
 
@@ -32,4 +32,17 @@ export function checkManagerOptions(options: ShimManagerOptions): void {
     throw newError('ERR_INVALID_ARGUMENT', "options.events must be 'listen', 'if-free' or 'none'");
   }
   for (const key of ['connectTimeoutMs', 'callTimeoutMs', 'shimLogMaxBytes', 'logMaxBytes'] as const) positive(options[key], key);
+}
+
+/** What a container id may be: what the shim accepts in a socket path and runc in a state dir. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
+
+/** Checks `ShimManager.start`'s id and bundle. @throws ERR_INVALID_ARGUMENT naming what is wrong. */
+export function checkStartArgs(id: string, bundle: string): void {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id))
+    throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
+  if (typeof bundle !== 'string' || !isAbsolute(bundle)) throw newError('ERR_INVALID_ARGUMENT', 'bundle must be an absolute path');
+  // The shim's delete subcommand finds the bundle from its working directory's name.
+  if (basename(bundle) !== id)
+    throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { basename, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { newError } from '../errors/index.js';
 import type { TaskEvent } from '../oci/index.js';
@@ -8,8 +8,9 @@ import { acquireLock, eventIterator, type Lock, type LockOptions, logger, raceSi
 import { isRecordCurrent, RECORD_FILE, readRecord } from './container-files.js';
 import { createEventsService } from './events.js';
 import { closeEventsServer, removeStaleKeepFiles, serveEventsSocket } from './events-socket.js';
-import { buildShimLogger } from './logger-build.js';
-import { checkManagerOptions } from './manager-options.js';
+import { exitThroughWait } from './exit-through-wait.js';
+import { lazyShimLogger } from './logger-build.js';
+import { checkManagerOptions, checkStartArgs, ID_PATTERN } from './manager-options.js';
 import type { ReattachReport, ShimManagerEvents, ShimManagerOptions, ShimStartOptions } from './manager-types.js';
 import type { RuncShimOptions } from './runc-options.js';
 import { type AttachSettings, attachRecorded } from './shim-attach.js';
@@ -20,7 +21,6 @@ import { TtrpcServer } from './ttrpc/server.js';
 
 const log = logger('shim:manager');
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
 // close() waits on detaching and on the events server's connections at most this long, in all.
 const CLOSE_BOUND_MS = 5000;
 
@@ -38,11 +38,9 @@ const CLOSE_BOUND_MS = 5000;
  * is found by {@link ShimManager.load} / {@link ShimManager.loadAll}; one removed by another manager makes this
  * manager's handle fail with ERR_NOT_FOUND.
  *
- * The shim's `<bundle>/log` FIFO (its own log lines, drained into `shim.log`) is read by the manager that started
- * it (the shim opens it blocking, so a reader must exist) and by the events-socket owner that reattaches it at
- * `open` (the one long-lived reader a root has, typically after the starter, a CLI call, is gone); managers that
- * merely `load` a container never read it, so they never split its lines between them. While nobody reads it, the
- * shim's log writes fail at once with EPIPE and are dropped; the shim and its container go on.
+ * The shim's `<bundle>/log` FIFO (drained into `shim.log`) is read by the manager that started it (the shim opens
+ * it blocking) and by the events-socket owner that reattaches it at `open`; managers that merely `load` a container
+ * never read it, so no two split its lines. While nobody reads it, the shim's log writes fail with EPIPE and go.
  *
  * Events the shims forward arrive typed on this emitter (`manager.on('exit', …)`, every one on `'event'`) and
  * through {@link ShimManager.events}. `close()` leaves every container running.
@@ -61,7 +59,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   readonly #iterators = new Set<() => void>();
   readonly #watched = new WeakSet<ShimContainer>();
   readonly #loggerConfig: LoggerConfig;
-  #loggerBuild: Promise<string> | undefined;
+  readonly #buildLogger: () => Promise<string>;
   #server: TtrpcServer | undefined;
   #opened = false;
   #closed = false;
@@ -83,6 +81,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
       throw newError('ERR_INVALID_ARGUMENT', `options.stateDir is too long: ${this.eventsSocket} exceeds a unix socket path's 107 bytes`);
     // An empty binary means "build ours on first use" (see #ensureLogger).
     this.#loggerConfig = { binary: options.loggerBinary ?? '', maxBytes: options.logMaxBytes ?? 10 * 1024 * 1024 };
+    this.#buildLogger = lazyShimLogger(join(stateDir, 'bin'));
   }
 
   /** What opening the root found: the containers reattached and the dead ones cleaned up. */
@@ -220,12 +219,8 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   /**
    * Starts a shim for the bundle and creates the container in it (not yet started: call `start()` on the
    * result). `bundle` is an absolute directory named `id` holding `config.json` (with `root.path` set, or a ready
-   * `rootfs/`). Stdio FIFOs and the record go to `<stateDir>/containers/<id>/`; the `log` FIFO goes into the
-   * bundle (the shim's fixed place), drained by this manager into `<stateDir>/containers/<id>/shim.log` until it
-   * closes (the shim opens the FIFO blocking, so a reader must exist).
-   *
-   * Runs under the container's lock (`<stateDir>/locks/shim-<id>.lock`): of managers that start one id at once,
-   * one wins and the others fail with ERR_ALREADY_EXISTS once it has its record.
+   * `rootfs/`). Stdio FIFOs and the record go to `<stateDir>/containers/<id>/`, the `log` FIFO into the bundle.
+   * Runs under the container's lock: of managers that start one id at once, one wins.
    *
    * @throws ERR_INVALID_ARGUMENT for a bad id, bundle or option; ERR_ALREADY_EXISTS when `id` is in use in this
    *   root (by any manager); ERR_LOCK_TIMEOUT when another manager holds the container's lock for 30 s;
@@ -235,11 +230,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
    */
   async start(id: string, bundle: string, options: ShimStartOptions = {}): Promise<ShimContainer> {
     const { signal } = options;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id))
-      throw newError('ERR_INVALID_ARGUMENT', 'id must be 1–76 letters, digits, _ . - (starting with a letter or digit)');
-    if (typeof bundle !== 'string' || !isAbsolute(bundle)) throw newError('ERR_INVALID_ARGUMENT', 'bundle must be an absolute path');
-    if (basename(bundle) !== id)
-      throw newError('ERR_INVALID_ARGUMENT', `the bundle directory must be named after the id (${id}): the shim's delete finds it that way`);
+    checkStartArgs(id, bundle);
     const plan = planStdio(join(this.stateDir, 'containers', id), '', options.stdio ?? {});
     signal?.throwIfAborted();
     if (!this.#opened || this.#closed) throw newError('ERR_FAILED_PRECONDITION', 'ShimManager is closed');
@@ -298,11 +289,7 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   // The logger binary for 'log' output: the caller's, or ours built once into <stateDir>/bin.
   async #ensureLogger(signal: AbortSignal | undefined): Promise<void> {
     if (this.#loggerConfig.binary !== '') return;
-    this.#loggerBuild ??= buildShimLogger(join(this.stateDir, 'bin')).catch((err: unknown) => {
-      this.#loggerBuild = undefined;
-      throw err;
-    });
-    const binary = await this.#loggerBuild;
+    const binary = await this.#buildLogger();
     signal?.throwIfAborted();
     this.#loggerConfig.binary = binary;
   }
@@ -317,23 +304,8 @@ export class ShimManager extends EventEmitter<ShimManagerEvents> {
   #watchExit(container: ShimContainer): void {
     if (!this.#watchExits || this.#server !== undefined || this.#watched.has(container)) return;
     this.#watched.add(container);
-    container.wait().then(
-      async (exit) => {
-        const pid = await container.status().then(
-          (s) => s.pid,
-          () => 0,
-        );
-        this.#onEvent({
-          type: 'exit',
-          topic: '/tasks/exit',
-          namespace: this.namespace,
-          timestamp: exit.exitedAt,
-          containerId: container.id,
-          execId: undefined,
-          pid,
-          ...exit,
-        });
-      },
+    exitThroughWait(container, this.namespace).then(
+      (event) => this.#onEvent(event),
       (err: Error) => log('no exit of %s: %s', container.id, err.message),
     );
   }
