@@ -128,4 +128,12 @@ describe('architecture: the layer table of ARCHITECTURE.md', () => {
       .filter((v): v is string => v !== undefined);
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
+
+  it('no file under lib/ (generated code aside) is over 400 lines: files split along their seams', () => {
+    const long = listTs(LIB)
+      .filter((file) => !relative(LIB, file).startsWith('gen/'))
+      .map((file) => ({ file: relative(LIB, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+      .filter((f) => f.lines > 400);
+    expect(long).to.deep.equal([]);
+  });
 });
