@@ -1,0 +1,209 @@
+// Several Engines open on one root at the same time, each in its own process (as CLI calls are): concurrent runs
+// and removes, a name two processes want, an exit one process watches and another waits for, a container stopped
+// by a process that did not start it, and `logs -f` from another process. Real shims, busybox from a real registry.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Engine } from '../../../lib/index.js';
+import { RegistryClient } from '../../../lib/registry/index.js';
+import { mountsUnder, unmount } from '../../../lib/util/mount.js';
+import { engineLeftovers } from '../../fixtures/engine-leftovers.js';
+import { useRegistryWithImages } from '../../fixtures/images.js';
+import { trackChild, trackCleanup } from '../../fixtures/safety-net.js';
+import { findShimPids, killAll, processTree } from '../../fixtures/shims.js';
+import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const CHILD = join(REPO, 'test', 'fixtures', 'engine-multi-child.ts');
+
+interface Reply {
+  seq: number;
+  result?: unknown;
+  error?: { code?: string; message: string };
+}
+
+/** An Engine in a child process (test/fixtures/engine-multi-child.ts), driven by JSON commands. */
+class EngineProcess {
+  readonly crashes: string[] = [];
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, (reply: Reply) => void>();
+  readonly #exited: Promise<void>;
+  #seq = 0;
+  ready: Promise<void>;
+
+  constructor(root: string, namespace: string) {
+    this.#child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, namespace], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+    trackChild(this.#child);
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    this.ready = new Promise((resolve, reject) => {
+      createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+        const message = JSON.parse(line) as Reply & { ready?: boolean; crash?: string };
+        if (message.ready === true) resolve();
+        else if (message.crash !== undefined) this.crashes.push(message.crash);
+        else this.#pending.get(message.seq)?.(message);
+      });
+      void this.#exited.then(() => reject(new Error('the engine process exited before it was ready')));
+    });
+  }
+
+  /** Sends a command; resolves with its reply. */
+  send(command: Record<string, unknown>): Promise<Reply> {
+    const seq = ++this.#seq;
+    return new Promise((resolve) => {
+      this.#pending.set(seq, resolve);
+      this.#child.stdin!.write(`${JSON.stringify({ ...command, seq })}\n`);
+    });
+  }
+
+  /** Sends a command; resolves with its result, rejects with its error. */
+  async call<T>(command: Record<string, unknown>): Promise<T> {
+    const reply = await this.send(command);
+    if (reply.error !== undefined) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    return reply.result as T;
+  }
+
+  /** Closes its Engine and waits for the process to end; asserts nothing reached the process level. */
+  async close(): Promise<void> {
+    if (this.#child.exitCode === null) {
+      await this.call({ op: 'close' });
+      await this.#exited;
+    }
+    expect(this.crashes, 'unhandled rejections / uncaught exceptions in the engine process').to.deep.equal([]);
+  }
+
+  kill(): void {
+    if (this.#child.exitCode === null) this.#child.kill('SIGKILL');
+  }
+}
+
+describe('engine: several Engines open on one root at once (real shims, real registry)', function () {
+  this.timeout(180_000);
+  const served = useRegistryWithImages();
+  let client: RegistryClient;
+  let root: string;
+  let namespace: string;
+  let engine: Engine;
+  let untrack: (() => void) | undefined;
+  let processes: EngineProcess[] = [];
+  const crashes: unknown[] = [];
+  const onCrash = (err: unknown): void => {
+    crashes.push(err);
+  };
+
+  const killEverything = (): void => killAll(processTree(findShimPids(join(root, 'events.sock'))));
+  const image = (): string => served.images.busybox.reference;
+  /** `count` engine processes on the root, each opened (concurrently). */
+  const spawnEngines = async (count: number): Promise<EngineProcess[]> => {
+    const started = Array.from({ length: count }, () => new EngineProcess(root, namespace));
+    processes.push(...started);
+    await Promise.all(started.map((p) => p.ready));
+    return started;
+  };
+
+  before(() => {
+    client = new RegistryClient({ retry: { baseDelayMs: 1 } });
+  });
+  beforeEach(async () => {
+    root = await makeTempDir('engine-multi');
+    namespace = `ck-mul-${randomBytes(4).toString('hex')}`;
+    untrack = trackCleanup(killEverything);
+    crashes.length = 0;
+    process.on('unhandledRejection', onCrash);
+    engine = await Engine.open({ root, registry: client, snapshotter: 'overlay', namespace, callTimeoutMs: 20_000 });
+    await engine.pull(image());
+  });
+  afterEach(async () => {
+    for (const p of processes) p.kill();
+    processes = [];
+    await engine?.close();
+    killEverything();
+    for (const point of await mountsUnder(root)) await unmount(point).catch(() => undefined);
+    await removeTempDir(root);
+    untrack?.();
+    process.off('unhandledRejection', onCrash);
+    expect(crashes, 'unhandled rejections in the test process').to.deep.equal([]);
+  });
+  after(() => client?.close());
+
+  it('20 containers run by 4 processes at once, listed by another engine, removed by 4 processes at once: nothing left', async () => {
+    const engines = await spawnEngines(4);
+    const ran = await Promise.all(engines.map((p) => p.call<string[]>({ op: 'run', image: image(), cmd: ['sleep', '600'], count: 5 })));
+    const ids = ran.flat();
+    expect(new Set(ids).size).to.equal(20);
+    expect((await engine.list()).map((c) => c.Id)).to.have.members(ids);
+    for (const p of engines) expect(await p.call<string[]>({ op: 'list' })).to.have.members(ids);
+    // Each process removes the containers another one started.
+    await Promise.all(engines.map((p, i) => p.call({ op: 'remove', ids: ran[(i + 1) % 4], force: true })));
+    expect(await engine.list({ all: true })).to.deep.equal([]);
+    for (const p of engines) await p.close();
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+
+  it('two processes run --name same at once: one container, the other gets ERR_NAME_IN_USE and leaves nothing', async () => {
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = await spawnEngines(2);
+      const replies = await Promise.all([a!, b!].map((p) => p.send({ op: 'run', image: image(), cmd: ['sleep', '600'], name: 'same' })));
+      const won = replies.filter((r) => r.error === undefined);
+      const lost = replies.filter((r) => r.error !== undefined);
+      expect(won, JSON.stringify(replies)).to.have.length(1);
+      expect(lost[0]!.error!.code).to.equal('ERR_NAME_IN_USE');
+      const all = await engine.list({ all: true });
+      expect(all.map((c) => [c.Id, c.Names])).to.deep.equal([[(won[0]!.result as string[])[0], ['/same']]]);
+      await engine.remove('same', { force: true });
+      await a!.close();
+      await b!.close();
+      expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+    }
+  });
+
+  it('an exit watched by one process and waited for by another: both see 7, one die event', async () => {
+    const [a, b] = await spawnEngines(2);
+    const [id] = await a!.call<string[]>({ op: 'run', image: image(), cmd: ['sh', '-c', 'sleep 1; exit 7'] });
+    const [waitedB, waitedHere] = await Promise.all([b!.call<{ exitCode: number }>({ op: 'wait', id }), engine.wait(id!)]);
+    expect(waitedB).to.deep.equal({ exitCode: 7 });
+    expect(waitedHere).to.deep.equal({ exitCode: 7 });
+    for (const p of [a!, b!]) expect(await p.call({ op: 'inspect', id })).to.include({ Status: 'exited', ExitCode: 7, Running: false });
+    // Give A's watcher time to see the exit too (if it had not already recorded it).
+    await new Promise((r) => setTimeout(r, 500));
+    const events = await b!.call<Array<{ action: string; id: string; exitCode?: string }>>({ op: 'events' });
+    expect(events.filter((e) => e.id === id).map((e) => `${e.action}${e.exitCode ?? ''}`)).to.deep.equal(['create', 'start', 'die7']);
+    await a!.close();
+    await b!.close();
+    await engine.remove(id!);
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+
+  it('a container stopped and removed by another process than the one watching it: no resurrection, no 255', async () => {
+    const [a, b] = await spawnEngines(2);
+    const [stopped, removed] = await a!.call<string[]>({ op: 'run', image: image(), cmd: ['sleep', '600'], count: 2 });
+    await b!.call({ op: 'stop', id: stopped, timeout: 1 });
+    await b!.call({ op: 'remove', ids: [removed], force: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await a!.call({ op: 'list' })).to.deep.equal([]);
+    const state = await a!.call<{ Status: string; ExitCode: number }>({ op: 'inspect', id: stopped });
+    expect(state).to.include({ Status: 'exited', ExitCode: 137 });
+    const events = await a!.call<Array<{ action: string; id: string; exitCode?: string }>>({ op: 'events' });
+    expect(events.filter((e) => e.action === 'die').map((e) => [e.id, e.exitCode])).to.have.deep.members([
+      [stopped, '137'],
+      [removed, '137'],
+    ]);
+    await a!.close();
+    await b!.close();
+    await engine.remove(stopped!);
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+
+  it('logs --follow in one process ends when a container another process started exits', async () => {
+    const [a, b] = await spawnEngines(2);
+    const [id] = await a!.call<string[]>({ op: 'run', image: image(), cmd: ['sh', '-c', 'echo one; sleep 1; echo two; sleep 1; exit 3'] });
+    const lines = await b!.call<string[]>({ op: 'logs', id });
+    expect(lines).to.deep.equal(['one\n', 'two\n']);
+    expect(await b!.call({ op: 'inspect', id })).to.include({ Status: 'exited', ExitCode: 3 });
+    await a!.close();
+    await b!.close();
+    await engine.remove(id!);
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+});
