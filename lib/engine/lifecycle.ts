@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { hasCode, newError } from '../errors/index.js';
@@ -63,7 +64,10 @@ export class Lifecycle {
     readonly images: ImageService,
     readonly backend: EngineBackend,
     readonly eventsLog: EventsLog,
-  ) {}
+  ) {
+    // Every watched task listens on it: an engine watching more than 10 containers is no leak.
+    setMaxListeners(0, this.#closing.signal);
+  }
 
   /** Aborted when the engine closes. */
   get closing(): AbortSignal {

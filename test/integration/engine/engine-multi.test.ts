@@ -91,6 +91,10 @@ describe('engine: several Engines open on one root at once (real shims, real reg
   const onCrash = (err: unknown): void => {
     crashes.push(err);
   };
+  // Node's leak warning (e.g. more than 10 listeners on one AbortSignal) is noise a CLI user would see.
+  const onWarning = (warning: Error): void => {
+    if (warning.name === 'MaxListenersExceededWarning') crashes.push(warning);
+  };
 
   const killEverything = (): void => killAll(processTree(findShimPids(join(root, 'events.sock'))));
   const image = (): string => served.images.busybox.reference;
@@ -111,6 +115,7 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     untrack = trackCleanup(killEverything);
     crashes.length = 0;
     process.on('unhandledRejection', onCrash);
+    process.on('warning', onWarning);
     engine = await Engine.open({ root, registry: client, snapshotter: 'overlay', namespace, callTimeoutMs: 20_000 });
     await engine.pull(image());
   });
@@ -123,12 +128,27 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     await removeTempDir(root);
     untrack?.();
     process.off('unhandledRejection', onCrash);
+    process.off('warning', onWarning);
     expect(crashes, 'unhandled rejections in the test process').to.deep.equal([]);
   });
   after(() => client?.close());
 
   it('20 containers run by 4 processes at once, listed by another engine, removed by 4 processes at once: nothing left', async () => {
     const engines = await spawnEngines(4);
+    // Meanwhile Engines keep opening (each one's recovery sees creates, starts and removes half done) and listing.
+    let busy = true;
+    const opened: Array<{ listed: number; discarded: string[] }> = [];
+    const opener = (async () => {
+      while (busy) {
+        const other = await Engine.open({ root, registry: client, snapshotter: 'overlay', namespace, callTimeoutMs: 20_000 });
+        try {
+          opened.push({ listed: (await other.list({ all: true })).length, discarded: other.recovery.discarded });
+        } finally {
+          await other.close();
+        }
+      }
+    })();
+    opener.catch(() => undefined); // awaited below
     const ran = await Promise.all(engines.map((p) => p.call<string[]>({ op: 'run', image: image(), cmd: ['sleep', '600'], count: 5 })));
     const ids = ran.flat();
     expect(new Set(ids).size).to.equal(20);
@@ -136,6 +156,11 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     for (const p of engines) expect(await p.call<string[]>({ op: 'list' })).to.have.members(ids);
     // Each process removes the containers another one started.
     await Promise.all(engines.map((p, i) => p.call({ op: 'remove', ids: ran[(i + 1) % 4], force: true })));
+    busy = false;
+    await opener;
+    expect(opened.length).to.be.above(1);
+    // Nothing was half done by a crash: an Engine opened meanwhile must not take a create or remove for a leftover.
+    expect(opened.flatMap((o) => o.discarded), 'discarded by an Engine opened meanwhile').to.deep.equal([]);
     expect(await engine.list({ all: true })).to.deep.equal([]);
     for (const p of engines) await p.close();
     expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
@@ -192,6 +217,27 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     await a!.close();
     await b!.close();
     await engine.remove(stopped!);
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+
+  it('stop, kill and rm -f of the same containers from two processes at once: each ends as docker says, no backend error', async () => {
+    const [a, b] = await spawnEngines(2);
+    const ids = await a!.call<string[]>({ op: 'run', image: image(), cmd: ['sleep', '600'], count: 6 });
+    const ops = ['stop', 'kill', 'remove'] as const;
+    const command = (op: (typeof ops)[number], id: string): Record<string, unknown> => (op === 'remove' ? { op, ids: [id], force: true } : { op, id, timeout: 0 });
+    const replies = await Promise.all(
+      ids.flatMap((id, i) => [a!.send(command(ops[i % 3]!, id)), b!.send(command(ops[(i + 1) % 3]!, id))]),
+    );
+    // Allowed: success, no such container (removed by the other), not running (kill after the other's stop).
+    const codes = replies.map((r) => r.error?.code ?? 'ok');
+    for (const code of codes) expect(['ok', 'ERR_NO_SUCH_CONTAINER', 'ERR_FAILED_PRECONDITION'], JSON.stringify(replies)).to.include(code);
+    const left = await engine.list({ all: true });
+    for (const c of left) expect((await engine.inspect(c.Id)).State, c.Id).to.include({ Status: 'exited', ExitCode: 137 });
+    const events = await a!.call<Array<{ action: string; id: string; exitCode?: string }>>({ op: 'events' });
+    for (const id of ids) expect(events.filter((e) => e.id === id && e.action === 'die').map((e) => e.exitCode), id).to.deep.equal(['137']);
+    await a!.close();
+    await b!.close();
+    for (const c of left) await engine.remove(c.Id);
     expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
   });
 
