@@ -12,11 +12,19 @@ import { mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { engineLeftovers } from '../../fixtures/engine-leftovers.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { trackChild, trackCleanup } from '../../fixtures/safety-net.js';
-import { findShimPids, killAll, processTree } from '../../fixtures/shims.js';
+import { findShimPids, isAlive, killAll, processTree } from '../../fixtures/shims.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const CHILD = join(REPO, 'test', 'fixtures', 'engine-multi-child.ts');
+
+const until = async (check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
 
 interface Reply {
   seq: number;
@@ -238,6 +246,29 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     await a!.close();
     await b!.close();
     for (const c of left) await engine.remove(c.Id);
+    expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
+  });
+
+  it('a task lost when one Engine opened does not end the container another Engine starts again later', async () => {
+    // A start cut short (the record still says created, a task exists), then the task's shim died.
+    const c = await engine.create(image(), { cmd: ['sleep', '600'] });
+    await engine.start(c.id);
+    await engine.containerStore.withContainer(c.id, (tx) => tx.update((r) => {
+      r.state = { ...r.state, status: 'created', pid: 0 };
+    }));
+    const pids = processTree(findShimPids(join(root, 'events.sock')));
+    killAll(pids);
+    await until(() => pids.every((pid) => !isAlive(pid)), 'the shim and its container to die');
+    const other = await Engine.open({ root, registry: client, snapshotter: 'overlay', namespace, callTimeoutMs: 20_000 });
+    try {
+      expect(other.backend.recovery.lost.map((l) => l.id)).to.deep.equal([c.id]);
+      await engine.start(c.id);
+      expect((await other.inspect(c.id)).State).to.include({ Status: 'running', Running: true });
+      expect((await engine.inspect(c.id)).State).to.include({ Status: 'running', Running: true });
+    } finally {
+      await other.close();
+    }
+    await engine.remove(c.id, { force: true });
     expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
   });
 
