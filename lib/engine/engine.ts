@@ -5,6 +5,7 @@ import type { ExportArchiveOptions, ImportArchiveOptions, ImportArchiveResult, N
 import type { Descriptor } from '../oci/index.js';
 import { logger } from '../util/index.js';
 import type { EngineBackend } from './backend.js';
+import { containerLogs } from './container-logs.js';
 import {
   createContainer,
   killContainer,
@@ -17,7 +18,6 @@ import {
   stopContainer,
   updateContainer,
 } from './container-ops.js';
-import { containerLogs } from './container-logs.js';
 import { ContainerStore } from './container-store.js';
 import { waitContainer } from './container-wait.js';
 import type {
@@ -43,13 +43,13 @@ import type {
   UpdateResources,
   WaitOptions,
 } from './engine-types.js';
-import { EventsLog, type EngineEvent } from './events-log.js';
+import { type EngineEvent, EventsLog } from './events-log.js';
 import { execInContainer, execStream } from './exec.js';
-import { ImageService, type ImageRemoval, type InspectedImage, type RunnableImage } from './image-service.js';
+import { type ImageRemoval, ImageService, type InspectedImage, type RunnableImage } from './image-service.js';
 import { inspectRecord, listContainers, settledRecord } from './inspect.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LogEntry } from './log-lines.js';
-import { recover, type RecoveryReport } from './recovery.js';
+import { type RecoveryReport, recover } from './recovery.js';
 import { runContainer } from './run.js';
 import { ShimBackend } from './shim-backend.js';
 import { statsOf, topOf } from './stats.js';
@@ -126,7 +126,16 @@ export class Engine extends EventEmitter<EngineEvents> {
    *   `signal.reason`.
    */
   static async open(options: EngineOptions): Promise<Engine> {
-    const { root, backend = 'shim', registry, snapshotter = 'auto', namespace = 'containerkit', callTimeoutMs, lockTimeoutMs, signal } = options ?? ({} as EngineOptions);
+    const {
+      root,
+      backend = 'shim',
+      registry,
+      snapshotter = 'auto',
+      namespace = 'containerkit',
+      callTimeoutMs,
+      lockTimeoutMs,
+      signal,
+    } = options ?? ({} as EngineOptions);
     if (typeof root !== 'string' || !root.startsWith('/')) throw newError('ERR_INVALID_ARGUMENT', 'options.root must be an absolute path');
     if (backend !== 'shim') throw newError('ERR_INVALID_ARGUMENT', "options.backend must be 'shim'");
     signal?.throwIfAborted();
@@ -213,7 +222,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const life = this.#check();
     const removed = await this.imageService.removeImage(ref, options);
     for (const name of removed.untagged) await life.publish({ Type: 'image', Action: 'untag', Actor: { ID: name, Attributes: { name } } });
-    if (removed.gc !== undefined) await life.publish({ Type: 'image', Action: 'delete', Actor: { ID: removed.untagged[0] ?? ref, Attributes: { name: removed.untagged[0] ?? ref } } });
+    if (removed.gc !== undefined)
+      await life.publish({ Type: 'image', Action: 'delete', Actor: { ID: removed.untagged[0] ?? ref, Attributes: { name: removed.untagged[0] ?? ref } } });
     return removed;
   }
 

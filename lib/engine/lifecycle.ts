@@ -3,8 +3,8 @@ import { constants as osConstants } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { hasCode, newError } from '../errors/index.js';
 import type { ExitStatus, Task } from '../oci/index.js';
-import { logger } from '../util/index.js';
 import { shortId } from '../util/debug.js';
+import { logger } from '../util/index.js';
 import type { EngineBackend } from './backend.js';
 import { readContainerConfig } from './container-config.js';
 import type { ContainerStore } from './container-store.js';
@@ -89,7 +89,11 @@ export class Lifecycle {
   /** Publishes a container event with docker's attributes (name, image, labels) plus `extra`. */
   containerEvent(record: ContainerRecord, action: EngineEventAction, extra: Record<string, string> = {}): Promise<void> {
     const labels = Object.fromEntries(Object.entries(record.config.labels ?? {}));
-    return this.publish({ Type: 'container', Action: action, Actor: { ID: record.id, Attributes: { ...labels, name: record.name, image: record.image.name, ...extra } } });
+    return this.publish({
+      Type: 'container',
+      Action: action,
+      Actor: { ID: record.id, Attributes: { ...labels, name: record.name, image: record.image.name, ...extra } },
+    });
   }
 
   /** Tells local waiters that `id`'s record changed. */
@@ -174,7 +178,8 @@ export class Lifecycle {
         this.lost.delete(id);
         const state = await task.status().catch((err: unknown) => {
           // ERR_NOT_FOUND: another process removed the task (its handle says so).
-          if ((['ERR_TTRPC_CONNECTION_CLOSED', 'ERR_TTRPC_UNAVAILABLE', 'ERR_TTRPC_NOT_FOUND', 'ERR_NOT_FOUND'] as const).some((code) => hasCode(err, code))) return undefined;
+          if ((['ERR_TTRPC_CONNECTION_CLOSED', 'ERR_TTRPC_UNAVAILABLE', 'ERR_TTRPC_NOT_FOUND', 'ERR_NOT_FOUND'] as const).some((code) => hasCode(err, code)))
+            return undefined;
           throw err;
         });
         if (state !== undefined && state.status !== 'stopped') return record;

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ContainerkitError, hasCode, newError } from '../errors/index.js';
-import { acquireLock, type Lock, logger, mountsUsing, readJsonFile } from '../util/index.js';
-import { errnoOf, fsError } from '../util/fs-error.js';
 import { shortId } from '../util/debug.js';
+import { errnoOf, fsError } from '../util/fs-error.js';
+import { acquireLock, type Lock, logger, mountsUsing, readJsonFile } from '../util/index.js';
 import { isContainerId } from './ids.js';
 import { NameTable } from './name-table.js';
 import { type ContainerRecord, recordProblem } from './record.js';
@@ -24,7 +24,10 @@ export function nameConflict(name: string, id: string | undefined, why: string):
 export class RecordFiles {
   readonly names: NameTable;
 
-  constructor(readonly root: string, readonly lockTimeoutMs: number) {
+  constructor(
+    readonly root: string,
+    readonly lockTimeoutMs: number,
+  ) {
     this.names = new NameTable(join(root, 'names'));
   }
 

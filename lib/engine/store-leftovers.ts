@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { RecordFiles } from './record-files.js';
 import { isContainerId } from './ids.js';
+import type { RecordFiles } from './record-files.js';
 
 /** Something a crash left behind in a container store; see `ContainerStore.leftovers()`. */
 export type Leftover =

@@ -1,12 +1,13 @@
 // The Engine end to end on real shims, with a busybox image from a real registry: docker's run/create/start/stop/
 // wait/logs/exec/pause/rename/rm semantics, events, a restart that finds every container again (one engine killed,
 // a new one opened in its place), and cycles that leave nothing behind.
-import { expect } from 'chai';
+
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { expect } from 'chai';
 import { Engine, type EngineEvent } from '../../../lib/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
@@ -96,7 +97,9 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     const reason = new Error('enough');
     setTimeout(() => controller.abort(reason), 800);
     const started = Date.now();
-    const outcome = await engine.run(image(), { cmd: ['sh', '-c', 'sleep 600'], autoRemove: true, stopTimeout: 1, signal: controller.signal }).catch((e: unknown) => e);
+    const outcome = await engine
+      .run(image(), { cmd: ['sh', '-c', 'sleep 600'], autoRemove: true, stopTimeout: 1, signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(outcome).to.equal(reason);
     expect(Date.now() - started).to.be.below(10_000);
     expect(await engine.list({ all: true })).to.deep.equal([]);
@@ -218,14 +221,21 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
   });
 
   it('a container killed by the OOM killer: OOMKilled, exit 137, an oom event', async () => {
-    const { id, exitCode } = await engine.run(image(), { cmd: ['sh', '-c', 'x=a; while true; do x=$x$x; done'], resources: { memory: 8 * 1024 * 1024, memorySwap: 8 * 1024 * 1024 } });
+    const { id, exitCode } = await engine.run(image(), {
+      cmd: ['sh', '-c', 'x=a; while true; do x=$x$x; done'],
+      resources: { memory: 8 * 1024 * 1024, memorySwap: 8 * 1024 * 1024 },
+    });
     expect(exitCode).to.equal(137);
     expect((await engine.inspect(id)).State).to.include({ OOMKilled: true, ExitCode: 137 });
     expect(seen.filter((e) => e.Actor.ID === id).map((e) => e.Action)).to.include('oom');
   });
 
   it('update changes the limits of the running task and of the next starts', async () => {
-    const c = await engine.run(image(), { cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'], detach: true, resources: { memory: 32 << 20 } });
+    const c = await engine.run(image(), {
+      cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'],
+      detach: true,
+      resources: { memory: 32 << 20 },
+    });
     expect((await engine.stats(c.id)).memoryLimitBytes).to.equal(32 << 20);
     await engine.update(c.id, { memory: 64 << 20, pidsLimit: 50 });
     const now = await engine.stats(c.id);
@@ -296,14 +306,21 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
     const { ids } = JSON.parse(line) as { ids: string[] };
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const pids = await Promise.all(ids.map((id) => readFile(join(root, 'containers', id, 'record.json'), 'utf8').then((t) => (JSON.parse(t) as { state: { pid: number } }).state.pid)));
+    const pids = await Promise.all(
+      ids.map((id) => readFile(join(root, 'containers', id, 'record.json'), 'utf8').then((t) => (JSON.parse(t) as { state: { pid: number } }).state.pid)),
+    );
     expect(pids.every((p) => p > 0)).to.equal(true);
     await until(() => !isAlive(pids[0]!) && !isAlive(pids[1]!), 'two containers to exit while no engine runs');
     expect(isAlive(pids[2]!), 'the third still runs').to.equal(true);
 
     engine = await open();
     expect([...engine.recovery.running]).to.deep.equal([ids[2]]);
-    expect(engine.recovery.exited.map((e) => [e.id, e.exitCode]).sort()).to.deep.equal([[ids[0], 3], [ids[1], 4]].sort());
+    expect(engine.recovery.exited.map((e) => [e.id, e.exitCode]).sort()).to.deep.equal(
+      [
+        [ids[0], 3],
+        [ids[1], 4],
+      ].sort(),
+    );
     const [first, second, third] = await Promise.all(ids.map((id) => engine.inspect(id)));
     expect(first!.State).to.include({ Status: 'exited', ExitCode: 3 });
     expect(second!.State).to.include({ Status: 'exited', ExitCode: 4 });

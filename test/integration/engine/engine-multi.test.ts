@@ -1,11 +1,12 @@
 // Several Engines open on one root at the same time, each in its own process (as CLI calls are): concurrent runs
 // and removes, a name two processes want, an exit one process watches and another waits for, a container stopped
 // by a process that did not start it, and `logs -f` from another process. Real shims, busybox from a real registry.
-import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { expect } from 'chai';
 import { Engine } from '../../../lib/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { mountsUnder, unmount } from '../../../lib/util/mount.js';
@@ -168,7 +169,10 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     await opener;
     expect(opened.length).to.be.above(1);
     // Nothing was half done by a crash: an Engine opened meanwhile must not take a create or remove for a leftover.
-    expect(opened.flatMap((o) => o.discarded), 'discarded by an Engine opened meanwhile').to.deep.equal([]);
+    expect(
+      opened.flatMap((o) => o.discarded),
+      'discarded by an Engine opened meanwhile',
+    ).to.deep.equal([]);
     expect(await engine.list({ all: true })).to.deep.equal([]);
     for (const p of engines) await p.close();
     expect(await engineLeftovers(engine, namespace)).to.deep.equal([]);
@@ -232,17 +236,20 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     const [a, b] = await spawnEngines(2);
     const ids = await a!.call<string[]>({ op: 'run', image: image(), cmd: ['sleep', '600'], count: 6 });
     const ops = ['stop', 'kill', 'remove'] as const;
-    const command = (op: (typeof ops)[number], id: string): Record<string, unknown> => (op === 'remove' ? { op, ids: [id], force: true } : { op, id, timeout: 0 });
-    const replies = await Promise.all(
-      ids.flatMap((id, i) => [a!.send(command(ops[i % 3]!, id)), b!.send(command(ops[(i + 1) % 3]!, id))]),
-    );
+    const command = (op: (typeof ops)[number], id: string): Record<string, unknown> =>
+      op === 'remove' ? { op, ids: [id], force: true } : { op, id, timeout: 0 };
+    const replies = await Promise.all(ids.flatMap((id, i) => [a!.send(command(ops[i % 3]!, id)), b!.send(command(ops[(i + 1) % 3]!, id))]));
     // Allowed: success, no such container (removed by the other), not running (kill after the other's stop).
     const codes = replies.map((r) => r.error?.code ?? 'ok');
     for (const code of codes) expect(['ok', 'ERR_NO_SUCH_CONTAINER', 'ERR_FAILED_PRECONDITION'], JSON.stringify(replies)).to.include(code);
     const left = await engine.list({ all: true });
     for (const c of left) expect((await engine.inspect(c.Id)).State, c.Id).to.include({ Status: 'exited', ExitCode: 137 });
     const events = await a!.call<Array<{ action: string; id: string; exitCode?: string }>>({ op: 'events' });
-    for (const id of ids) expect(events.filter((e) => e.id === id && e.action === 'die').map((e) => e.exitCode), id).to.deep.equal(['137']);
+    for (const id of ids)
+      expect(
+        events.filter((e) => e.id === id && e.action === 'die').map((e) => e.exitCode),
+        id,
+      ).to.deep.equal(['137']);
     await a!.close();
     await b!.close();
     for (const c of left) await engine.remove(c.Id);
@@ -253,9 +260,11 @@ describe('engine: several Engines open on one root at once (real shims, real reg
     // A start cut short (the record still says created, a task exists), then the task's shim died.
     const c = await engine.create(image(), { cmd: ['sleep', '600'] });
     await engine.start(c.id);
-    await engine.containerStore.withContainer(c.id, (tx) => tx.update((r) => {
-      r.state = { ...r.state, status: 'created', pid: 0 };
-    }));
+    await engine.containerStore.withContainer(c.id, (tx) =>
+      tx.update((r) => {
+        r.state = { ...r.state, status: 'created', pid: 0 };
+      }),
+    );
     const pids = processTree(findShimPids(join(root, 'events.sock')));
     killAll(pids);
     await until(() => pids.every((pid) => !isAlive(pid)), 'the shim and its container to die');
