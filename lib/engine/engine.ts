@@ -79,9 +79,9 @@ export interface EngineEventsOptions {
  * re-reads the record; the exit is recorded by whoever observes it (the process that watches or waits), and
  * `list`/`inspect`/`wait`/`logs -f` check the backend for a running record nobody watched (lazy reconciliation);
  * `wait` polls the record; events are appended to the root's log, which `events()` follows; an OOM kill is read from
- * the cgroup as well as from the shim's event (which reaches only the process holding the events socket). Today's
- * ShimManager lets one process at a time hold a root, so a second `open` on the same root fails with
- * ERR_ALREADY_EXISTS until the shim backend can open without the events socket.
+ * the cgroup as well as from the shim's event (which reaches only the process holding the events socket). Any
+ * number of Engines may be open on one root at once, in one process or many; each watches the running containers
+ * it started or found, and an exit two of them observe is recorded (and its `die` published) once.
  *
  * Events go to the root's log (see `events()`) and to this emitter (`event`, and `container` or `image`).
  *
@@ -122,8 +122,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * Opens the engine on `root` and reattaches: running containers stay running and are watched, containers whose
    * task ended meanwhile get their real exit code and time, half-created leftovers are discarded.
-   * @throws ERR_INVALID_ARGUMENT; ERR_ALREADY_EXISTS while another process's shim backend holds the root (today's
-   *   ShimManager); ERR_UNSUPPORTED_PLATFORM for an overlay snapshotter that does not mount; ERR_IO; `signal.reason`.
+   * Other Engines (in this or other processes) may have the root open too.
+   * @throws ERR_INVALID_ARGUMENT; ERR_UNSUPPORTED_PLATFORM for an overlay snapshotter that does not mount; ERR_IO;
+   *   `signal.reason`.
    */
   static async open(options: EngineOptions): Promise<Engine> {
     const {

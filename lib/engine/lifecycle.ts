@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { hasCode, newError } from '../errors/index.js';
@@ -56,6 +57,7 @@ export class Lifecycle {
   readonly #changes = new EventEmitter<{ [id: string]: [] }>();
   readonly #closing = new AbortController();
   readonly #watched = new Set<Promise<unknown>>();
+  readonly #watchers = new Map<string, AbortController>();
 
   constructor(
     readonly emitter: EventEmitter<EngineEvents>,
@@ -63,7 +65,10 @@ export class Lifecycle {
     readonly images: ImageService,
     readonly backend: EngineBackend,
     readonly eventsLog: EventsLog,
-  ) {}
+  ) {
+    // Every watched task listens on it: an engine watching more than 10 containers is no leak.
+    setMaxListeners(0, this.#closing.signal);
+  }
 
   /** Aborted when the engine closes. */
   get closing(): AbortSignal {
@@ -118,15 +123,23 @@ export class Lifecycle {
     if (record !== undefined) await this.containerEvent(record, 'oom');
   }
 
-  /** Settles `task`'s container once the task exits, until the engine closes. */
+  /** Settles `task`'s container once the task exits, until the engine closes or the container is removed here. */
   watch(task: Task): void {
+    const { id } = task;
+    const stop = new AbortController();
+    this.#watchers.get(id)?.abort(); // a watch of an earlier task of it
+    this.#watchers.set(id, stop);
+    const signal = AbortSignal.any([this.closing, stop.signal]);
     const watching = task
-      .wait({ signal: this.closing })
-      .then(() => this.settle(task.id))
+      .wait({ signal })
+      .then(() => (stop.signal.aborted ? undefined : this.settle(id, signal)))
       .catch((err: unknown) => {
-        if (!this.closing.aborted) log('watching %s: %s', shortId(task.id), (err as Error).message);
+        if (!signal.aborted) log('watching %s: %s', shortId(id), (err as Error).message);
       })
-      .finally(() => this.#watched.delete(watching));
+      .finally(() => {
+        this.#watched.delete(watching);
+        if (this.#watchers.get(id) === stop) this.#watchers.delete(id);
+      });
     this.#watched.add(watching);
   }
 
@@ -148,18 +161,25 @@ export class Lifecycle {
     const record = tx.record;
     const { id } = record;
     if (!isLive(record)) return record;
-    let exit = forceExit ?? this.lost.get(id);
+    let exit = forceExit;
     let error = '';
     if (exit === undefined) {
       const task = await this.backend.loadTask(id);
       if (task === undefined) {
-        // Neither running, nor exited, nor lost when the backend opened, and not started since: its runner's state
-        // is gone (removed by hand, a crash between steps).
-        exit = { code: 255, exitedAt: undefined };
-        error = 'task not found';
+        // Lost when the backend opened; else neither running nor exited: its runner's state is gone (removed by
+        // hand, a crash between steps).
+        exit = this.lost.get(id);
+        if (exit === undefined) {
+          exit = { code: 255, exitedAt: undefined };
+          error = 'task not found';
+        }
       } else {
+        // A task of a later start (by another Engine) than the one lost: the loss is history.
+        this.lost.delete(id);
         const state = await task.status().catch((err: unknown) => {
-          if (hasCode(err, 'ERR_TTRPC_CONNECTION_CLOSED') || hasCode(err, 'ERR_TTRPC_UNAVAILABLE') || hasCode(err, 'ERR_TTRPC_NOT_FOUND')) return undefined;
+          // ERR_NOT_FOUND: another process removed the task (its handle says so).
+          if ((['ERR_TTRPC_CONNECTION_CLOSED', 'ERR_TTRPC_UNAVAILABLE', 'ERR_TTRPC_NOT_FOUND', 'ERR_NOT_FOUND'] as const).some((code) => hasCode(err, code)))
+            return undefined;
           throw err;
         });
         if (state !== undefined && state.status !== 'stopped') return record;
@@ -198,6 +218,9 @@ export class Lifecycle {
     await this.images.releaseRootfs(id);
     const record = tx.record;
     await tx.remove();
+    // Its watcher, woken by the kill, would only take the lock of a container that is gone (and leave it behind
+    // for a moment after this returns).
+    this.#watchers.get(id)?.abort();
     log('%s removed', shortId(id));
     await this.containerEvent(record, 'destroy');
     this.changed(id);

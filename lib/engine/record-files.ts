@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ContainerkitError, hasCode, newError } from '../errors/index.js';
@@ -140,10 +141,14 @@ export class RecordFiles {
     }
   }
 
-  /** Why `id`'s directory is a leftover (no record, corrupt record), or undefined when its record is fine. */
+  /**
+   * Why `id`'s directory is a leftover (no record, corrupt record), or undefined when its record is fine or the
+   * directory is gone (removed by another process since it was listed: nothing is left).
+   */
   async dirProblem(id: string): Promise<string | undefined> {
     try {
-      return (await this.read(id)) === undefined ? 'no record.json' : undefined;
+      if ((await this.read(id)) !== undefined) return undefined;
+      return existsSync(this.containerDir(id)) ? 'no record.json' : undefined;
     } catch (err) {
       if (hasCode(err, 'ERR_CORRUPT_FILE')) return (err as Error).message;
       throw err;

@@ -21,7 +21,10 @@ export async function findLeftovers(files: RecordFiles, signal: AbortSignal | un
     signal?.throwIfAborted();
     const holder = await files.names.holder(name);
     if (holder === undefined) continue;
-    const stale = isContainerId(holder) ? await files.ifIdle(holder, signal, async () => !(await files.backs(holder, name))) : true;
+    // Checked again under the lock: a remove that held it meanwhile has released the name with the record.
+    const stale = isContainerId(holder)
+      ? await files.ifIdle(holder, signal, async () => (await files.names.holder(name)) === holder && !(await files.backs(holder, name)))
+      : true;
     if (stale === true) found.push({ kind: 'name', name, holder, path: join(files.names.dir, name) });
   }
   return found;

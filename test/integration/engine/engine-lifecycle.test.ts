@@ -2,18 +2,17 @@
 // wait/logs/exec/pause/rename/rm semantics, events, a restart that finds every container again (one engine killed,
 // a new one opened in its place), and cycles that leave nothing behind.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
-import { containerSnapshots } from '../../../lib/engine/rootfs.js';
 import { Engine, type EngineEvent } from '../../../lib/index.js';
 import { RegistryClient } from '../../../lib/registry/index.js';
 import { mount, mountsUnder, unmount } from '../../../lib/util/mount.js';
 import { codedRejection } from '../../fixtures/assert.js';
+import { engineLeftovers } from '../../fixtures/engine-leftovers.js';
 import { useRegistryWithImages } from '../../fixtures/images.js';
 import { trackChild, trackCleanup } from '../../fixtures/safety-net.js';
 import { findShimPids, isAlive, killAll, processTree } from '../../fixtures/shims.js';
@@ -69,19 +68,8 @@ describe('engine: Engine lifecycle (real shims, real registry)', function () {
   });
   after(() => client?.close());
 
-  /** Everything a container can leave: shim processes, mounts, FIFOs, active snapshots, container dirs, runc state. */
-  async function leftovers(): Promise<string[]> {
-    const out: string[] = [];
-    for (const pid of processTree(findShimPids(eventsSocket()))) if (isAlive(pid)) out.push(`process ${pid}`);
-    for (const point of await mountsUnder(root)) out.push(`mount ${point}`);
-    const fifos = execFileSync('find', [root, '-type', 'p'], { encoding: 'utf8' }).trim();
-    if (fifos !== '') out.push(...fifos.split('\n').map((f) => `fifo ${f}`));
-    for (const [id] of await containerSnapshots(engine.imageService.snapshotter)) out.push(`snapshot ${id}`);
-    for (const dir of readdirSync(join(root, 'containers'))) out.push(`container dir ${dir}`);
-    const runc = join(root, 'runc', namespace);
-    if (existsSync(runc)) out.push(...readdirSync(runc).map((d) => `runc state ${d}`));
-    return out;
-  }
+  /** Everything a container can leave: shim processes, mounts, FIFOs, snapshots, container dirs, runc state, names, locks. */
+  const leftovers = (): Promise<string[]> => engineLeftovers(engine, namespace);
 
   it('run attached: the exit code, stdout and stderr apart; the container stays, exited', async () => {
     const result = await engine.run(image(), { cmd: ['sh', '-c', 'echo out; echo err >&2; echo more; exit 3'], name: 'attached' });
