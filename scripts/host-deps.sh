@@ -24,9 +24,14 @@ HOST_PACKAGES=(
   libc6-dev                   # its headers
 )
 
+# Installed without their Recommends (podman's would pull in buildah and dbus-user-session, and with it systemd).
+LEAN_PACKAGES=(
+  podman                      # peer tool: the daemonless engine the cli-run benchmark compares against
+)
+
 missing_packages() {
   local pkg
-  for pkg in "${HOST_PACKAGES[@]}"; do
+  for pkg in "${HOST_PACKAGES[@]}" "${LEAN_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       printf '%s\n' "$pkg"
     fi
@@ -35,7 +40,7 @@ missing_packages() {
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "containerkit: this is not a Debian system; install these packages (Debian names) yourself:" >&2
-  printf '  %s\n' "${HOST_PACKAGES[@]}" >&2
+  printf '  %s\n' "${HOST_PACKAGES[@]}" "${LEAN_PACKAGES[@]}" >&2
   exit 1
 fi
 
@@ -56,10 +61,18 @@ export DEBIAN_FRONTEND=noninteractive
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
   apt-get update -qq
 fi
-if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
+install_missing() {
+  local lean=() full=() pkg
+  for pkg in "${missing[@]}"; do
+    if [[ " ${LEAN_PACKAGES[*]} " == *" $pkg "* ]]; then lean+=("$pkg"); else full+=("$pkg"); fi
+  done
+  if [ "${#full[@]}" -gt 0 ]; then apt-get install -y -qq "${full[@]}" >/dev/null || return 1; fi
+  if [ "${#lean[@]}" -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null || return 1; fi
+}
+if ! install_missing; then
   # Lists may be stale even if recent (a mirror moved on); one refresh, one retry.
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  install_missing
 fi
 
 mapfile -t still < <(missing_packages)
