@@ -11,7 +11,7 @@
  * - The Engine is an in-process call (the SDK as a library, already open); the peer is 50 `ctr` processes.
  * - Memory, measured once in setup: the idle RSS of a fresh Node process holding an Engine with 10 images and 10
  *   running containers after a 10 s settle, and the RSS of each container's shim + logger, printed with these notes
- *   beside containerd's shim (and podman's conmon when podman is installed).
+ *   beside containerd's shim.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -156,7 +156,7 @@ async function measureMemory(ctx: BenchContext, shared: Shared, fairness: string
   const ctrShim = (await Promise.all(findShimPids(shared.containerd!.address).map(rssKiB))).reduce((a, b) => a + b, 0);
   await ctrDown(shared, ctx.signal);
   fairness.push(
-    `memory per running container: containerkit shim ${mib(perShim)} + logger ${mib(perLogger)}; containerd's shim ${mib(ctrShim)}; podman's conmon: see cli-run`,
+    `memory per running container: containerkit shim ${mib(perShim)} + logger ${mib(perLogger)}; containerd's shim ${mib(ctrShim)} (podman's conmon is not measured yet)`,
   );
 }
 
