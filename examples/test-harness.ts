@@ -5,25 +5,14 @@
 
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { type ContainerHandle, Engine, RegistryClient } from 'containerkit';
 import { pushBusyboxImage } from './busybox-image.js';
-import { type LocalRegistry, startLocalRegistry } from './local-registry.js';
+import { freePort, type LocalRegistry, startLocalRegistry } from './local-registry.js';
 import { findShim, processTable } from './proc-tree.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

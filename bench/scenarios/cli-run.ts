@@ -11,7 +11,6 @@
  * - Each sample is {@link RUNS_PER_SIDE} runs in a row, each a new process; every run must exit 0 and leave nothing.
  * - `ctr run --rm` on a private containerd is timed once in setup, for reference (printed with these notes).
  */
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from '../../lib/util/exec.js';
@@ -22,15 +21,10 @@ import { type RegistryFixture, startRegistry } from '../../test/fixtures/registr
 import { checkAllExitedZero, RUNS_PER_SIDE, repeatRuns } from '../run-to-exit.js';
 import { type BenchContext, type PairContext, type Scenario, ScenarioFailure, type Side, type SideCommand, type SideResult } from '../scenario.js';
 
-/** Runs `argv` to its end; resolves with `exit N`. */
-function runToEnd(argv: string[], signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], signal, env });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk.slice(0, 4000)));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve('exit 0') : reject(new ScenarioFailure(`${argv.slice(0, 3).join(' ')}… exited ${code}: ${stderr}`))));
-  });
+/** Runs `argv` to its end (a failure is ERR_TOOL_FAILED with its stderr tail); resolves with `exit 0`. */
+async function runToEnd(argv: string[], signal: AbortSignal): Promise<string> {
+  await runTool(argv[0]!, argv.slice(1), { signal });
+  return 'exit 0';
 }
 
 /** Creates the `cli-run` scenario. */

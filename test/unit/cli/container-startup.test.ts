@@ -4,25 +4,15 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { ContainerStore } from '../../../lib/engine/container-store.js';
+import { modulesOf } from '../../fixtures/cli-modules.js';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
 
-const REPO = resolve(import.meta.dirname, '..', '..', '..');
 const run = promisify(execFile);
-
-async function modulesOf(dir: string, argv: string[]): Promise<{ stdout: string; modules: string[] }> {
-  const log = join(dir, `modules-${argv.join('-').replace(/[^\w-]/g, '')}.txt`);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/fixtures/record-modules.mjs', 'test/fixtures/cli-bin.ts', ...argv], {
-    cwd: REPO,
-    env: { ...process.env, RECORD_MODULES_LOG: log },
-  });
-  return { stdout, modules: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
-}
 
 const HEAVY: Array<[string, RegExp]> = [
   ['shim', /\/lib\/shim\//],

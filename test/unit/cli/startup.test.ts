@@ -1,26 +1,11 @@
 // What a `containerkit` process loads: only the verb that runs, and never the gRPC, protobuf or HTTP graphs for verbs
 // that do not talk to containerd or a registry. Each run is a real process with a module-resolution recorder.
 
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { modulesOf } from '../../fixtures/cli-modules.js';
 import { seedCliStore } from '../../fixtures/cli-store.js';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp.js';
-
-const REPO = resolve(import.meta.dirname, '..', '..', '..');
-const run = promisify(execFile);
-
-/** Runs the CLI (test/fixtures/cli-bin.ts, bin/containerkit.js over the sources) and returns the modules it resolved. */
-async function modulesOf(dir: string, argv: string[]): Promise<{ stdout: string; modules: string[] }> {
-  const log = join(dir, `modules-${argv.join('-').replace(/[^\w-]/g, '')}.txt`);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/fixtures/record-modules.mjs', 'test/fixtures/cli-bin.ts', ...argv], {
-    cwd: REPO,
-    env: { ...process.env, RECORD_MODULES_LOG: log },
-  });
-  return { stdout, modules: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
-}
 
 // The graphs a start-up must not pay for unless the verb needs them.
 const HEAVY: Array<[string, RegExp]> = [
